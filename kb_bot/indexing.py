@@ -1,0 +1,198 @@
+"""Indexing: documents folder -> index generation (full build or incremental refresh).
+
+One pipeline serves ``kb-bot build`` and ``kb-bot refresh``:
+
+1. load and clean every document (unusable files are skipped with a reason);
+2. compare content hashes with the current manifest: added, changed, removed, unchanged;
+3. chunk, and look every chunk up in the embedding cache by content hash;
+4. embed only what is missing, shortest texts first, persisting each batch to the cache
+   (so a killed build resumes where it stopped);
+5. write a new generation beside the old one and publish it atomically.
+
+A refresh with nothing changed writes nothing and never loads the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, Chunk, chunk_documents
+from .embedding import Embedder, model_id_for
+from .errors import KbBotError, StaleIndexError
+from .keyword import TOKENIZER_VERSION
+from .loading import SUPPORTED_SUFFIXES, Skipped, load_documents
+from .settings import Settings
+from .store import (
+    ANN_THRESHOLD,
+    FORMAT_VERSION,
+    EmbeddingCache,
+    IndexLock,
+    check_compatible,
+    read_manifest,
+    text_key,
+    utc_now,
+    write_generation,
+)
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 32
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build or refresh did."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    documents: int
+    chunks: int
+    chunks_embedded: int
+    seconds: float
+    skipped: tuple[Skipped, ...] = ()
+    generation: str | None = None  # None when nothing changed and nothing was written
+    model_id: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "added": list(self.added),
+            "changed": list(self.changed),
+            "removed": list(self.removed),
+            "unchanged": self.unchanged,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "chunks_embedded": self.chunks_embedded,
+            "seconds": round(self.seconds, 3),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "generation": self.generation,
+        }
+
+
+def expected_manifest(settings: Settings) -> dict:
+    """The manifest fields an index must match to be used with ``settings``."""
+    return {
+        "model_id": model_id_for(settings.model),
+        "chunker": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION},
+        "tokenizer_version": TOKENIZER_VERSION,
+    }
+
+
+def _embed_missing(
+    chunks: list[Chunk],
+    cache: EmbeddingCache,
+    get_embedder: Callable[[], Embedder],
+    progress: bool,
+) -> tuple[np.ndarray, int]:
+    """Vectors for all chunks, embedding only those not in the cache. Returns (vectors, embedded count)."""
+    keys = [text_key(cache.model_id, chunk.embed_text) for chunk in chunks]
+    missing = sorted({k: c.embed_text for k, c in zip(keys, chunks) if cache.get(k) is None}.items(),
+                     key=lambda item: len(item[1]))  # similar lengths batch together
+    if missing:
+        embedder = get_embedder()
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=False)
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
+            vectors = embedder.embed_passages([text for _, text in batch])
+            cache.add([key for key, _ in batch], vectors)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+    if not chunks:
+        return np.zeros((0, 0), dtype=np.float32), len(missing)
+    return np.stack([cache.get(key) for key in keys]).astype(np.float32), len(missing)
+
+
+def build_index(
+    settings: Settings,
+    get_embedder: Callable[[], Embedder],
+    *,
+    full: bool = False,
+    progress: bool = False,
+    lock_timeout: float = 0.0,
+    ann_threshold: int = ANN_THRESHOLD,
+) -> BuildReport:
+    """Build (``full=True``: ignore the current index) or refresh the index of ``settings``."""
+    started = time.perf_counter()
+    documents_dir, index_dir = settings.documents, settings.index
+    if not documents_dir.is_dir():
+        raise KbBotError(f"documents folder {documents_dir} does not exist",
+                         hint="create it and add .md/.txt/.docx/.pdf/.html files, or pass --documents DIR")
+    expected = expected_manifest(settings)
+
+    with IndexLock(index_dir, timeout=lock_timeout):
+        # 1. Load and clean documents.
+        loaded = load_documents(documents_dir, settings.max_file_bytes)
+        if not loaded.documents:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3])
+            raise KbBotError(
+                f"no usable documents in {documents_dir}" + (f" (skipped {reasons})" if reasons else ""),
+                hint=f"add files of type {', '.join(SUPPORTED_SUFFIXES)}",
+            )
+
+        # 2. Compare with the current index.
+        previous = None if full else read_manifest(index_dir)
+        if previous is not None:
+            try:
+                check_compatible(previous, expected, index_dir)
+            except StaleIndexError as exc:
+                log.warning("%s: refreshing everything", exc.message)
+                previous = None
+        old_docs = (previous or {}).get("documents", {})
+        new_docs = {d.path: d for d in loaded.documents}
+        added = tuple(p for p in new_docs if p not in old_docs)
+        changed = tuple(p for p in new_docs if p in old_docs and old_docs[p]["hash"] != new_docs[p].content_hash)
+        removed = tuple(p for p in old_docs if p not in new_docs)
+        unchanged = len(new_docs) - len(added) - len(changed)
+        if previous is not None and not (added or changed or removed):
+            return BuildReport((), (), (), unchanged, len(new_docs), previous.get("chunk_count", 0), 0,
+                               time.perf_counter() - started, loaded.skipped, None, previous["model_id"])
+
+        # 3-4. Chunk, reuse cached vectors, embed the rest.
+        chunks = chunk_documents(loaded.documents, settings.chunk_size, settings.chunk_overlap)
+        cache = EmbeddingCache(index_dir, expected["model_id"])
+        vectors, embedded = _embed_missing(chunks, cache, get_embedder, progress)
+
+        # 5. Write and publish the new generation.
+        now = utc_now()
+        per_doc: dict[str, int] = {}
+        for chunk in chunks:
+            per_doc[chunk.doc] = per_doc.get(chunk.doc, 0) + 1
+        manifest = {
+            "format": "kb-bot-index",
+            "format_version": FORMAT_VERSION,
+            **expected,
+            "dim": int(vectors.shape[1]),
+            "built_at": now,
+            "documents": {
+                path: {
+                    "hash": doc.content_hash,
+                    "size": doc.size,
+                    "title": doc.title,
+                    "unit": doc.unit,
+                    "chunks": per_doc.get(path, 0),
+                    "indexed_at": old_docs[path]["indexed_at"]
+                    if path in old_docs and old_docs[path]["hash"] == doc.content_hash
+                    else now,
+                }
+                for path, doc in new_docs.items()
+            },
+            "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
+        }
+        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold)
+        cache.compact(text_key(cache.model_id, c.embed_text) for c in chunks)
+        return BuildReport(added, changed, removed, unchanged, len(new_docs), len(chunks), embedded,
+                           time.perf_counter() - started, loaded.skipped, generation, expected["model_id"])

