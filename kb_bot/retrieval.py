@@ -98,6 +98,12 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.fusion = fusion or FusionConfig()
+        # The corpus centroid: a query's cosine to it is its cosine to an average passage.
+        self.centroid = index.vectors.mean(axis=0) if len(index.vectors) else None
+
+    def embed(self, queries: Sequence[str]) -> np.ndarray:
+        """Query vectors, for callers that need them besides the search (e.g. abstention)."""
+        return self.embedder.embed_queries(list(queries))
 
     def _dense(self, query_vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
         if self.index.dense.ntotal == 0:
@@ -109,14 +115,17 @@ class Retriever:
             results.append((row_indices[keep].astype(np.int64), row_scores[keep]))
         return results
 
-    def search_many(self, queries: Sequence[str], top_k: int = 5) -> list[list[SearchHit]]:
-        """Search several queries at once (one embedding call)."""
+    def search_many(
+        self, queries: Sequence[str], top_k: int = 5, query_vectors: np.ndarray | None = None
+    ) -> list[list[SearchHit]]:
+        """Search several queries at once (one embedding call, or none when ``query_vectors`` are given)."""
         k = min(max(self.fusion.candidates, top_k), len(self.index.chunks))
         if not queries or k == 0:
             return [[] for _ in queries]
         empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         use_dense = self.fusion.method != "keyword"
-        query_vectors = self.embedder.embed_queries(list(queries)) if use_dense else None
+        if use_dense and query_vectors is None:
+            query_vectors = self.embed(queries)
         dense_lists = self._dense(query_vectors, k) if use_dense else [empty] * len(queries)
         results = []
         for i, (query, dense) in enumerate(zip(queries, dense_lists)):
@@ -133,6 +142,7 @@ class Retriever:
             results.append(hits)
         return results
 
-    def search(self, query: str, top_k: int = 5) -> list[SearchHit]:
+    def search(self, query: str, top_k: int = 5, query_vector: np.ndarray | None = None) -> list[SearchHit]:
         """The ``top_k`` chunks for ``query``, best first."""
-        return self.search_many([query], top_k)[0]
+        vectors = None if query_vector is None else query_vector[None, :]
+        return self.search_many([query], top_k, vectors)[0]

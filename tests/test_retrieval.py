@@ -1,0 +1,49 @@
+"""Hybrid retrieval: fusion arithmetic and search over a fake-model index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb_bot.embedding import load_embedder
+from kb_bot.indexing import build_index
+from kb_bot.retrieval import FusionConfig, Retriever, fuse
+from kb_bot.store import load_index
+
+
+def _lists():
+    dense = (np.array([0, 1, 2]), np.array([0.9, 0.8, 0.7], dtype=np.float32))
+    keyword = (np.array([2, 3]), np.array([6.0, 3.0], dtype=np.float32))
+    return dense, keyword
+
+
+def test_minmax_fusion_weights_normalised_scores():
+    dense, keyword = _lists()
+    fused = dict(fuse(dense, keyword, FusionConfig("minmax", 0.7, 50)))
+    assert fused[0] == pytest.approx(0.7)          # best dense, no keyword match
+    assert fused[2] == pytest.approx(0.0 + 0.3)    # worst dense, best keyword
+    assert fused[3] == pytest.approx(0.15)         # keyword only, half the best BM25
+    assert fused[1] == pytest.approx(0.35)
+
+
+def test_rrf_and_single_list_methods():
+    dense, keyword = _lists()
+    rrf = dict(fuse(dense, keyword, FusionConfig("rrf", 0.5, 50)))
+    assert rrf[2] == pytest.approx(0.5 / 63 + 0.5 / 61)
+    assert [i for i, _ in fuse(dense, keyword, FusionConfig("dense"))] == [0, 1, 2]
+    assert [i for i, _ in fuse(dense, keyword, FusionConfig("keyword"))] == [2, 3]
+    with pytest.raises(ValueError):
+        FusionConfig("sum")
+
+
+def test_hybrid_search_on_fake_index(fake_settings):
+    build_index(fake_settings, lambda: load_embedder("fake"), full=True)
+    index = load_index(fake_settings.index)
+    retriever = Retriever(index, load_embedder("fake"), FusionConfig("minmax", 0.7, 50))
+    hits = retriever.search("银企对接平台 融资贷款", 3)
+    assert hits[0].chunk.section == "助企纾困有温度" and "2600万元" in hits[0].chunk.text
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].keyword_score and hits[0].dense_score is not None
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    many = retriever.search_many(["海铁联运国际班列", "教师工资待遇"], 1)
+    assert "海铁联运" in many[0][0].chunk.text and "教师" in many[1][0].chunk.text
