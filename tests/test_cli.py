@@ -119,3 +119,20 @@ def test_console_script_on_the_real_model(tmp_path, seed_docs):
     assert result.returncode == 0, result.stderr
     top = json.loads(result.stdout)["results"][0]
     assert "银企对接平台" in top["text"] and "2600万元" in top["text"]
+
+
+def test_ask_json_and_stdin(fake_settings, capsys, monkeypatch):
+    base = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    code, out, _ = run(["ask", "-", "--json", *base], capsys, "积极搭建银企对接平台帮助企业融资贷款\n国际班列开行\n", monkeypatch)
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(answers) == 2
+    assert set(answers[0]) == {"question", "found", "answer", "citations", "suggestions"}
+    assert answers[0]["found"] and "2600万元" in answers[0]["answer"]
+    start, end = answers[0]["citations"][0]["span"]
+    assert "2600万元" in answers[0]["citations"][0]["text"][start:end]
+
+
+def test_ask_plain_text_lists_sources(fake_settings, capsys):
+    base = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    code, out, _ = run(["ask", "海铁联运国际班列开行", *base], capsys)
+    assert code == 0 and "来源 Sources:" in out and "advanced-manufacturing.md" in out and "【" in out

@@ -1,0 +1,292 @@
+"""Document management for staff: list, upload and delete files in the documents folder.
+
+No web framework here: the staff tab of the web app (and tests) call these functions.
+Every problem is raised as a :class:`~kb_bot.errors.KbBotError` whose message and hint
+are written in Chinese and English, so the staff tab can show them as they are.
+
+Uploads are written atomically (a hidden temporary file in the same folder, fsynced,
+then linked or renamed into place), so a refresh running at the same moment sees either
+no file or the whole file. Hidden files are ignored by the loader, so the temporary file
+is never indexed. A name that exists is never overwritten unless ``replace=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import KbBotError
+from .loading import content_hash, iter_candidate_files
+from .settings import Settings
+from .store import read_manifest
+
+#: File types staff may upload (the loader reads a few more, e.g. .htm and .markdown).
+UPLOAD_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
+#: Longest file name kept, in UTF-8 bytes (ext4 and most file systems stop at 255).
+MAX_NAME_BYTES = 180
+#: Punctuation kept in file names besides letters, digits and combining marks.
+_SAFE_PUNCT = set("-_.()[]（）【】《》·、，+ ")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One document as staff see it: on disk and/or in the current index."""
+
+    path: str  # relative to the documents folder, POSIX separators
+    size: int  # bytes on disk (or as indexed, when the file is gone)
+    chunks: int | None  # passages in the current index; None when not indexed
+    indexed_at: str | None  # when the current content was indexed (UTC, ISO 8601)
+    title: str | None
+    unit: str | None
+    status: str  # "indexed" | "new" | "changed" | "deleted"
+
+    #: Chinese labels for ``status``.
+    STATUS_LABELS = {"indexed": "已索引", "new": "新文件，待更新索引", "changed": "已修改，待更新索引",
+                     "deleted": "已删除，待更新索引"}
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUS_LABELS.get(self.status, self.status)
+
+    def to_json(self) -> dict:
+        return dict(asdict(self), status_label=self.status_label)
+
+
+def _error(zh: str, en: str, hint_zh: str | None = None, hint_en: str | None = None) -> KbBotError:
+    hint = f"{hint_zh} / {hint_en}" if hint_zh and hint_en else None
+    return KbBotError(f"{zh} / {en}", hint=hint)
+
+
+def _mb(n: float) -> str:
+    return f"{n:.1f}".rstrip("0").rstrip(".") + " MB"
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def list_documents(settings: Settings) -> list[DocumentInfo]:
+    """Every document on disk or in the current index, with size, chunk count and indexing time."""
+    folder = settings.documents
+    try:
+        manifest = read_manifest(settings.index) or {}
+    except KbBotError:
+        manifest = {}
+    indexed: dict = manifest.get("documents", {})
+    rows: list[DocumentInfo] = []
+    seen: set[str] = set()
+    if folder.is_dir():
+        for path in iter_candidate_files(folder):
+            rel = path.relative_to(folder).as_posix()
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            seen.add(rel)
+            info = indexed.get(rel)
+            if info is None:
+                rows.append(DocumentInfo(rel, len(data), None, None, None, None, "new"))
+                continue
+            status = "indexed" if info.get("hash") == content_hash(data) else "changed"
+            rows.append(DocumentInfo(rel, len(data), info.get("chunks"), info.get("indexed_at"),
+                                     info.get("title"), info.get("unit"), status))
+    for rel, info in indexed.items():
+        if rel not in seen:
+            rows.append(DocumentInfo(rel, int(info.get("size", 0)), info.get("chunks"), info.get("indexed_at"),
+                                     info.get("title"), info.get("unit"), "deleted"))
+    rows.sort(key=lambda row: row.path)
+    return rows
+
+
+# --------------------------------------------------------------------------- names
+
+
+def sanitize_filename(filename: str) -> str:
+    """A safe, flat file name for an upload, or KbBotError.
+
+    Only the last path component is kept (so ``../x.md`` and ``/etc/x.md`` become ``x.md``),
+    the name is NFKC-normalised, control/format characters (e.g. right-to-left overrides,
+    zero-width spaces) are dropped, anything but letters, digits and a little punctuation
+    becomes ``_``, leading dots are removed (no hidden files), and the suffix is lower-cased
+    and must be one of :data:`UPLOAD_SUFFIXES`.
+    """
+    if not isinstance(filename, str) or not filename.strip():
+        raise _error("文件名为空", "the file name is empty", "请给文件起一个名字后重新上传", "name the file and upload it again")
+    name = unicodedata.normalize("NFKC", filename).replace("\\", "/")
+    name = PurePosixPath(name).name if "/" in name else name
+    name = name.strip()
+    if name in ("", ".", ".."):
+        raise _error(f"文件名无效：{filename!r}", f"invalid file name {filename!r}",
+                     "请使用普通文件名，例如 政策通知.md", "use a plain file name such as notice.md")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = "." + suffix.strip().lower() if suffix.strip() else ""
+    if suffix not in UPLOAD_SUFFIXES:
+        raise _error(
+            f"不支持的文件类型 {suffix or '（无扩展名）'}",
+            f"unsupported file type {suffix or '(no extension)'}",
+            f"只能上传 {' '.join(UPLOAD_SUFFIXES)} 文件",
+            f"upload one of {', '.join(UPLOAD_SUFFIXES)}",
+        )
+    cleaned = []
+    for ch in stem:
+        category = unicodedata.category(ch)
+        if category[0] in "CZ" and ch != " ":  # control, format, private use, odd spaces/separators
+            if category[0] == "Z":
+                cleaned.append(" ")
+            continue
+        if category[0] in "LNM" or ch in _SAFE_PUNCT:
+            cleaned.append(ch)
+        else:
+            cleaned.append("_")
+    stem = "".join(cleaned)
+    stem = re.sub(r"\s+", " ", stem)
+    stem = re.sub(r"_{2,}", "_", stem)
+    stem = re.sub(r"\.{2,}", ".", stem)
+    stem = stem.strip(" ._-")
+    if not stem or not any(unicodedata.category(ch)[0] in "LN" for ch in stem):
+        raise _error(f"文件名无效：{filename!r}", f"invalid file name {filename!r}",
+                     "文件名里需要有文字或数字，例如 停车补贴.md", "the name needs letters or digits, e.g. parking.md")
+    if stem.lower() in _WINDOWS_RESERVED:
+        stem = f"{stem}_"
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1].rstrip(" ._-")
+    return stem + suffix
+
+
+def _check_content(name: str, data: bytes) -> None:
+    """Refuse content that cannot be what the suffix says."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf" and not data.lstrip()[:5].startswith(b"%PDF"):
+        raise _error("文件内容不是 PDF", "the content is not a PDF file",
+                     "请上传有效的 PDF，或改用正确的扩展名", "upload a real PDF or fix the extension")
+    if suffix == ".docx" and not data.startswith(b"PK"):
+        raise _error("文件内容不是 Word (.docx) 文档", "the content is not a Word .docx document",
+                     "请在 Word 中另存为 .docx 后上传", "re-save it as .docx from Word")
+    if suffix in (".md", ".txt", ".html"):
+        from .loading import DocumentError, decode_text
+
+        try:
+            decode_text(data)
+        except DocumentError as exc:
+            raise _error("文件不是可读的文本（需要 UTF-8 或 GB18030 编码）",
+                         f"the file is not readable text ({exc})",
+                         "请另存为 UTF-8 编码后上传", "save it as UTF-8 and upload it again") from None
+
+
+# --------------------------------------------------------------------------- upload and delete
+
+
+def _documents_dir(settings: Settings) -> Path:
+    folder = settings.documents
+    if not folder.is_dir():
+        raise _error(f"文档目录 {folder} 不存在", f"the documents folder {folder} does not exist",
+                     "请创建该目录或设置 KB_BOT_DOCUMENTS", "create it or set KB_BOT_DOCUMENTS")
+    return folder
+
+
+def check_upload_size(settings: Settings, size: int) -> None:
+    """Raise KbBotError when an upload of ``size`` bytes is over ``settings.upload_max_mb``."""
+    limit = int(settings.upload_max_mb * 1024 * 1024)
+    if size > limit:
+        raise _error(
+            f"文件太大：{_mb(size / 1048576)}，上限为 {_mb(settings.upload_max_mb)}",
+            f"the file is {_mb(size / 1048576)}, over the {_mb(settings.upload_max_mb)} upload limit",
+            "请拆分文件，或调大 KB_BOT_UPLOAD_MAX_MB", "split it or raise KB_BOT_UPLOAD_MAX_MB",
+        )
+
+
+def save_upload(settings: Settings, filename: str, data: bytes, replace: bool = False) -> str:
+    """Write an uploaded file into the documents folder; returns its path relative to that folder.
+
+    Raises KbBotError for an unsafe or unsupported name, an empty or too large file, content
+    that does not match its type, or an existing file of that name when ``replace`` is False.
+    """
+    name = sanitize_filename(filename)
+    data = bytes(data)
+    check_upload_size(settings, len(data))
+    if not data:
+        raise _error("文件为空", "the file is empty", "请检查文件后重新上传", "check the file and upload it again")
+    _check_content(name, data)
+
+    folder = _documents_dir(settings)
+    target = folder / name
+    root = folder.resolve()
+    if target.parent.resolve() != root or target.name != name:  # defence in depth: the name is flat
+        raise _error("文件路径不在文档目录内", "the path is outside the documents folder")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise _error(f"{name} 已存在且不是普通文件", f"{name} exists and is not a regular file",
+                     "请换一个文件名", "choose another name")
+    if target.exists() and not replace:
+        raise _error(
+            f"已存在同名文件 {name}", f"a document named {name} already exists",
+            "如需替换，请勾选“替换同名文件”后重新上传；否则请改名", "tick 'replace' to overwrite it, or rename the file",
+        )
+
+    tmp = folder / f".upload-{uuid.uuid4().hex}.tmp"
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # fails if the name appeared meanwhile: never overwrites
+            except FileExistsError:
+                raise _error(f"已存在同名文件 {name}", f"a document named {name} already exists",
+                             "如需替换，请勾选“替换同名文件”", "tick 'replace' to overwrite it") from None
+            except OSError:  # file systems without hard links
+                if target.exists():
+                    raise _error(f"已存在同名文件 {name}", f"a document named {name} already exists") from None
+                os.rename(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(folder)
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def resolve_document(settings: Settings, relpath: str) -> Path:
+    """The file of a document path relative to the documents folder, refusing anything outside it."""
+    folder = _documents_dir(settings)
+    if not isinstance(relpath, str) or not relpath.strip() or "\x00" in relpath or "\\" in relpath:
+        raise _error(f"无效的文档路径：{relpath!r}", f"invalid document path {relpath!r}")
+    rel = PurePosixPath(relpath.strip())
+    if rel.is_absolute() or any(part in ("", ".", "..") or part.startswith(".") for part in rel.parts):
+        raise _error(f"不允许的文档路径：{relpath}", f"path {relpath} is not inside the documents folder",
+                     "请从文档列表中选择", "pick a document from the list")
+    path = folder.joinpath(*rel.parts)
+    root = folder.resolve()
+    if not path.parent.resolve().is_relative_to(root):
+        raise _error(f"不允许的文档路径：{relpath}", f"path {relpath} is not inside the documents folder")
+    return path
+
+
+def delete_document(settings: Settings, relpath: str) -> str:
+    """Delete one document file; returns its relative path. The index follows on the next refresh."""
+    path = resolve_document(settings, relpath)
+    if not (path.is_file() or path.is_symlink()):
+        raise _error(f"文档不存在：{relpath}", f"no document {relpath}",
+                     "请刷新文档列表后重试", "reload the document list and try again")
+    path.unlink()
+    _fsync_dir(path.parent)
+    return PurePosixPath(relpath.strip()).as_posix()

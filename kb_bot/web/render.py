@@ -1,0 +1,205 @@
+"""HTML for the web app: answers with source cards, topic entries, example questions.
+
+Pure functions of answers and topic entries (no Gradio import), so they are easy to test.
+Every piece of document text is HTML-escaped here; the only markup that reaches the
+browser is the markup written below (``details``/``summary``/``mark``/``blockquote``...,
+all of which pass Gradio's client-side sanitiser).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Iterator, Sequence
+
+#: Questions for topic groups that carry no example of their own.
+TOPIC_QUESTIONS: dict[str, str] = {
+    "融资贷款": "区里有没有帮企业贷款的服务？",
+    "招聘用工": "企业缺工人，区里能帮忙招人吗？",
+    "水电保障": "企业停水停电找谁？开发区能帮忙协调吗？",
+    "教育": "上街区在提升教育质量方面有哪些举措？",
+}
+
+_REF = re.compile(r"\[(\d+)\]")
+_TOKEN = re.compile(r"\[\d+\]|.", re.S)
+
+
+def esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def question_for_topic(name: str, guide: Any = None) -> str:
+    """A natural question a citizen could ask about a topic group (the guide's own example first)."""
+    for group in getattr(guide, "groups", ()) or ():
+        if group.name == name and getattr(group, "example", None):
+            return group.example
+    return TOPIC_QUESTIONS.get(name) or f"上街区在{name}方面有哪些政策和服务？"
+
+
+def example_questions(guide: Any, limit: int = 6) -> list[str]:
+    """Example questions drawn from the topic guide's groups (in guide order)."""
+    questions = []
+    for group in getattr(guide, "groups", ()) or ():
+        if group.entries:
+            question = question_for_topic(group.name, guide)
+            if question not in questions:
+                questions.append(question)
+        if len(questions) >= limit:
+            break
+    return questions
+
+
+def highlight(text: str, span: Sequence[int] | None) -> str:
+    """``text`` escaped, with ``text[span[0]:span[1]]`` wrapped in ``<mark>``."""
+    if not span:
+        return esc(text)
+    start, end = max(0, int(span[0])), min(len(text), int(span[1]))
+    if end <= start:
+        return esc(text)
+    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+
+
+def _where(unit: str | None, section: str | None) -> str:
+    return " · ".join(esc(part) for part in (unit, section) if part)
+
+
+def citation_card(citation: Any, number: int, opened: bool = False) -> str:
+    """One expandable source card: title, unit, section, and the passage with the span marked."""
+    where = _where(citation.unit, citation.section)
+    return (
+        f'<details class="kb-card"{" open" if opened else ""}>'
+        f'<summary><span class="kb-num">{number}</span> <strong>{esc(citation.title)}</strong>'
+        + (f'<br><span class="kb-where">{where}</span>' if where else "")
+        + "</summary>"
+        f'<blockquote class="kb-quote">{highlight(citation.text, citation.span)}</blockquote>'
+        f'<div class="kb-doc">出处文件：{esc(citation.doc)}</div>'
+        "</details>"
+    )
+
+
+def _answer_html(text: str) -> str:
+    """The answer sentences, escaped, with [n] markers as small reference numbers."""
+    return _REF.sub(r'<sup class="kb-ref">[\1]</sup>', esc(text)).replace("\n", "<br>")
+
+
+def answer_html(answer: Any) -> str:
+    """The complete chat message for an answer: text, then source cards (or topic suggestions)."""
+    if not answer.found:
+        parts = [f'<div class="kb-answer kb-notfound">{_answer_html(answer.answer)}</div>']
+        if answer.suggestions:
+            parts.append('<div class="kb-suggest">点击下方主题，换个问题试试：</div>')
+        return "".join(parts)
+    cards = "".join(citation_card(c, i, opened=(i == 1)) for i, c in enumerate(answer.citations, start=1))
+    return (
+        f'<div class="kb-answer">{_answer_html(answer.answer)}</div>'
+        + (f'<div class="kb-sources"><div class="kb-sources-title">来源（{len(answer.citations)}）</div>{cards}</div>'
+           if cards else "")
+    )
+
+
+def stream_answer(answer: Any, step: int = 4) -> Iterator[str]:
+    """Growing prefixes of the answer text, as chat HTML (a reference marker is never cut)."""
+    tokens = _TOKEN.findall(answer.answer)
+    css = "kb-answer kb-notfound" if not answer.found else "kb-answer"
+    for end in range(step, len(tokens) + step, step):
+        yield f'<div class="{css}">{_answer_html("".join(tokens[:end]))}<span class="kb-cursor">▍</span></div>'
+
+
+def suggestion_options(answer: Any, guide: Any = None) -> list[dict[str, str]]:
+    """Chatbot options (clickable buttons) for a not-found answer's suggested topics: each asks its example."""
+    if answer.found:
+        return []
+    options = []
+    for name in answer.suggestions:
+        question = question_for_topic(name, guide)
+        options.append({"value": question, "label": f"{name}：{question}"})
+    return options
+
+
+# --------------------------------------------------------------------------- topic guide
+
+
+def entry_matches(entry: Any, query: str) -> float:
+    """How well a topic entry matches a search query (0 = not at all), by words and character bigrams."""
+    query = "".join(query.split()).lower()
+    if not query:
+        return 1.0
+    haystack = f"{entry.summary} {entry.title} {entry.section or ''} {entry.text}".lower()
+    if query in haystack:
+        return 2.0
+    grams = {query[i : i + 2] for i in range(len(query) - 1)} or {query}
+    found = sum(1 for g in grams if g in haystack)
+    return found / len(grams)
+
+
+def entry_detail(entry: Any, article: str | None) -> str:
+    """The passage of a topic entry and, expandable, the whole article with the passage marked."""
+    where = _where(entry.unit, entry.section)
+    passage_span = None
+    summary = (entry.summary or "").rstrip("…").rstrip(".")
+    if summary and summary in entry.text:
+        start = entry.text.index(summary)
+        end = start + len(summary)
+        if entry.summary.endswith("…"):  # a shortened sentence: mark it to its end
+            stops = [i for i in (entry.text.find(p, end) for p in "。！？") if i >= 0]
+            end = min(stops) + 1 if stops else len(entry.text)
+        passage_span = (start, end)
+    out = [
+        '<div class="kb-entry">',
+        f'<div class="kb-entry-topic">{esc(entry.topic)}</div>',
+        f"<h3>{esc(entry.title)}</h3>",
+        f'<div class="kb-where">{where}</div>' if where else "",
+        f'<blockquote class="kb-quote">{highlight(entry.text, passage_span)}</blockquote>',
+        f'<div class="kb-doc">出处文件：{esc(entry.doc)}</div>',
+    ]
+    if article:
+        pos = article.find(entry.text)
+        marked = highlight(article, (pos, pos + len(entry.text)) if pos >= 0 else None)
+        paragraphs = "".join(f"<p>{p}</p>" for p in marked.split("\n") if p.strip())
+        out.append(f'<details class="kb-card kb-article"><summary>阅读全文：{esc(entry.title)}</summary>'
+                   f'<div class="kb-article-text">{paragraphs}</div></details>')
+    else:
+        out.append('<div class="kb-doc">原文件已不在文档目录中（将在下次更新索引后移除）。</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO UTC time as local ``YYYY-MM-DD HH:MM:SS``."""
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def report_markdown(report: dict) -> str:
+    """A refresh report (BuildReport.to_json()) for staff, in Chinese."""
+    lines = ["**索引更新完成**" if report.get("generation") else "**索引已是最新，无需更新**", ""]
+    lines.append(f"- 新增：{len(report.get('added', []))}　修改：{len(report.get('changed', []))}　"
+                 f"删除：{len(report.get('removed', []))}　未变：{report.get('unchanged', 0)}")
+    lines.append(f"- 重新计算向量的片段：{report.get('chunks_embedded', 0)}　"
+                 f"文档共 {report.get('documents', 0)} 篇、{report.get('chunks', 0)} 个片段")
+    lines.append(f"- 用时：{float(report.get('seconds', 0.0)):.1f} 秒")
+    for label, key in (("新增", "added"), ("修改", "changed"), ("删除", "removed")):
+        for path in report.get(key, []):
+            lines.append(f"  - {label}：`{path}`")
+    for skipped in report.get("skipped", []):
+        lines.append(f"- **已跳过**  `{skipped['path']}`：{skipped['reason']}")
+    return "\n".join(lines)

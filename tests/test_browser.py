@@ -1,0 +1,229 @@
+"""End to end: the real `kb-bot serve` in a subprocess, driven by headless Chromium.
+
+Asks a question and checks the streamed answer and its source card, asks an unanswerable
+question and checks the suggestions, leaves feedback, logs in as staff, uploads a new
+document, refreshes the index and asks a question only the new document answers (the
+running server switches to the new index without a restart). Saves screenshots to
+docs/screenshots/ (desktop width, and 390 px for a phone).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from web_fixtures import (
+    PARKING_DOC,
+    PARKING_FACT,
+    PARKING_QUESTION,
+    ROOT,
+    STAFF_PASSWORD,
+    STAFF_USER,
+    copy_seed_documents,
+    free_port,
+    wait_until,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless browser test needs Chromium at /usr/bin/chromium"),
+]
+
+
+def kb_bot_command() -> list[str]:
+    script = Path(sys.executable).with_name("kb-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kb_bot.cli"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`kb-bot serve --port N` on a temp copy of the documents; yields (url, settings paths)."""
+    import httpx
+
+    documents = copy_seed_documents(tmp_path / "documents")
+    index = tmp_path / "index"
+    port = free_port()
+    env = dict(os.environ, KB_BOT_DOCUMENTS=str(documents), KB_BOT_INDEX=str(index),
+               KB_BOT_ADMIN_USER=STAFF_USER, KB_BOT_ADMIN_PASSWORD=STAFF_PASSWORD,
+               KB_BOT_FEEDBACK_LOG=str(tmp_path / "feedback.jsonl"),
+               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1",
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), PYTHONUNBUFFERED="1")
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(kb_bot_command() + ["serve", "--port", str(port)], cwd=tmp_path, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"kb-bot serve exited with {process.returncode}:\n{log_path.read_text()}")
+        if f"running at {url}" not in log_path.read_text(encoding="utf-8"):  # it prints the local URL
+            return False
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, timeout=90, interval=0.5, what="kb-bot serve to print its URL and answer")
+        yield {"url": url, "documents": documents, "index": index, "feedback": tmp_path / "feedback.jsonl",
+               "tmp": tmp_path}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_app(browser, url: str, width: int = 1280, height: int = 900, mobile: bool = False):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                  device_scale_factor=2 if mobile else 1, is_mobile=mobile, has_touch=mobile)
+    page = context.new_page()
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(url)
+            and not request.url.startswith("data:") and not request.url.startswith("blob:") else None)
+    page.goto(url)
+    page.wait_for_selector("#kb-question textarea", timeout=30_000)
+    page.outside_requests = outside
+    return page
+
+
+def ask(page, question: str) -> str:
+    """Type a question, submit it, wait for the streamed answer to finish; returns the last bubble's text."""
+    bubbles = page.locator("#kb-chat .kb-answer")
+    before = bubbles.count()
+    page.fill("#kb-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """(before) => {
+            const answers = document.querySelectorAll('#kb-chat .kb-answer:not(.kb-muted)');
+            return answers.length > before && !document.querySelector('#kb-chat .kb-cursor');
+        }""",
+        arg=before, timeout=60_000,
+    )
+    page.wait_for_timeout(300)
+    return page.locator("#kb-chat .kb-answer:not(.kb-muted)").last.inner_text()
+
+
+def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    url = server["url"]
+    started = time.monotonic()
+
+    # --- Citizen chat: header, Chinese interface, example questions.
+    page = open_app(browser, url)
+    assert page.locator("#kb-header h1").inner_text() == "上街区政策问答"
+    assert "上街区" in page.locator("#kb-header p").inner_text()
+    assert "请输入您的问题" in page.locator("#kb-question textarea").get_attribute("placeholder")
+    assert page.get_by_text("企业融资贷款有什么支持？").count() >= 1  # an example from the topic guide
+
+    # --- A real question: streamed answer, source card with the answering span marked.
+    answer = ask(page, "招聘会帮企业招到了多少人？")
+    assert "300余人" in answer
+    card = page.locator("#kb-chat details.kb-card").first
+    assert card.is_visible()
+    assert "零距离" in card.locator("summary").inner_text()
+    assert "300余人" in card.locator("mark").first.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "citizen-answer.png"), full_page=True)
+
+    # --- Thumbs up: one JSON line with question, answer and sources.
+    page.locator("#kb-chat button[aria-label='赞']").last.click()
+    feedback = wait_until(lambda: server["feedback"].exists() and server["feedback"].read_text(encoding="utf-8"),
+                          timeout=10, what="the feedback log")
+    record = json.loads(feedback.splitlines()[-1])
+    assert record["rating"] == "up" and record["question"] == "招聘会帮企业招到了多少人？"
+    assert "300余人" in record["answer"] and record["sources"][0]["doc"] == "advanced-manufacturing.md"
+
+    # --- Not found: honest message with the nearest topics as clickable suggestions.
+    page.locator("#kb-chat button[aria-label='清空对话']").click()
+    answer = ask(page, "明天天气怎么样？")
+    assert "没有回答这个问题" in answer and "可以查询的主题" in answer
+    assert page.locator("#kb-chat .kb-notfound").last.is_visible()
+    suggestion = page.locator("#kb-chat button", has_text="：").first  # "主题：示例问题"
+    assert suggestion.is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "not-found.png"), full_page=True)
+    topic_question = suggestion.inner_text().split("：", 1)[1].strip()
+    suggestion.click()  # asks the topic's example question
+    page.wait_for_function(
+        """() => document.querySelectorAll('#kb-chat .kb-answer:not(.kb-muted)').length >= 2
+                 && !document.querySelector('#kb-chat .kb-cursor')""", timeout=60_000)
+    assert topic_question in page.locator("#kb-chat").inner_text()
+
+    # --- Enterprise tab: a topic's entries, one opens its passage and article.
+    page.get_by_role("tab", name="企业服务").click()
+    page.wait_for_selector("#kb-entry-view .kb-entry", timeout=15_000)
+    assert "阅读全文" in page.locator("#kb-entry-view").inner_text()
+    page.locator("#kb-entries label").nth(0).click()
+    page.locator("#kb-entry-view details.kb-article summary").click()
+    page.wait_for_timeout(300)
+    assert "<mark>" in page.locator("#kb-entry-view .kb-article-text").inner_html()  # the passage in its article
+    page.screenshot(path=str(SCREENSHOTS / "enterprise.png"), full_page=True)
+
+    # --- Staff: log in, upload a new document, refresh, see the report.
+    page.get_by_role("tab", name="工作人员").click()
+    page.fill("#kb-staff-user input", STAFF_USER)
+    page.fill("#kb-staff-password input", STAFF_PASSWORD)
+    page.click("#kb-staff-login")
+    page.wait_for_selector("#kb-docs table", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#kb-docs').innerText.includes('education.md')",
+                           timeout=15_000)
+    new_doc = server["tmp"] / "upload" / "停车补贴.md"
+    new_doc.parent.mkdir()
+    new_doc.write_text(PARKING_DOC, encoding="utf-8")
+    page.locator("input[type=file][data-testid$='-upload-button']").set_input_files(str(new_doc))
+    page.wait_for_function("() => document.querySelector('#kb-upload-msg').innerText.includes('已上传')",
+                           timeout=20_000)
+    assert (server["documents"] / "停车补贴.md").read_text(encoding="utf-8") == PARKING_DOC
+    page.click("#kb-refresh-btn")
+    page.wait_for_function("() => document.querySelector('#kb-refresh-msg').innerText.includes('索引更新完成')",
+                           timeout=60_000)
+    report = page.locator("#kb-refresh-msg").inner_text()
+    assert "新增：1" in report and "停车补贴.md" in report and "用时" in report
+    page.wait_for_function("() => document.querySelector('#kb-docs').innerText.includes('停车补贴.md')",
+                           timeout=15_000)
+    page.screenshot(path=str(SCREENSHOTS / "staff.png"), full_page=True)
+
+    # --- The running server answers from the new index, without a restart.
+    page.get_by_role("tab", name="市民问答").click()
+    page.locator("#kb-chat button[aria-label='清空对话']").click()
+    answer = ask(page, PARKING_QUESTION)
+    assert PARKING_FACT in answer
+    assert "停车补贴" in page.locator("#kb-chat details.kb-card summary").first.inner_text()
+    assert page.outside_requests == [], page.outside_requests  # offline: nothing fetched from elsewhere
+
+    # --- Phone width.
+    phone = open_app(browser, url, width=390, height=844, mobile=True)
+    assert "300余人" in ask(phone, "招聘会帮企业招到了多少人？")
+    width = phone.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"page is {width}px wide at a 390px viewport (horizontal scrolling)"
+    phone.evaluate("() => { const chat = document.querySelector('#kb-chat .bubble-wrap'); if (chat) chat.scrollTop = 0; }")
+    phone.wait_for_timeout(200)
+    phone.screenshot(path=str(SCREENSHOTS / "mobile.png"), full_page=True)
+
+    assert time.monotonic() - started < 120

