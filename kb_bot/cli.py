@@ -93,13 +93,21 @@ def cmd_refresh(args, settings) -> int:
     from .engine import KnowledgeBase
 
     kb = KnowledgeBase(settings)
-    report = kb.build(full=False, progress=not args.json and sys.stderr.isatty(), lock_timeout=args.wait)
-    _print_report(report, args.json, "refreshed")
+    try:
+        report = kb.build(full=False, progress=not args.json and sys.stderr.isatty(), lock_timeout=args.wait)
+    except KbBotError as exc:
+        if not args.watch:
+            raise
+        # Watching: a busy or failing first refresh is reported, and the watch still starts.
+        _say(f"kb-bot: error: {exc.message}")
+        report = None
+    if report is not None:
+        _print_report(report, args.json, "refreshed")
     if args.watch:
         from .watch import watch_documents
 
         watch_documents(kb, lambda r: _print_report(r, args.json, "refreshed"), debounce=args.debounce)
-    return 1 if (args.strict and report.skipped) else 0
+    return 1 if (args.strict and report is not None and report.skipped) else 0
 
 
 def hit_to_json(hit) -> dict[str, Any]:

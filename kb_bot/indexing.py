@@ -4,7 +4,8 @@ One pipeline serves ``kb-bot build`` and ``kb-bot refresh``:
 
 1. load and clean every document (unusable files are skipped with a reason);
 2. compare content hashes with the current manifest: added, changed, removed, unchanged;
-3. chunk, and look every chunk up in the embedding cache by content hash;
+3. chunk, and look every chunk up in the embedding cache by content hash (then among the
+   vectors of the current generation, should the cache have been deleted);
 4. embed only what is missing, shortest texts first, persisting each batch to the cache
    (so a killed build resumes where it stopped);
 5. write a new generation beside the old one and publish it atomically.
@@ -14,6 +15,7 @@ A refresh with nothing changed writes nothing and never loads the model.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -32,9 +34,11 @@ from .settings import Settings
 from .store import (
     ANN_THRESHOLD,
     FORMAT_VERSION,
+    GENERATIONS,
     EmbeddingCache,
     IndexLock,
     check_compatible,
+    pause_for_tests,
     read_manifest,
     text_key,
     utc_now,
@@ -86,16 +90,44 @@ def expected_manifest(settings: Settings) -> dict:
     }
 
 
+def _generation_vectors(index_dir: Path, manifest: dict | None, model_id: str) -> dict[str, np.ndarray]:
+    """Cache key -> vector of every chunk of the generation ``manifest`` describes ({} when unusable)."""
+    if not manifest or manifest.get("model_id") != model_id or not manifest.get("generation"):
+        return {}
+    folder = index_dir / GENERATIONS / manifest["generation"]
+    try:
+        vectors = np.load(folder / "vectors.npy")
+        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+            chunks = [Chunk.from_record(json.loads(line)) for line in handle if line.strip()]
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("cannot reuse the vectors of generation %s (%s)", manifest["generation"], exc)
+        return {}
+    if len(chunks) != len(vectors):
+        return {}
+    return {text_key(model_id, chunk.embed_text): vectors[i] for i, chunk in enumerate(chunks)}
+
+
 def _embed_missing(
     chunks: list[Chunk],
     cache: EmbeddingCache,
     get_embedder: Callable[[], Embedder],
     progress: bool,
+    stored: Callable[[], dict[str, np.ndarray]] = dict,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for all chunks, embedding only those not in the cache. Returns (vectors, embedded count)."""
+    """Vectors for all chunks, embedding only those not in the cache. Returns (vectors, embedded count).
+
+    ``stored`` gives vectors already in the index (by cache key); it is asked only on a cache miss.
+    """
     keys = [text_key(cache.model_id, chunk.embed_text) for chunk in chunks]
-    missing = sorted({k: c.embed_text for k, c in zip(keys, chunks) if cache.get(k) is None}.items(),
-                     key=lambda item: len(item[1]))  # similar lengths batch together
+    missing = {k: c.embed_text for k, c in zip(keys, chunks) if cache.get(k) is None}
+    if missing:
+        known = stored()
+        reuse = [k for k in missing if k in known]
+        if reuse:  # the cache was deleted or compacted away: take the vectors the index already has
+            cache.add(reuse, np.stack([known[k] for k in reuse]))
+            for key in reuse:
+                del missing[key]
+    missing = sorted(missing.items(), key=lambda item: len(item[1]))  # similar lengths batch together
     if missing:
         embedder = get_embedder()
         bar = None
@@ -109,6 +141,8 @@ def _embed_missing(
             cache.add([key for key, _ in batch], vectors)
             if bar is not None:
                 bar.update(len(batch))
+            if start == 0:
+                pause_for_tests("embedding")
         if bar is not None:
             bar.close()
     if not chunks:
@@ -135,7 +169,7 @@ def build_index(
 
     with IndexLock(index_dir, timeout=lock_timeout):
         # 1. Load and clean documents.
-        loaded = load_documents(documents_dir, settings.max_file_bytes)
+        loaded = load_documents(documents_dir, settings.max_file_bytes, exclude=[index_dir])
         if not loaded.documents:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3])
             raise KbBotError(
@@ -144,7 +178,13 @@ def build_index(
             )
 
         # 2. Compare with the current index.
-        previous = None if full else read_manifest(index_dir)
+        try:
+            current = read_manifest(index_dir)
+        except (KbBotError, OSError, ValueError) as exc:  # CURRENT names a missing or damaged generation
+            if not full:
+                log.warning("cannot read the current index (%s): building everything", exc)
+            current = None
+        previous = None if full else current
         if previous is not None:
             try:
                 check_compatible(previous, expected, index_dir)
@@ -164,7 +204,10 @@ def build_index(
         # 3-4. Chunk, reuse cached vectors, embed the rest.
         chunks = chunk_documents(loaded.documents, settings.chunk_size, settings.chunk_overlap)
         cache = EmbeddingCache(index_dir, expected["model_id"])
-        vectors, embedded = _embed_missing(chunks, cache, get_embedder, progress)
+        vectors, embedded = _embed_missing(
+            chunks, cache, get_embedder, progress,
+            stored=lambda: _generation_vectors(index_dir, current, expected["model_id"]),
+        )
 
         # 5. Write and publish the new generation.
         now = utc_now()

@@ -16,6 +16,11 @@ Layout of ``index/``::
 A generation is written under ``generations/.tmp-<name>``, renamed, and only then
 published by replacing ``CURRENT``; a reader never sees a half-written index and a
 build killed at any point leaves the last good one in place.
+
+Test hook: with ``KB_BOT_TEST_PAUSE_AT=embedding|writing|publishing`` in the environment a build or
+refresh announces ``kb-bot: test hook: paused at <point>`` on stderr and sleeps there
+(``KB_BOT_TEST_PAUSE_SECONDS``, default 60), so the crash-safety tests can ``kill -9`` it at a known
+point (see :func:`pause_for_tests`). It is never set outside tests.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -106,6 +112,25 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: Where a build or refresh can be paused for crash-safety tests (``KB_BOT_TEST_PAUSE_AT``).
+PAUSE_POINTS = ("embedding", "writing", "publishing")
+
+
+def pause_for_tests(point: str) -> None:
+    """Test hook: sleep at ``point`` when ``KB_BOT_TEST_PAUSE_AT`` names it, so a test can kill -9 us there.
+
+    ``embedding``: the first batch of new vectors is in the embedding cache, the rest is not embedded yet;
+    ``writing``: the new generation is half written under ``generations/.tmp-*``;
+    ``publishing``: the new generation is complete and renamed, PREVIOUS is updated, CURRENT is not yet.
+    """
+    if os.environ.get("KB_BOT_TEST_PAUSE_AT") != point:
+        return
+    seconds = float(os.environ.get("KB_BOT_TEST_PAUSE_SECONDS") or 60)
+    sys.stderr.write(f"kb-bot: test hook: paused at {point} (pid {os.getpid()})\n")
+    sys.stderr.flush()
+    time.sleep(seconds)
+
+
 # --------------------------------------------------------------------------- lock
 
 
@@ -127,7 +152,8 @@ class IndexLock:
             self._lock.acquire()
         except Timeout:
             raise IndexBusyError(
-                f"another build or refresh is running on {self.path.parent} (lock {self.path} is held)",
+                f"另一个索引更新正在进行 / another build or refresh is running on {self.path.parent} "
+                f"(lock {self.path} is held)",
                 hint="wait for it to finish, or pass --wait SECONDS to wait for it",
             ) from None
         return self
@@ -251,29 +277,42 @@ def write_generation(
     generations.mkdir(parents=True, exist_ok=True)
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = generations / f".tmp-{name}"
-    tmp.mkdir()
-
-    # Vectors, chunks, FAISS and BM25, each fsynced before the rename publishes them.
-    np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
-    dense = make_dense_index(vectors, ann_threshold)
-    faiss.write_index(dense, str(tmp / "dense.faiss"))
-    KeywordIndex.build([chunk.embed_text for chunk in chunks]).save(tmp / "keyword")
-    manifest = dict(manifest, generation=name, dense_index=dense_kind(dense), chunk_count=len(chunks))
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    os.rename(tmp, generations / name)
-    _fsync_dir(generations)
+    try:
+        tmp.mkdir()
+        # Vectors, chunks, FAISS and BM25, each fsynced before the rename publishes them.
+        np.save(tmp / "vectors.npy", np.asarray(vectors, dtype=np.float32))
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
+        pause_for_tests("writing")
+        dense = make_dense_index(vectors, ann_threshold)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        KeywordIndex.build([chunk.embed_text for chunk in chunks]).save(tmp / "keyword")
+        manifest = dict(manifest, generation=name, dense_index=dense_kind(dense), chunk_count=len(chunks))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+            elif path.is_dir():
+                _fsync_dir(path)
+        _fsync_dir(tmp)
+        os.rename(tmp, generations / name)
+        _fsync_dir(generations)
+    except BaseException as exc:  # disk full, Ctrl-C, ...: the current index stays as it was
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise KbBotError(
+                f"cannot write the new index generation in {generations}: {exc.strerror or exc}",
+                hint="free disk space or fix permissions, then refresh again; the previous index is still in use",
+            ) from exc
+        raise
 
     # Publish: PREVIOUS <- old CURRENT, CURRENT <- new (each replace is atomic).
     old = _read_pointer(index_dir, CURRENT)
     if old and old != name:
         write_atomic(index_dir / PREVIOUS, old.encode())
+    pause_for_tests("publishing")
     write_atomic(index_dir / CURRENT, name.encode())
     prune_generations(index_dir)
     return name
@@ -294,7 +333,7 @@ def rollback(index_dir: Path) -> tuple[str, str]:
     """Swap CURRENT and PREVIOUS; returns (from, to). Caller holds the lock."""
     current = _read_pointer(index_dir, CURRENT)
     previous = _read_pointer(index_dir, PREVIOUS)
-    if not previous or not (index_dir / GENERATIONS / previous / "manifest.json").exists():
+    if not previous or previous == current or not (index_dir / GENERATIONS / previous / "manifest.json").exists():
         raise KbBotError(f"no previous index generation to roll back to in {index_dir}",
                          hint="a rollback needs at least two builds or refreshes")
     write_atomic(index_dir / CURRENT, previous.encode())
@@ -342,12 +381,31 @@ def check_compatible(manifest: dict[str, Any], expected: dict[str, Any], index_d
 
 
 def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> LoadedIndex:
-    """Load the current generation; ``expected`` manifest fields are checked first."""
+    """Load the current generation; ``expected`` manifest fields are checked first.
+
+    Writers never touch a published generation, but they delete the one before PREVIOUS: a reader
+    that was overtaken by two publications while reading retries on the newest generation.
+    """
+    for attempt in range(3):
+        path = current_generation(index_dir)
+        if path is None:
+            raise IndexMissingError(f"no index in {index_dir}", hint="run `kb-bot build` first")
+        try:
+            return _load_generation(path, index_dir, expected)
+        except (OSError, RuntimeError, ValueError) as exc:  # faiss raises RuntimeError for a missing file
+            if attempt < 2 and _read_pointer(index_dir, CURRENT) != path.name:
+                log.info("generation %s was replaced while loading it; loading the new one", path.name)
+                continue
+            raise KbBotError(
+                f"the index generation {path.name} in {index_dir} is damaged ({type(exc).__name__}: {exc})",
+                hint="run `kb-bot rollback` to use the previous generation, or `kb-bot build` to rebuild",
+            ) from exc
+    raise AssertionError("unreachable")
+
+
+def _load_generation(path: Path, index_dir: Path, expected: dict[str, Any] | None) -> LoadedIndex:
     import faiss
 
-    path = current_generation(index_dir)
-    if path is None:
-        raise IndexMissingError(f"no index in {index_dir}", hint="run `kb-bot build` first")
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     check_compatible(manifest, expected or {}, index_dir)
     with open(path / "chunks.jsonl", encoding="utf-8") as handle:
