@@ -13,6 +13,7 @@ No language model is needed. The steps:
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -23,6 +24,8 @@ import numpy as np
 
 from .retrieval import SearchHit
 
+log = logging.getLogger(__name__)
+
 # Abstention, calibrated with benchmarks/calibrate_abstention.py on tests/data/seed_questions.jsonl.
 # confidence = (best cosine - cosine to the corpus centroid) + slope * best cosine; answer when >= threshold.
 # Chinese and other questions are calibrated apart: e5's cosines for English questions over a
@@ -32,6 +35,7 @@ CALIBRATION: dict[str, dict[str, tuple[float, float]]] = {
 }
 #: Used for models nobody calibrated: answers whenever anything was retrieved.
 UNCALIBRATED = {"cjk": (0.0, -1.0), "other": (0.0, -1.0)}
+_WARNED: set[str] = set()
 
 MAX_SENTENCES = 3
 PASSAGES_CONSIDERED = 3
@@ -137,7 +141,13 @@ def is_cjk_question(question: str) -> bool:
 
 def confidence(best_cosine: float, centroid_cosine: float, question: str, model_id: str) -> tuple[float, float]:
     """(confidence, threshold) for answering ``question``; answer when confidence >= threshold."""
-    calibration = CALIBRATION.get(model_id, UNCALIBRATED)
+    calibration = CALIBRATION.get(model_id)
+    if calibration is None:
+        if model_id not in _WARNED:
+            _WARNED.add(model_id)
+            log.warning("no 'not found' calibration for model %s: answering whenever something is retrieved "
+                        "(run benchmarks/calibrate_abstention.py with a labelled question set)", model_id)
+        calibration = UNCALIBRATED
     slope, threshold = calibration["cjk" if is_cjk_question(question) else "other"]
     return (best_cosine - centroid_cosine) + slope * best_cosine, threshold
 

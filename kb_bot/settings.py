@@ -25,7 +25,7 @@ class Settings:
     top_k: int = 5
     fusion: str = "minmax"
     dense_weight: float = 0.7
-    candidates: int = 50
+    candidates: int = 100
     # Loading limits.
     max_file_mb: float = 20.0
     # Answering.
