@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from .errors import KbBotError
 from .loading import content_hash, iter_candidate_files
 from .settings import Settings
-from .store import read_manifest
+from .store import fsync_dir, read_manifest
 
 #: File types staff may upload (the loader reads a few more, e.g. .htm and .markdown).
 UPLOAD_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
@@ -248,21 +248,8 @@ def save_upload(settings: Settings, filename: str, data: bytes, replace: bool = 
                 os.rename(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return name
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def resolve_document(settings: Settings, relpath: str) -> Path:
@@ -288,5 +275,5 @@ def delete_document(settings: Settings, relpath: str) -> str:
         raise _error(f"文档不存在：{relpath}", f"no document {relpath}",
                      "请刷新文档列表后重试", "reload the document list and try again")
     path.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return PurePosixPath(relpath.strip()).as_posix()

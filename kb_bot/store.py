@@ -78,13 +78,16 @@ class LoadedIndex:
 # --------------------------------------------------------------------------- small file helpers
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (renames, new files) to disk; a no-op where the OS cannot."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
@@ -97,7 +100,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _read_pointer(index_dir: Path, name: str) -> str | None:
@@ -295,10 +298,10 @@ def write_generation(
                 with open(path, "rb") as handle:
                     os.fsync(handle.fileno())
             elif path.is_dir():
-                _fsync_dir(path)
-        _fsync_dir(tmp)
+                fsync_dir(path)
+        fsync_dir(tmp)
         os.rename(tmp, generations / name)
-        _fsync_dir(generations)
+        fsync_dir(generations)
     except BaseException as exc:  # disk full, Ctrl-C, ...: the current index stays as it was
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
