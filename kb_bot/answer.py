@@ -18,7 +18,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -273,14 +273,15 @@ def answer_question(
     query_vector: np.ndarray | None,
     centroid: np.ndarray | None,
     model_id: str,
-    suggestions: Sequence[str] = (),
+    suggestions: Sequence[str] | Callable[[], Sequence[str]] = (),
 ) -> Answer:
-    """Answer from retrieved ``hits`` or abstain. ``suggestions`` are offered when abstaining."""
+    """Answer from retrieved ``hits`` or abstain; ``suggestions`` (or a function giving them) are offered then."""
     question = question.strip()
     best_cosine = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
     centroid_cosine = float(query_vector @ centroid) if query_vector is not None and centroid is not None else 0.0
     value, threshold = confidence(best_cosine, centroid_cosine, question, model_id)
     if not hits or not question or value < threshold:
+        suggestions = tuple(suggestions() if callable(suggestions) else suggestions)
         return Answer(question, False, not_found_text(question, suggestions), (), tuple(suggestions),
                       confidence=value, mode="not-found")
     text, citations, sentences = compose(question, hits)

@@ -112,8 +112,11 @@ class KnowledgeBase:
             return answer_question(question, [], None, None, retriever.index.manifest["model_id"])
         vector = retriever.embed([question])[0]
         hits = retriever.search(question, max(self.settings.top_k, 5), query_vector=vector)
-        guide = self.topics()
-        suggestions = nearest_topics(guide, vector, self._topics[2])
+
+        def suggestions() -> list[str]:  # only needed when the answer is "not found"
+            guide = self.topics()
+            return nearest_topics(guide, vector, self._topics[2])
+
         answer = answer_question(question, hits, vector, retriever.centroid, retriever.index.manifest["model_id"],
                                  suggestions)
         if answer.found and self.settings.llm_url:

@@ -100,24 +100,26 @@ def _summary(sentence: str) -> str:
 
 def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
     """Group the chunks' sentences under the taxonomy by keyword, best-matching sentence per chunk."""
+    # One pass over the corpus: per chunk, per group, the sentence with the most keyword hits.
+    scored: dict[str, list[tuple[int, int, Chunk, str]]] = {spec.key: [] for spec in TAXONOMY}
+    for order, chunk in enumerate(chunks):
+        present = [spec for spec in TAXONOMY if any(word in chunk.text for word in spec.keywords)]
+        if not present:
+            continue
+        sentences = [chunk.text[start:end] for start, end in split_sentences(chunk.text)]
+        for spec in present:
+            hits, sentence = max(((sum(s.count(word) for word in spec.keywords), s) for s in sentences),
+                                 key=lambda item: item[0])
+            if hits:
+                heading_hits = sum((chunk.section or "").count(word) for word in spec.keywords)
+                scored[spec.key].append((hits + heading_hits, order, chunk, sentence))
     groups = []
     for spec in TAXONOMY:
-        scored = []
-        for order, chunk in enumerate(chunks):
-            best = None
-            for start, end in split_sentences(chunk.text):
-                sentence = chunk.text[start:end]
-                hits = sum(sentence.count(word) for word in spec.keywords)
-                if hits and (best is None or hits > best[0]):
-                    best = (hits, sentence)
-            if best is not None:
-                heading_hits = sum((chunk.section or "").count(word) for word in spec.keywords)
-                scored.append((best[0] + heading_hits, order, chunk, best[1]))
-        scored.sort(key=lambda item: (-item[0], item[1]))
+        best = sorted(scored[spec.key], key=lambda item: (-item[0], item[1]))[:ENTRIES_PER_GROUP]
         entries = tuple(
             TopicEntry(spec.name, _summary(sentence), chunk.doc, chunk.title, chunk.unit, chunk.section,
                        chunk.chunk_id, chunk.text)
-            for _, _, chunk, sentence in scored[:ENTRIES_PER_GROUP]
+            for _, _, chunk, sentence in best
         )
         if entries:
             groups.append(TopicGroup(spec.key, spec.name, spec.example, entries))
