@@ -29,7 +29,7 @@ from .chunking import CHUNKER_VERSION, Chunk, chunk_documents
 from .embedding import Embedder, model_id_for
 from .errors import KbBotError, StaleIndexError
 from .keyword import TOKENIZER_VERSION
-from .loading import SUPPORTED_SUFFIXES, Skipped, load_documents
+from .loading import SUPPORTED_SUFFIXES, Skipped, content_hash, iter_candidate_files, load_documents
 from .settings import Settings
 from .store import (
     ANN_THRESHOLD,
@@ -150,6 +150,41 @@ def _embed_missing(
     return np.stack([cache.get(key) for key in keys]).astype(np.float32), len(missing)
 
 
+def _unchanged(settings: Settings, expected: dict, started: float) -> BuildReport | None:
+    """The report of a refresh with nothing to do, or None when anything may have changed.
+
+    True only when the folder holds exactly the indexed files, byte for byte, and no file was skipped
+    last time (a skipped file may have been fixed); reading and hashing is far cheaper than parsing.
+    """
+    try:
+        manifest = read_manifest(settings.index)
+    except (KbBotError, OSError, ValueError):
+        return None
+    if manifest is None or manifest.get("skipped"):
+        return None
+    try:
+        check_compatible(manifest, expected, settings.index)
+    except StaleIndexError:
+        return None
+    indexed = manifest.get("documents", {})
+    seen = 0
+    for path in iter_candidate_files(settings.documents, exclude=[settings.index]):
+        rel = path.relative_to(settings.documents).as_posix()
+        info = indexed.get(rel)
+        if info is None or path.is_symlink():
+            return None
+        try:
+            if path.stat().st_size != info["size"] or content_hash(path.read_bytes()) != info["hash"]:
+                return None
+        except OSError:
+            return None
+        seen += 1
+    if seen != len(indexed):
+        return None
+    return BuildReport((), (), (), seen, seen, manifest.get("chunk_count", 0), 0, time.perf_counter() - started,
+                       (), None, manifest["model_id"])
+
+
 def build_index(
     settings: Settings,
     get_embedder: Callable[[], Embedder],
@@ -168,6 +203,12 @@ def build_index(
     expected = expected_manifest(settings)
 
     with IndexLock(index_dir, timeout=lock_timeout):
+        # 0. Nothing changed? Compare file hashes with the manifest before parsing anything.
+        if not full:
+            unchanged_report = _unchanged(settings, expected, started)
+            if unchanged_report is not None:
+                return unchanged_report
+
         # 1. Load and clean documents.
         loaded = load_documents(documents_dir, settings.max_file_bytes, exclude=[index_dir])
         if not loaded.documents:
