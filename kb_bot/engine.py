@@ -94,15 +94,19 @@ class KnowledgeBase:
 
     # -- answers and topics ----------------------------------------------------------------
 
-    def topics(self) -> TopicGuide:
-        """The topic guide of the current index (computed once per index generation)."""
+    def _topic_state(self):
+        """(retriever, guide, chunk vectors by id) for the current index, computed once per generation."""
         retriever = self.retriever
         cached = self._topics
         if cached is None or cached[0] is not retriever:
             guide = build_topic_guide(retriever.index.chunks)
             by_id = {c.chunk_id: retriever.index.vectors[i] for i, c in enumerate(retriever.index.chunks)}
             cached = self._topics = (retriever, guide, by_id)
-        return cached[1]
+        return cached
+
+    def topics(self) -> TopicGuide:
+        """The topic guide of the current index (computed once per index generation)."""
+        return self._topic_state()[1]
 
     def ask(self, question: str) -> Answer:
         """Answer a question from the current index, or say honestly that it does not."""
@@ -114,8 +118,8 @@ class KnowledgeBase:
         hits = retriever.search(question, max(self.settings.top_k, 5), query_vector=vector)
 
         def suggestions() -> list[str]:  # only needed when the answer is "not found"
-            guide = self.topics()
-            return nearest_topics(guide, vector, self._topics[2])
+            _, guide, vectors = self._topic_state()
+            return nearest_topics(guide, vector, vectors)
 
         answer = answer_question(question, hits, vector, retriever.centroid, retriever.index.manifest["model_id"],
                                  suggestions)
