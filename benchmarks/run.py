@@ -83,8 +83,12 @@ def machine() -> str:
 
 def run_measured(argv: list[str], env: dict[str, str], timeout: float = 1800.0, stdin: str | None = None) -> dict:
     """Run a command; wall time, peak RSS (ru_maxrss via wait4), exit code, stdout."""
-    out_path = WORK / "child.out"
-    err_path = WORK / "child.err"
+    import tempfile
+
+    fd, out_name = tempfile.mkstemp(prefix="child-", suffix=".out", dir=WORK)  # unique: runs may overlap
+    os.close(fd)
+    out_path = Path(out_name)
+    err_path = out_path.with_suffix(".err")
     with open(out_path, "w") as out, open(err_path, "w") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=err,
@@ -106,6 +110,8 @@ def run_measured(argv: list[str], env: dict[str, str], timeout: float = 1800.0, 
         process.returncode = os.waitstatus_to_exitcode(status)
     result = {"rc": process.returncode, "seconds": round(seconds, 3), "rss_mb": round(usage.ru_maxrss / 1024, 1),
               "stdout": out_path.read_text(encoding="utf-8"), "stderr": err_path.read_text(encoding="utf-8")}
+    out_path.unlink(missing_ok=True)
+    err_path.unlink(missing_ok=True)
     if result["rc"] != 0:
         log(f"  ! {' '.join(argv[:4])} ... exited {result['rc']}: {result['stderr'][-500:]}")
     return result
@@ -441,8 +447,10 @@ def embedding_sweep(quick: bool) -> dict:
         for label, extra in configs:
             log(f"  embedding (round {round_no + 1}/{rounds}): {label}")
             result = run_measured([sys.executable, str(HERE / "perf_embed.py"), str(texts_path), *extra], env)
-            if result["rc"] == 0:
+            try:
                 runs[label].append(json.loads(result["stdout"].strip().splitlines()[-1]))
+            except (ValueError, IndexError):
+                log(f"  ! no figures from {label}: {result['stderr'][-300:]}")
     rows = []
     for label, _ in configs:
         if not runs[label]:
@@ -641,7 +649,7 @@ def render_markdown(results: dict, summary: dict) -> str:
         "",
         f"Produced by `python benchmarks/run.py{' --quick' if results['quick'] else ''}` on {results['finished']}"
         f" ({results['elapsed_min']:.1f} min).",
-        *[f"Sections re-run with `--only {','.join(r['sections'])}` on {r['finished']} ({r['minutes']} min,"
+        *[f"{r.get('how') or 'Sections re-run with `--only ' + ','.join(r['sections']) + '`'} on {r['finished']} ({r['minutes']} min,"
           f" load average at start {r['load_start']}, at end {r['load_end']})." for r in results.get("reruns", [])],
         "",
         f"- Machine: {results['machine']}",
@@ -832,6 +840,8 @@ def main() -> int:
     parser.add_argument("--only", default=None, metavar="SECTIONS",
                         help="re-run only these sections (embedding, model-build, load, ann, ann-e5, hnsw-params) and merge them into"
                              " the existing results.json")
+    parser.add_argument("--merge-sizes", default=None, metavar="RESULTS.json",
+                        help="with --only: take the size rows of another run (e.g. --sizes 20k,100k --output X) from X.json")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -934,6 +944,16 @@ def rerun_sections(args) -> int:
                                 rebuild_hnsw=(label != "100k"), ef=[16, 32, 64, 128, 256])
     if "hnsw-params" in sections:
         results["hnsw_params"] = hnsw_params_section()
+    if args.merge_sizes:
+        other = json.loads(Path(args.merge_sizes).read_text(encoding="utf-8"))["details"]
+        replaced = {r["size"]: r for r in other["sizes"]}
+        results["sizes"] = [replaced.pop(r["size"], r) for r in results["sizes"]] + list(replaced.values())
+        results.setdefault("reruns", []).append({
+            "sections": [f"sizes {','.join(r['size'] for r in other['sizes'])}"],
+            "how": f"Rows {', '.join(r['size'] for r in other['sizes'])} re-measured with"
+                   f" `python benchmarks/run.py --sizes {','.join(r['size'] for r in other['sizes'])}` and merged",
+            "load_start": other.get("load_start"), "load_end": other.get("load_end"),
+            "minutes": round(other.get("elapsed_min", 0), 1), "finished": other.get("finished")})
     if sections:
         results.setdefault("reruns", []).append({
             "sections": sections, "load_start": load_start, "load_end": loadavg(),
