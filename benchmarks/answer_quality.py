@@ -13,8 +13,6 @@ end to end, abstention included (see ``benchmarks/calibrate_abstention.py``).
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from core_speed import cmrc_corpus  # noqa: E402  (same folder)
 from kb_bot.answer import compose  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.evaluation import load_questions  # noqa: E402
@@ -40,15 +39,8 @@ def main() -> int:
     overrides = {"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap}
 
     # CMRC: every paragraph a document (the embedding cache in WORK makes re-runs cheap).
-    data = json.loads(args.cmrc.read_text(encoding="utf-8"))
     documents = WORK / "cmrc-docs"
-    shutil.rmtree(documents, ignore_errors=True)
-    documents.mkdir(parents=True)
-    questions = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            (documents / f"{paragraph['id']}.txt").write_text(paragraph["context"], encoding="utf-8")
-            questions += [(paragraph["id"], qa["question"], [a["text"] for a in qa["answers"]]) for qa in paragraph["qas"]]
+    questions = cmrc_corpus(args.cmrc, documents)
     settings = load_settings({"documents": documents, "index": WORK / "cmrc-index", **overrides})
     kb = KnowledgeBase(settings)
     started = time.perf_counter()

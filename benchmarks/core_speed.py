@@ -104,8 +104,8 @@ def timed_search(documents: Path, index: Path, queries: list[str]) -> dict:
             "p95_ms": pct(0.95), "peak_rss_mb": round(peak[0])}
 
 
-def cmrc_corpus(path: Path, folder: Path) -> list[str]:
-    """Write each CMRC paragraph as a document; return its questions."""
+def cmrc_corpus(path: Path, folder: Path) -> list[tuple[str, str, list[str]]]:
+    """Write each CMRC paragraph as a document ``<id>.txt``; return (paragraph id, question, answers)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -113,7 +113,7 @@ def cmrc_corpus(path: Path, folder: Path) -> list[str]:
     for article in data["data"]:
         for paragraph in article["paragraphs"]:
             (folder / f"{paragraph['id']}.txt").write_text(paragraph["context"], encoding="utf-8")
-            questions.extend(qa["question"] for qa in paragraph["qas"])
+            questions += [(paragraph["id"], qa["question"], [a["text"] for a in qa["answers"]]) for qa in paragraph["qas"]]
     return questions
 
 
@@ -130,7 +130,8 @@ def main() -> int:
                       if l.strip()]
     corpora = {"seed": (REPO / "documents", (seed_questions * 10)[: args.queries])}
     if not args.skip_cmrc:
-        corpora["cmrc2018-trial"] = (WORK / "cmrc-docs", cmrc_corpus(args.cmrc, WORK / "cmrc-docs")[: args.queries])
+        cmrc = cmrc_corpus(args.cmrc, WORK / "cmrc-docs")[: args.queries]
+        corpora["cmrc2018-trial"] = (WORK / "cmrc-docs", [question for _, question, _ in cmrc])
 
     results = {"machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
