@@ -204,6 +204,13 @@ def cmd_rollback(args, settings) -> int:
     return 0
 
 
+def _dense_detail(dense: dict) -> str:
+    """", efSearch 256 (recall@10 0.991 measured on 300 chunks)" for a tuned HNSW index, else ""."""
+    if dense.get("kind") != "hnsw" or dense.get("recall_at_10") is None:
+        return ""
+    return f", efSearch {dense['ef_search']} (recall@10 {dense['recall_at_10']:.3f} measured on {dense['recall_sample']} chunks)"
+
+
 def cmd_status(args, settings) -> int:
     from .store import read_manifest
 
@@ -215,7 +222,7 @@ def cmd_status(args, settings) -> int:
         return 0
     print(f"index {settings.index} generation {manifest['generation']} built {manifest['built_at']}")
     print(f"  model {manifest['model_id']} (dim {manifest['dim']}), {manifest['chunk_count']} chunks, "
-          f"dense index {manifest['dense_index']}")
+          f"dense index {manifest['dense_index']}" + _dense_detail(manifest.get("dense") or {}))
     for path, info in manifest["documents"].items():
         print(f"  {path}: {info['chunks']} chunks, {info['size']} bytes, indexed {info['indexed_at']}")
     for skipped in manifest.get("skipped", []):

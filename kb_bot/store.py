@@ -8,7 +8,8 @@ Layout of ``index/``::
         manifest.json          format version, model id, dimension, chunker, documents, build time
         chunks.jsonl           one chunk record a line (text, document, section, offsets)
         vectors.npy            float32 (chunks x dim), L2-normalised
-        dense.faiss            FAISS index over the vectors (exact inner product, or HNSW when large)
+        dense.faiss            FAISS index over the vectors (exact inner product, or HNSW when large,
+                               with the efSearch that measured recall@10 >= 0.98 in the manifest)
         keyword/               bm25s index over jieba tokens
     cache/<model>/shard-*.npz embedding cache by content hash (survives a killed build)
     .lock                    held by a build/refresh; a second one waits, then fails clearly
@@ -48,11 +49,20 @@ log = logging.getLogger(__name__)
 
 #: Bump when the on-disk layout changes.
 FORMAT_VERSION = 1
-#: Above this many chunks the dense index is HNSW instead of exact search (see README "Scale").
-ANN_THRESHOLD = 200_000  # HNSW below 0.98 recall@10 at 100k in benchmarks/results.md; exact is 19 ms p50 there
+#: Above this many chunks the dense index is HNSW instead of exact search. Measured (benchmarks/results.md):
+#: an exact scan of 384-dim vectors costs ~5 ms p50 at 20k chunks and 14-21 ms at 100k, a third of the
+#: 30 ms search budget before the query embedding (~17 ms) is counted; HNSW answers in 1-3 ms there.
+ANN_THRESHOLD = 50_000
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256
+HNSW_EF_CONSTRUCTION = 200  # 80 -> 200 raised recall@10 by ~3 points at 100k for 2x the build time
+#: efSearch values tried in turn at build time until the measured recall@10 reaches ANN_MIN_RECALL.
+HNSW_EF_SEARCH_STEPS = (64, 128, 256, 512, 1024)
+HNSW_EF_SEARCH = 256  # for generations written before efSearch was tuned and stored in the manifest
+ANN_MIN_RECALL = 0.98
+#: Leave-one-out queries (chunk vectors, their own match excluded) for measuring recall at build time.
+ANN_RECALL_SAMPLE = 300
+#: Candidates the retriever asks the dense index for (``Settings.candidates``' default); recall is measured at it.
+ANN_SEARCH_K = 100
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -240,27 +250,91 @@ class EmbeddingCache:
 # --------------------------------------------------------------------------- dense index
 
 
-def make_dense_index(vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD):
-    """Exact inner-product search up to ``ann_threshold`` chunks, HNSW beyond (vectors are normalised)."""
+@dataclass(frozen=True)
+class DenseIndexInfo:
+    """How the dense index was built: kind, and for HNSW the efSearch chosen and the recall it measured."""
+
+    kind: str  # "flat" (exact) or "hnsw"
+    ef_search: int | None = None
+    recall_at_10: float | None = None  # leave-one-out recall@10 against exact search, at ``ef_search``
+    sample: int = 0
+    build_s: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ef_search": self.ef_search, "recall_at_10": self.recall_at_10,
+                "recall_sample": self.sample, "build_s": round(self.build_s, 2)}
+
+
+def measure_ann_recall(index, vectors: np.ndarray, sample: int = ANN_RECALL_SAMPLE, k: int = ANN_SEARCH_K,
+                       seed: int = 0) -> tuple[np.ndarray, Any]:
+    """Leave-one-out queries for ``index``: returns (sample rows, function ef_search -> recall@10).
+
+    Each query is a chunk's own vector; its exact top ten other chunks are the truth, and the
+    index is searched for ``k`` candidates as the retriever does.
+    """
     import faiss
 
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False))
+    queries = np.ascontiguousarray(vectors[rows])
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth = exact.search(queries, 11)
+
+    def top10_without_self(found: np.ndarray) -> list[set[int]]:
+        return [set([int(i) for i in line if i != row and i >= 0][:10]) for row, line in zip(rows, found)]
+
+    true_sets = top10_without_self(truth)
+
+    def recall(ef_search: int) -> float:
+        index.hnsw.efSearch = ef_search
+        _, found = index.search(queries, max(k, 11))
+        found_sets = top10_without_self(found)
+        return float(np.mean([len(t & f) / max(len(t), 1) for t, f in zip(true_sets, found_sets)]))
+
+    return rows, recall
+
+
+def make_dense_index(vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD):
+    """The dense index for ``vectors`` (normalised) and how it was chosen: ``(index, DenseIndexInfo)``.
+
+    Exact inner-product search up to ``ann_threshold`` chunks. Beyond it HNSW, with the smallest
+    efSearch of ``HNSW_EF_SEARCH_STEPS`` whose measured recall@10 is at least ``ANN_MIN_RECALL``; when
+    none reaches it the index stays exact, so recall never drops below the bar unnoticed.
+    """
+    import faiss
+
+    started = time.perf_counter()
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = vectors.shape[1]
     if len(vectors) <= ann_threshold:
         index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    if len(vectors):
-        index.add(vectors)
-    return index
+        if len(vectors):
+            index.add(vectors)
+        return index, DenseIndexInfo("flat", build_s=time.perf_counter() - started)
+
+    # Build the graph, then raise efSearch until the sampled recall holds.
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.add(vectors)
+    rows, recall = measure_ann_recall(index, vectors)
+    measured = 0.0
+    for ef_search in HNSW_EF_SEARCH_STEPS:
+        measured = recall(ef_search)
+        log.info("HNSW over %d vectors: efSearch %d gives recall@10 %.4f", len(vectors), ef_search, measured)
+        if measured >= ANN_MIN_RECALL:
+            index.hnsw.efSearch = ef_search
+            return index, DenseIndexInfo("hnsw", ef_search, round(measured, 4), len(rows), time.perf_counter() - started)
+    log.warning("HNSW recall@10 stayed at %.3f (< %.2f) even at efSearch %d over %d vectors: using exact search",
+                measured, ANN_MIN_RECALL, HNSW_EF_SEARCH_STEPS[-1], len(vectors))
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(vectors)
+    return flat, DenseIndexInfo("flat", None, None, len(rows), time.perf_counter() - started)
 
 
 def dense_kind(index) -> str:
-    import faiss
-
-    return "hnsw" if isinstance(index, faiss.IndexHNSWFlat) else "flat"
+    """"hnsw" or "flat"."""
+    return "hnsw" if hasattr(index, "hnsw") else "flat"
 
 
 # --------------------------------------------------------------------------- writing
@@ -288,10 +362,11 @@ def write_generation(
             for chunk in chunks:
                 handle.write(json.dumps(chunk.to_record(), ensure_ascii=False) + "\n")
         pause_for_tests("writing")
-        dense = make_dense_index(vectors, ann_threshold)
+        dense, dense_info = make_dense_index(vectors, ann_threshold)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         KeywordIndex.build([chunk.embed_text for chunk in chunks]).save(tmp / "keyword")
-        manifest = dict(manifest, generation=name, dense_index=dense_kind(dense), chunk_count=len(chunks))
+        manifest = dict(manifest, generation=name, dense_index=dense_info.kind, dense=dense_info.to_json(),
+                        chunk_count=len(chunks))
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         for path in tmp.rglob("*"):
             if path.is_file():
@@ -415,8 +490,8 @@ def _load_generation(path: Path, index_dir: Path, expected: dict[str, Any] | Non
         chunks = tuple(Chunk.from_record(json.loads(line)) for line in handle if line.strip())
     vectors = np.load(path / "vectors.npy")
     dense = faiss.read_index(str(path / "dense.faiss"))
-    if hasattr(dense, "hnsw"):
-        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    if hasattr(dense, "hnsw"):  # efSearch is not saved by faiss: take the one tuned at build time
+        dense.hnsw.efSearch = int((manifest.get("dense") or {}).get("ef_search") or HNSW_EF_SEARCH)
     keyword = KeywordIndex.load(path / "keyword", len(chunks))
     if len(chunks) != len(vectors) or dense.ntotal != len(chunks):
         raise StaleIndexError(f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors)",
