@@ -8,7 +8,8 @@ One pipeline serves ``kb-bot build`` and ``kb-bot refresh``:
    vectors of the current generation, should the cache have been deleted);
 4. embed only what is missing, shortest texts first, persisting each batch to the cache
    (so a killed build resumes where it stopped);
-5. write a new generation beside the old one and publish it atomically.
+5. write a new generation beside the old one (a refresh reuses the keyword tokens of unchanged
+   chunks) and publish it atomically.
 
 A refresh with nothing changed writes nothing and never loads the model.
 """
@@ -276,7 +277,8 @@ def build_index(
             },
             "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
         }
-        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold)
+        reuse_from = index_dir / GENERATIONS / previous["generation"] if previous and previous.get("generation") else None
+        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold, reuse_from)
         cache.compact(text_key(cache.model_id, c.embed_text) for c in chunks)
         return BuildReport(added, changed, removed, unchanged, len(new_docs), len(chunks), embedded,
                            time.perf_counter() - started, loaded.skipped, generation, expected["model_id"])

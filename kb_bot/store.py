@@ -43,7 +43,7 @@ import numpy as np
 
 from .chunking import Chunk
 from .errors import IndexBusyError, IndexMissingError, KbBotError, StaleIndexError
-from .keyword import KeywordIndex
+from .keyword import CHUNK_TOKENS, KeywordIndex, load_chunk_tokens
 
 log = logging.getLogger(__name__)
 
@@ -346,8 +346,12 @@ def write_generation(
     chunks: Sequence[Chunk],
     vectors: np.ndarray,
     ann_threshold: int = ANN_THRESHOLD,
+    reuse_from: Path | None = None,
 ) -> str:
-    """Write a complete generation and publish it as CURRENT; returns its name. Caller holds the lock."""
+    """Write a complete generation and publish it as CURRENT; returns its name. Caller holds the lock.
+
+    ``reuse_from``: a compatible generation whose keyword tokens are reused for unchanged chunk texts.
+    """
     import faiss
 
     generations = index_dir / GENERATIONS
@@ -364,7 +368,8 @@ def write_generation(
         pause_for_tests("writing")
         dense, dense_info = make_dense_index(vectors, ann_threshold)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
-        KeywordIndex.build([chunk.embed_text for chunk in chunks]).save(tmp / "keyword")
+        known_tokens = load_chunk_tokens(reuse_from / "keyword" / CHUNK_TOKENS) if reuse_from else None
+        KeywordIndex.build([chunk.embed_text for chunk in chunks], known_tokens).save(tmp / "keyword")
         manifest = dict(manifest, generation=name, dense_index=dense_info.kind, dense=dense_info.to_json(),
                         chunk_count=len(chunks))
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

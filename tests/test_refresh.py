@@ -146,6 +146,48 @@ def test_editing_one_article_reembeds_only_its_chunks(settings, docs):
     assert after["education.md"]["hash"] != before["education.md"]["hash"]
 
 
+def test_refresh_recuts_keywords_only_for_new_chunk_texts(settings, docs, monkeypatch):
+    from kb_bot import keyword
+
+    refresh(settings)
+    path = docs / "education.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n上街区今年新建两所幼儿园，新增学位八百个。\n", encoding="utf-8")
+    cut: list[str] = []
+    real_tokenize = keyword.tokenize
+    monkeypatch.setattr(keyword, "tokenize", lambda text, tokenizer=None: cut.append(text) or real_tokenize(text, tokenizer))
+
+    report = refresh(settings, RecordingEmbedder())
+
+    new_texts = {c.embed_text for c in doc_chunks(settings, "education.md")}
+    assert cut and set(cut) <= new_texts and len(cut) == report.chunks_embedded  # only the edited article's new chunks
+    assert any("幼儿园" in text for text in cut)
+    # The reused tokens give exactly the index a from-scratch build gives.
+    monkeypatch.setattr(keyword, "tokenize", real_tokenize)
+    refreshed = load_index(settings.index)
+    rebuilt_settings = Settings(documents=docs, index=settings.index.with_name("rebuilt"), model="fake")
+    refresh(rebuilt_settings, full=True)
+    rebuilt = load_index(rebuilt_settings.index)
+    assert [c.embed_text for c in refreshed.chunks] == [c.embed_text for c in rebuilt.chunks]
+    for query in ("新建两所幼儿园", "银企对接 融资", "济源路街道 老旧小区"):
+        mine, theirs = refreshed.keyword.search(query, 20), rebuilt.keyword.search(query, 20)
+        assert mine[0].tolist() == theirs[0].tolist() and mine[1].tolist() == theirs[1].tolist()
+        assert len(mine[0])
+
+
+def test_damaged_keyword_tokens_are_recut_not_fatal(settings, docs, caplog):
+    from kb_bot.keyword import CHUNK_TOKENS
+
+    refresh(settings)
+    generation = settings.index / GENERATIONS / read_manifest(settings.index)["generation"]
+    (generation / "keyword" / CHUNK_TOKENS).write_bytes(b"not an npz file")
+    (docs / "education.md").write_text((docs / "education.md").read_text(encoding="utf-8") + "\n新增一句。\n",
+                                       encoding="utf-8")
+    report = refresh(settings)
+    assert report.changed == ("education.md",)
+    assert "re-cutting every chunk" in caplog.text
+    assert load_index(settings.index).keyword.search("新增一句", 5)[0].size
+
+
 def test_rewriting_an_article_embeds_all_its_chunks_and_nothing_else(settings, docs):
     refresh(settings)
     (docs / "education.md").write_text(
