@@ -495,7 +495,7 @@ def _load_generation(path: Path, index_dir: Path, expected: dict[str, Any] | Non
         chunks = tuple(Chunk.from_record(json.loads(line)) for line in handle if line.strip())
     vectors = np.load(path / "vectors.npy")
     dense = faiss.read_index(str(path / "dense.faiss"))
-    if hasattr(dense, "hnsw"):  # efSearch is not saved by faiss: take the one tuned at build time
+    if hasattr(dense, "hnsw"):  # the efSearch tuned at build time (older generations: the old default)
         dense.hnsw.efSearch = int((manifest.get("dense") or {}).get("ef_search") or HNSW_EF_SEARCH)
     keyword = KeywordIndex.load(path / "keyword", len(chunks))
     if len(chunks) != len(vectors) or dense.ntotal != len(chunks):
