@@ -59,6 +59,9 @@ HNSW_EF_CONSTRUCTION = 200  # 80 -> 200 raised recall@10 by ~3 points at 100k fo
 HNSW_EF_SEARCH_STEPS = (64, 128, 256, 512, 1024)
 HNSW_EF_SEARCH = 256  # for generations written before efSearch was tuned and stored in the manifest
 ANN_MIN_RECALL = 0.98
+#: The build samples passages, but users send queries (e5's "query:" side): tune to a little more than the bar.
+#: Measured at 100k: 0.986 on the sample and 0.984 on real questions at efSearch 256.
+ANN_RECALL_MARGIN = 0.005
 #: Leave-one-out queries (chunk vectors, their own match excluded) for measuring recall at build time.
 ANN_RECALL_SAMPLE = 300
 #: Candidates the retriever asks the dense index for (``Settings.candidates``' default); recall is measured at it.
@@ -299,8 +302,9 @@ def make_dense_index(vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD):
     """The dense index for ``vectors`` (normalised) and how it was chosen: ``(index, DenseIndexInfo)``.
 
     Exact inner-product search up to ``ann_threshold`` chunks. Beyond it HNSW, with the smallest
-    efSearch of ``HNSW_EF_SEARCH_STEPS`` whose measured recall@10 is at least ``ANN_MIN_RECALL``; when
-    none reaches it the index stays exact, so recall never drops below the bar unnoticed.
+    efSearch of ``HNSW_EF_SEARCH_STEPS`` whose measured recall@10 is at least ``ANN_MIN_RECALL`` plus
+    ``ANN_RECALL_MARGIN`` (else the largest, if that reaches the bar itself); when none reaches the bar
+    the index stays exact, so recall never drops below it unnoticed.
     """
     import faiss
 
@@ -322,7 +326,8 @@ def make_dense_index(vectors: np.ndarray, ann_threshold: int = ANN_THRESHOLD):
     for ef_search in HNSW_EF_SEARCH_STEPS:
         measured = recall(ef_search)
         log.info("HNSW over %d vectors: efSearch %d gives recall@10 %.4f", len(vectors), ef_search, measured)
-        if measured >= ANN_MIN_RECALL:
+        last = ef_search == HNSW_EF_SEARCH_STEPS[-1]
+        if measured >= ANN_MIN_RECALL + ANN_RECALL_MARGIN or (last and measured >= ANN_MIN_RECALL):
             index.hnsw.efSearch = ef_search
             return index, DenseIndexInfo("hnsw", ef_search, round(measured, 4), len(rows), time.perf_counter() - started)
     log.warning("HNSW recall@10 stayed at %.3f (< %.2f) even at efSearch %d over %d vectors: using exact search",

@@ -43,7 +43,7 @@ def test_hnsw_above_the_threshold_keeps_recall_on_new_queries():
     index, info = make_dense_index(vectors, ann_threshold=1000)
     assert info.kind == "hnsw" and hasattr(index, "hnsw")
     assert info.ef_search in store.HNSW_EF_SEARCH_STEPS and index.hnsw.efSearch == info.ef_search
-    assert info.recall_at_10 >= ANN_MIN_RECALL and info.sample == store.ANN_RECALL_SAMPLE
+    assert info.recall_at_10 >= ANN_MIN_RECALL + store.ANN_RECALL_MARGIN and info.sample == store.ANN_RECALL_SAMPLE
     # Queries the build never saw (perturbed vectors) are found as well as the build measured.
     rng = np.random.default_rng(7)
     queries = vectors[rng.choice(len(vectors), 200, replace=False)] + 0.3 * rng.normal(size=(200, vectors.shape[1]))
@@ -56,6 +56,21 @@ def test_hnsw_that_cannot_reach_the_recall_bar_falls_back_to_exact(monkeypatch, 
     index, info = make_dense_index(clustered_vectors(1500), ann_threshold=100)
     assert info.kind == "flat" and isinstance(index, faiss.IndexFlatIP) and index.ntotal == 1500
     assert "using exact search" in caplog.text
+
+
+def test_efsearch_is_the_smallest_step_that_clears_the_bar_with_its_margin(monkeypatch):
+    vectors = clustered_vectors(3000)
+    index, info = make_dense_index(vectors, ann_threshold=1000)
+    _, recall = store.measure_ann_recall(index, vectors)
+    steps = store.HNSW_EF_SEARCH_STEPS
+    chosen = steps.index(info.ef_search)
+    assert recall(info.ef_search) == pytest.approx(info.recall_at_10, abs=1e-4)
+    assert all(recall(ef) < ANN_MIN_RECALL + store.ANN_RECALL_MARGIN for ef in steps[:chosen])
+    # With a bar only the largest step reaches, that step is used rather than giving up on HNSW.
+    monkeypatch.setattr(store, "ANN_MIN_RECALL", recall(steps[-1]) - 0.001)
+    monkeypatch.setattr(store, "ANN_RECALL_MARGIN", 0.5)
+    _, info = make_dense_index(vectors, ann_threshold=1000)
+    assert info.kind == "hnsw" and info.ef_search == steps[-1]
 
 
 def test_index_built_with_hnsw_records_and_restores_its_efsearch(fake_settings):
