@@ -56,7 +56,7 @@ ANN_THRESHOLD = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200  # 80 -> 200 raised recall@10 by ~3 points at 100k for 2x the build time
 #: efSearch values tried in turn at build time until the measured recall@10 reaches ANN_MIN_RECALL.
-HNSW_EF_SEARCH_STEPS = (64, 128, 256, 512, 1024)
+HNSW_EF_SEARCH_STEPS = (128, 256, 512, 1024)  # below 100 means 100: faiss searches max(efSearch, k)
 HNSW_EF_SEARCH = 256  # for generations written before efSearch was tuned and stored in the manifest
 ANN_MIN_RECALL = 0.98
 #: The build samples passages, but users send queries (e5's "query:" side): tune to a little more than the bar.
