@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from .keyword import TOKENIZER_VERSION
 from .loading import SUPPORTED_SUFFIXES, Skipped, content_hash, iter_candidate_files, load_documents
 from .settings import Settings
 from .store import (
+    ANN_RECALL_SAMPLE,
     ANN_THRESHOLD,
     FORMAT_VERSION,
     GENERATIONS,
@@ -149,6 +151,27 @@ def _embed_missing(
     if not chunks:
         return np.zeros((0, 0), dtype=np.float32), len(missing)
     return np.stack([cache.get(key) for key in keys]).astype(np.float32), len(missing)
+
+
+_CLAUSE = re.compile(r"[^。！？!?；;\n]{8,}")
+
+
+def pseudo_questions(chunks: list[Chunk], get_embedder: Callable[[], Embedder], sample: int = ANN_RECALL_SAMPLE,
+                     seed: int = 0) -> np.ndarray | None:
+    """Query vectors for measuring an approximate index's recall: a clause (8-40 characters) of each of
+    ``sample`` random chunks, embedded as a query, so recall is measured where users' questions land.
+    None when the model cannot be loaded (the store then falls back to chunk vectors)."""
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(chunks), size=min(sample, len(chunks)), replace=False)
+    texts = []
+    for i in picked.tolist():
+        clauses = _CLAUSE.findall(chunks[i].text) or [chunks[i].text]
+        texts.append(clauses[int(rng.integers(len(clauses)))][:40])
+    try:
+        return get_embedder().embed_queries(texts)
+    except KbBotError as exc:
+        log.warning("cannot embed questions to measure the approximate index's recall (%s): using chunk vectors", exc.message)
+        return None
 
 
 def _unchanged(settings: Settings, expected: dict, started: float) -> BuildReport | None:
@@ -278,7 +301,8 @@ def build_index(
             "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
         }
         reuse_from = index_dir / GENERATIONS / previous["generation"] if previous and previous.get("generation") else None
-        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold, reuse_from)
+        recall_queries = pseudo_questions(chunks, get_embedder) if len(chunks) > ann_threshold else None
+        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold, reuse_from, recall_queries)
         cache.compact(text_key(cache.model_id, c.embed_text) for c in chunks)
         return BuildReport(added, changed, removed, unchanged, len(new_docs), len(chunks), embedded,
                            time.perf_counter() - started, loaded.skipped, generation, expected["model_id"])

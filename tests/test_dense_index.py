@@ -31,6 +31,20 @@ def recall_at_10(index, vectors: np.ndarray, queries: np.ndarray) -> float:
     return float(np.mean([len(set(t) & set(f[:10])) / 10 for t, f in zip(truth.tolist(), found.tolist())]))
 
 
+def test_recall_counts_ties_among_duplicated_chunks_but_not_worse_results():
+    # Exact search ranked chunk 9 tenth; chunk 11 is the same text (identical vector, identical score).
+    true_scores = np.array([[0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.90]], dtype=np.float32)
+    twin = np.array([[0, 1, 2, 3, 4, 5, 6, 7, 8, 11]])
+    assert store.recall_with_ties(twin, true_scores.copy(), true_scores) == 1.0
+    # A chunk scoring below the tenth (by more than float rounding) is a miss; so is an empty slot (-1).
+    lower = true_scores.copy()
+    lower[0, 9] = 0.90 - 10 * store.TIE_TOLERANCE
+    assert store.recall_with_ties(twin, lower, true_scores) == pytest.approx(0.9)
+    empty = twin.copy()
+    empty[0, 9] = -1
+    assert store.recall_with_ties(empty, true_scores.copy(), true_scores) == pytest.approx(0.9)
+
+
 def test_exact_search_up_to_the_threshold():
     vectors = clustered_vectors(500)
     index, info = make_dense_index(vectors, ann_threshold=500)
@@ -61,7 +75,7 @@ def test_hnsw_that_cannot_reach_the_recall_bar_falls_back_to_exact(monkeypatch, 
 def test_efsearch_is_the_smallest_step_that_clears_the_bar_with_its_margin(monkeypatch):
     vectors = clustered_vectors(3000)
     index, info = make_dense_index(vectors, ann_threshold=1000)
-    _, recall = store.measure_ann_recall(index, vectors)
+    recall, _ = store.measure_ann_recall(index, vectors)
     steps = store.HNSW_EF_SEARCH_STEPS
     chosen = steps.index(info.ef_search)
     assert recall(info.ef_search) == pytest.approx(info.recall_at_10, abs=1e-4)
@@ -80,6 +94,7 @@ def test_index_built_with_hnsw_records_and_restores_its_efsearch(fake_settings):
     assert manifest["dense_index"] == "hnsw" and dense["kind"] == "hnsw"
     assert dense["ef_search"] in store.HNSW_EF_SEARCH_STEPS and dense["recall_at_10"] >= ANN_MIN_RECALL
     assert dense["recall_sample"] == report.chunks  # a small index is sampled whole
+    assert dense["recall_queries"] == "queries"  # measured with pseudo-questions through the model's query side
 
     loaded = load_index(fake_settings.index)
     assert hasattr(loaded.dense, "hnsw") and loaded.dense.hnsw.efSearch == dense["ef_search"]
