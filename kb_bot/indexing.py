@@ -158,15 +158,19 @@ _CLAUSE = re.compile(r"[^。！？!?；;\n]{8,}")
 
 def pseudo_questions(chunks: list[Chunk], get_embedder: Callable[[], Embedder], sample: int = ANN_RECALL_SAMPLE,
                      seed: int = 0) -> np.ndarray | None:
-    """Query vectors for measuring an approximate index's recall: a clause (8-40 characters) of each of
-    ``sample`` random chunks, embedded as a query, so recall is measured where users' questions land.
-    None when the model cannot be loaded (the store then falls back to chunk vectors)."""
+    """Query vectors for measuring an approximate index's recall: the start (at most 14 characters) of a
+    clause of each of ``sample`` random chunks, embedded as a query, so recall is measured where users'
+    questions land. None when the model cannot be loaded (the store then falls back to chunk vectors).
+
+    Measured at 100k chunks against 300 real questions (HNSW recall@10 at efSearch 128/256/512: 0.971,
+    0.987, 0.995): these give 0.976/0.986/0.991; whole clauses up to 40 characters, 0.989/0.989/0.991, are
+    too easy (they sit next to their own chunk), four random words too hard (0.868/0.939/0.978)."""
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(chunks), size=min(sample, len(chunks)), replace=False)
     texts = []
     for i in picked.tolist():
         clauses = _CLAUSE.findall(chunks[i].text) or [chunks[i].text]
-        texts.append(clauses[int(rng.integers(len(clauses)))][:40])
+        texts.append(clauses[int(rng.integers(len(clauses)))][:14])
     try:
         return get_embedder().embed_queries(texts)
     except KbBotError as exc:
