@@ -159,9 +159,8 @@ class KeywordIndex:
         if self.size:
             self._retriever.save(str(folder))
             write_query_dictionary(self._retriever.vocab_dict, folder / QUERY_DICTIONARY)
-            corpus = getattr(self, "_corpus", None)
-            if corpus is not None:
-                save_chunk_tokens(*corpus, folder / CHUNK_TOKENS)
+            if self._corpus is not None:
+                save_chunk_tokens(*self._corpus, folder / CHUNK_TOKENS)
 
     @classmethod
     def load(cls, folder: Path, size: int) -> "KeywordIndex":
