@@ -1,6 +1,6 @@
 """kb-bot performance benchmark: one command, a table in benchmarks/results.md, figures in results.json.
 
-    python benchmarks/run.py            # 2k, 20k and 100k chunks, load test (about 25-30 min on 2 cores)
+    python benchmarks/run.py            # 2k, 20k and 100k chunks, load test (about 20 min on 2 cores)
     python benchmarks/run.py --quick    # the 2k rows only, smaller samples (under 5 min; written to
                                         # benchmarks/.work/results-quick.{md,json})
 
