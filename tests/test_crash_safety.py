@@ -36,8 +36,7 @@ from kb_bot.indexing import EMBED_BATCH, build_index, expected_manifest
 from kb_bot.settings import Settings
 from kb_bot.store import CURRENT, GENERATIONS, PREVIOUS, load_index, read_manifest
 
-SEED = Path(__file__).resolve().parents[1] / "documents"
-SEED_NAMES = ("advanced-manufacturing.md", "education.md", "jiyuanlu-street.md")
+from doc_fixtures import SEED_NAMES
 KB_BOT = Path(sys.executable).with_name("kb-bot")
 
 WORDS = ("社区 街道 服务 中心 居民 企业 学校 医院 公园 道路 项目 资金 补贴 政策 申请 办理 窗口 热线 "
@@ -48,12 +47,8 @@ WORDS = ("社区 街道 服务 中心 居民 企业 学校 医院 公园 道路 
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name in SEED_NAMES:
-        shutil.copy(SEED / name, docs / name)
-    return Settings(documents=docs, index=tmp_path / "index", model="fake")
+def settings(fake_settings: Settings) -> Settings:
+    return fake_settings
 
 
 def write_corpus(folder: Path, count: int, seed: int = 5) -> None:

@@ -29,8 +29,7 @@ from kb_bot.settings import Settings
 from kb_bot.store import CURRENT, GENERATIONS, PREVIOUS, IndexLock, load_index, read_manifest
 from kb_bot.watch import watch_documents
 
-SEED = Path(__file__).resolve().parents[1] / "documents"
-SEED_NAMES = ("advanced-manufacturing.md", "education.md", "jiyuanlu-street.md")
+from doc_fixtures import SEED, SEED_NAMES, make_pdf
 KB_BOT = Path(sys.executable).with_name("kb-bot")
 
 
@@ -54,17 +53,13 @@ def never_embed():
 
 
 @pytest.fixture
-def docs(tmp_path: Path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name in SEED_NAMES:
-        shutil.copy(SEED / name, folder / name)
-    return folder
+def docs(seed_docs: Path) -> Path:
+    return seed_docs
 
 
 @pytest.fixture
-def settings(docs: Path, tmp_path: Path) -> Settings:
-    return Settings(documents=docs, index=tmp_path / "index", model="fake")
+def settings(fake_settings: Settings) -> Settings:
+    return fake_settings
 
 
 def refresh(settings: Settings, embedder=None, **kwargs):
@@ -289,7 +284,7 @@ def make_bad_inputs(docs: Path) -> dict[str, str]:
     (docs / "latin1.txt").write_bytes("café crème brûlée, 12 €\n".encode("cp1252") * 20)
     (docs / "empty.md").write_bytes(b"")
     (docs / "big.md").write_text("很长的文件。" * 400, encoding="utf-8")  # 7 KB, over a 4 KB limit
-    (docs / "scan.pdf").write_bytes(_blank_pdf())
+    (docs / "scan.pdf").write_bytes(make_pdf([[]]))
     (docs / "broken.docx").write_bytes(bytes(range(256)) * 4)
     (docs / "hostname.md").symlink_to("/etc/hostname")
     return {
@@ -301,21 +296,6 @@ def make_bad_inputs(docs: Path) -> dict[str, str]:
         "broken.docx": "broken .docx",
         "hostname.md": "outside the documents folder",
     }
-
-
-def _blank_pdf() -> bytes:
-    """A one-page PDF with nothing on the page (what a scan without OCR looks like to a text reader)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 def test_refresh_reports_each_bad_file_and_indexes_the_good_ones(docs, tmp_path, capsys, monkeypatch):
