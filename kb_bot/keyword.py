@@ -98,14 +98,15 @@ def text_digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
-def save_chunk_tokens(texts: Sequence[str], corpus_tokens: Sequence[Sequence[str]], path: Path) -> None:
-    """Every chunk's tokens, so a refresh re-cuts only new texts (jieba takes ~1 ms a chunk: 100 s at 100k)."""
+def save_chunk_tokens(digests: Sequence[bytes], corpus_tokens: Sequence[Sequence[str]], path: Path) -> None:
+    """Every chunk's tokens under its text's digest, so a refresh re-cuts only new texts (jieba takes ~1 ms
+    a chunk: 100 s at 100k)."""
     vocabulary: dict[str, int] = {}
     ids = [vocabulary.setdefault(token, len(vocabulary)) for tokens in corpus_tokens for token in tokens]
     offsets = np.cumsum([0] + [len(tokens) for tokens in corpus_tokens], dtype=np.int64)
     with open(path, "wb") as handle:
         np.savez(handle, version=np.int64(TOKENIZER_VERSION),
-                 keys=np.frombuffer(b"".join(text_digest(t) for t in texts), dtype=np.uint8).reshape(-1, 16),
+                 keys=np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 16),
                  vocabulary=np.array(list(vocabulary), dtype=str), ids=np.asarray(ids, dtype=np.int32), offsets=offsets)
 
 
@@ -130,7 +131,7 @@ class KeywordIndex:
     """A BM25 index over chunk texts; scores are raw BM25 (0 where no query word matches)."""
 
     def __init__(self, retriever, size: int, tokenizer=None):
-        self._corpus: tuple[Sequence[str], list[list[str]]] | None = None  # kept by build() for save()
+        self._corpus: tuple[list[bytes], list[list[str]]] | None = None  # (text digests, tokens): build() for save()
         self._retriever = retriever
         self.size = size
         self._tokenizer = tokenizer
@@ -143,15 +144,16 @@ class KeywordIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         known_tokens = known_tokens or {}
+        digests = [text_digest(text) for text in texts]
         corpus_tokens = []
-        for text in texts:
-            tokens = known_tokens.get(text_digest(text))
+        for text, digest in zip(texts, digests):
+            tokens = known_tokens.get(digest)
             corpus_tokens.append(tokens if tokens is not None else (tokenize(text) or ["\x00empty"]))
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         if corpus_tokens:
             retriever.index(corpus_tokens, show_progress=False)
         index = cls(retriever, len(corpus_tokens))
-        index._corpus = (texts, corpus_tokens)
+        index._corpus = (digests, corpus_tokens)
         return index
 
     def save(self, folder: Path) -> None:
