@@ -17,7 +17,7 @@ import logging
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -65,6 +65,14 @@ class Citation:
     span: tuple[int, int] | None  # character offsets of the answering sentences in ``text``
     score: float
     chunk_id: str
+    article: str | None = None  # "第二十五条" when the passage is an article of a regulation
+    issued: str | None = None  # ISO date the document was adopted or last amended, when known
+    kind: str | None = None  # "regulation" | "article" (a news article) | "faq"
+
+
+#: The three outcomes of a question (``Answer.status``).
+ANSWERED, RELATED, NOT_FOUND = "answered", "related", "not_found"
+STATUSES = (ANSWERED, RELATED, NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,19 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     confidence: float = 0.0
     mode: str = "extractive"  # "extractive" | "llm" | "not-found"
+    #: "answered" (the quote answers), "related" (close passages, no answer) or "not_found" (off topic).
+    #: Left empty, it follows ``found``: answered when found, else not_found.
+    status: str = ""
+    #: What the documents do not say, when it can be read off the question (e.g. "贷款利率").
+    missing: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", ANSWERED if self.found else NOT_FOUND)
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown answer status {self.status!r}")
+        if self.found != (self.status == ANSWERED):
+            raise ValueError(f"found={self.found} contradicts status={self.status!r}")
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:
@@ -94,6 +115,8 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "found": answer.found,
+        "status": answer.status,
+        "confidence": round(float(answer.confidence), 4),
         "answer": answer.answer,
         "citations": [
             {
@@ -104,6 +127,9 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                 "text": c.text,
                 "span": list(c.span) if c.span else None,
                 "score": round(float(c.score), 4),
+                "article": c.article,
+                "issued": c.issued,
+                "kind": c.kind,
             }
             for c in answer.citations
         ],
@@ -241,17 +267,21 @@ def compose(question: str, hits: Sequence[SearchHit]) -> tuple[str, tuple[Citati
         chunk = candidate.hit.chunk
         if chunk.chunk_id not in by_chunk:
             by_chunk[chunk.chunk_id] = len(citations)
-            citations.append(Citation(chunk.doc, chunk.title, chunk.unit, chunk.section, chunk.text, None,
-                                      candidate.hit.score, chunk.chunk_id))
+            citations.append(citation_of(chunk, candidate.hit.score))
         spans.setdefault(chunk.chunk_id, []).append((candidate.start, candidate.end))
         sentences.append(AnswerSentence(candidate.text.strip(), by_chunk[chunk.chunk_id]))
     citations = [
-        Citation(c.doc, c.title, c.unit, c.section, c.text,
-                 (min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])), c.score, c.chunk_id)
+        replace(c, span=(min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])))
         for c in citations
     ]
     text = "".join(f"{s.text}[{s.citation + 1}]" for s in sentences)
     return text, tuple(citations), tuple(sentences)
+
+
+def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -> Citation:
+    """A citation of ``chunk`` (its legal metadata too, where the chunk has it)."""
+    return Citation(chunk.doc, chunk.title, chunk.unit, chunk.section, chunk.text, span, score, chunk.chunk_id,
+                    getattr(chunk, "article", None), getattr(chunk, "issued", None), getattr(chunk, "kind", None))
 
 
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:

@@ -17,8 +17,8 @@ from kb_bot.retrieval import SearchHit
 
 from conftest import SEED_QUESTIONS
 
-ANSWER_KEYS = {"question", "found", "answer", "citations", "suggestions"}
-CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score"}
+ANSWER_KEYS = {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
+CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score", "article", "issued", "kind"}
 
 
 def _hit(text: str, rank: int = 1, doc: str = "a.md") -> SearchHit:

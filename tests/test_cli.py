@@ -126,7 +126,7 @@ def test_ask_json_and_stdin(fake_settings, capsys, monkeypatch):
     code, out, _ = run(["ask", "-", "--json", *base], capsys, "积极搭建银企对接平台帮助企业融资贷款\n国际班列开行\n", monkeypatch)
     answers = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(answers) == 2
-    assert set(answers[0]) == {"question", "found", "answer", "citations", "suggestions"}
+    assert set(answers[0]) == {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
     assert answers[0]["found"] and "2600万元" in answers[0]["answer"]
     start, end = answers[0]["citations"][0]["span"]
     assert "2600万元" in answers[0]["citations"][0]["text"][start:end]
