@@ -100,6 +100,8 @@ class Answer:
     status: str = ""
     #: What the documents do not say, when it can be read off the question (e.g. "贷款利率").
     missing: str | None = None
+    #: How a follow-up question was understood from the conversation (None: taken as asked).
+    understood_as: str | None = None
 
     def __post_init__(self) -> None:
         if not self.status:
