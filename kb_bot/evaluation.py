@@ -101,3 +101,40 @@ def score(questions: Sequence[Question], retrieved: Sequence[Sequence[Chunk]]) -
     recall = {k: sum(1 for r in ranks if r is not None and r <= k) / n for k in KS}
     mrr = sum(1.0 / r for r in ranks if r is not None) / n
     return EvalReport(len(questions), len(ranks), recall, mrr, tuple(ranks))
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    """Shares of answered / related / not_found, for answerable and unanswerable questions apart."""
+
+    answerable: dict[str, int]  # status -> count, plus "with_fact": answered and holding an expected string
+    unanswerable: dict[str, int]
+    misses: tuple[str, ...] = field(repr=False, default=())  # answerable questions not answered with the fact
+    wrong: tuple[str, ...] = field(repr=False, default=())  # unanswerable questions answered
+
+    def to_json(self) -> dict[str, Any]:
+        def shares(counts: dict[str, int]) -> dict[str, Any]:
+            n = counts.get("n", 0)
+            return {"questions": n, **{k: round(v / n, 4) if n else 0.0 for k, v in counts.items() if k != "n"}}
+
+        return {"answerable": shares(self.answerable), "unanswerable": shares(self.unanswerable),
+                "missed": list(self.misses), "wrongly_answered": list(self.wrong)}
+
+
+def answer_outcomes(questions: Sequence[Question], answers: Sequence[Any]) -> OutcomeReport:
+    """How each question was answered (``answers`` are ``kb_bot.answer.Answer`` objects)."""
+    groups = {True: {"n": 0, "answered": 0, "related": 0, "not_found": 0, "with_fact": 0},
+              False: {"n": 0, "answered": 0, "related": 0, "not_found": 0}}
+    misses, wrong = [], []
+    for question, answer in zip(questions, answers):
+        counts = groups[question.answerable]
+        counts["n"] += 1
+        counts[answer.status] += 1
+        if question.answerable:
+            fact = answer.status == "answered" and any(e in answer.answer for e in question.expect)
+            counts["with_fact"] += int(fact)
+            if not fact:
+                misses.append(question.question)
+        elif answer.status == "answered":
+            wrong.append(question.question)
+    return OutcomeReport(groups[True], groups[False], tuple(misses), tuple(wrong))

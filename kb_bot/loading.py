@@ -647,6 +647,11 @@ def _trim_back(paragraph: _Paragraph, keep: int) -> _Paragraph:
 _TEMP_NAME = re.compile(r"(?i)^(~\$|\.#)|~$|\.(tmp|temp|swp|swx|part|partial|crdownload|download)$")
 
 
+#: Files kept with the documents that configure kb-bot rather than being documents (the staff's synonyms).
+SYNONYMS_FILE = "synonyms.txt"
+SETTINGS_FILES = (SYNONYMS_FILE,)
+
+
 def is_ignored_name(name: str) -> bool:
     """True for hidden files and temporary files that the loader (and the watcher) never look at."""
     return name.startswith(".") or bool(_TEMP_NAME.search(name))
@@ -660,7 +665,7 @@ def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> Iterable
     excluded = [Path(p).resolve() for p in exclude]
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if any(is_ignored_name(part) for part in rel.parts):
+        if any(is_ignored_name(part) for part in rel.parts) or rel.as_posix() in SETTINGS_FILES:
             continue
         if excluded and any(path.resolve().is_relative_to(e) for e in excluded):
             continue

@@ -59,6 +59,10 @@ CSS = """
 .kb-cursor { color: var(--color-accent); animation: kb-blink 1s steps(1) infinite; }
 @keyframes kb-blink { 50% { opacity: 0; } }
 .kb-notfound { color: var(--body-text-color); }
+.kb-related { border-left: 4px solid #b45309; padding-left: .7em; }
+.kb-badge { display: inline-block; font-size: .78em; font-weight: 600; padding: .05em .6em; border-radius: 999px;
+            margin-bottom: .3em; }
+.kb-badge-related { background: #fef3c7; color: #7c2d12; }
 .kb-suggest { margin-top: .4em; font-size: .9em; color: var(--body-text-color-subdued); }
 .kb-sources { margin-top: .7em; }
 .kb-sources-title { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: .2em; }
@@ -193,7 +197,7 @@ def build_app(kb: Any) -> gr.Blocks:
     concurrency = max(1, int(settings.concurrency))
 
     def api_ask(question: str) -> dict:
-        """Answer a question about 上街区 policies from the articles: {question, found, answer, citations, suggestions}."""
+        """Answer a question from the documents: {question, found, status, confidence, answer, citations, suggestions}."""
         from ..answer import answer_to_json
 
         return answer_to_json(backend.ask(question))

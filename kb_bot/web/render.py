@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from typing import Any, Iterator, Sequence
 
 #: Questions for topic groups that carry no example of their own.
@@ -83,7 +84,18 @@ def _answer_html(text: str) -> str:
 
 
 def answer_html(answer: Any) -> str:
-    """The complete chat message for an answer: text, then source cards (or topic suggestions)."""
+    """The complete chat message: an answer with sources, related passages marked as such, or not found."""
+    status = getattr(answer, "status", "answered" if answer.found else "not_found")
+    if status == "related":
+        cards = "".join(citation_card(replace(c, span=None), i) for i, c in enumerate(answer.citations, start=1))
+        return (
+            '<div class="kb-related"><div class="kb-badge kb-badge-related">未找到直接答案</div>'
+            f'<div class="kb-answer">{_answer_html(answer.answer)}</div>'
+            + (f'<div class="kb-sources"><div class="kb-sources-title">相关内容（{len(answer.citations)}，'
+               f'不是对问题的回答）</div>{cards}</div>' if cards else "")
+            + ('<div class="kb-suggest">也可以点击下方主题，换个问题试试：</div>' if answer.suggestions else "")
+            + "</div>"
+        )
     if not answer.found:
         parts = [f'<div class="kb-answer kb-notfound">{_answer_html(answer.answer)}</div>']
         if answer.suggestions:
@@ -100,7 +112,7 @@ def answer_html(answer: Any) -> str:
 def stream_answer(answer: Any, step: int = 4) -> Iterator[str]:
     """Growing prefixes of the answer text, as chat HTML (a reference marker is never cut)."""
     tokens = _TOKEN.findall(answer.answer)
-    css = "kb-answer kb-notfound" if not answer.found else "kb-answer"
+    css = "kb-answer" if answer.found else "kb-answer kb-notfound"
     for end in range(step, len(tokens) + step, step):
         yield f'<div class="{css}">{_answer_html("".join(tokens[:end]))}<span class="kb-cursor">▍</span></div>'
 

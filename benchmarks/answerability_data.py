@@ -1,0 +1,251 @@
+#!/usr/bin/env python
+"""Training and test data for the answerability models, built by hold-out, not labelled by hand.
+
+Three kinds of question, each retrieved through kb-bot itself and turned into the features of
+``kb_bot.answerability`` (one record per question, with a label for every candidate sentence):
+
+* **answerable** — CMRC2018 trial questions against their own paragraphs (gold answers from the
+  data set), and cloze questions made from regulation articles (an amount, a period or an
+  office in a sentence replaced by 多少 / 哪个部门) against all regulations;
+* **near-domain unanswerable** — the same questions against a corpus where only the answer is
+  gone: CMRC paragraphs without the sentences that hold the answers (the rest of the paragraph,
+  about the same subject, stays), and the regulations without the held-out articles (the other
+  articles of the same regulation stay). This is "on topic, but the documents never say";
+* **off-topic** — CMRC questions against the policy documents, regulation questions against CMRC.
+
+Every record carries its document group (CMRC article, regulation) and its split
+(train / validation / test by a hash of the group), so fitting never sees a test document.
+The seed and regulation question sets in ``tests/data`` are never used here.
+
+    .venv/bin/python benchmarks/answerability_data.py        # ~15 min on 2 cores the first time (embedding)
+
+Writes ``benchmarks/.work/answerability/records.pkl``; re-runs reuse the embedding cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import random
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import kb_bot.store  # noqa: E402
+from kb_bot.calibration import make_records  # noqa: E402
+from kb_bot.engine import KnowledgeBase  # noqa: E402
+from kb_bot.settings import load_settings  # noqa: E402
+
+WORK = REPO / "benchmarks" / ".work" / "answerability"
+CMRC = REPO.parent / "shared" / "benchmarks" / "cmrc2018_trial.json"
+REGULATIONS = REPO.parent / "shared" / "corpora" / "zhengzhou-regulations"
+SEED_DOCS = REPO / "documents"
+TOP_K = 5
+
+
+def split_of(group: str) -> str:
+    """train / validation / test, 60 / 20 / 20, by a stable hash of the document group."""
+    bucket = int(hashlib.sha1(group.encode("utf-8")).hexdigest()[:8], 16) % 10
+    return "train" if bucket < 6 else "validation" if bucket < 8 else "test"
+
+
+# --------------------------------------------------------------------------- CMRC
+
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+
+
+def sentence_span(text: str, position: int) -> tuple[int, int]:
+    """The sentence of ``text`` around ``position``."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
+    match = _SENTENCE_END.search(text, position)
+    return start, match.end() if match else len(text)
+
+
+def cmrc_corpora(folder_full: Path, folder_redacted: Path) -> list[dict]:
+    """Write CMRC paragraphs (title line + text) twice: whole, and without every answer sentence."""
+    data = json.loads(CMRC.read_text(encoding="utf-8"))
+    questions = []
+    for folder in (folder_full, folder_redacted):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    for article in data["data"]:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            spans = set()
+            for qa in paragraph["qas"]:
+                for answer in qa["answers"]:
+                    at = answer.get("answer_start", -1)
+                    at = at if 0 <= at < len(context) and context[at:].startswith(answer["text"]) else context.find(answer["text"])
+                    if at >= 0:
+                        spans.add(sentence_span(context, at))
+            redacted = "".join(ch for i, ch in enumerate(context) if not any(s <= i < e for s, e in spans))
+            title = article.get("title") or paragraph["id"]
+            (folder_full / f"{paragraph['id']}.txt").write_text(f"{title}\n\n{context}", encoding="utf-8")
+            (folder_redacted / f"{paragraph['id']}.txt").write_text(f"{title}\n\n{redacted}", encoding="utf-8")
+            for qa in paragraph["qas"]:
+                answers = [a["text"] for a in qa["answers"] if a["text"]]
+                questions.append({"source": "cmrc", "group": f"cmrc:{article['id']}", "doc": f"{paragraph['id']}.txt",
+                                  "question": qa["question"], "answers": answers,
+                                  "gone": not any(a in redacted for a in answers)})
+    return questions
+
+
+# --------------------------------------------------------------------------- regulations
+
+_ARTICLE = re.compile(r"^(第[一二三四五六七八九十百零〇]+条)\s*(.*)$")
+_NUMBER = "[0-9一二三四五六七八九十百千万两半〇零]"
+_SLOTS = (
+    (re.compile(rf"({_NUMBER}+)(个工作日|日|天|个月|年|小时|周)"), "多少{unit}"),
+    (re.compile(rf"({_NUMBER}+(?:万|千)?)(元|倍|%|％|人|次|平方米|米|公里|户)"), "多少{unit}"),
+    (re.compile(r"由(.{2,14}?)(负责|组织|统一|主管|会同|审批|决定|核发|受理)"), "由哪个部门{unit}"),
+)
+
+
+def regulation_articles(every: int = 2) -> list[dict]:
+    """Every article of every ``every``-th regulation: title, article number, text.
+
+    Half the regulations by default: embedding all of them twice over (these article documents and
+    the shipped index) costs ~10 minutes on 2 cores, and half gives ~1,000 questions already.
+    """
+    articles = []
+    paths = [p for p in sorted(REGULATIONS.glob("*.md")) if p.name != "NOTICE.md"]
+    for path in paths[::every]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        title = next((l[2:].strip() for l in lines if l.startswith("# ")), path.stem)
+        current = None
+        for line in lines:
+            match = _ARTICLE.match(line.strip())
+            if match:
+                current = {"regulation": path.stem, "title": title, "article": match.group(1), "text": line.strip()}
+                articles.append(current)
+            elif current is not None and line.strip() and not line.startswith("#"):
+                current["text"] += "\n" + line.strip()
+            elif line.startswith("#"):
+                current = None
+    return articles
+
+
+def cloze(article: dict, rng: random.Random) -> dict | None:
+    """A question from one sentence of an article: its amount, period or office replaced by a question word."""
+    body = article["text"].split(" ", 1)[-1] if " " in article["text"] else article["text"][len(article["article"]):]
+    sentences = [s for s in re.split(r"(?<=[。；])", body) if 8 <= len(s) <= 120]
+    rng.shuffle(sentences)
+    for sentence in sentences:
+        for pattern, replacement in _SLOTS:
+            match = pattern.search(sentence)
+            if not match:
+                continue
+            unit = match.group(2)
+            question = sentence[: match.start()] + replacement.format(unit=unit) + sentence[match.end():]
+            question = re.sub(r"[。；，,]$", "", question.strip())
+            # Keep the clause with the gap and the one before it: a question, not a copy of the article.
+            clauses = re.split(r"(?<=[，,：:])", question)
+            gap = next(i for i, c in enumerate(clauses) if "多少" in c or "哪个部门" in c)
+            question = "".join(clauses[max(0, gap - 1) : gap + 1]).strip("，,：: ")
+            if len(question) < 8:
+                continue
+            prefix = rng.choice(["", "", "请问", "我想问一下，", "想知道"])
+            return {"question": f"{prefix}{question}？", "answers": [match.group(1) + unit if unit else match.group(1)]}
+    return None
+
+
+def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> list[dict]:
+    """Regulation articles as documents (all, and without the held-out half); cloze questions on them."""
+    rng = random.Random(seed)
+    for folder in (folder_full, folder_kept):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    questions = []
+    for number, article in enumerate(regulation_articles()):
+        held_out = rng.random() < 0.5
+        name = f"{article['regulation']}-{number:04d}.txt"
+        text = f"{article['title']} {article['article']}\n\n{article['text']}"
+        (folder_full / name).write_text(text, encoding="utf-8")
+        if not held_out:
+            (folder_kept / name).write_text(text, encoding="utf-8")
+        made = cloze(article, rng)
+        if made:
+            questions.append({"source": "regulation", "group": f"reg:{article['regulation']}", "doc": name,
+                              "gone": held_out, **made})
+    return questions
+
+
+# --------------------------------------------------------------------------- features
+
+
+def open_kb(documents: Path, name: str, cache: Path) -> KnowledgeBase:
+    """A built knowledge base over ``documents`` whose embedding cache is shared by all corpora."""
+    index = WORK / f"index-{name}"
+    index.mkdir(parents=True, exist_ok=True)
+    if not (index / "cache").exists():
+        os.symlink(cache, index / "cache")
+    kb = KnowledgeBase(load_settings({"documents": documents, "index": index}))
+    started = time.perf_counter()
+    report = kb.build(progress=True)
+    print(f"[{name}] {report.chunks if hasattr(report, 'chunks') else ''} built in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr, flush=True)
+    return kb
+
+
+def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
+    """Retrieve every question through ``kb`` and keep its evidence and per-candidate labels."""
+    for q in questions:
+        q["split"] = split_of(q["group"])
+    return make_records(questions, kb.retriever, kb.gram_stats(), kb.synonyms(), kind, vectors, TOP_K)
+
+
+def main() -> int:
+    # One embedding cache serves all five corpora (they share most passages): a build must not
+    # compact away the other corpora's vectors.
+    kb_bot.store.EmbeddingCache.compact = lambda self, keep: None
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    cache = WORK / "shared-cache"
+    cache.mkdir(exist_ok=True)
+
+    cmrc_q = cmrc_corpora(WORK / "docs-cmrc", WORK / "docs-cmrc-redacted")
+    reg_q = regulation_corpora(WORK / "docs-reg", WORK / "docs-reg-kept")
+    policy = WORK / "docs-policy"  # the regulations plus the seed articles: the product's own kind of corpus
+    shutil.rmtree(policy, ignore_errors=True)
+    shutil.copytree(WORK / "docs-reg", policy)
+    for path in SEED_DOCS.glob("*.md"):
+        shutil.copy(path, policy / path.name)
+
+    kbs = {name: open_kb(folder, name, cache) for name, folder in (
+        ("cmrc", WORK / "docs-cmrc"), ("cmrc-redacted", WORK / "docs-cmrc-redacted"),
+        ("policy", policy), ("reg-kept", WORK / "docs-reg-kept"))}
+    embedder = kbs["cmrc"].retriever
+    cmrc_vectors = embedder.embed([q["question"] for q in cmrc_q])
+    reg_vectors = embedder.embed([q["question"] for q in reg_q])
+
+    records = []
+    records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)
+    gone = [i for i, q in enumerate(cmrc_q) if q["gone"]]
+    records += records_for(kbs["cmrc-redacted"], [cmrc_q[i] for i in gone], "near", cmrc_vectors[gone])
+    records += records_for(kbs["policy"], cmrc_q, "off", cmrc_vectors)
+    records += records_for(kbs["policy"], reg_q, "answerable", reg_vectors)
+    held = [i for i, q in enumerate(reg_q) if q["gone"]]
+    records += records_for(kbs["reg-kept"], [reg_q[i] for i in held], "near", reg_vectors[held])
+    records += records_for(kbs["cmrc"], reg_q, "off", reg_vectors)
+
+    with (WORK / "records.pkl").open("wb") as handle:
+        pickle.dump(records, handle)
+    counts = {}
+    for r in records:
+        key = f"{r['source']}/{r['kind']}/{r['split']}"
+        counts[key] = counts.get(key, 0) + 1
+    print(json.dumps(counts, indent=1, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The fitted answerability models: plain weights read with numpy, one small JSON file per embedding model.
+
+Written by ``benchmarks/fit_answerability.py`` (shipped in ``kb_bot/data/``) or by ``kb-bot calibrate``
+(in the index folder, which wins). scikit-learn is needed only to fit, never to answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+DATA = Path(__file__).with_name("data")
+MODEL_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A fitted logistic model: standardise, dot, sigmoid (scikit-learn only at fitting time)."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(rows)
+        return ((rows - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.decision(rows), -30, 30)))
+
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": float(self.intercept)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Linear":
+        return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
+                   np.asarray(data["coef"]), float(data["intercept"]))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The three fitted models and the two thresholds chosen on the validation split."""
+
+    model_id: str
+    ranker: Linear
+    answer: Linear
+    topic: Linear
+    answer_threshold: float  # confidence at or above: answered
+    topic_threshold: float  # otherwise topic probability at or above: related, else not_found
+    info: dict
+
+    def to_json(self) -> dict:
+        return {"format": MODEL_FORMAT, "model_id": self.model_id, "ranker": self.ranker.to_json(),
+                "answer": self.answer.to_json(), "topic": self.topic.to_json(),
+                "answer_threshold": self.answer_threshold, "topic_threshold": self.topic_threshold, "info": self.info}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AnswerModel":
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"answerability model format {data.get('format')} (expected {MODEL_FORMAT})")
+        return cls(data["model_id"], Linear.from_json(data["ranker"]), Linear.from_json(data["answer"]),
+                   Linear.from_json(data["topic"]), float(data["answer_threshold"]), float(data["topic_threshold"]),
+                   data.get("info", {}))
+
+
+def model_path(model_id: str, folder: Path = DATA) -> Path:
+    """Where the fitted model for an embedding model lives (one small JSON file per model)."""
+    return folder / f"answerability-{re.sub(r'[^A-Za-z0-9._-]+', '_', model_id)}.json"
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> AnswerModel:
+    return AnswerModel.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def load_model(model_id: str, folders: Iterable[Path] = ()) -> AnswerModel | None:
+    """The fitted model for ``model_id`` (a staff recalibration in ``folders`` wins over the shipped one)."""
+    for folder in (*folders, DATA):
+        path = model_path(model_id, folder)
+        if path.is_file():
+            return _load(str(path), path.stat().st_mtime)
+    return None

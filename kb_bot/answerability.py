@@ -1,0 +1,330 @@
+"""Answerability: does a sentence of the retrieved passages answer the question, or are they only related?
+
+The answer step asks three questions of the top passages, each a small logistic model fitted
+on data nobody labelled by hand (``benchmarks/answerability_data.py`` then
+``benchmarks/fit_answerability.py``, see README "Answers you can trust"):
+
+1. **ranker** — which candidate sentence answers best (features of the sentence alone);
+2. **answer** — the probability that the best sentence really answers the question
+   (``Answer.confidence``): the sentence's and its passage's coverage of the question's
+   content words (weighted by rarity in the corpus, synonyms counted), whether it carries
+   the asked type (amount, date, phone, address, office, procedure, ...), whether the
+   question names a place the document does not, dense and keyword agreement and margins;
+3. **topic** — whether the knowledge base is on the question's topic at all, which tells a
+   ``related`` answer (close passages, no answer) from ``not_found``.
+
+Every feature is a named function of plain inputs, so the fitting script and the running
+app compute them with the same code. The fitted weights (``kb_bot.answer_model``) ship as a
+small JSON file per embedding model in ``kb_bot/data/``; no scikit-learn is needed to use them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .question_reading import QUESTION_NOISE as _QUESTION_NOISE
+from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch
+from .retrieval import SearchHit
+from .synonyms import Expansion, Synonyms
+
+PASSAGES_CONSIDERED = 3
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN = re.compile(r"[a-z]{2,}|\d+(?:\.\d+)?")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+[”’」』）)]*|$)")
+# --------------------------------------------------------------------------- words and their weights
+
+
+def grams(text: str) -> set[str]:
+    """Character bigrams of Chinese runs (a lone character stands for itself), Latin words and numbers."""
+    text = text.lower()
+    found = set(_LATIN.findall(text))
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            found.add(run)
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
+    return found
+
+
+def default_words(text: str) -> list[tuple[str, int, int]]:
+    """Words of ``text`` with jieba's full dictionary (when no index supplies its own)."""
+    import jieba
+
+    jieba.setLogLevel(40)
+    return [(w, a, b) for w, a, b in jieba.tokenize(text.lower()) if w.strip()]
+
+
+class GramStats:
+    """How rare each character and bigram is in the indexed passages (an IDF), and how to cut words.
+
+    A bigram never seen is the rarest. ``words`` cuts a question into (word, start, end); the
+    engine passes the keyword index's cutter, so the question is read with the index's own words.
+    """
+
+    SAMPLE = 20_000  # document frequencies from at most this many passages: enough for weights, quick at 100k
+
+    def __init__(self, texts: Sequence[str], words: Callable[[str], list[tuple[str, int, int]]] | None = None):
+        step = max(1, len(texts) // self.SAMPLE)
+        sample = texts[::step]
+        self.documents = len(sample)
+        self.frequency = Counter(g for text in sample for g in grams(text) | set(text.lower()))
+        self.unseen = self.idf("\x00")
+        self.words = words or default_words
+
+    def idf(self, gram: str) -> float:
+        """Smoothed inverse document frequency of one character or bigram."""
+        return math.log((self.documents + 1) / (self.frequency.get(gram, 0) + 0.5))
+
+    def weight(self, word: str) -> float:
+        """A word's weight: its rarest bigram (its character, for a one-character word)."""
+        if len(word) == 1:
+            return self.idf(word)
+        return max((self.idf(g) for g in grams(word)), default=self.unseen)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing the question is about: a word (with its synonyms), and its weight."""
+
+    text: str
+    alternatives: tuple[str, ...]  # any of these in a passage covers the unit
+    weight: float
+    start: int  # where in the question it stands (for naming what is missing)
+    end: int
+
+
+def question_units(question: str, expansion: Expansion, stats: GramStats) -> list[Unit]:
+    """The question's content as weighted units: synonym words first, then the remaining words.
+
+    Question words (多少, 怎么, 吗 ...) are dropped, also from inside a word (多少钱 -> 钱).
+    """
+    text = question.lower()
+    units: list[Unit] = []
+    taken = [False] * len(text)
+    for term, alternatives in zip(expansion.matched, expansion.alternatives):
+        at = text.find(term.lower())
+        if at < 0:
+            continue
+        units.append(Unit(term, tuple(a.lower() for a in alternatives), stats.weight(term.lower()), at, at + len(term)))
+        taken[at : at + len(term)] = [True] * len(term)
+    for word, start, end in stats.words(text):
+        if any(taken[start:end]):
+            continue
+        for match in re.finditer(r"[^\x00]+", _QUESTION_NOISE.sub(lambda m: "\x00" * len(m.group()), word)):
+            piece = match.group()
+            if not (_CJK.search(piece) or _LATIN.fullmatch(piece)):
+                continue
+            at = start + match.start()
+            units.append(Unit(piece, (piece,), stats.weight(piece), at, at + len(piece)))
+    return units
+
+
+def covered(units: Sequence[Unit], text: str) -> list[bool]:
+    """Which units ``text`` covers (a synonym counts; bigrams are matched as substrings)."""
+    lowered = text.lower()
+    return [any(a in lowered for a in unit.alternatives) for unit in units]
+
+
+def coverage(units: Sequence[Unit], flags: Sequence[bool]) -> float:
+    """Weighted share of the question's units that are covered."""
+    total = sum(u.weight for u in units)
+    return sum(u.weight for u, f in zip(units, flags) if f) / total if total > 0 else 0.0
+
+
+def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[bool]) -> str | None:
+    """What the passages do not mention, read off the question (e.g. 贷款利率 for a rate nobody gives).
+
+    A character is missing when every unit standing on it is uncovered; the longest missing run,
+    with the covered word just before it when the run is short (利率 -> 贷款利率), names it.
+    """
+    text = question
+    state = [0] * len(text)  # 0 no unit, 1 covered, -1 missing
+    for unit, flag in zip(units, flags):
+        for i in range(unit.start, min(unit.end, len(text))):
+            state[i] = 1 if flag or state[i] == 1 else -1
+    runs, start = [], None
+    for i, value in enumerate(state + [0]):
+        if value == -1 and start is None:
+            start = i
+        elif value != -1 and start is not None:
+            runs.append((start, i))
+            start = None
+    if not runs:
+        return None
+    start, end = max(runs, key=lambda r: (r[1] - r[0], -r[0]))
+    if end - start <= 2 and start >= 2 and all(s == 1 for s in state[start - 2 : start]):
+        start -= 2
+    phrase = text[start:end].strip()
+    return phrase if len(phrase) >= 2 or _CJK.search(phrase) else None
+
+
+# --------------------------------------------------------------------------- candidates and features
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or clause-list of ``text`` (ends after 。！？； and line breaks)."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1] in "\n ":
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage that might answer the question."""
+
+    hit_rank: int  # 0 for the best passage
+    hit: SearchHit
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+def candidates(hits: Sequence[SearchHit], passages: int = PASSAGES_CONSIDERED) -> list[Candidate]:
+    """Every sentence of the best ``passages`` passages."""
+    return [Candidate(rank, hit, s, e) for rank, hit in enumerate(hits[:passages])
+            for s, e in split_sentences(hit.chunk.text) if e - s >= 4]  # fragments of 1-3 characters answer nothing
+
+
+def passage_text(hit: SearchHit) -> str:
+    """A passage with what it is about: title, section and (for a regulation) its article."""
+    chunk = hit.chunk
+    head = " ".join(p for p in (chunk.title, chunk.section, getattr(chunk, "article", None)) if p)
+    return f"{head} {chunk.text}"
+
+
+RANKER_FEATURES = ("sentence_coverage", "local_overlap", "passage_prior", "carries_asked", "misses_asked",
+                   "dense", "log_length", "passage_coverage")
+QUESTION_FEATURES = ("best_dense", "centroid_margin", "fused_margin", "keyword_share", "keyword_top",
+                     "agree_top", "best_passage_coverage", "missing_weight", "place_mismatch", "specific",
+                     "is_cjk", "log_question", "topic_query")
+ANSWER_FEATURES = RANKER_FEATURES + QUESTION_FEATURES + ("ranker_score", "ranker_margin")
+TOPIC_FEATURES = ("best_dense", "centroid_margin", "best_passage_coverage", "missing_weight", "keyword_top",
+                  "is_cjk", "log_question", "topic_query")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the models need about one question and its retrieved passages."""
+
+    question: str
+    answer_type: str
+    units: tuple[Unit, ...]
+    candidates: tuple[Candidate, ...]
+    ranker_rows: np.ndarray  # one row of RANKER_FEATURES per candidate
+    question_row: dict[str, float]
+    passage_flags: tuple[tuple[bool, ...], ...]  # units covered by each considered passage
+
+
+def _local_overlap(question_grams: set[str], candidate_grams: list[set[str]]) -> list[float]:
+    """Shared bigrams weighted by rarity among the candidates themselves (what tells sibling sentences apart)."""
+    frequency = Counter(g for gs in candidate_grams for g in gs & question_grams)
+    total = len(candidate_grams)
+    weights = {g: math.log(1 + total / (1 + frequency[g])) for g in question_grams}
+    best = sum(weights.values()) or 1.0
+    return [sum(weights[g] for g in gs & question_grams) / best for gs in candidate_grams]
+
+
+def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | None, centroid: np.ndarray | None,
+           stats: GramStats, synonyms: Synonyms) -> Evidence:
+    """Compute the features of every candidate sentence and of the question as a whole."""
+    answer_type = asked_type(question)
+    units = tuple(question_units(question, synonyms.expand(question), stats))
+    cands = tuple(candidates(hits))
+    considered = hits[:PASSAGES_CONSIDERED]
+    passage_flags = tuple(tuple(covered(units, passage_text(h))) for h in considered)
+    passage_cov = [coverage(units, f) for f in passage_flags]
+    specific = answer_type in SPECIFIC_TYPES
+    content = _QUESTION_NOISE.sub(" ", question)
+    cand_grams = [grams(c.text) for c in cands]
+    local = _local_overlap(grams(content), cand_grams) if cands else []
+    rows = []
+    for candidate, overlap in zip(cands, local):
+        carried = carries(answer_type, candidate.text)
+        rows.append([
+            coverage(units, covered(units, candidate.text)),
+            overlap,
+            1.0 / (1 + candidate.hit_rank),
+            float(specific and carried),
+            float(specific and not carried),
+            candidate.hit.dense_score or 0.0,
+            math.log(1 + len(candidate.text)),
+            passage_cov[candidate.hit_rank],
+        ])
+    best_dense = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
+    centroid_cos = float(query_vector @ centroid) if query_vector is not None and centroid is not None else 0.0
+    fused = [h.score for h in hits]
+    keyword = [h.keyword_score or 0.0 for h in hits]
+    dense_order = sorted(range(len(hits)), key=lambda i: -(hits[i].dense_score or -1.0))
+    keyword_order = sorted(range(len(hits)), key=lambda i: -keyword[i])
+    best_flags = passage_flags[int(np.argmax(passage_cov))] if passage_cov else ()
+    missing = [u.weight for u, f in zip(units, best_flags) if not f]
+    question_row = {
+        "best_dense": best_dense,
+        "centroid_margin": best_dense - centroid_cos,
+        "fused_margin": (fused[0] - fused[1]) if len(fused) > 1 else (fused[0] if fused else 0.0),
+        "keyword_share": (keyword[0] / max(keyword)) if hits and max(keyword) > 0 else 0.0,
+        "keyword_top": float(bool(hits) and keyword[0] > 0),
+        "agree_top": float(bool(hits) and dense_order[0] == 0 and keyword_order[0] == 0 and keyword[0] > 0),
+        "best_passage_coverage": max(passage_cov, default=0.0),
+        "missing_weight": (max(missing) / stats.unseen) if missing else 0.0,
+        "place_mismatch": place_mismatch(question, passage_text(considered[0]) if considered else ""),
+        "specific": float(specific),
+        "is_cjk": float(bool(_CJK.search(question))),
+        "log_question": math.log(1 + len(question)),
+        "topic_query": float(is_topic_query(question)),
+    }
+    ranker_rows = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(RANKER_FEATURES))
+    return Evidence(question, answer_type, units, cands, ranker_rows, question_row, passage_flags)
+
+
+MAX_SENTENCES = 3
+#: Runners-up within this ranker margin of the best sentence are quoted with it.
+RUNNER_UP_MARGIN = 0.5
+
+
+def _same(text):
+    """What makes two candidate sentences the same (a fitted record may hold checksums instead of text)."""
+    return text.strip() if isinstance(text, str) else text
+
+
+def choose(texts: Sequence[str], scores: np.ndarray) -> list[int]:
+    """Indices of the best sentence and close distinct runners-up (at most MAX_SENTENCES), best first."""
+    order = [int(i) for i in np.argsort(-np.asarray(scores), kind="stable")]
+    chosen = order[:1]
+    for i in order[1:]:
+        if len(chosen) >= MAX_SENTENCES or scores[i] < scores[order[0]] - RUNNER_UP_MARGIN:
+            break
+        if _same(texts[i]) not in {_same(texts[j]) for j in chosen}:
+            chosen.append(i)
+    return chosen
+
+
+def answer_row(ranker_rows: np.ndarray, question_row: dict[str, float], index: int,
+               ranker_scores: np.ndarray) -> np.ndarray:
+    """ANSWER_FEATURES for candidate ``index`` (the ranker's choice) of a question."""
+    others = np.delete(ranker_scores, index)
+    margin = float(ranker_scores[index] - others.max()) if len(others) else float(ranker_scores[index])
+    row = list(ranker_rows[index]) + [question_row[n] for n in QUESTION_FEATURES]
+    return np.asarray(row + [float(ranker_scores[index]), margin], dtype=np.float64)
+
+
+def topic_row(question_row: dict[str, float]) -> np.ndarray:
+    """TOPIC_FEATURES of a question."""
+    return np.asarray([question_row[n] for n in TOPIC_FEATURES], dtype=np.float64)

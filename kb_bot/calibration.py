@@ -1,0 +1,291 @@
+"""Calibration: fit the answerability models from labelled evidence and measure the three outcomes.
+
+Used by ``benchmarks/fit_answerability.py`` (the shipped models, from hold-out data) and by
+``kb-bot calibrate`` (a refit with the staff's own labelled questions added). A *record* is one
+question retrieved against one corpus: its kind (``answerable``, ``near`` — on topic but the
+answer is not in the corpus — or ``off``), the features of its candidate sentences
+(``ranker_rows``, one row per candidate), its question-level features and, per candidate,
+whether that sentence holds the answer. scikit-learn is needed here only (``pip install
+'kb-bot[fit]'``); the app itself reads the fitted weights with numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .answer_model import AnswerModel, Linear
+from .answerability import ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose, topic_row
+from .errors import KbBotError
+
+KINDS = ("answerable", "near", "off")
+# The old decision (before the models): cosine over the corpus centroid, per language.
+_OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}
+
+
+def _sklearn():
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import roc_auc_score
+    except ImportError:
+        raise KbBotError("fitting needs scikit-learn, which the app itself does not install",
+                         hint="pip install 'kb-bot[fit]' (or pip install scikit-learn)") from None
+    return LogisticRegression, roc_auc_score
+
+
+def _fit(rows: np.ndarray, labels: np.ndarray, names: Sequence[str], c: float = 1.0) -> Linear:
+    """A standardised logistic regression, kept as plain weights."""
+    LogisticRegression, _ = _sklearn()
+    if len(set(labels.tolist())) < 2:
+        raise KbBotError("cannot fit: the labelled data has only one class", hint="add answerable and unanswerable questions")
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000).fit((rows - mean) / scale, labels)
+    return Linear(tuple(names), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
+
+
+def _heuristic_scores(rows: np.ndarray) -> np.ndarray:
+    """The old sentence scoring: overlap among candidates, passage rank, a cue for the asked type."""
+    idx = {n: i for i, n in enumerate(RANKER_FEATURES)}
+    return rows[:, idx["local_overlap"]] + 0.2 * rows[:, idx["passage_prior"]] + 0.15 * rows[:, idx["carries_asked"]]
+
+
+def quote_answers(record: dict, scores: np.ndarray) -> bool:
+    """Does the quote chosen with ``scores`` hold the answer (for an answerable record)?"""
+    if record["kind"] != "answerable" or not len(scores):
+        return False
+    return any(record["labels"][i] for i in choose(record["texts"], scores))
+
+
+def fit_models(model_id: str, train: list[dict], validation: list[dict], near_answered: float = 0.04,
+               refused: float = 0.02, info: dict | None = None) -> AnswerModel:
+    """Ranker and answer model on ``train``; thresholds on ``validation``."""
+    usable = [r for r in train if r["kind"] == "answerable" and any(r["labels"])]
+    ranker = _fit(np.vstack([r["ranker_rows"] for r in usable]).astype(np.float64),
+                  np.concatenate([np.asarray(r["labels"], dtype=int) for r in usable]), RANKER_FEATURES)
+    answer_x, answer_y = _answer_data(train, ranker)
+    answer = _fit(answer_x, answer_y, ANSWER_FEATURES)
+    topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
+    topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
+    provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {})
+    scored = [_score(r, provisional) for r in validation]
+    near = np.asarray([c for r, (c, _, _) in zip(validation, scored) if r["kind"] == "near"])
+    answer_threshold = float(np.quantile(near, 1 - near_answered)) if len(near) else 0.5
+    # Topic threshold: highest value that still refuses (not_found) at most `refused` of the on-topic questions.
+    on_topic = np.asarray([t for r, (c, t, _) in zip(validation, scored)
+                           if r["kind"] != "off" and c < answer_threshold])
+    total_on_topic = sum(1 for r in validation if r["kind"] != "off")
+    allowed = int(refused * total_on_topic)
+    topic_threshold = float(np.sort(on_topic)[allowed]) if len(on_topic) > allowed else 0.5
+    counts = {f"{s}/{k}": sum(1 for r in train + validation if r["source"] == s and r["kind"] == k)
+              for s in sorted({r["source"] for r in train + validation}) for k in KINDS}
+    meta = {"train_records": len(train), "validation_records": len(validation), "counts": counts, **(info or {})}
+    return AnswerModel(model_id, ranker, answer, topic, answer_threshold, topic_threshold, meta)
+
+
+def _answer_data(records: list[dict], ranker: Linear) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for record in records:
+        if not len(record["ranker_rows"]):
+            continue
+        scores = ranker.decision(record["ranker_rows"].astype(np.float64))
+        best = int(np.argmax(scores))
+        rows.append(answer_row(record["ranker_rows"], record["question_row"], best, scores))
+        labels.append(quote_answers(record, scores))
+    return np.vstack(rows), np.asarray(labels, dtype=int)
+
+
+def _score(record: dict, model: AnswerModel) -> tuple[float, float, np.ndarray]:
+    """(confidence, topic probability, ranker scores) of one record."""
+    if not len(record["ranker_rows"]):
+        return 0.0, 0.0, np.zeros(0)
+    scores = model.ranker.decision(record["ranker_rows"].astype(np.float64))
+    best = int(np.argmax(scores))
+    confidence = float(model.answer.probability(answer_row(record["ranker_rows"], record["question_row"], best,
+                                                           scores))[0])
+    return confidence, float(model.topic.probability(topic_row(record["question_row"]))[0]), scores
+
+
+def _old(record: dict) -> tuple[str, float, np.ndarray]:
+    row = record["question_row"]
+    slope, threshold = _OLD["cjk" if row["is_cjk"] else "other"]
+    value = row["centroid_margin"] + slope * row["best_dense"]
+    rows = record["ranker_rows"].astype(np.float64)
+    status = "answered" if len(rows) and value >= threshold else "not_found"
+    return status, value, _heuristic_scores(rows) if len(rows) else np.zeros(0)
+
+
+@dataclass
+class Outcomes:
+    """Counts of the three outcomes per (source, kind), answers holding the fact, and AUROC."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    auroc: float | None = None
+
+    def add(self, key: str, status: str, with_fact: bool) -> None:
+        row = self.counts.setdefault(key, {"n": 0, "answered": 0, "related": 0, "not_found": 0, "with_fact": 0})
+        row["n"] += 1
+        row[status] += 1
+        row["with_fact"] += int(with_fact)
+
+    def summary(self) -> dict:
+        return {"auroc": self.auroc, **{k: dict(v) for k, v in self.counts.items()}}
+
+
+def decide(model: AnswerModel, confidence: float, topic: float) -> str:
+    """The status the app gives for a confidence and topic probability."""
+    if confidence >= model.answer_threshold:
+        return "answered"
+    return "related" if topic >= model.topic_threshold else "not_found"
+
+
+def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
+    """What the app would answer for each record: with ``model``, or the old rule when None."""
+    result = Outcomes()
+    values, positives = [], []
+    for record in records:
+        if model is None:
+            status, value, scores = _old(record)
+        else:
+            value, topic, scores = _score(record, model)
+            status = decide(model, value, topic) if len(scores) else "not_found"
+        fact = status == "answered" and quote_answers(record, scores)
+        result.add(f"{record['source']}/{record['kind']}", status, fact)
+        values.append(value)
+        positives.append(quote_answers(record, scores) if len(scores) else False)
+    if any(positives) and not all(positives):
+        _, roc_auc_score = _sklearn()
+        result.auroc = float(roc_auc_score(np.asarray(positives, dtype=int), np.asarray(values)))
+    return result
+
+
+def table(result: Outcomes) -> list[str]:
+    """Markdown table of the outcomes (shares of each set)."""
+    lines = ["| set | questions | answered | … with the fact | related | not found |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for key in sorted(result.counts):
+        row = result.counts[key]
+        n = max(row["n"], 1)
+        lines.append(f"| {key} | {row['n']} | {row['answered'] / n:.1%} | {row['with_fact'] / n:.1%} | "
+                     f"{row['related'] / n:.1%} | {row['not_found'] / n:.1%} |")
+    if result.auroc is not None:
+        lines += ["", f"AUROC of the confidence (quote holds the answer vs not): {result.auroc:.3f}"]
+    return lines
+
+
+# --------------------------------------------------------------------------- records from retrieval
+
+
+def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: str, vectors: np.ndarray,
+                 top_k: int = 5) -> list[dict]:
+    """Retrieve each question (``question``, ``answers``, ``doc``, ``source``, ``group``, ``split``) and keep
+    its evidence; a candidate is labelled when it comes from ``doc`` (if given) and holds an answer."""
+    from .answerability import gather
+
+    texts = [synonyms.expand_query(q["question"]) for q in questions]
+    all_hits = retriever.search_many(texts, top_k, query_vectors=vectors)
+    records = []
+    for q, hits, vector in zip(questions, all_hits, vectors):
+        evidence = gather(q["question"], hits, vector, retriever.centroid, stats, synonyms)
+        labels = [bool(kind == "answerable" and (not q.get("doc") or _same_doc(c.hit.chunk.doc, q["doc"]))
+                       and any(a in c.text for a in q["answers"])) for c in evidence.candidates]
+        records.append({
+            "kind": kind, "source": q["source"], "group": q.get("group", ""), "split": q.get("split", "train"),
+            "question": q["question"], "answers": list(q["answers"]),
+            "ranker_rows": evidence.ranker_rows.astype("float32"), "question_row": evidence.question_row,
+            "labels": labels, "texts": [c.text for c in evidence.candidates],
+        })
+    return records
+
+
+def _same_doc(path: str, doc: str) -> bool:
+    """A question's ``doc`` names a document by path or by file stem."""
+    return path == doc or path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == doc
+
+
+# --------------------------------------------------------------------------- shipping the training features
+
+
+def pack(records: list[dict]) -> dict[str, np.ndarray]:
+    """Records as flat arrays (for ``np.savez_compressed``)."""
+    lengths = np.asarray([len(r["ranker_rows"]) for r in records], dtype=np.int32)
+    rows = [r["ranker_rows"] for r in records if len(r["ranker_rows"])]
+    return {
+        "kind": np.asarray([r["kind"] for r in records]), "source": np.asarray([r["source"] for r in records]),
+        "split": np.asarray([r["split"] for r in records]), "lengths": lengths,
+        "ranker_rows": (np.vstack(rows) if rows else np.zeros((0, len(RANKER_FEATURES)))).astype(np.float32),
+        "question_rows": np.asarray([[r["question_row"][n] for n in QUESTION_FEATURES] for r in records],
+                                    dtype=np.float32),
+        "labels": np.concatenate([np.asarray(r["labels"], dtype=bool) for r in records]) if records else np.zeros(0, bool),
+        # Only whether two candidates are the same sentence matters when fitting: keep a checksum, not the text.
+        "texts": np.asarray([zlib.crc32(t.strip().encode("utf-8")) for r in records for t in r["texts"]],
+                            dtype=np.int64),
+    }
+
+
+def unpack(data) -> list[dict]:
+    """Records from ``pack``'s arrays."""
+    records, at = [], 0
+    for i, length in enumerate(data["lengths"].tolist()):
+        records.append({
+            "kind": str(data["kind"][i]), "source": str(data["source"][i]), "split": str(data["split"][i]),
+            "group": "", "question": "", "answers": [],
+            "ranker_rows": data["ranker_rows"][at : at + length],
+            "question_row": dict(zip(QUESTION_FEATURES, data["question_rows"][i].tolist())),
+            "labels": data["labels"][at : at + length].tolist(), "texts": data["texts"][at : at + length].tolist(),
+        })
+        at += length
+    return records
+
+
+# --------------------------------------------------------------------------- kb-bot calibrate
+
+
+def staff_split(question: str) -> str:
+    """Staff questions: three in four fit the models, one in four chooses the thresholds (by a stable hash)."""
+    return "validation" if zlib.crc32(question.encode("utf-8")) % 4 == 0 else "train"
+
+
+def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str], list[str], Path]:
+    """Refit on the shipped hold-out data plus labelled ``questions`` (``kb_bot.evaluation.Question``).
+
+    Returns the outcome tables on the staff's questions before and after, and where the refitted
+    model was saved (in ``folder``, the index folder, where the app looks first).
+    """
+    from .answer_model import load_model, model_path
+
+    model_id = retriever.index.manifest["model_id"]
+    shipped = model_path(model_id)
+    data_path = shipped.with_name(f"answerability-train-{shipped.stem.split('-', 1)[1]}.npz")
+    if not data_path.is_file():
+        raise KbBotError(f"no shipped training data for model {model_id} ({data_path.name})",
+                         hint="run benchmarks/answerability_data.py and benchmarks/fit_answerability.py for this model")
+    with np.load(data_path) as data:
+        base = unpack(data)
+    items = [{"question": q.question, "answers": list(q.expect), "doc": q.doc, "source": "staff",
+              "split": staff_split(q.question)} for q in questions]
+    vectors = retriever.embed([q.question for q in questions])
+    staff = []
+    for kind, keep in (("answerable", True), ("near", False)):
+        chosen = [i for i, q in enumerate(questions) if q.answerable == keep]
+        if chosen:
+            staff += make_records([items[i] for i in chosen], retriever, stats, synonyms, kind, vectors[chosen])
+    current = load_model(model_id, [Path(folder)])
+    before = table(outcomes(staff, current)) if current is not None else ["(no model before)"]
+    records = base + staff
+    model = fit_models(model_id, [r for r in records if r["split"] == "train"],
+                       [r for r in records if r["split"] == "validation"],
+                       info={"staff_questions": len(questions)})
+    after = table(outcomes(staff, model))
+    path = model_path(model_id, Path(folder))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return before, after, path

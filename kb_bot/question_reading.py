@@ -1,0 +1,93 @@
+"""Reading a question: what kind of answer it asks for, which words only say how it is asked, which places it names.
+
+Plain rules, shared by the answerability features and the "what is missing" line.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Function words of questions: they say how something is asked, not what it is about.
+QUESTION_NOISE = re.compile(
+    r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
+    r"是否|请问|一下|能否|可以|需要|应该|吗|呢|吧|啊|呀|么|的|了|得|地|是|有|在|我们|我|你们|你|他们|咱们|给|被|把|都|还|也|就|"
+    r"\b(?:what|which|who|whom|whose|when|where|why|how|many|much|is|are|was|were|do|does|did|can|could|will|would|"
+    r"the|a|an|of|to|in|on|for|and|or|there|any|about|please|tell|me|i|we|you|it|they|this|that)\b",
+    re.I,
+)
+_INTERROGATIVE = re.compile(r"[?？吗呢]|什么|怎么|如何|多少|哪|谁|几|是否|能否|有没有|是不是|能不能|可不可以|"
+                            r"\b(?:what|which|who|when|where|why|how|is|are|can|does|do)\b", re.I)
+
+# --------------------------------------------------------------------------- answer types
+
+#: (type, what in a question asks for it, what in a sentence carries it). First match wins.
+ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
+    (name, re.compile(asks, re.I), re.compile(carries, re.I))
+    for name, asks, carries in (
+        ("phone", r"电话|热线|联系方式|号码|手机|phone|hotline|contact",
+         r"\d{3,4}-?\d{7,8}|\d{7,}|12345|热线"),
+        ("address", r"地址|在哪|哪里|什么地方|地点|位置|哪儿|where|address|location",
+         r"[路街道巷]\d*号|[路街]|大道|广场|大厦|大楼|中心|大厅|楼|号院|区|镇|村|市|县|省"),
+        ("date", r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多久|多长时间|期限|截止|几点|开放|when|date|deadline|hours",
+         r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]+年|[一二三四五六七八九十]+月|\d+[天日]|[一二三四五六七八九十百]+[天日]|"
+         r"个?工作日|[一二三四五六七八九十\d]+个?月|年内|日内|日起|之日|以前|以后|期间|每年|每月|周[一二三四五六日]|\d+[:：]\d+|上午|下午"),
+        ("amount", r"多少|几|多大|多高|多长|多重|比例|金额|费用|收费|标准|利率|税率|罚款|罚多少|价格|多少钱|how (?:many|much)|amount|rate|fee|price|number",
+         r"\d|[一二三四五六七八九十百千万亿两半]+(?:个|家|列|件|名|人|项|所|元|万|倍|年|月|日|天|次|户|岗|%|％|分之)|百分之|以上|以下|不超过|不少于|不低于"),
+        ("person", r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|找谁|负责|主管|机关|who|which (?:office|department)|responsible",
+         r"部门|局|委员会|政府|办公室|中心|机关|机构|单位|负责人|主任|局长|书记|区长|镇长|校长|院长|经理|董事长|主管|人民法院|检察院"),
+        ("procedure", r"怎么办|怎么申请|如何申请|如何办理|怎么办理|办理|流程|手续|程序|步骤|材料|怎么领|如何领取|申请|怎样|如何|怎么|how to|apply|procedure|steps|documents",
+         r"申请|提交|提出|办理|材料|登记|凭|持|手续|程序|备案|审核|审批|受理|报送|填写|出具|核发|领取"),
+        ("reason", r"为什么|为何|原因|why", r"因为|由于|为了|原因|目的|以便"),
+        ("list", r"哪些|有什么|有哪|包括|都有|which|what are", r"、|（一）|\(一\)|以及|等|和|包括"),
+        ("yesno", r"吗|是否|能否|有没有|没有$|了没|是不是|能不能|可不可以|会不会|行不行|对不对|可以|\b(?:is|are|can|does|do|will)\b", r"."),
+    )
+)
+GENERAL = "general"
+SPECIFIC_TYPES = ("phone", "address", "date", "amount", "person", "procedure")
+
+
+def asked_type(question: str) -> str:
+    """What kind of answer the question asks for (``general`` when it does not say)."""
+    for name, asks, _ in ANSWER_TYPES:
+        if asks.search(question):
+            return name
+    return GENERAL
+
+
+def carries(answer_type: str, sentence: str) -> bool:
+    """Does ``sentence`` carry an answer of that type (a number for an amount, a date for a date, ...)?"""
+    for name, _, pattern in ANSWER_TYPES:
+        if name == answer_type:
+            return bool(pattern.search(sentence))
+    return True
+
+
+def is_topic_query(question: str) -> bool:
+    """A bare topic such as 招工 or 教师工资: short and without any question word."""
+    return len(question.strip()) <= 8 and not _INTERROGATIVE.search(question)
+
+
+# --------------------------------------------------------------------------- places and names
+
+_PLACE = re.compile(r"[\u3400-\u9fff]{2,4}?(?:省|市|自治区|区|县|镇|乡|街道)|北京|上海|天津|重庆|香港|澳门|台湾")
+_GENERIC_PLACES = {"本市", "全市", "该市", "本省", "全省", "本区", "全区", "城市", "辖区", "市区", "社区", "园区", "开发区",
+                   "各区", "市县", "县市", "县区", "城区", "郊区", "景区", "小区", "片区", "地区", "街道"}
+
+
+def named_places(question: str) -> list[str]:
+    """Places the question names (河南省, 郑州市, 上街区, 安徽 ...), without generic words like 本市."""
+    found = []
+    for match in _PLACE.finditer(question):
+        place = match.group()
+        if place not in _GENERIC_PLACES and not place.startswith(("哪", "什么", "这", "那", "本", "该", "各", "全")):
+            found.append(place)
+    return found
+
+
+def place_mismatch(question: str, document_text: str) -> float:
+    """1 when the question names a place that the cited document never mentions (安徽 asked, 山东 cited)."""
+    for place in named_places(question):
+        stem = re.sub(r"(省|市|自治区|区|县|镇|乡|街道)$", "", place) or place
+        if stem not in document_text:
+            return 1.0
+    return 0.0

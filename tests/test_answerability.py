@@ -1,0 +1,179 @@
+"""Answerability: answer types, coverage with synonyms, what is missing, the three outcomes, the synonym file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kb_bot.answer import ANSWERED, NOT_FOUND, RELATED, Answer, answer_question, answer_to_json, format_answer
+from kb_bot.answer_model import AnswerModel, Linear, load_model, model_path
+from kb_bot.answerability import (ANSWER_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, GramStats, asked_type, carries,
+                                  covered, coverage, gather, is_topic_query, missing_phrase, place_mismatch,
+                                  question_units)
+from kb_bot.chunking import Chunk
+from kb_bot.engine import KnowledgeBase
+from kb_bot.loading import load_documents
+from kb_bot.retrieval import SearchHit
+from kb_bot.synonyms import SynonymError, load_synonyms, parse_rules
+
+LOANS = "银企对接平台帮助企业融资贷款2600万元，解决资金难题。开发区开展大走访活动，走访企业120家。"
+
+
+def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keyword: float | None = 3.0) -> SearchHit:
+    chunk = Chunk(f"id{rank}", doc, "先进制造业", "上街区", "助企纾困", text, 0, len(text), rank)
+    return SearchHit(rank, 1.0 / rank, chunk, dense, keyword)
+
+
+# --------------------------------------------------------------------------- question reading
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("银企对接平台贷款利率是多少？", "amount"),
+    ("政务服务中心几点开门？", "date"),
+    ("融资平台的咨询电话是多少", "phone"),
+    ("招聘会在哪里举办？", "address"),
+    ("工厂停电停水找谁", "person"),
+    ("怎么申请创业补贴？", "procedure"),
+    ("盾构厂投产了没有", "yesno"),
+    ("开发区", "general"),
+])
+def test_asked_type_reads_what_the_question_wants(question, expected):
+    assert asked_type(question) == expected
+
+
+def test_carries_checks_the_sentence_has_that_kind_of_answer():
+    assert carries("amount", "帮助企业融资贷款2600万元。")
+    assert not carries("amount", "开发区积极搭建银企对接平台。")
+    assert carries("phone", "咨询电话0371-68912345。") and not carries("phone", "请到窗口咨询。")
+    assert carries("date", "自用工之日起三十日内办理登记。")
+
+
+def test_topic_queries_are_short_and_without_question_words():
+    assert is_topic_query("招工") and is_topic_query("教师工资")
+    assert not is_topic_query("招工怎么办？") and not is_topic_query("开发区帮企业融资贷款了多少钱呢")
+
+
+def test_coverage_counts_a_synonym_as_covering_the_citizens_word():
+    stats = GramStats([LOANS, "学校招聘教师。"])
+    synonyms = load_synonyms()
+    units = question_units("企业缺钱怎么办", synonyms.expand("企业缺钱怎么办"), stats)
+    assert coverage(units, covered(units, LOANS)) == pytest.approx(1.0)
+    assert coverage(units, covered(units, "学校招聘教师。")) < 0.5
+
+
+def test_missing_phrase_names_the_detail_nobody_gives():
+    stats = GramStats([LOANS])
+    question = "银企对接平台的贷款利率是多少？"
+    units = question_units(question, load_synonyms().expand(question), stats)
+    assert missing_phrase(question, units, covered(units, LOANS)) == "贷款利率"
+    full = "银企对接平台帮助企业融资贷款2600万元"
+    assert missing_phrase("银企对接平台贷款多少", question_units("银企对接平台贷款多少", load_synonyms().expand(""), stats),
+                          [True] * 20) is None and full
+
+
+def test_place_mismatch_catches_another_province():
+    assert place_mismatch("安徽省的失业保险金怎么领？", "山东省失业保险条例") == 1.0
+    assert place_mismatch("郑州市的失业保险金怎么领？", "郑州市失业保险条例") == 0.0
+    assert place_mismatch("本市失业保险金怎么领？", "郑州市失业保险条例") == 0.0
+
+
+def test_gather_gives_one_ranker_row_per_sentence_and_every_question_feature():
+    hits = [_hit(LOANS), _hit("区里举办招聘会，达成就业意向300余人。", 2, "b.md", 0.7, None)]
+    evidence = gather("开发区帮企业贷了多少钱", hits, np.ones(4) / 2, np.ones(4) / 2, GramStats([h.chunk.text for h in hits]),
+                      load_synonyms())
+    assert evidence.ranker_rows.shape == (len(evidence.candidates), len(RANKER_FEATURES)) == (3, len(RANKER_FEATURES))
+    assert set(evidence.question_row) >= set(TOPIC_FEATURES)
+    loans = [i for i, c in enumerate(evidence.candidates) if "2600万元" in c.text][0]
+    walks = [i for i, c in enumerate(evidence.candidates) if "大走访" in c.text][0]
+    carried = RANKER_FEATURES.index("carries_asked")
+    assert evidence.ranker_rows[loans, carried] == 1.0 and evidence.ranker_rows[loans, 0] > evidence.ranker_rows[walks, 0]
+
+
+# --------------------------------------------------------------------------- the three outcomes
+
+
+def _model(answer_bias: float, topic_bias: float) -> AnswerModel:
+    """A hand-set model: the ranker prefers covering sentences; answer and topic follow coverage (an unseen
+    question word counts against an answer) plus a bias."""
+    def linear(names, weights, bias):
+        coef = np.array([weights.get(n, 0.0) for n in names])
+        return Linear(tuple(names), np.zeros(len(names)), np.ones(len(names)), coef, bias)
+
+    return AnswerModel("test", linear(RANKER_FEATURES, {"sentence_coverage": 5.0, "carries_asked": 2.0}, 0.0),
+                       linear(ANSWER_FEATURES, {"sentence_coverage": 6.0, "misses_asked": -6.0, "missing_weight": -8.0}, answer_bias),
+                       linear(TOPIC_FEATURES, {"best_passage_coverage": 6.0}, topic_bias), 0.5, 0.5, {})
+
+
+def test_answered_related_and_not_found_follow_the_model():
+    hits = [_hit(LOANS)]
+    stats = GramStats([LOANS, "其他内容。"])
+    answered = answer_question("开发区帮企业贷款多少", hits, None, None, "test", model=_model(-3.0, -2.0), stats=stats)
+    assert answered.status == ANSWERED and answered.found and "2600万元" in answered.answer
+    assert answered.citations[0].span is not None and 0 < answered.confidence <= 1
+
+    related = answer_question("银企对接平台的贷款利率是多少？", hits, None, None, "test", model=_model(-3.0, -2.0),
+                              stats=stats, suggestions=["融资贷款"])
+    assert related.status == RELATED and not related.found
+    assert "利率" in related.answer and related.missing == "贷款利率" and related.citations
+    assert related.suggestions == ("融资贷款",)
+
+    off = answer_question("明天天气怎么样", hits, None, None, "test", model=_model(-3.0, -2.0), stats=stats,
+                          suggestions=lambda: ["教育"])
+    assert off.status == NOT_FOUND and not off.citations and off.suggestions == ("教育",)
+
+
+def test_json_and_text_show_the_status_and_never_mark_a_related_passage_as_the_answer():
+    hits = [_hit(LOANS)]
+    related = answer_question("银企对接平台的贷款利率是多少？", hits, None, None, "test", model=_model(-3.0, -2.0),
+                              stats=GramStats([LOANS]))
+    payload = answer_to_json(related)
+    assert payload["status"] == "related" and payload["found"] is False and 0 <= payload["confidence"] <= 1
+    text = format_answer(related)
+    assert "【" not in text and "不是对问题的回答" in text
+
+
+def test_found_and_status_cannot_disagree():
+    with pytest.raises(ValueError):
+        Answer("q", True, "a", (), status=RELATED)
+    assert Answer("q", False, "a", ()).status == NOT_FOUND
+
+
+def test_model_file_round_trips_and_the_index_folder_wins(tmp_path):
+    model = _model(1.0, 2.0)
+    path = model_path("test", tmp_path)
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    loaded = load_model("test", [tmp_path])
+    assert loaded is not None and loaded.answer_threshold == 0.5
+    assert np.allclose(loaded.answer.coef, model.answer.coef)
+    assert load_model("no-such-model", [tmp_path]) is None
+
+
+# --------------------------------------------------------------------------- synonyms
+
+
+def test_synonym_rules_parse_both_forms_and_reject_a_broken_line():
+    rules = parse_rules("# comment\n缺人, 招工 => 用工, 招聘\n老师，教师\n")
+    assert rules[0].terms == ("缺人", "招工") and rules[0].targets == ("用工", "招聘")
+    assert rules[1].terms == rules[1].targets == ("老师", "教师")
+    with pytest.raises(SynonymError, match="line 1"):
+        parse_rules("=> 用工")
+
+
+def test_staff_synonyms_file_round_trip(fake_settings):
+    kb = KnowledgeBase(fake_settings)
+    assert "月饼" not in kb.synonyms().expand_query("中秋礼品")
+    (fake_settings.documents / "synonyms.txt").write_text("中秋礼品 => 月饼\n", encoding="utf-8")
+    assert kb.synonyms().expand_query("中秋礼品") == "中秋礼品 月饼"
+    # kept with the documents, never indexed as one
+    assert all(d.path != "synonyms.txt" for d in load_documents(fake_settings.documents).documents)
+    (fake_settings.documents / "synonyms.txt").write_text("=> broken\n", encoding="utf-8")
+    assert kb.synonyms().expand_query("招工") != "招工"  # a broken staff file leaves the shipped rules working
+
+
+def test_keyword_search_uses_synonyms(fake_settings):
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    hits, _ = kb.retrieve("缺钱")
+    assert any("融资" in h.chunk.text for h in hits[:3])
