@@ -50,7 +50,7 @@ def _open_kb(settings, announce_build: bool = True):
 
     kb = KnowledgeBase(settings)
     kb.ensure_index(
-        progress=sys.stderr.isatty(),
+        progress=True,  # a first build embeds: show it (tqdm writes a line every few seconds to a log)
         on_build=(lambda: _say(f"kb-bot: no index in {settings.index} yet; building it from {settings.documents} first"))
         if announce_build else None,
     )
@@ -83,7 +83,7 @@ def _print_report(report, as_json: bool, verb: str) -> None:
 def cmd_build(args, settings) -> int:
     from .engine import KnowledgeBase
 
-    report = KnowledgeBase(settings).build(full=True, progress=not args.json and sys.stderr.isatty(),
+    report = KnowledgeBase(settings).build(full=True, progress=not args.json,
                                            lock_timeout=args.wait)
     _print_report(report, args.json, "built")
     return 1 if (args.strict and report.skipped) else 0
@@ -94,7 +94,7 @@ def cmd_refresh(args, settings) -> int:
 
     kb = KnowledgeBase(settings)
     try:
-        report = kb.build(full=False, progress=not args.json and sys.stderr.isatty(), lock_timeout=args.wait)
+        report = kb.build(full=False, progress=not args.json, lock_timeout=args.wait)
     except KbBotError as exc:
         if not args.watch:
             raise
