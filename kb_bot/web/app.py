@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
+from .. import legal  # noqa: E402
 from ..errors import KbBotError  # noqa: E402
 from . import render  # noqa: E402
 from .feedback import append_feedback, feedback_record, rating_of  # noqa: E402
@@ -274,7 +275,8 @@ def build_app(kb: Any) -> gr.Blocks:
 
     def entry_label(entry: Any) -> str:
         summary = entry.summary if len(entry.summary) <= 70 else entry.summary[:68] + "……"
-        return f"【{entry.topic}】{summary}"
+        source = f"{legal.citation_label(entry.title, entry.article)}：" if getattr(entry, "article", None) else ""
+        return f"【{entry.topic}】{source}{summary}"
 
     def show_topic(key: str | None, query: str | None):
         query = " ".join((query or "").split())

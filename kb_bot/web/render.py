@@ -158,8 +158,9 @@ def entry_detail(entry: Any, article: str | None) -> str:
     out = [
         '<div class="kb-entry">',
         f'<div class="kb-entry-topic">{esc(entry.topic)}</div>',
-        f"<h3>{esc(entry.title)}</h3>",
+        f"<h3>{esc(legal.citation_label(entry.title, getattr(entry, 'article', None)))}</h3>",
         f'<div class="kb-where">{where}</div>' if where else "",
+        f'<div class="kb-where">{_legal_where(entry)}</div>' if getattr(entry, "issued", None) else "",
         f'<blockquote class="kb-quote">{highlight(entry.text, passage_span)}</blockquote>',
         f'<div class="kb-doc">出处文件：{esc(entry.doc)}</div>',
     ]
