@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from . import legal
 from .errors import KbBotError
 from .settings import load_settings
 
@@ -120,6 +121,10 @@ def hit_to_json(hit) -> dict[str, Any]:
         "title": chunk.title,
         "section": chunk.section,
         "text": chunk.text,
+        "article": chunk.article,
+        "issued": chunk.issued,
+        "kind": chunk.kind,
+        "status": chunk.status,
     }
 
 
@@ -134,7 +139,10 @@ def cmd_search(args, settings) -> int:
         if not hits:
             print("  (no results)")
         for hit in hits:
-            where = hit.chunk.title + (f" / {hit.chunk.section}" if hit.chunk.section else "")
+            where = legal.citation_label(hit.chunk.title, hit.chunk.article) + (
+                f" / {hit.chunk.section}" if hit.chunk.section else "")
+            if hit.chunk.status == legal.SUPERSEDED:
+                where += f"  [{legal.superseded_note(hit.chunk.superseded_by)}]"
             print(f"  {hit.rank}. [{hit.score:.3f}] {where}  ({hit.chunk.doc})")
             print(f"     {hit.chunk.text}")
         sys.stdout.flush()
@@ -183,7 +191,8 @@ def cmd_topics(args, settings) -> int:
     for group in guide.groups:
         print(f"{group.name}（{len(group.entries)}）")
         for entry in group.entries:
-            print(f"  - {entry.summary}  [{entry.title}{' / ' + entry.section if entry.section else ''}; {entry.doc}]")
+            source = legal.citation_label(entry.title, entry.article)
+            print(f"  - {entry.summary}  [{source}{' / ' + entry.section if entry.section else ''}; {entry.doc}]")
     return 0
 
 

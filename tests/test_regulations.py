@@ -309,3 +309,24 @@ def test_the_right_article_is_in_the_top_three(corpus_kb):
               if not any(Path(h.chunk.doc).stem == q["doc"] and h.chunk.article == q["article"] for h in found)]
     recall = 1 - len(misses) / len(answerable)
     assert recall >= 0.95, f"recall@3 {recall:.3f}; missed: {misses}"
+
+
+def test_staff_can_mark_a_document_repealed(tmp_path):
+    from kb_bot import admin
+    from kb_bot.errors import KbBotError
+
+    folder = _regulation_folder(tmp_path, UNEMPLOYMENT)
+    (folder / "news.md").write_text("---\ntitle: 旧闻\nstatus: current\n---\n\n正文一句。\n", encoding="utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
+    settings = Settings(documents=folder, index=tmp_path / "index", model="fake")
+    assert admin.mark_repealed(settings, f"regulations/{UNEMPLOYMENT}") == f"regulations/{UNEMPLOYMENT}"
+    admin.mark_repealed(settings, "news.md")
+    news = (folder / "news.md").read_text(encoding="utf-8")
+    assert news.count("status:") == 1 and "status: repealed" in news and "title: 旧闻" in news
+    with pytest.raises(KbBotError):
+        admin.mark_repealed(settings, "scan.pdf")
+    with pytest.raises(KbBotError):
+        admin.mark_repealed(settings, "../outside.md")
+    docs = {d.path: d for d in load_documents(folder).documents}
+    assert docs[f"regulations/{UNEMPLOYMENT}"].status == "repealed" and docs["news.md"].status == "repealed"
+    assert docs[f"regulations/{UNEMPLOYMENT}"].title == "郑州市失业保险条例"  # the rest still reads as before
