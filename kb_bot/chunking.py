@@ -4,6 +4,11 @@ Text is split with langchain-text-splitters' recursive splitter on paragraph bre
 then Chinese (and Western) sentence punctuation, then clause punctuation, so a chunk ends
 on a sentence where it can. Each section (heading run) is split on its own, so a chunk
 never straddles two headings and carries its heading as metadata.
+
+A regulation (``Document.kind == "regulation"``, see legal.py) is chunked by article: each 第X条 with its
+items is one chunk when it fits (``ARTICLE_FIT`` times the chunk size); a longer article is split as above
+and every piece carries its article number. Chunks of a document that a newer one replaces, or that
+staff marked repealed, carry that status (``superseded``/``repealed``) for retrieval and display.
 """
 
 from __future__ import annotations
@@ -12,10 +17,14 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
+from . import legal
 from .loading import Document
 
 #: Bump when the splitting rules change: an index built with other rules must be rebuilt.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
+#: An article up to this many times the chunk size stays whole (with the default 200: 96% of the
+#: 2,838 articles of the shipped regulations; their median is 95 characters).
+ARTICLE_FIT = 1.5
 
 #: Strongest break first; the separator stays at the end of the piece it closes.
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "；", ";", "，", ",", "、", " ", ""]
@@ -34,11 +43,22 @@ class Chunk:
     start: int  # character offsets into the source text of the document
     end: int
     position: int  # index of the chunk within its document
+    # Legal metadata (defaults keep records written before it loadable).
+    article: str | None = None  # "第二十五条": the article of a regulation this passage is (part of)
+    issued: str | None = None  # ISO date of the document (adopted or last amended)
+    kind: str | None = None  # "regulation" | "article"
+    status: str | None = None  # "superseded" | "repealed" | None (in force)
+    superseded_by: str | None = None  # path of the document that replaces this one
 
     @property
     def embed_text(self) -> str:
-        """What the embedder sees: the passage prefixed by its article and heading."""
-        head = " ".join(part for part in (self.unit, self.title, self.section) if part)
+        """What the embedder sees: the passage prefixed by its subject (unit, title, heading; for a
+        regulation its title, chapter and article number, without the issuing body every one shares)."""
+        if self.kind == legal.REGULATION:
+            parts: tuple[str | None, ...] = (self.title, self.section, self.article)
+        else:
+            parts = (self.unit, self.title, self.section)
+        head = " ".join(part for part in parts if part)
         return f"{head}\n{self.text}" if head else self.text
 
     def to_record(self) -> dict[str, Any]:
@@ -69,14 +89,27 @@ def make_splitter(chunk_size: int, chunk_overlap: int):
     )
 
 
-def chunk_document(document: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    """Split one document section by section into chunks."""
+def _pieces(splitter, block_text: str, article: str | None, fit: int) -> list[str]:
+    """The texts of one block's chunks: a whole article when it fits, else the splitter's pieces."""
+    if article and len(block_text.strip()) <= fit:
+        return [block_text.strip()]
+    return splitter.split_text(block_text)
+
+
+def chunk_document(document: Document, chunk_size: int, chunk_overlap: int,
+                   superseded_by: str | None = None) -> list[Chunk]:
+    """Split one document section by section (a regulation article by article) into chunks.
+
+    ``superseded_by``: the path of the document that replaces this one (see ``legal.find_supersessions``).
+    """
     splitter = make_splitter(chunk_size, chunk_overlap)
+    fit = int(chunk_size * ARTICLE_FIT)
+    status = document.status or (legal.SUPERSEDED if superseded_by else None)
     chunks: list[Chunk] = []
     for block in document.blocks:
         block_text = document.text[block.start : block.end]
         cursor = 0
-        for piece in splitter.split_text(block_text):
+        for piece in _pieces(splitter, block_text, block.article, fit):
             # Find the piece in the block; overlap means it may start before the previous end.
             found = block_text.find(piece, max(cursor - chunk_overlap - len(piece), 0))
             if found < 0:
@@ -96,14 +129,24 @@ def chunk_document(document: Document, chunk_size: int, chunk_overlap: int) -> l
                     start=document.source_offset(start),
                     end=document.source_offset(end),
                     position=position,
+                    article=block.article,
+                    issued=document.issued,
+                    kind=document.kind,
+                    status=status,
+                    superseded_by=superseded_by,
                 )
             )
     return chunks
 
 
 def chunk_documents(documents: Iterable[Document], chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    """Chunks of all documents, in document order."""
+    """Chunks of all documents, in document order (older versions of a regulation marked superseded)."""
+    documents = list(documents)
+    replaced = legal.find_supersessions([
+        legal.DocFacts(d.path, d.title, d.kind, d.issued, d.text if d.kind == legal.REGULATION else "")
+        for d in documents
+    ])
     chunks: list[Chunk] = []
     for document in documents:
-        chunks.extend(chunk_document(document, chunk_size, chunk_overlap))
+        chunks.extend(chunk_document(document, chunk_size, chunk_overlap, replaced.get(document.path)))
     return chunks

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from . import legal
 from .errors import KbBotError
 from .settings import load_settings
 
@@ -50,7 +51,7 @@ def _open_kb(settings, announce_build: bool = True):
 
     kb = KnowledgeBase(settings)
     kb.ensure_index(
-        progress=sys.stderr.isatty(),
+        progress=True,  # a first build embeds: show it (tqdm writes a line every few seconds to a log)
         on_build=(lambda: _say(f"kb-bot: no index in {settings.index} yet; building it from {settings.documents} first"))
         if announce_build else None,
     )
@@ -83,7 +84,7 @@ def _print_report(report, as_json: bool, verb: str) -> None:
 def cmd_build(args, settings) -> int:
     from .engine import KnowledgeBase
 
-    report = KnowledgeBase(settings).build(full=True, progress=not args.json and sys.stderr.isatty(),
+    report = KnowledgeBase(settings).build(full=True, progress=not args.json,
                                            lock_timeout=args.wait)
     _print_report(report, args.json, "built")
     return 1 if (args.strict and report.skipped) else 0
@@ -94,7 +95,7 @@ def cmd_refresh(args, settings) -> int:
 
     kb = KnowledgeBase(settings)
     try:
-        report = kb.build(full=False, progress=not args.json and sys.stderr.isatty(), lock_timeout=args.wait)
+        report = kb.build(full=False, progress=not args.json, lock_timeout=args.wait)
     except KbBotError as exc:
         if not args.watch:
             raise
@@ -120,6 +121,10 @@ def hit_to_json(hit) -> dict[str, Any]:
         "title": chunk.title,
         "section": chunk.section,
         "text": chunk.text,
+        "article": chunk.article,
+        "issued": chunk.issued,
+        "kind": chunk.kind,
+        "status": chunk.status,
     }
 
 
@@ -134,7 +139,10 @@ def cmd_search(args, settings) -> int:
         if not hits:
             print("  (no results)")
         for hit in hits:
-            where = hit.chunk.title + (f" / {hit.chunk.section}" if hit.chunk.section else "")
+            where = legal.citation_label(hit.chunk.title, hit.chunk.article) + (
+                f" / {hit.chunk.section}" if hit.chunk.section else "")
+            if hit.chunk.status == legal.SUPERSEDED:
+                where += f"  [{legal.superseded_note(hit.chunk.superseded_by)}]"
             print(f"  {hit.rank}. [{hit.score:.3f}] {where}  ({hit.chunk.doc})")
             print(f"     {hit.chunk.text}")
         sys.stdout.flush()
@@ -206,7 +214,8 @@ def cmd_topics(args, settings) -> int:
     for group in guide.groups:
         print(f"{group.name}（{len(group.entries)}）")
         for entry in group.entries:
-            print(f"  - {entry.summary}  [{entry.title}{' / ' + entry.section if entry.section else ''}; {entry.doc}]")
+            source = legal.citation_label(entry.title, entry.article)
+            print(f"  - {entry.summary}  [{source}{' / ' + entry.section if entry.section else ''}; {entry.doc}]")
     return 0
 
 

@@ -33,6 +33,7 @@ from .errors import KbBotError, StaleIndexError
 from .keyword import TOKENIZER_VERSION
 from .loading import SUPPORTED_SUFFIXES, Skipped, content_hash, iter_candidate_files, load_documents
 from .settings import Settings
+from .shipped_cache import seed_cache
 from .store import (
     ANN_RECALL_SAMPLE,
     ANN_THRESHOLD,
@@ -137,7 +138,8 @@ def _embed_missing(
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=False)
+            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=False,
+                       mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log gets a line every 5 s
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start : start + EMBED_BATCH]
             vectors = embedder.embed_passages([text for _, text in batch])
@@ -273,6 +275,7 @@ def build_index(
         # 3-4. Chunk, reuse cached vectors, embed the rest.
         chunks = chunk_documents(loaded.documents, settings.chunk_size, settings.chunk_overlap)
         cache = EmbeddingCache(index_dir, expected["model_id"])
+        seed_cache(cache, (text_key(cache.model_id, c.embed_text) for c in chunks), documents_dir)
         vectors, embedded = _embed_missing(
             chunks, cache, get_embedder, progress,
             stored=lambda: _generation_vectors(index_dir, current, expected["model_id"]),

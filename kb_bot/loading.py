@@ -40,6 +40,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from . import legal
+
 log = logging.getLogger(__name__)
 
 #: File types the loader reads, by suffix.
@@ -53,16 +55,18 @@ _CJK_WIDE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*")
 _BYLINE = re.compile(r"(记者|通讯员|撰稿|责任编辑|编辑：|来源：)")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TRAILING_NUMBER = re.compile(r"(?<=\S)[ \t\u3000]+\d{2,8}\s*$")
 
 
 @dataclass(frozen=True)
 class Block:
-    """A run of clean text under one section heading: ``text[start:end]``."""
+    """A run of clean text under one section heading: ``text[start:end]``; in a regulation, one article."""
 
     section: str | None
     start: int
     end: int
+    article: str | None = None  # "第二十五条" when the block is an article of a regulation
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class Document:
     content_hash: str = ""
     size: int = 0
     notes: tuple[str, ...] = ()  # what the cleaner did (joined breaks, dropped artefacts)
+    kind: str = legal.ARTICLE  # "regulation" (articles 第X条, see legal.py) or "article" (news, other text)
+    issued: str | None = None  # ISO date: front matter date, else latest adoption/amendment or file-name date
+    status: str | None = None  # front matter status: "repealed" / "superseded" (None: in force)
 
     def source_offset(self, clean_pos: int) -> int:
         """Map a position in the clean text to a character position in the source text."""
@@ -433,6 +440,7 @@ class _Paragraph:
     pieces: list[tuple[str, int]]  # (text, source offset) pieces, joined without separator
     level: int = 0
     section: str | None = None
+    article: str | None = None
 
     @property
     def text(self) -> str:
@@ -530,13 +538,22 @@ def parse_document(
     leading_level = paragraphs[0].level if paragraphs and paragraphs[0].kind == "heading" else 0
     while paragraphs and paragraphs[0].kind == "heading" and paragraphs[0].level == leading_level:
         leading.append(paragraphs.pop(0).text)
-    title = str(meta.get("title") or (leading[-1] if leading else "") or Path(rel_path).stem)
+    title = str(meta.get("title") or (leading[-1] if leading else "")
+                or (plain_title and _opening_sentence(paragraphs)) or Path(rel_path).stem)
     unit = meta.get("unit") or meta.get("issuing_unit") or (leading[0] if len(leading) > 1 else None)
+    # HTML comments (``<!-- INFO END -->`` in the published regulations) are markup, not text.
+    paragraphs = [p for p in paragraphs if not (p.kind == "text" and _HTML_COMMENT.fullmatch(p.text.strip()))]
+    texts = [p.text for p in paragraphs if p.kind == "text"]
+    kind = str(meta.get("kind") or "").strip().lower() or (
+        legal.REGULATION if legal.is_regulation(texts, title) else legal.ARTICLE)
+    header = legal.read_header(texts) if kind == legal.REGULATION else None
+    if header is not None:
+        unit = unit or header.issuer
 
     # Sections: headings and bold lead-ins; bylines and print artefacts are dropped.
     section: str | None = None
     body: list[_Paragraph] = []
-    for paragraph in paragraphs:
+    for paragraph in (() if header is not None else paragraphs):
         if paragraph.kind == "heading":
             section = paragraph.text.strip() or section
             continue
@@ -563,12 +580,17 @@ def parse_document(
             notes.append(f"dropped trailing number: {match.group().strip()!r}")
             body[-1] = _trim_back(body[-1], match.start())
 
+    if header is not None:
+        body = _regulation_body(paragraphs)
+
     # Column breaks: a paragraph that stops mid-sentence continues in the next plain paragraph.
+    # (Not in a regulation: its adoption lines and items end without a full stop by design.)
     merged: list[_Paragraph] = []
     for paragraph in body:
         previous = merged[-1] if merged else None
         if (
-            previous is not None
+            header is None
+            and previous is not None
             and previous.section == paragraph.section
             and _ends_open(previous.text)
             and re.match(r"[\w\u3400-\u9fff]", paragraph.text)
@@ -593,10 +615,10 @@ def parse_document(
                 offset_map.append((length, source_offset, len(text)))
             parts.append(text)
             length += len(text)
-        if blocks and blocks[-1].section == paragraph.section:
-            blocks[-1] = Block(paragraph.section, blocks[-1].start, length)
+        if blocks and blocks[-1].section == paragraph.section and blocks[-1].article == paragraph.article:
+            blocks[-1] = Block(paragraph.section, blocks[-1].start, length, paragraph.article)
         else:
-            blocks.append(Block(paragraph.section, paragraph_start, length))
+            blocks.append(Block(paragraph.section, paragraph_start, length, paragraph.article))
     text = "".join(parts)
     if not text.strip():
         raise DocumentError("empty document (no text after front matter and headings)")
@@ -613,7 +635,54 @@ def parse_document(
         content_hash=content_hash(data),
         size=len(data),
         notes=tuple(notes),
+        kind=kind,
+        issued=legal.issued_date(header.dates if header else (), rel_path, meta.get("issued") or meta.get("date")),
+        status=legal.normalize_status(meta.get("status")),
     )
+
+
+#: Section of a regulation's adoption and amendment lines (before its first article).
+ADOPTION_SECTION = "制定和修改"
+
+
+def _regulation_body(paragraphs: list[_Paragraph]) -> list[_Paragraph]:
+    """The paragraphs of a regulation with section (章, 章 + 节) and article (第X条) set.
+
+    A paragraph opening ``第X条`` starts an article; the items and paragraphs after it belong to it until
+    the next article or heading. The adoption lines before the first article get ``ADOPTION_SECTION``.
+    """
+    chapter: str | None = None
+    section: str | None = None
+    article: str | None = None
+    body: list[_Paragraph] = []
+    for paragraph in paragraphs:
+        if paragraph.kind == "heading":
+            heading = legal.clean_heading(paragraph.text)
+            if not heading:
+                continue
+            if legal.is_part(heading) and chapter:
+                section = f"{chapter} {heading}"
+            else:
+                chapter = section = heading
+            article = None
+            continue
+        opened = legal.article_of(paragraph.text)
+        if opened:
+            article = opened
+        paragraph.article = article
+        if article is None and section is None and legal.is_adoption_line(paragraph.text):
+            paragraph.section = ADOPTION_SECTION
+        else:
+            paragraph.section = section
+        body.append(paragraph)
+    return body
+
+
+def _opening_sentence(paragraphs: list[_Paragraph]) -> str:
+    """The first sentence of the first text paragraph (at most 40 characters): a title for untitled text."""
+    first = next((p.text.strip() for p in paragraphs if p.kind == "text" and p.text.strip()), "")
+    sentence = re.split(r"(?<=[。！？!?])", first, maxsplit=1)[0].strip()
+    return sentence if len(sentence) <= 40 else sentence[:39] + "…"
 
 
 def _trim_front(paragraph: _Paragraph, count: int) -> _Paragraph:
@@ -625,7 +694,7 @@ def _trim_front(paragraph: _Paragraph, count: int) -> _Paragraph:
             continue
         pieces.append((text[count:], offset + count if offset >= 0 else -1))
         count = 0
-    return _Paragraph(paragraph.kind, pieces, paragraph.level, paragraph.section)
+    return _Paragraph(paragraph.kind, pieces, paragraph.level, paragraph.section, paragraph.article)
 
 
 def _trim_back(paragraph: _Paragraph, keep: int) -> _Paragraph:
@@ -636,7 +705,7 @@ def _trim_back(paragraph: _Paragraph, keep: int) -> _Paragraph:
             break
         pieces.append((text[:keep], offset))
         keep -= len(text)
-    return _Paragraph(paragraph.kind, pieces, paragraph.level, paragraph.section)
+    return _Paragraph(paragraph.kind, pieces, paragraph.level, paragraph.section, paragraph.article)
 
 
 # --------------------------------------------------------------------------- folders

@@ -7,6 +7,10 @@ Fusion methods (chosen by measurement, see README "Fusion"):
   ``dense_weight * dense + (1 - dense_weight) * keyword``; a chunk missing from a list scores 0 there.
 * ``rrf``: weighted reciprocal rank fusion, ``w / (60 + rank)``.
 * ``dense`` / ``keyword``: one list alone (for comparison).
+
+After fusion, passages of a repealed document are dropped and those of a superseded one (an older
+version of a regulation, see legal.py) go below all current ones: never quoted as the rule in force
+while a current passage is at hand (:func:`prefer_current`).
 """
 
 from __future__ import annotations
@@ -91,6 +95,12 @@ def fuse(
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+def prefer_current(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:
+    """Drop repealed chunks and move superseded ones after all others, keeping order within each group."""
+    kept = [item for item in ranked if chunks[item[0]].status != "repealed"]
+    return sorted(kept, key=lambda item: chunks[item[0]].status == "superseded")  # stable
+
+
 class Retriever:
     """Hybrid search over one loaded index with one embedder."""
 
@@ -133,7 +143,8 @@ class Retriever:
             dense_by_index = dict(zip(dense[0].tolist(), dense[1].tolist()))
             keyword_by_index = dict(zip(keyword[0].tolist(), keyword[1].tolist()))
             hits = []
-            for rank, (index, score) in enumerate(fuse(dense, keyword, self.fusion)[:top_k], start=1):
+            ranked = prefer_current(fuse(dense, keyword, self.fusion), self.index.chunks)
+            for rank, (index, score) in enumerate(ranked[:top_k], start=1):
                 dense_score = dense_by_index.get(index)
                 if dense_score is None and query_vectors is not None:
                     # A keyword-only candidate: its cosine is one dot product away.

@@ -4,6 +4,11 @@ The groups (financing, hiring, utilities, ...) are a fixed taxonomy with keyword
 entries are found in the indexed chunks by code, so the guide follows the documents:
 a sentence joins a group when it contains one of the group's keywords, and each entry
 points at its passage. Groups with no matching passage are left out.
+
+The taxonomy covers the news articles' support (financing, hiring, ...) and the regulations' subjects
+(labour and wages, social insurance, housing, traffic, ...). A regulation's title and chapter count
+towards its passages' hits, at most ``PER_REGULATION`` passages of one regulation enter a group (so a
+group shows the breadth of the rules), and passages of superseded or repealed documents never do.
 """
 
 from __future__ import annotations
@@ -25,20 +30,37 @@ class TopicSpec:
     name: str
     keywords: tuple[str, ...]
     example: str
+    regulations_only: bool = False  # a subject of the regulations: only their passages join it
 
 
 TAXONOMY: tuple[TopicSpec, ...] = (
     TopicSpec("financing", "融资贷款", ("融资", "贷款", "银企", "资金需求", "金融"), "企业融资贷款有什么支持？"),
+    TopicSpec("labour", "劳动用工与工资", ("劳动合同", "工资", "加班", "工作时间", "欠薪", "集体协商", "劳动者"),
+              "公司停工停产了，工资怎么发？", True),
+    TopicSpec("social-insurance", "社会保险", ("失业保险", "养老保险", "社会保险", "失业人员", "参保"),
+              "失业保险金一个月能领多少？", True),
+    TopicSpec("housing", "住房与物业", ("物业", "业主", "房屋租赁", "承租人", "房屋登记", "房地产", "危险房屋"),
+              "物业费最多能预收多久？", True),
+    TopicSpec("traffic", "交通出行", ("公共汽车", "出租汽车", "轨道交通", "停车", "电动自行车", "道路交通"),
+              "出租车绕路了可以投诉吗？", True),
+    TopicSpec("city-life", "城市管理与文明", ("养犬", "犬只", "吸烟", "市容", "文明行为", "户外广告", "殡葬"),
+              "在郑州养狗要办登记吗？", True),
     TopicSpec("hiring", "招聘用工", ("招聘", "用工", "就业", "人才"), "企业招工难，区里能帮忙吗？"),
-    TopicSpec("utilities", "水电保障", ("供水", "供电", "用水", "用电", "供气", "停水", "停电"), "企业遇到供水供电问题怎么办？"),
+    TopicSpec("utilities", "水电保障", ("供水", "供电", "用水", "用电", "供气", "停水", "停电", "燃气"), "企业遇到供水供电问题怎么办？"),
+    TopicSpec("ip", "知识产权与科技", ("专利", "知识产权", "科学技术", "发明创造", "技术创新"), "企业申请专利有什么扶持？", True),
+    TopicSpec("environment", "生态环境", ("大气污染", "湿地", "古树", "水资源", "绿地", "扬尘"), "古树名木怎么保护？", True),
+    TopicSpec("health", "医疗与急救", ("急救", "医疗卫生", "医疗机构", "120"), "打120后急救车多久能派出？", True),
     TopicSpec("investment", "投资与项目", ("招商", "签约", "落地", "投产", "项目"), "上街区有哪些招商引资项目？"),
     TopicSpec("logistics", "物流与班列", ("物流", "班列", "陆港", "海铁联运", "枢纽"), "上街有哪些国际班列？"),
     TopicSpec("commerce", "商贸与消费", ("消费", "夜市", "商圈", "商户", "电商", "楼宇"), "济源路街道怎么促进消费？"),
-    TopicSpec("business-environment", "营商环境", ("营商环境", "走访", "万人助万企", "送政策"), "政府怎样帮企业解决困难？"),
+    TopicSpec("business-environment", "营商环境", ("营商环境", "走访", "万人助万企", "送政策", "市场主体", "政务服务"),
+              "政府怎样帮企业解决困难？"),
     TopicSpec("education", "教育", ("教育", "学校", "教师", "办学"), "上街区教育有哪些新举措？"),
 )
 
 ENTRIES_PER_GROUP = 6
+#: At most this many passages of one regulation in a group.
+PER_REGULATION = 2
 SUMMARY_CHARS = 60
 
 
@@ -54,6 +76,9 @@ class TopicEntry:
     section: str | None
     chunk_id: str
     text: str
+    article: str | None = None  # "第二十五条" for a passage of a regulation
+    issued: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +106,8 @@ class TopicGuide:
                     "example": g.example,
                     "entries": [
                         {"summary": e.summary, "doc": e.doc, "title": e.title, "unit": e.unit,
-                         "section": e.section, "chunk_id": e.chunk_id, "text": e.text}
+                         "section": e.section, "chunk_id": e.chunk_id, "text": e.text,
+                         "article": e.article, "issued": e.issued, "kind": e.kind}
                         for e in g.entries
                     ],
                 }
@@ -98,12 +124,34 @@ def _summary(sentence: str) -> str:
     return sentence if len(sentence) <= SUMMARY_CHARS else sentence[: SUMMARY_CHARS - 1] + "…"
 
 
+def _diverse(ranked: list[tuple[int, int, Chunk, str]]) -> list[tuple[int, int, Chunk, str]]:
+    """The first ``ENTRIES_PER_GROUP`` of ``ranked``, at most ``PER_REGULATION`` of any one regulation."""
+    taken: list[tuple[int, int, Chunk, str]] = []
+    per_doc: dict[str, int] = {}
+    articles: set[tuple[str, str]] = set()
+    for item in ranked:
+        chunk = item[2]
+        if chunk.kind == "regulation":
+            if per_doc.get(chunk.doc, 0) >= PER_REGULATION or (chunk.doc, chunk.article or "") in articles:
+                continue  # one passage an article: the pieces of a long article are one entry
+            per_doc[chunk.doc] = per_doc.get(chunk.doc, 0) + 1
+            articles.add((chunk.doc, chunk.article or ""))
+        taken.append(item)
+        if len(taken) >= ENTRIES_PER_GROUP:
+            break
+    return taken
+
+
 def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
     """Group the chunks' sentences under the taxonomy by keyword, best-matching sentence per chunk."""
     # One pass over the corpus: per chunk, per group, the sentence with the most keyword hits.
     scored: dict[str, list[tuple[int, int, Chunk, str]]] = {spec.key: [] for spec in TAXONOMY}
     for order, chunk in enumerate(chunks):
-        present = [spec for spec in TAXONOMY if any(word in chunk.text for word in spec.keywords)]
+        if getattr(chunk, "status", None):  # superseded or repealed: not the rule in force
+            continue
+        is_regulation = chunk.kind == "regulation"
+        present = [spec for spec in TAXONOMY if (is_regulation or not spec.regulations_only)
+                   and any(word in chunk.text for word in spec.keywords)]
         if not present:
             continue
         sentences = [chunk.text[start:end] for start, end in split_sentences(chunk.text)]
@@ -111,14 +159,15 @@ def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
             hits, sentence = max(((sum(s.count(word) for word in spec.keywords), s) for s in sentences),
                                  key=lambda item: item[0])
             if hits:
-                heading_hits = sum((chunk.section or "").count(word) for word in spec.keywords)
+                heading = (chunk.section or "") + (chunk.title if chunk.kind == "regulation" else "")
+                heading_hits = sum(heading.count(word) for word in spec.keywords)
                 scored[spec.key].append((hits + heading_hits, order, chunk, sentence))
     groups = []
     for spec in TAXONOMY:
-        best = sorted(scored[spec.key], key=lambda item: (-item[0], item[1]))[:ENTRIES_PER_GROUP]
+        best = _diverse(sorted(scored[spec.key], key=lambda item: (-item[0], item[1])))
         entries = tuple(
             TopicEntry(spec.name, _summary(sentence), chunk.doc, chunk.title, chunk.unit, chunk.section,
-                       chunk.chunk_id, chunk.text)
+                       chunk.chunk_id, chunk.text, chunk.article, chunk.issued, chunk.kind)
             for _, _, chunk, sentence in best
         )
         if entries:

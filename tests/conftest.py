@@ -12,6 +12,9 @@ from kb_bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DOCUMENTS = ROOT / "documents"
+#: The seed fixtures copy the three articles only, not documents/regulations/ (tests/test_regulations.py).
+SEED_ONLY = shutil.ignore_patterns("regulations", ".kb-bot-cache")
+SEED_EXCLUDE = [SEED_DOCUMENTS / "regulations"]
 SEED_QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
 
 
@@ -19,7 +22,7 @@ SEED_QUESTIONS = ROOT / "tests" / "data" / "seed_questions.jsonl"
 def seed_docs(tmp_path: Path) -> Path:
     """A private copy of the three seed articles."""
     target = tmp_path / "documents"
-    shutil.copytree(SEED_DOCUMENTS, target)
+    shutil.copytree(SEED_DOCUMENTS, target, ignore=SEED_ONLY)
     return target
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 SEED = Path(__file__).resolve().parents[1] / "documents"
 SEED_NAMES = ("advanced-manufacturing.md", "education.md", "jiyuanlu-street.md")
+#: The regulations shipped next to the seed articles (tests/test_regulations.py); seed tests leave them out.
+REGULATIONS = SEED / "regulations"
 
 
 def make_pdf(pages: list[list[tuple[float, bool, str]]]) -> bytes:

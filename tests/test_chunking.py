@@ -5,11 +5,11 @@ from __future__ import annotations
 from kb_bot.chunking import chunk_document, chunk_documents
 from kb_bot.loading import load_documents, parse_document
 
-from conftest import SEED_DOCUMENTS
+from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
 
 
 def test_chunks_respect_size_sections_and_sentence_ends():
-    documents = load_documents(SEED_DOCUMENTS).documents
+    documents = load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE).documents
     chunks = chunk_documents(documents, 200, 40)
     assert 15 <= len(chunks) <= 40
     for chunk in chunks:
@@ -23,7 +23,7 @@ def test_chunks_respect_size_sections_and_sentence_ends():
 
 
 def test_ids_are_stable_and_unique():
-    documents = load_documents(SEED_DOCUMENTS).documents
+    documents = load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE).documents
     first = [c.chunk_id for c in chunk_documents(documents, 200, 40)]
     second = [c.chunk_id for c in chunk_documents(documents, 200, 40)]
     assert first == second and len(set(first)) == len(first)
@@ -31,7 +31,7 @@ def test_ids_are_stable_and_unique():
 
 
 def test_offsets_point_into_the_source_file():
-    documents = load_documents(SEED_DOCUMENTS).documents
+    documents = load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE).documents
     for document in documents:
         source = (SEED_DOCUMENTS / document.path).read_text(encoding="utf-8")
         for chunk in chunk_document(document, 200, 40):

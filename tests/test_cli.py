@@ -12,7 +12,7 @@ import pytest
 
 from kb_bot.cli import main
 
-SEARCH_KEYS = {"rank", "score", "chunk_id", "doc", "title", "section", "text"}
+SEARCH_KEYS = {"rank", "score", "chunk_id", "doc", "title", "section", "text", "article", "issued", "kind", "status"}
 
 
 def run(args, capsys, stdin: str | None = None, monkeypatch=None):

@@ -8,14 +8,14 @@ import pytest
 
 from kb_bot.loading import DocumentError, decode_text, load_documents, parse_document
 
-from conftest import SEED_DOCUMENTS
+from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
 
 COLUMN_BREAKS = ["上街区先进制造业", "7个项目", "招商氛围", "经营个体", "深入调研"]
 
 
 @pytest.fixture(scope="module")
 def seed():
-    result = load_documents(SEED_DOCUMENTS)
+    result = load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE)
     assert not result.skipped
     return {Path(d.path).stem: d for d in result.documents}
 

