@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from typing import Callable, Sequence
 
 from .embedding import Embedder, load_embedder
 from .errors import IndexMissingError, KbBotError
@@ -108,8 +108,16 @@ class KnowledgeBase:
         """The topic guide of the current index (computed once per index generation)."""
         return self._topic_state()[1]
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question from the current index, or say honestly that it does not."""
+    def ask(self, question: str, history: Sequence[str] = (), *, _literal: bool = False) -> Answer:
+        """Answer a question from the current index, or say honestly that it does not.
+
+        ``history``: the earlier questions of the conversation, oldest first; a follow-up is
+        completed from them (see conversation.py), and staff answers (faq.py) are matched first.
+        """
+        if not _literal:
+            from .conversation import answer_in_context
+
+            return answer_in_context(self, question, history)
         retriever = self.retriever
         question = question.strip()
         if not question:
