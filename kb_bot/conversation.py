@@ -17,6 +17,7 @@ asked and then on its completed reading.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -41,6 +42,8 @@ _NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什�
 _PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _UNIT_PREFIX = re.compile(r"^(?:郑州市)?上街区\s*")
+
+log = logging.getLogger(__name__)
 
 _RANK = {ANSWERED: 2, RELATED: 1, NOT_FOUND: 0}
 
@@ -186,9 +189,29 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
             if literal.status == ANSWERED and completed.status == ANSWERED:
                 better = keyed[best][1] >= _overlap(aspect, literal) + 0.3
         if better:
-            chosen, effective = replace(completed, understood_as=reading), reading
+            chosen, effective = replace(_focus(kb, completed, reading, question), understood_as=reading), reading
     turn = Turn(question, effective, subjects_of(chosen, effective, previous, effective != question, bool(kind)))
     return chosen, turn
+
+
+def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:
+    """Quote the sentences about the new aspect: passages are found with the completed reading, but
+    sentences are chosen by the question without the subject (else the subject's words pull the
+    previous turn's sentences back in)."""
+    from .answer import compose
+
+    aspect = strip_cues(question)
+    if answer.status != ANSWERED or answer.mode != "extractive" or len(core(question)) < 2:
+        return answer
+    try:
+        hits = kb.search(reading, max(kb.settings.top_k, 5))
+        text, citations, sentences = compose(aspect, hits)
+    except Exception as exc:  # never lose the answer we already have
+        log.warning("follow-up answer not refocused: %s", exc)
+        return answer
+    if not text:
+        return answer
+    return replace(answer, answer=text, citations=citations, sentences=sentences)
 
 
 class Conversation:
