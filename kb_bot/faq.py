@@ -219,7 +219,7 @@ def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, FaqEntry | No
 def match(kb: Any, questions: Sequence[str], threshold: float | None = None) -> tuple[Answer, str] | None:
     """The staff answer for the first of ``questions`` (asked, then completed readings) that matches one."""
     questions = [q for q in questions if q and q.strip()]
-    if not questions:
+    if not questions or not hasattr(kb, "retriever"):
         return None
     try:
         found = scores(kb, questions)

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from .questionlog import read_records
 
 #: Two questions are one group when their character-bigram Jaccard similarity reaches this.
-GROUP_SIMILARITY = 0.5
+GROUP_SIMILARITY = 0.4
 OUTCOMES = ("answered", "related", "not_found")
 CSV_FIELDS = ("time", "question", "status", "confidence", "docs", "understood_as", "faq", "feedback")
 
