@@ -22,7 +22,10 @@ again on ``kb-bot rollback``. The loader indexes the files like any article, so 
 text is also found by ordinary retrieval.
 
 A question matches an entry when its cosine to one of the entry's wordings reaches
-:data:`MATCH_THRESHOLD` (calibrated on held-out paraphrases, see ``benchmarks/calibrate_faq.py``).
+:data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage by :data:`MATCH_MARGIN`
+(e5's cosines between any two short Chinese questions are high, so the margin is what tells
+"what does the development zone lend" from "at what interest rate"; calibrated on held-out
+paraphrases, see ``benchmarks/calibrate_faq.py``).
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ log = logging.getLogger(__name__)
 
 FAQ_FOLDER = "faq"
 FAQ_TITLE = "工作人员解答"
-#: Cosine (e5 query embeddings) between a question and an entry's closest wording; see benchmarks/calibrate_faq.py.
+#: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
+#: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
 MATCH_THRESHOLD = 0.90
+MATCH_MARGIN = 0.085
 ACTIVE, RETIRED = "active", "retired"
 
 _FRONT = re.compile(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", re.S)
@@ -170,8 +175,10 @@ def _inside(documents: Path, path: str) -> Path:
 class _Matcher:
     """Active entries of the index generation in use, with their wordings embedded once."""
 
-    def __init__(self, key: tuple, entries: list[FaqEntry], vectors: np.ndarray, owners: list[int]):
+    def __init__(self, key: tuple, entries: list[FaqEntry], vectors: np.ndarray, owners: list[int],
+                 articles: np.ndarray):
         self.key, self.entries, self.vectors, self.owners = key, entries, vectors, owners
+        self.articles = articles  # row numbers of the index's passages that are not staff answers
 
 
 _lock = threading.Lock()
@@ -197,26 +204,35 @@ def _matcher(kb: Any) -> _Matcher | None:
         entries = [e for e in read_entries(documents) if e.active and e.path in indexed]
         wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
         vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
-        matcher = _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings])
+        articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
+                            dtype=np.int64)
+        matcher = _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
         kb._faq_matcher = matcher
         return matcher
 
 
-def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, FaqEntry | None]]:
-    """For each question, the best cosine to an active entry's wording and that entry."""
+def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
+    """For each question: the best cosine to an active entry's wording, its margin over the best
+    article passage, and that entry."""
     matcher = _matcher(kb)
     if matcher is None or not matcher.owners:
-        return [(0.0, None) for _ in questions]
+        return [(0.0, 0.0, None) for _ in questions]
+    index = kb.retriever.index
     vectors = np.asarray(kb.retriever.embed(list(questions)), dtype=np.float32)
     similarity = vectors @ matcher.vectors.T
+    if len(matcher.articles):
+        passages = (np.asarray(index.vectors[matcher.articles], dtype=np.float32) @ vectors.T).max(axis=0)
+    else:
+        passages = np.zeros(len(questions), dtype=np.float32)
     out = []
-    for row in similarity:
+    for row, passage in zip(similarity, passages):
         best = int(np.argmax(row))
-        out.append((float(row[best]), matcher.entries[matcher.owners[best]]))
+        out.append((float(row[best]), float(row[best] - passage), matcher.entries[matcher.owners[best]]))
     return out
 
 
-def match(kb: Any, questions: Sequence[str], threshold: float | None = None) -> tuple[Answer, str] | None:
+def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
+          margin: float | None = None) -> tuple[Answer, str] | None:
     """The staff answer for the first of ``questions`` (asked, then completed readings) that matches one."""
     questions = [q for q in questions if q and q.strip()]
     if not questions or not hasattr(kb, "retriever"):
@@ -229,8 +245,9 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None) -> 
         log.warning("staff answers not consulted: %s", exc)
         return None
     limit = MATCH_THRESHOLD if threshold is None else threshold
-    for question, (score, entry) in zip(questions, found):
-        if entry is not None and score >= limit:
+    lead = MATCH_MARGIN if margin is None else margin
+    for question, (score, ahead, entry) in zip(questions, found):
+        if entry is not None and score >= limit and ahead >= lead:
             return faq_answer(entry, questions[0], score), question
     return None
 
