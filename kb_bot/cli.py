@@ -149,15 +149,25 @@ def cmd_eval(args, settings) -> int:
     started = time.perf_counter()
     results = kb.search_many([q.question for q in questions], 10)
     report = score(questions, [[hit.chunk for hit in hits] for hits in results])
+    staff = _staff_answered(kb, [q.question for q in questions])
     seconds = time.perf_counter() - started
     if args.json:
-        _emit_json(dict(report.to_json(), seconds=round(seconds, 2)))
+        _emit_json(dict(report.to_json(), seconds=round(seconds, 2), staff_answers=staff))
         return 0
     print(f"{report.questions} questions ({report.answerable} answerable) in {seconds:.1f} s")
     for k, value in report.recall.items():
         print(f"  recall@{k}: {value:.3f}")
     print(f"  MRR@10:    {report.mrr:.3f}")
+    if staff:
+        print(f"  answered by a staff answer (documents/faq/) first: {staff} of {report.questions}")
     return 0
+
+
+def _staff_answered(kb, questions: list[str]) -> int:
+    """How many questions a curated staff answer (matched before retrieval) answers."""
+    from . import faq
+
+    return sum(1 for question in questions if faq.match(kb, [question]) is not None)
 
 
 def cmd_ask(args, settings) -> int:

@@ -255,7 +255,9 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
 def faq_answer(entry: FaqEntry, question: str, score: float) -> Answer:
     """The answer shown for a matched entry: "工作人员解答", its source and date."""
     basis = " ".join(part for part in (entry.source, entry.article) if part)
-    citation = Citation(entry.path, FAQ_TITLE, None, f"依据：{basis}" if basis else None, entry.answer,
+    where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
+                     if part)
+    citation = Citation(entry.path, FAQ_TITLE, None, where or None, entry.answer,
                         (0, len(entry.answer)), score, f"faq:{entry.path}", entry.article, entry.date, "faq")
     text = f"{FAQ_TITLE}：{entry.answer}[1]"
     return Answer(question, True, text, (citation,), (), (AnswerSentence(entry.answer, 0),), confidence=score,

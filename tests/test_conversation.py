@@ -185,3 +185,57 @@ def test_dialogues_on_the_real_model(real_kb):
           f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, rewritten {rewritten}")
     assert rewritten == 0
     assert in_top / followups >= 0.75  # measured 0.773 on 2026-11-27 (target 0.85, see README)
+
+
+# --------------------------------------------------------------------------- web: chat history and /ask
+
+
+def _web_app(tmp_path):
+    from tests.web_fixtures import fake_kb
+    from kb_bot.web.app import build_app
+
+    kb = fake_kb(tmp_path)
+    return kb, build_app(kb)
+
+
+def test_web_chat_passes_the_conversation_and_shows_how_it_understood(tmp_path):
+    kb, demo = _web_app(tmp_path)
+    handlers = demo.kb_handlers
+    _, history = handlers["add_question"]("招聘会帮企业招到了多少人？", [])
+    history, records = list(handlers["respond"](history, {}))[-1]
+    assert "理解" not in history[-1]["content"]
+    _, history = handlers["add_question"]("那融资方面呢？", history)
+    history, records = list(handlers["respond"](history, records))[-1]
+    expected = kb.ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"]).understood_as
+    assert expected and f"按“{expected}”理解" in history[-1]["content"]
+    assert records["3"]["question"] == "那融资方面呢？" and records["3"]["log_id"]
+
+
+def test_api_ask_accepts_an_optional_history(tmp_path):
+    kb, demo = _web_app(tmp_path)
+    api_ask = demo.kb_handlers["api_ask"]
+    alone = api_ask("那融资方面呢？")
+    assert alone["understood_as"] is None and alone["question"] == "那融资方面呢？"
+    followed = api_ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"])
+    assert followed["understood_as"] and followed["question"] == "那融资方面呢？"
+
+
+@pytest.mark.slow
+def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
+    from gradio_client import Client
+
+    from kb_bot.web.app import build_app, launch_options
+    from tests.web_fixtures import free_port
+
+    demo = build_app(web_real_kb)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            **launch_options(web_real_kb))
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        plain = client.predict("那融资方面呢？", api_name="/ask")  # without history, as before
+        assert plain["understood_as"] is None
+        result = client.predict("那融资方面呢？", ["招聘会帮企业招到了多少人？"], api_name="/ask")
+        assert result["understood_as"] and "融资" in result["understood_as"]
+        assert result["status"] == "answered" and "2600万元" in result["answer"]
+    finally:
+        demo.close()

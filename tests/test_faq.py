@@ -86,3 +86,48 @@ def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_s
     kb.build()
     answer = kb.ask("那融资利率呢？", history)
     assert answer.mode == "faq" and answer.understood_as == reading and answer.question == "那融资利率呢？"
+
+
+def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
+    from kb_bot.web.app import build_app
+    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    session = demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+    handlers = demo.kb_insight.handlers
+    message, _, _ = handlers["save"](None, "", QUESTION, "请咨询区住建局。", "", "")
+    assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []
+
+    message, rows, paths = handlers["save"](session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
+    assert "已保存" in message and len(rows) == 1 and rows[0][-1] == "使用中"
+    path = rows[0][0]
+    demo.kb_staff.refresh(session)
+    answer = demo.kb_backend.ask(QUESTION)
+    assert answer.mode == "faq" and "住建局" in answer.answer
+
+    _, wordings, text, _, _ = handlers["open_entry"](session, path)
+    assert wordings.splitlines() == [QUESTION, "上街区房子多少钱？"] and text == "请咨询区住建局。"
+    handlers["save"](session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
+    demo.kb_staff.refresh(session)
+    assert "住房和城乡建设局" in demo.kb_backend.ask(QUESTION).answer
+
+    message, rows = handlers["status"](session, path, faq.RETIRED)
+    assert "已停用" in message and rows[0][-1] == "已停用"
+    demo.kb_staff.refresh(session)
+    assert demo.kb_backend.ask(QUESTION).mode != "faq"
+
+
+def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, capsys):
+    import json
+
+    from kb_bot.cli import main
+
+    faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": QUESTION, "expect": []}, ensure_ascii=False) + "\n"
+                         + json.dumps({"question": "招聘会帮企业招到了多少人？", "expect": ["300余人"]},
+                                      ensure_ascii=False) + "\n", encoding="utf-8")
+    flags = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    assert main(["eval", str(questions), "--json", *flags]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["staff_answers"] == 1

@@ -138,3 +138,56 @@ def test_report_groups_similar_questions_and_counts_outcomes():
 def test_grouping_keeps_different_questions_apart():
     groups = group_questions(["护照在哪办", "护照在哪里办理", "今天天气怎么样"])
     assert [g["count"] for g in groups] == [2, 1]
+
+
+# --------------------------------------------------------------------------- the web app logs, staff see the insight
+
+
+def _logged_in_app(tmp_path):
+    import gradio as gr  # noqa: F401
+
+    from kb_bot.web.app import build_app
+    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    return kb, demo, demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+
+
+def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path):
+    import gradio as gr
+
+    kb, demo, session = _logged_in_app(tmp_path)
+    handlers = demo.kb_handlers
+    _, history = handlers["add_question"]("企业融资贷款有什么支持？", [])
+    history, records = list(handlers["respond"](history, {}))[-1]
+    handlers["on_feedback"](records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
+    handlers["api_ask"]("上街区的房价是多少？")
+    assert demo.kb_backend.question_log.flush(timeout=10)
+    records = read_records(kb.settings.question_log_path)
+    assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
+    assert records[0]["feedback"] == "down"
+
+    load = demo.kb_insight.handlers["load"]
+    denied = load(None, 7)
+    assert "无权操作" in denied[0] or "未启用" in denied[0]
+    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths, _ = load(session, 7)
+    assert "共 **2** 个问题" in summary
+    assert list(chart.columns) == ["日期", "结果", "问题数"] and chart["问题数"].sum() == 2
+    assert down[0][1] == "企业融资贷款有什么支持？"
+    assert Path(csv_path).read_text(encoding="utf-8-sig").count("\n") == 3
+    assert "企业融资贷款有什么支持？" in pick["choices"]
+
+
+def test_report_command_prints_the_log(tmp_path, capsys):
+    from kb_bot.cli import main
+
+    index = tmp_path / "index"
+    qlog = QuestionLog(index / "questions.jsonl")
+    qlog.record(_answer("上街区的房价是多少？", "not_found"))
+    qlog.close()
+    assert main(["report", "--index", str(index), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 1 and report["unanswered"][0]["question"] == "上街区的房价是多少？"
+    assert main(["report", "--index", str(index), "--days", "30"]) == 0
+    assert "上街区的房价是多少？" in capsys.readouterr().out
