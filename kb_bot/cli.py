@@ -1,4 +1,4 @@
-"""The ``kb-bot`` command line: build, refresh, search, eval, ask, topics, serve, rollback, status.
+"""The ``kb-bot`` command line: build, refresh, search, eval, ask, chat, report, topics, serve, rollback, status.
 
 Every command takes ``--documents``, ``--index`` and ``--model`` (also ``KB_BOT_DOCUMENTS``,
 ``KB_BOT_INDEX``, ``KB_BOT_MODEL``). Errors print one line (and a hint) on stderr and exit 1.
@@ -158,9 +158,10 @@ def cmd_eval(args, settings) -> int:
     results = kb.search_many([q.question for q in questions], 10)
     report = score(questions, [[hit.chunk for hit in hits] for hits in results])
     outcomes = answer_outcomes(questions, [kb.ask(q.question) for q in questions])
+    staff = _staff_answered(kb, [q.question for q in questions])
     seconds = time.perf_counter() - started
     if args.json:
-        _emit_json(dict(report.to_json(), answers=outcomes.to_json(), seconds=round(seconds, 2)))
+        _emit_json(dict(report.to_json(), answers=outcomes.to_json(), seconds=round(seconds, 2), staff_answers=staff))
         return 0
     print(f"{report.questions} questions ({report.answerable} answerable) in {seconds:.1f} s")
     for k, value in report.recall.items():
@@ -173,6 +174,8 @@ def cmd_eval(args, settings) -> int:
             fact = f", with the expected fact {row['with_fact']:.1%}" if "with_fact" in row else ""
             print(f"  {name} ({row['questions']}): answered {row['answered']:.1%}{fact}, related {row['related']:.1%}, "
                   f"not found {row['not_found']:.1%}")
+    if staff:
+        print(f"  answered by a staff answer (documents/faq/) first: {staff} of {report.questions}")
     return 0
 
 
@@ -191,17 +194,107 @@ def cmd_calibrate(args, settings) -> int:
     return 0
 
 
+def _staff_answered(kb, questions: list[str]) -> int:
+    """How many questions a curated staff answer (matched before retrieval) answers."""
+    from . import faq
+
+    return sum(1 for question in questions if faq.match(kb, [question]) is not None)
+
+
 def cmd_ask(args, settings) -> int:
     from .answer import answer_to_json, format_answer
+    from .conversation import Conversation
 
     kb = _open_kb(settings)
+    if args.conversation:
+        return _ask_conversation(args, kb)
     for question in _queries(args.question):
-        answer = kb.ask(question)
+        answer = Conversation(kb).ask(question)
         if args.json:
             _emit_json(answer_to_json(answer))
         else:
             print(format_answer(answer))
             sys.stdout.flush()
+    return 0
+
+
+def _understood_line(answer) -> str:
+    return f"（按“{answer.understood_as}”理解）" if answer.understood_as else ""
+
+
+def _ask_conversation(args, kb) -> int:
+    """``ask - --conversation``: each stdin line a turn, an empty line starts a new conversation."""
+    from .answer import answer_to_json, format_answer
+    from .conversation import Conversation
+
+    if args.question != "-":
+        raise KbBotError("--conversation reads the turns from standard input", hint="use `kb-bot ask - --conversation`")
+    conversation = Conversation(kb)
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            conversation.reset()
+            continue
+        answer = conversation.ask(question)
+        if args.json:
+            _emit_json(dict(answer_to_json(answer), understood_as=answer.understood_as))
+        else:
+            print(f"Q: {question}{_understood_line(answer)}")
+            print(format_answer(answer))
+            print()
+            sys.stdout.flush()
+    return 0
+
+
+def cmd_chat(args, settings) -> int:
+    """An interactive conversation in the terminal (line editing and history when readline is there)."""
+    from .answer import format_answer
+    from .conversation import Conversation
+
+    interactive = sys.stdin.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and ↑ history for input())
+        except ImportError:
+            pass
+    kb = _open_kb(settings)
+    conversation = Conversation(kb)
+    if interactive:
+        _say("kb-bot chat: 输入问题后回车；空行开始新的对话；Ctrl+D 退出。")
+    while True:
+        try:
+            question = input("问> " if interactive else "")
+        except EOFError:
+            break
+        question = question.strip()
+        if question in ("/quit", "/exit", "exit", "quit"):
+            break
+        if not question:
+            conversation.reset()
+            if interactive:
+                _say("（新的对话）")
+            continue
+        answer = conversation.ask(question)
+        if not interactive:
+            print(f"问> {question}")
+        if answer.understood_as:
+            print(_understood_line(answer))
+        print(format_answer(answer))
+        print()
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_report(args, settings) -> int:
+    from .report import format_report, report_from_log
+
+    if args.days < 1:
+        raise KbBotError("--days must be at least 1")
+    report = report_from_log(settings.question_log_path, args.days)
+    if args.json:
+        _emit_json(report)
+    else:
+        print(format_report(report))
     return 0
 
 
@@ -304,7 +397,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("--conversation", action="store_true",
+                   help="with '-': stdin is one conversation, a line a turn (an empty line starts a new one); "
+                        "follow-ups are completed from earlier turns")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="an interactive conversation in the terminal (follow-up questions understood)")
+    _common(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("report", help="staff insight from the question log: unanswered questions, thumbs down, hits")
+    _common(p)
+    p.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("eval", help="recall@k, MRR and answered / related / not found shares on a question set")
     _common(p)

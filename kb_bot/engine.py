@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from typing import Callable, Sequence
 
 from .embedding import Embedder, load_embedder
 from .errors import IndexMissingError, KbBotError
@@ -141,8 +141,16 @@ class KnowledgeBase:
                                 query_vector=vector)
         return hits, vector
 
-    def ask(self, question: str) -> Answer:
-        """Answer a question from the current index, say what is related, or say honestly that nothing is."""
+    def ask(self, question: str, history: Sequence[str] = (), *, _literal: bool = False) -> Answer:
+        """Answer a question from the current index, say what is related, or say honestly that nothing is.
+
+        ``history``: the earlier questions of the conversation, oldest first; a follow-up is
+        completed from them (see conversation.py), and staff answers (faq.py) are matched first.
+        """
+        if not _literal:
+            from .conversation import answer_in_context
+
+            return answer_in_context(self, question, history)
         retriever = self.retriever
         model_id = retriever.index.manifest["model_id"]
         question = question.strip()

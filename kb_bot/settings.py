@@ -35,6 +35,8 @@ class Settings:
     llm_timeout: float = 20.0
     # Web app.
     feedback_log: Path | None = None
+    question_log: Path | None = None  # None: index/questions.jsonl (monthly files questions-YYYY-MM.jsonl)
+    log_retention_days: int = 90
     admin_user: str | None = None
     admin_password: str | None = None
     upload_max_mb: float = 10.0
@@ -44,6 +46,11 @@ class Settings:
     def feedback_path(self) -> Path:
         """Where thumbs up/down feedback is appended (JSON lines)."""
         return self.feedback_log or (self.index / "feedback.jsonl")
+
+    @property
+    def question_log_path(self) -> Path:
+        """Base name of the question log (written as monthly files next to it)."""
+        return self.question_log or (self.index / "questions.jsonl")
 
     @property
     def max_file_bytes(self) -> int:
@@ -56,7 +63,7 @@ class Settings:
 
 def _convert(name: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the field's default."""
-    if name in ("documents", "index", "feedback_log"):
+    if name in ("documents", "index", "feedback_log", "question_log"):
         return Path(raw)
     if name in ("abstain_threshold",):
         return float(raw)
@@ -80,7 +87,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     for field in fields(Settings):
         if flags.get(field.name) is not None:
             value = flags[field.name]
-            values[field.name] = Path(value) if field.name in ("documents", "index", "feedback_log") else value
+            values[field.name] = Path(value) if field.name in ("documents", "index", "feedback_log", "question_log") else value
             continue
         raw = environ.get(f"KB_BOT_{field.name.upper()}")
         if raw is None or raw == "":

@@ -58,7 +58,8 @@ def test_ask_endpoint_from_gradio_client(web_real_kb):
 
         result = client.predict(HIRING_QUESTION, api_name="/ask")
         assert isinstance(result, dict)
-        assert set(result) == {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
+        assert set(result) == {"question", "found", "status", "confidence", "answer", "citations", "suggestions",
+                               "understood_as"}
         assert result["question"] == HIRING_QUESTION
         assert result["found"] is True
         assert "300余人" in result["answer"]

@@ -33,6 +33,7 @@ from .. import legal  # noqa: E402
 from ..errors import KbBotError  # noqa: E402
 from . import render  # noqa: E402
 from .feedback import append_feedback, feedback_record, rating_of  # noqa: E402
+from .insight import build_insight, understood_html  # noqa: E402
 from .staff import DOC_HEADERS, NOT_CONFIGURED, StaffActions, StaffDenied  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -146,11 +147,21 @@ class Backend:
     """What the UI needs from the knowledge base: answers, the topic guide, article texts."""
 
     def __init__(self, kb: Any):
+        from ..questionlog import QuestionLog
+
         self.kb = kb
         self._articles: dict[tuple[str, float, int], str] = {}
+        self.question_log = QuestionLog(kb.settings.question_log_path, kb.settings.log_retention_days)
 
-    def ask(self, question: str):
-        return self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS])
+    def ask(self, question: str, history: Any = ()):
+        """Answer (a follow-up completed from ``history``, the earlier questions) and log the question."""
+        return self.answer(question, history)[0]
+
+    def answer(self, question: str, history: Any = ()) -> tuple[Any, str]:
+        """(answer, id of its line in the question log, for feedback)."""
+        earlier = [" ".join(str(q).split())[:MAX_QUESTION_CHARS] for q in (history or ()) if str(q).strip()]
+        answer = self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS], earlier)
+        return answer, self.question_log.record(answer)
 
     def guide(self):
         """The topic guide of the current index (the engine recomputes it after a refresh)."""
@@ -197,11 +208,13 @@ def build_app(kb: Any) -> gr.Blocks:
     settings = kb.settings
     concurrency = max(1, int(settings.concurrency))
 
-    def api_ask(question: str) -> dict:
-        """Answer a question from the documents: {question, found, status, confidence, answer, citations, suggestions}."""
+    def api_ask(question: str, history: list[str] | None = None) -> dict:
+        """Answer a question from the documents: {question, found, status, confidence, answer, citations,
+        suggestions, understood_as}. ``history``: the earlier questions of the conversation, oldest first (optional)."""
         from ..answer import answer_to_json
 
-        return answer_to_json(backend.ask(question))
+        answer = backend.ask(question, history or ())
+        return dict(answer_to_json(answer), understood_as=answer.understood_as)
 
     # ---------------------------------------------------------------- citizen chat handlers
 
@@ -220,26 +233,28 @@ def build_app(kb: Any) -> gr.Blocks:
             yield list(history), dict(records)
             return
         question = _message_text(history[-1]).strip()
+        earlier = [_message_text(m).strip() for m in history[:-1] if _role(m) == "user"]
         history.append({"role": "assistant", "content": '<div class="kb-answer kb-muted">正在查找相关政策……</div>'})
         yield list(history), dict(records)
         try:
-            answer = backend.ask(question)
+            answer, log_id = backend.answer(question, earlier)
         except KbBotError as exc:
             log.warning("answering %r failed: %s", question, exc)
             history[-1] = {"role": "assistant",
                            "content": f'<div class="kb-answer kb-notfound">抱歉，系统暂时无法回答：{render.esc(exc.message)}</div>'}
             yield list(history), dict(records)
             return
+        understood = understood_html(answer)
         for partial in render.stream_answer(answer, STREAM_STEP_CHARS):
-            history[-1] = {"role": "assistant", "content": partial}
+            history[-1] = {"role": "assistant", "content": understood + partial}
             yield list(history), dict(records)
             time.sleep(STREAM_DELAY)
-        final: dict[str, Any] = {"role": "assistant", "content": render.answer_html(answer)}
+        final: dict[str, Any] = {"role": "assistant", "content": understood + render.answer_html(answer)}
         options = render.suggestion_options(answer, backend.guide())
         if options:
             final["options"] = options
         history[-1] = final
-        records[str(len(history) - 1)] = answer_to_json(answer)
+        records[str(len(history) - 1)] = dict(answer_to_json(answer), log_id=log_id)
         yield list(history), dict(records)
 
     def pick_example(history: list, evt: gr.SelectData):
@@ -256,6 +271,7 @@ def build_app(kb: Any) -> gr.Blocks:
             log.info("feedback on message %s without a recorded answer; ignored", index)
             return
         append_feedback(settings.feedback_path, feedback_record(record, rating_of(evt.liked), index))
+        backend.question_log.feedback(record.get("log_id"), rating_of(evt.liked))
 
     def clear_chat():
         return [], {}
@@ -478,6 +494,7 @@ def build_app(kb: Any) -> gr.Blocks:
                     gr.Markdown("#### 更新索引\n更新期间问答继续使用旧索引；新索引完成后自动切换，无需重启服务。")
                     refresh_btn = gr.Button("更新索引", variant="primary", elem_id="kb-refresh-btn")
                     refresh_msg = gr.Markdown(elem_id="kb-refresh-msg")
+                    insight = build_insight(kb, staff, session)
 
         # ---------------------------------------------------------------- events
         private = {"api_visibility": "private"}
@@ -518,6 +535,7 @@ def build_app(kb: Any) -> gr.Blocks:
     # For tests: the pieces behind the widgets.
     demo.kb_backend = backend
     demo.kb_staff = staff
+    demo.kb_insight = insight
     demo.kb_handlers = {
         "api_ask": api_ask, "add_question": add_question, "respond": respond, "pick_example": pick_example,
         "on_feedback": on_feedback, "show_topic": show_topic, "open_entry": open_entry,

@@ -1,0 +1,264 @@
+"""Staff answers (FAQ): curated answers written once by staff, matched before the articles.
+
+Each entry is a Markdown file under ``documents/faq/`` with front matter::
+
+    ---
+    title: "工作人员解答：开发区能帮企业贷款吗？"
+    kind: faq
+    questions: [开发区能帮企业贷款吗？, 企业融资可以找谁？]
+    source: advanced-manufacturing.md     # the document the answer rests on, if any
+    article: 第二十五条                     # the article of a regulation, if any
+    date: 2026-11-27
+    status: active                        # "retired" keeps the file but stops using it
+    ---
+    # 开发区能帮企业贷款吗？
+
+    The answer text.
+
+Because the files live in the documents folder they are versioned, refreshed and rolled back
+with the documents: an entry is used only while its file is part of the index generation in
+use (listed in its manifest), so a new entry takes effect on ``kb-bot refresh`` and disappears
+again on ``kb-bot rollback``. The loader indexes the files like any article, so the answer
+text is also found by ordinary retrieval.
+
+A question matches an entry when its cosine to one of the entry's wordings reaches
+:data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage by :data:`MATCH_MARGIN`
+(e5's cosines between any two short Chinese questions are high, so the margin is what tells
+"what does the development zone lend" from "at what interest rate"; calibrated on held-out
+paraphrases, see ``benchmarks/calibrate_faq.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import yaml
+
+from .answer import Answer, AnswerSentence, Citation
+from .errors import KbBotError
+
+log = logging.getLogger(__name__)
+
+FAQ_FOLDER = "faq"
+FAQ_TITLE = "工作人员解答"
+#: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
+#: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
+MATCH_THRESHOLD = 0.90
+MATCH_MARGIN = 0.085
+ACTIVE, RETIRED = "active", "retired"
+
+_FRONT = re.compile(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", re.S)
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One curated staff answer."""
+
+    path: str  # relative to the documents folder, e.g. "faq/20261127-ab12cd.md"
+    questions: tuple[str, ...]
+    answer: str
+    source: str | None = None
+    article: str | None = None
+    date: str | None = None
+    status: str = ACTIVE
+
+    @property
+    def active(self) -> bool:
+        return self.status != RETIRED
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "questions": list(self.questions), "answer": self.answer, "source": self.source,
+                "article": self.article, "date": self.date, "status": self.status}
+
+
+def parse_entry(text: str, rel_path: str) -> FaqEntry:
+    """An entry from the text of its Markdown file; KbBotError when it is not a usable entry."""
+    match = _FRONT.match(text)
+    if not match:
+        raise KbBotError(f"{rel_path}: a staff answer needs front matter with 'questions'")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError:
+        raise KbBotError(f"{rel_path}: front matter is not valid YAML") from None
+    questions = meta.get("questions") if isinstance(meta, dict) else None
+    if isinstance(questions, str):
+        questions = [questions]
+    if not isinstance(questions, list) or not [q for q in questions if str(q).strip()]:
+        raise KbBotError(f"{rel_path}: 'questions' must list at least one wording")
+    body = text[match.end():].strip()
+    body = re.sub(r"^#[^\n]*\n+", "", body).strip()  # the heading repeats the first question
+    if not body:
+        raise KbBotError(f"{rel_path}: the answer text is empty")
+    value = meta.get("date")
+    return FaqEntry(rel_path, tuple(str(q).strip() for q in questions if str(q).strip()), body,
+                    _opt(meta.get("source")), _opt(meta.get("article")), str(value) if value else None,
+                    RETIRED if str(meta.get("status", ACTIVE)).strip().lower() == RETIRED else ACTIVE)
+
+
+def _opt(value: Any) -> str | None:
+    return str(value).strip() or None if value is not None else None
+
+
+def render_entry(entry: FaqEntry) -> str:
+    """The Markdown file of an entry (front matter + heading + answer)."""
+    meta = {"title": f"{FAQ_TITLE}：{entry.questions[0]}", "kind": "faq", "questions": list(entry.questions),
+            "source": entry.source, "article": entry.article, "date": entry.date, "status": entry.status}
+    front = yaml.safe_dump({k: v for k, v in meta.items() if v is not None}, allow_unicode=True, sort_keys=False)
+    return f"---\n{front}---\n# {entry.questions[0]}\n\n{entry.answer.strip()}\n"
+
+
+def read_entries(documents: Path) -> list[FaqEntry]:
+    """All entries in ``documents/faq/`` (active and retired); unusable files are logged and skipped."""
+    folder = documents / FAQ_FOLDER
+    entries = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else ():
+        rel = path.relative_to(documents).as_posix()
+        try:
+            entries.append(parse_entry(path.read_text(encoding="utf-8-sig"), rel))
+        except (KbBotError, OSError, UnicodeDecodeError) as exc:
+            log.warning("staff answer %s skipped: %s", rel, getattr(exc, "message", exc))
+    return entries
+
+
+def save_entry(documents: Path, questions: Sequence[str], answer: str, source: str | None = None,
+               article: str | None = None, path: str | None = None, status: str = ACTIVE) -> FaqEntry:
+    """Write a new entry (or overwrite ``path``, an existing one) and return it. Takes effect on refresh."""
+    wordings = tuple(dict.fromkeys(" ".join(q.split()) for q in questions if q and q.strip()))
+    if not wordings:
+        raise KbBotError("请至少填写一种问法 / give at least one question wording")
+    if not (answer or "").strip():
+        raise KbBotError("请填写解答内容 / the answer text is empty")
+    if path is None:
+        digest = hashlib.sha1(wordings[0].encode("utf-8")).hexdigest()[:8]
+        path = f"{FAQ_FOLDER}/{date.today():%Y%m%d}-{digest}.md"
+    target = _inside(documents, path)
+    entry = FaqEntry(path, wordings, answer.strip(), (source or "").strip() or None, (article or "").strip() or None,
+                     date.today().isoformat(), RETIRED if status == RETIRED else ACTIVE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(render_entry(entry), encoding="utf-8")
+    temporary.replace(target)
+    return entry
+
+
+def set_status(documents: Path, path: str, status: str) -> FaqEntry:
+    """Retire (or re-activate) an entry, keeping its file (and history)."""
+    target = _inside(documents, path)
+    try:
+        entry = parse_entry(target.read_text(encoding="utf-8"), path)
+    except FileNotFoundError:
+        raise KbBotError(f"staff answer {path} does not exist") from None
+    updated = replace(entry, status=RETIRED if status == RETIRED else ACTIVE)
+    target.write_text(render_entry(updated), encoding="utf-8")
+    return updated
+
+
+def _inside(documents: Path, path: str) -> Path:
+    target = (documents / path).resolve()
+    folder = (documents / FAQ_FOLDER).resolve()
+    if target.parent != folder or target.suffix != ".md":
+        raise KbBotError(f"not a staff answer file: {path}", hint="staff answers live in documents/faq/*.md")
+    return target
+
+
+# --------------------------------------------------------------------------- matching
+
+
+class _Matcher:
+    """Active entries of the index generation in use, with their wordings embedded once."""
+
+    def __init__(self, key: tuple, entries: list[FaqEntry], vectors: np.ndarray, owners: list[int],
+                 articles: np.ndarray):
+        self.key, self.entries, self.vectors, self.owners = key, entries, vectors, owners
+        self.articles = articles  # row numbers of the index's passages that are not staff answers
+
+
+_lock = threading.Lock()
+
+
+def _matcher(kb: Any) -> _Matcher | None:
+    """The matcher for ``kb``'s current index; None when it has no active entries."""
+    retriever = kb.retriever
+    indexed = set((retriever.index.manifest.get("documents") or {}).keys())
+    if not any(path.startswith(f"{FAQ_FOLDER}/") for path in indexed):
+        return None
+    documents = kb.settings.documents
+    folder = documents / FAQ_FOLDER
+    try:
+        stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
+    except OSError:
+        stamp = ()
+    key = (retriever.index.generation, stamp)
+    cached = getattr(kb, "_faq_matcher", None)
+    if cached is not None and cached.key == key:
+        return cached
+    with _lock:
+        entries = [e for e in read_entries(documents) if e.active and e.path in indexed]
+        wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
+        vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
+        articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
+                            dtype=np.int64)
+        matcher = _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
+        kb._faq_matcher = matcher
+        return matcher
+
+
+def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
+    """For each question: the best cosine to an active entry's wording, its margin over the best
+    article passage, and that entry."""
+    matcher = _matcher(kb)
+    if matcher is None or not matcher.owners:
+        return [(0.0, 0.0, None) for _ in questions]
+    index = kb.retriever.index
+    vectors = np.asarray(kb.retriever.embed(list(questions)), dtype=np.float32)
+    similarity = vectors @ matcher.vectors.T
+    if len(matcher.articles):
+        passages = (np.asarray(index.vectors[matcher.articles], dtype=np.float32) @ vectors.T).max(axis=0)
+    else:
+        passages = np.zeros(len(questions), dtype=np.float32)
+    out = []
+    for row, passage in zip(similarity, passages):
+        best = int(np.argmax(row))
+        out.append((float(row[best]), float(row[best] - passage), matcher.entries[matcher.owners[best]]))
+    return out
+
+
+def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
+          margin: float | None = None) -> tuple[Answer, str] | None:
+    """The staff answer for the first of ``questions`` (asked, then completed readings) that matches one."""
+    questions = [q for q in questions if q and q.strip()]
+    if not questions or not hasattr(kb, "retriever"):
+        return None
+    try:
+        found = scores(kb, questions)
+    except KbBotError:
+        raise
+    except Exception as exc:  # a broken staff answer must never stop the articles from answering
+        log.warning("staff answers not consulted: %s", exc)
+        return None
+    limit = MATCH_THRESHOLD if threshold is None else threshold
+    lead = MATCH_MARGIN if margin is None else margin
+    for question, (score, ahead, entry) in zip(questions, found):
+        if entry is not None and score >= limit and ahead >= lead:
+            return faq_answer(entry, questions[0], score), question
+    return None
+
+
+def faq_answer(entry: FaqEntry, question: str, score: float) -> Answer:
+    """The answer shown for a matched entry: "工作人员解答", its source and date."""
+    basis = " ".join(part for part in (entry.source, entry.article) if part)
+    where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
+                     if part)
+    citation = Citation(entry.path, FAQ_TITLE, None, where or None, entry.answer,
+                        (0, len(entry.answer)), score, f"faq:{entry.path}", entry.article, entry.date, "faq")
+    text = f"{FAQ_TITLE}：{entry.answer}[1]"
+    return Answer(question, True, text, (citation,), (), (AnswerSentence(entry.answer, 0),), confidence=score,
+                  mode="faq", status="answered")

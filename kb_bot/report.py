@@ -1,0 +1,154 @@
+"""Staff insight: the question log aggregated (``kb-bot report`` and the staff tab).
+
+For the last N days: questions per day split by outcome, the most frequent questions that were
+not answered or only related passages were found (grouped by similarity: character-bigram
+Jaccard, so 房价多少 and 房价是多少钱 count as one), thumbs-down answers with what was
+answered, hits per document, and how often staff answers (FAQ) answered.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from .questionlog import read_records
+
+#: Two questions are one group when their character-bigram Jaccard similarity reaches this.
+GROUP_SIMILARITY = 0.4
+OUTCOMES = ("answered", "related", "not_found")
+CSV_FIELDS = ("time", "question", "status", "confidence", "docs", "understood_as", "faq", "feedback")
+
+_NOISE = re.compile(r"[\s，,。.？?！!、；;：:“”\"'（）()]+|请问|吗|呢|吧|啊|的|了")
+
+
+def _grams(question: str) -> set[str]:
+    text = _NOISE.sub("", question.lower())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def group_questions(questions: Sequence[str], threshold: float = GROUP_SIMILARITY) -> list[dict[str, Any]]:
+    """Greedy grouping by similarity, largest groups first: [{"question", "count", "variants"}]."""
+    counts = Counter(" ".join(q.split()) for q in questions if q and q.strip())
+    groups: list[dict[str, Any]] = []
+    for question, count in counts.most_common():
+        grams = _grams(question)
+        for group in groups:
+            if jaccard(grams, group["_grams"]) >= threshold:
+                group["count"] += count
+                group["variants"].append(question)
+                break
+        else:
+            groups.append({"question": question, "count": count, "variants": [question], "_grams": grams})
+    groups.sort(key=lambda g: -g["count"])
+    return [{k: v for k, v in g.items() if k != "_grams"} for g in groups]
+
+
+def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
+                 limit: int = 20) -> dict[str, Any]:
+    """The insight figures of ``records`` within the last ``days`` days."""
+    now = now or datetime.now(timezone.utc)
+    since = now - timedelta(days=days)
+    window = [r for r in records if _time(r) is not None and _time(r) >= since]
+    by_day: dict[str, Counter] = {}
+    for offset in range(days - 1, -1, -1):
+        by_day[(now - timedelta(days=offset)).astimezone(timezone.utc).strftime("%Y-%m-%d")] = Counter()
+    for record in window:
+        day = _time(record).astimezone(timezone.utc).strftime("%Y-%m-%d")
+        by_day.setdefault(day, Counter())[_status(record)] += 1
+    outcome = Counter(_status(r) for r in window)
+    hits = Counter(doc for r in window if _status(r) == "answered" for doc in r.get("docs") or [])
+    down = [r for r in window if r.get("feedback") == "down"]
+    return {
+        "days": days,
+        "since": since.isoformat(timespec="seconds"),
+        "questions": len(window),
+        "outcomes": {o: outcome.get(o, 0) for o in OUTCOMES},
+        "faq_answers": sum(1 for r in window if r.get("faq")),
+        "followups": sum(1 for r in window if r.get("understood_as")),
+        "unanswered": group_questions([r["question"] for r in window if _status(r) == "not_found"])[:limit],
+        "related_only": group_questions([r["question"] for r in window if _status(r) == "related"])[:limit],
+        "thumbs_down": [{"time": r["time"], "question": r["question"], "answer": r.get("answer", ""),
+                         "docs": r.get("docs") or [], "status": _status(r)} for r in reversed(down)][:limit],
+        "documents": [{"doc": doc, "hits": n} for doc, n in hits.most_common()],
+        "per_day": [{"day": day, **{o: c.get(o, 0) for o in OUTCOMES}} for day, c in sorted(by_day.items())],
+    }
+
+
+def report_from_log(base: Path, days: int, now: datetime | None = None) -> dict[str, Any]:
+    """:func:`build_report` over the question log at ``base``."""
+    now = now or datetime.now(timezone.utc)
+    return build_report(read_records(base, since=now - timedelta(days=days)), days, now)
+
+
+def _time(record: dict) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(str(record.get("time")))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _status(record: dict) -> str:
+    status = record.get("status")
+    if status in OUTCOMES:
+        return status
+    return "answered" if record.get("found") else "not_found"
+
+
+def records_csv(records: Sequence[dict[str, Any]]) -> str:
+    """The records as CSV (UTF-8 with BOM when written, so spreadsheet programs read Chinese right)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for r in records:
+        writer.writerow([r.get("time", ""), r.get("question", ""), _status(r), r.get("confidence", ""),
+                         ";".join(r.get("docs") or []), r.get("understood_as") or "", "yes" if r.get("faq") else "",
+                         r.get("feedback", "")])
+    return out.getvalue()
+
+
+_LABELS = {"answered": "已回答", "related": "仅相关", "not_found": "未找到"}
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report for the terminal."""
+    o = report["outcomes"]
+    lines = [f"最近 {report['days']} 天 / last {report['days']} days: {report['questions']} 个问题 questions — "
+             + "，".join(f"{_LABELS[k]} {o[k]}" for k in OUTCOMES)
+             + f"；工作人员解答 staff answers {report['faq_answers']}；追问 follow-ups {report['followups']}"]
+    for key, title in (("unanswered", "未找到答案的问题 Unanswered"), ("related_only", "仅找到相关内容 Related only")):
+        lines.append("")
+        lines.append(f"{title}:")
+        if not report[key]:
+            lines.append("  (无 none)")
+        for group in report[key]:
+            more = f"  (+{len(group['variants']) - 1} 种问法)" if len(group["variants"]) > 1 else ""
+            lines.append(f"  {group['count']:>4}  {group['question']}{more}")
+    lines.append("")
+    lines.append("点踩的回答 Thumbs down:")
+    if not report["thumbs_down"]:
+        lines.append("  (无 none)")
+    for item in report["thumbs_down"]:
+        lines.append(f"  {item['time'][:16]}  {item['question']}")
+        lines.append(f"        -> {item['answer'][:80]}  ({', '.join(item['docs'])})")
+    lines.append("")
+    lines.append("文档命中 Hits per document:")
+    if not report["documents"]:
+        lines.append("  (无 none)")
+    for item in report["documents"]:
+        lines.append(f"  {item['hits']:>4}  {item['doc']}")
+    lines.append("")
+    lines.append("每日问题 Questions per day (已回答/仅相关/未找到):")
+    for day in report["per_day"]:
+        if any(day[o] for o in OUTCOMES):
+            lines.append(f"  {day['day']}  {day['answered']:>3} / {day['related']:>3} / {day['not_found']:>3}")
+    return "\n".join(lines)

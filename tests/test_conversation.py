@@ -1,0 +1,241 @@
+"""Follow-up questions: detection, completion from earlier turns, CLI and web API, and the dialogue set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb_bot.answer import Answer, Citation
+from kb_bot.conversation import Conversation, answer_in_context, core, dependency, strip_cues
+
+ROOT = Path(__file__).resolve().parents[1]
+DIALOGUES = ROOT / "tests" / "data" / "dialogues.jsonl"
+
+
+@pytest.mark.parametrize("question", ["那融资方面呢？", "它的目标是什么？", "具体是哪些企业在做智能化改造？",
+                                      "还有正在谈的吗？", "帮他们解决了多少问题？", "what about loans?"])
+def test_follow_up_cues_are_explicit(question):
+    assert dependency(question) == "explicit"
+
+
+@pytest.mark.parametrize("question", ["招聘会帮企业招到了多少人？", "上街区在提升教育质量方面有哪些举措？",
+                                      "郑州国际陆港上街片区是做什么的？"])
+def test_stand_alone_questions_are_not_dependent(question):
+    assert dependency(question) == ""
+
+
+def test_short_questions_may_be_elliptical():
+    assert dependency("面积多大？") == "short"
+
+
+def test_cues_are_stripped_but_question_words_kept():
+    assert strip_cues("那融资方面呢？") == "融资方面"
+    assert strip_cues("具体是哪些企业在做智能化改造？") == "是哪些企业在做智能化改造"
+    assert core("那融资方面呢？") == "融资"
+
+
+class StubKB:
+    """Answers from a table: question -> (status, unit, text); anything else is not found."""
+
+    def __init__(self, table):
+        self.table = table
+        self.asked = []
+        self.settings = type("S", (), {"top_k": 5})()
+
+    def ask(self, question, history=(), *, _literal=False):
+        assert _literal
+        self.asked.append(question)
+        status, unit, text = self.table.get(question, ("not_found", None, "抱歉"))
+        found = status == "answered"
+        citations = (Citation("a.md", "标题", unit, None, text, None, 0.5, "c"),) if status != "not_found" else ()
+        return Answer(question, found, text if found else "抱歉", citations, confidence=0.7 if found else 0.6,
+                      status=status)
+
+    def search(self, query, top_k):
+        return []
+
+
+def test_follow_up_is_completed_with_the_subject_of_the_previous_turn():
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "达成就业意向300余人"),
+        "先进制造业开发区 融资方面": ("answered", "上街区先进制造业开发区", "帮助企业融资贷款2600万元"),
+    })
+    conversation = Conversation(kb)
+    first = conversation.ask("招聘会帮企业招到了多少人？")
+    assert first.understood_as is None
+    second = conversation.ask("那融资方面呢？")
+    assert second.understood_as == "先进制造业开发区 融资方面"
+    assert second.question == "那融资方面呢？" and "2600万元" in second.answer
+    assert "那融资方面呢？" in kb.asked  # the literal reading is tried too
+
+
+def test_stand_alone_question_after_another_topic_is_not_altered():
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
+        "上街区老师的待遇怎么样？": ("answered", "上街区教育局", "教师工资不低于公务员"),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("招聘会帮企业招到了多少人？")
+    answer = conversation.ask("上街区老师的待遇怎么样？")
+    assert answer.understood_as is None and "公务员" in answer.answer
+    assert answer.question == "上街区老师的待遇怎么样？"
+
+
+def test_long_stand_alone_question_is_never_completed():
+    kb = StubKB({"招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人")})
+    conversation = Conversation(kb)
+    conversation.ask("招聘会帮企业招到了多少人？")
+    conversation.ask("上街区在提升教育质量方面有哪些举措？")
+    assert kb.asked[-1] == "上街区在提升教育质量方面有哪些举措？"  # not found, yet no completed reading tried
+
+
+def test_short_question_answered_as_asked_stays_as_asked():
+    kb = StubKB({
+        "上街区和哪些学校有合作？": ("answered", "上街区教育局", "北京实验学校"),
+        "教育局局长是谁？": ("answered", "上街区教育局", "上街区教育局局长王利霞"),
+        "教育局 教育局局长是谁？": ("answered", "上街区教育局", "别的"),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("上街区和哪些学校有合作？")
+    assert conversation.ask("教育局局长是谁？").understood_as is None
+
+
+def test_history_api_replays_earlier_questions_once():
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
+        "先进制造业开发区 融资方面": ("answered", "上街区先进制造业开发区", "2600万元"),
+    })
+    answer = answer_in_context(kb, "那融资方面呢？", ["招聘会帮企业招到了多少人？"])
+    assert answer.understood_as == "先进制造业开发区 融资方面"
+    asked = len(kb.asked)
+    again = answer_in_context(kb, "那融资方面呢？", ["招聘会帮企业招到了多少人？"])
+    assert again.understood_as == answer.understood_as
+    assert kb.asked.count("招聘会帮企业招到了多少人？") == 1  # the history came from the cache
+    assert "招聘会帮企业招到了多少人？" not in kb.asked[asked:]
+
+
+def _cli(args, stdin, settings):
+    from tests.web_fixtures import __name__ as _  # noqa: F401  (same import path as other tests)
+
+    command = [sys.executable, "-m", "kb_bot.cli", *args, "--documents", str(settings.documents),
+               "--index", str(settings.index), "--model", "fake"]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_cli_conversation_prints_one_object_per_turn(fake_settings):
+    result = _cli(["ask", "-", "--json", "--conversation"], "招聘会帮企业招到了多少人？\n那融资方面呢？\n\n上街区房价多少？\n",
+                  fake_settings)
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["question"] for o in objects] == ["招聘会帮企业招到了多少人？", "那融资方面呢？", "上街区房价多少？"]
+    assert all("understood_as" in o for o in objects)
+    assert objects[0]["understood_as"] is None and objects[2]["understood_as"] is None
+
+
+def test_cli_chat_reads_piped_turns(fake_settings):
+    result = _cli(["chat"], "招聘会帮企业招到了多少人？\n那融资方面呢？\n", fake_settings)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("问> ") == 2 and "来源 Sources:" in result.stdout
+
+
+def _dialogue_turns():
+    for line in DIALOGUES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
+def test_dialogue_set_has_enough_follow_ups():
+    dialogues = list(_dialogue_turns())
+    followups = [t for d in dialogues for t in d["turns"] if t.get("followup")]
+    standalone = [t for d in dialogues for i, t in enumerate(d["turns"]) if i and not t.get("followup")]
+    assert len(followups) >= 40 and len(standalone) >= 5
+    assert all(t["expect"] for d in dialogues for t in d["turns"])
+
+
+def run_dialogues(kb):
+    """(follow-ups, with the fact in the answer, in the answer or top passage, stand-alone, rewritten)."""
+    followups = in_text = in_top = standalone = rewritten = 0
+    for dialogue in _dialogue_turns():
+        if dialogue.get("doc"):  # dialogues over documents not shipped yet (regulations)
+            continue
+        conversation = Conversation(kb)
+        for number, turn in enumerate(dialogue["turns"]):
+            answer = conversation.ask(turn["q"])
+            if turn.get("followup"):
+                followups += 1
+                text_hit = any(e in answer.answer for e in turn["expect"])
+                top = answer.citations[0].text if answer.citations else ""
+                in_text += text_hit
+                in_top += text_hit or any(e in top for e in turn["expect"])
+            elif number:
+                standalone += 1
+                rewritten += answer.understood_as is not None
+    return followups, in_text, in_top, standalone, rewritten
+
+
+@pytest.mark.slow
+def test_dialogues_on_the_real_model(real_kb):
+    followups, in_text, in_top, standalone, rewritten = run_dialogues(real_kb)
+    print(f"follow-ups {followups}: fact in answer {in_text} ({in_text / followups:.1%}), "
+          f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, rewritten {rewritten}")
+    assert rewritten == 0
+    assert in_top / followups >= 0.75  # measured 0.773 on 2026-11-27 (target 0.85, see README)
+
+
+# --------------------------------------------------------------------------- web: chat history and /ask
+
+
+def _web_app(tmp_path):
+    from tests.web_fixtures import fake_kb
+    from kb_bot.web.app import build_app
+
+    kb = fake_kb(tmp_path)
+    return kb, build_app(kb)
+
+
+def test_web_chat_passes_the_conversation_and_shows_how_it_understood(tmp_path):
+    kb, demo = _web_app(tmp_path)
+    handlers = demo.kb_handlers
+    _, history = handlers["add_question"]("招聘会帮企业招到了多少人？", [])
+    history, records = list(handlers["respond"](history, {}))[-1]
+    assert "理解" not in history[-1]["content"]
+    _, history = handlers["add_question"]("那融资方面呢？", history)
+    history, records = list(handlers["respond"](history, records))[-1]
+    expected = kb.ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"]).understood_as
+    assert expected and f"按“{expected}”理解" in history[-1]["content"]
+    assert records["3"]["question"] == "那融资方面呢？" and records["3"]["log_id"]
+
+
+def test_api_ask_accepts_an_optional_history(tmp_path):
+    kb, demo = _web_app(tmp_path)
+    api_ask = demo.kb_handlers["api_ask"]
+    alone = api_ask("那融资方面呢？")
+    assert alone["understood_as"] is None and alone["question"] == "那融资方面呢？"
+    followed = api_ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"])
+    assert followed["understood_as"] and followed["question"] == "那融资方面呢？"
+
+
+@pytest.mark.slow
+def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
+    from gradio_client import Client
+
+    from kb_bot.web.app import build_app, launch_options
+    from tests.web_fixtures import free_port
+
+    demo = build_app(web_real_kb)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            **launch_options(web_real_kb))
+    try:
+        client = Client(url, verbose=False, analytics_enabled=False)
+        plain = client.predict("那融资方面呢？", api_name="/ask")  # without history, as before
+        assert plain["understood_as"] is None
+        result = client.predict("那融资方面呢？", ["招聘会帮企业招到了多少人？"], api_name="/ask")
+        assert result["understood_as"] and "融资" in result["understood_as"]
+        assert result["status"] == "answered" and "2600万元" in result["answer"]
+    finally:
+        demo.close()

@@ -1,0 +1,133 @@
+"""Staff answers: files under documents/faq/, matched first, versioned with the index (refresh, rollback)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb_bot import faq
+from kb_bot.engine import KnowledgeBase
+from kb_bot.errors import KbBotError
+from kb_bot.store import IndexLock, rollback
+
+QUESTION = "上街区的房价是多少？"
+
+
+def test_entry_round_trips_through_its_markdown_file(tmp_path):
+    entry = faq.save_entry(tmp_path, [QUESTION, "上街区房子多少钱一平？", QUESTION], "知识库文章未涉及房价，请咨询区住建局。",
+                           source="advanced-manufacturing.md", article="第二条")
+    assert entry.path.startswith("faq/") and entry.questions == (QUESTION, "上街区房子多少钱一平？")
+    (read,) = faq.read_entries(tmp_path)
+    assert read == entry
+    text = (tmp_path / entry.path).read_text(encoding="utf-8")
+    assert text.startswith("---\n") and "kind: faq" in text and f"# {QUESTION}" in text
+
+
+def test_retire_keeps_the_file(tmp_path):
+    entry = faq.save_entry(tmp_path, [QUESTION], "答案")
+    faq.set_status(tmp_path, entry.path, faq.RETIRED)
+    (read,) = faq.read_entries(tmp_path)
+    assert not read.active and read.answer == "答案"
+
+
+@pytest.mark.parametrize("questions, answer", [([], "答案"), (["  "], "答案"), ([QUESTION], "  ")])
+def test_incomplete_entries_are_refused(tmp_path, questions, answer):
+    with pytest.raises(KbBotError):
+        faq.save_entry(tmp_path, questions, answer)
+
+
+def test_paths_outside_the_faq_folder_are_refused(tmp_path):
+    with pytest.raises(KbBotError):
+        faq.save_entry(tmp_path, [QUESTION], "答案", path="../evil.md")
+    with pytest.raises(KbBotError):
+        faq.set_status(tmp_path, "advanced-manufacturing.md", faq.RETIRED)
+
+
+def test_broken_entry_file_is_skipped(tmp_path):
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "bad.md").write_text("no front matter", encoding="utf-8")
+    assert faq.read_entries(tmp_path) == []
+
+
+def test_staff_answer_is_matched_first_after_refresh_and_gone_after_rollback(fake_settings):
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    before = kb.ask(QUESTION)
+    assert before.mode != "faq"
+    entry = faq.save_entry(fake_settings.documents, [QUESTION], "文章没有房价信息，请咨询区住建局。", source="住建局")
+    assert kb.ask(QUESTION).mode != "faq"  # not yet: staff answers take effect with the index
+    kb.build()
+    answer = kb.ask(QUESTION)
+    assert answer.mode == "faq" and answer.status == "answered" and answer.found
+    assert answer.answer.startswith(faq.FAQ_TITLE) and "住建局" in answer.answer
+    (citation,) = answer.citations
+    assert citation.kind == "faq" and citation.doc == entry.path and citation.issued == entry.date
+    with IndexLock(fake_settings.index):
+        rollback(fake_settings.index)
+    assert kb.ask(QUESTION).mode != "faq"
+
+
+def test_retired_entry_no_longer_answers(fake_settings):
+    entry = faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    assert kb.ask(QUESTION).mode == "faq"
+    faq.set_status(fake_settings.documents, entry.path, faq.RETIRED)
+    kb.build()
+    assert kb.ask(QUESTION).mode != "faq"
+
+
+def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_settings):
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    history = ["招聘会帮企业招到了多少人？"]
+    reading = kb.ask("那融资利率呢？", history).understood_as
+    assert reading  # an explicit follow-up is read with the previous turn's subject
+    faq.save_entry(fake_settings.documents, [reading], "利率由合作银行确定。")
+    kb.build()
+    answer = kb.ask("那融资利率呢？", history)
+    assert answer.mode == "faq" and answer.understood_as == reading and answer.question == "那融资利率呢？"
+
+
+def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
+    from kb_bot.web.app import build_app
+    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    session = demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+    handlers = demo.kb_insight.handlers
+    message, _, _ = handlers["save"](None, "", QUESTION, "请咨询区住建局。", "", "")
+    assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []
+
+    message, rows, paths = handlers["save"](session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
+    assert "已保存" in message and len(rows) == 1 and rows[0][-1] == "使用中"
+    path = rows[0][0]
+    demo.kb_staff.refresh(session)
+    answer = demo.kb_backend.ask(QUESTION)
+    assert answer.mode == "faq" and "住建局" in answer.answer
+
+    _, wordings, text, _, _ = handlers["open_entry"](session, path)
+    assert wordings.splitlines() == [QUESTION, "上街区房子多少钱？"] and text == "请咨询区住建局。"
+    handlers["save"](session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
+    demo.kb_staff.refresh(session)
+    assert "住房和城乡建设局" in demo.kb_backend.ask(QUESTION).answer
+
+    message, rows = handlers["status"](session, path, faq.RETIRED)
+    assert "已停用" in message and rows[0][-1] == "已停用"
+    demo.kb_staff.refresh(session)
+    assert demo.kb_backend.ask(QUESTION).mode != "faq"
+
+
+def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, capsys):
+    import json
+
+    from kb_bot.cli import main
+
+    faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": QUESTION, "expect": []}, ensure_ascii=False) + "\n"
+                         + json.dumps({"question": "招聘会帮企业招到了多少人？", "expect": ["300余人"]},
+                                      ensure_ascii=False) + "\n", encoding="utf-8")
+    flags = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    assert main(["eval", str(questions), "--json", *flags]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["staff_answers"] == 1

@@ -1,0 +1,193 @@
+"""The question log: records, feedback joined by id, no personal data, retention, and kill -9 safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kb_bot.answer import Answer, Citation
+from kb_bot.questionlog import QuestionLog, log_files, month_path, prune, read_records
+from kb_bot.report import build_report, format_report, group_questions, records_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _answer(question: str, status: str = "answered", understood_as: str | None = None) -> Answer:
+    citation = Citation("advanced-manufacturing.md", "t", None, None, "text", None, 0.5, "c1")
+    found = status == "answered"
+    return Answer(question, found, "text[1]" if found else "抱歉", (citation,) if found else (), confidence=0.7,
+                  status=status, understood_as=understood_as)
+
+
+def test_records_and_feedback_are_joined_by_id(tmp_path):
+    qlog = QuestionLog(tmp_path / "questions.jsonl")
+    first = qlog.record(_answer("招聘会招到多少人？"))
+    qlog.record(_answer("上街区房价多少？", "not_found"))
+    qlog.record(_answer("那融资呢？", understood_as="先进制造业开发区 融资"))
+    qlog.feedback(first, "down")
+    assert qlog.flush(timeout=10)
+    qlog.close()
+    records = read_records(tmp_path / "questions.jsonl")
+    assert [r["question"] for r in records] == ["招聘会招到多少人？", "上街区房价多少？", "那融资呢？"]
+    assert records[0]["feedback"] == "down" and records[0]["docs"] == ["advanced-manufacturing.md"]
+    assert records[1]["status"] == "not_found"
+    assert records[2]["understood_as"] == "先进制造业开发区 融资"
+    assert len(log_files(tmp_path / "questions.jsonl")) == 1
+
+
+def test_no_personal_data_is_written(tmp_path):
+    qlog = QuestionLog(tmp_path / "questions.jsonl")
+    qlog.record(_answer("问题"))
+    qlog.close()
+    (line,) = log_files(tmp_path / "questions.jsonl")[0].read_text(encoding="utf-8").splitlines()
+    keys = set(json.loads(line))
+    assert keys.isdisjoint({"ip", "client", "cookie", "session", "user_agent", "host"})
+    assert keys >= {"id", "time", "question", "status", "confidence", "docs", "understood_as"}
+
+
+def test_unwritable_log_never_breaks_answering(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    qlog = QuestionLog(blocker / "sub" / "questions.jsonl")  # a file where a folder should be
+    assert qlog.record(_answer("问题"))
+    assert qlog.flush(timeout=10)
+    qlog.close()
+
+
+def test_retention_prunes_old_months(tmp_path):
+    base = tmp_path / "questions.jsonl"
+    old = month_path(base, datetime(2026, 1, 15, tzinfo=timezone.utc))
+    recent = month_path(base, datetime(2026, 11, 2, tzinfo=timezone.utc))
+    for path in (old, recent):
+        path.write_text('{"id": "a", "time": "2026-01-15T00:00:00+00:00", "question": "q"}\n', encoding="utf-8")
+    removed = prune(base, 90, now=datetime(2026, 11, 27, tzinfo=timezone.utc))
+    assert removed == [old] and recent.exists()
+
+
+def test_torn_last_line_is_skipped(tmp_path):
+    base = tmp_path / "questions.jsonl"
+    path = month_path(base, datetime.now(timezone.utc))
+    good = json.dumps({"id": "1", "time": datetime.now(timezone.utc).isoformat(), "question": "好的", "status": "answered"})
+    path.write_text(good + "\n" + '{"id": "2", "time": "20', encoding="utf-8")
+    assert [r["question"] for r in read_records(base)] == ["好的"]
+
+
+WRITER = """
+import sys
+from kb_bot.answer import Answer
+from kb_bot.questionlog import QuestionLog
+qlog = QuestionLog(sys.argv[1])
+i = 0
+while True:
+    qlog.record(Answer("问题%d" % i, False, "抱歉", ()))
+    if i == 200:
+        qlog.flush(timeout=30)
+        print("ready", flush=True)
+    i += 1
+    if i % 50 == 0:
+        qlog.flush(timeout=30)
+"""
+
+
+def test_kill_9_loses_at_most_the_last_line(tmp_path):
+    base = tmp_path / "questions.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(base)], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    (path,) = log_files(base)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    complete = [line for line in lines[:-1]]
+    for line in complete:
+        json.loads(line)  # every complete line parses
+    assert len(complete) >= 200
+    numbers = [int(json.loads(line)["question"][2:]) for line in complete]
+    assert numbers == list(range(len(numbers)))  # nothing lost before the end
+    assert len(read_records(base)) == len(complete)
+
+
+def test_report_groups_similar_questions_and_counts_outcomes():
+    now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    records = [
+        {"id": "1", "time": "2026-11-27T10:00:00+00:00", "question": "上街区的房价是多少？", "status": "not_found", "docs": []},
+        {"id": "2", "time": "2026-11-26T10:00:00+00:00", "question": "上街区房价多少", "status": "not_found", "docs": []},
+        {"id": "3", "time": "2026-11-26T11:00:00+00:00", "question": "护照在哪办？", "status": "not_found", "docs": []},
+        {"id": "4", "time": "2026-11-25T11:00:00+00:00", "question": "招聘会", "status": "answered",
+         "docs": ["advanced-manufacturing.md"], "feedback": "down", "answer": "对于用工短缺企业…"},
+        {"id": "5", "time": "2026-10-01T11:00:00+00:00", "question": "太早了", "status": "not_found", "docs": []},
+    ]
+    report = build_report(records, 7, now)
+    assert report["questions"] == 4
+    assert report["outcomes"] == {"answered": 1, "related": 0, "not_found": 3}
+    assert report["unanswered"][0]["count"] == 2 and len(report["unanswered"]) == 2
+    assert report["thumbs_down"][0]["question"] == "招聘会"
+    assert report["documents"] == [{"doc": "advanced-manufacturing.md", "hits": 1}]
+    assert len(report["per_day"]) == 7 and report["per_day"][-1]["not_found"] == 1
+    assert "上街区的房价是多少？" in format_report(report)
+    assert records_csv(records).splitlines()[0].startswith("time,question,status")
+
+
+def test_grouping_keeps_different_questions_apart():
+    groups = group_questions(["护照在哪办", "护照在哪里办理", "今天天气怎么样"])
+    assert [g["count"] for g in groups] == [2, 1]
+
+
+# --------------------------------------------------------------------------- the web app logs, staff see the insight
+
+
+def _logged_in_app(tmp_path):
+    import gradio as gr  # noqa: F401
+
+    from kb_bot.web.app import build_app
+    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    return kb, demo, demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+
+
+def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path):
+    import gradio as gr
+
+    kb, demo, session = _logged_in_app(tmp_path)
+    handlers = demo.kb_handlers
+    _, history = handlers["add_question"]("企业融资贷款有什么支持？", [])
+    history, records = list(handlers["respond"](history, {}))[-1]
+    handlers["on_feedback"](records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
+    handlers["api_ask"]("上街区的房价是多少？")
+    assert demo.kb_backend.question_log.flush(timeout=10)
+    records = read_records(kb.settings.question_log_path)
+    assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
+    assert records[0]["feedback"] == "down"
+
+    load = demo.kb_insight.handlers["load"]
+    denied = load(None, 7)
+    assert "无权操作" in denied[0] or "未启用" in denied[0]
+    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths, _ = load(session, 7)
+    assert "共 **2** 个问题" in summary
+    assert list(chart.columns) == ["日期", "结果", "问题数"] and chart["问题数"].sum() == 2
+    assert down[0][1] == "企业融资贷款有什么支持？"
+    assert Path(csv_path).read_text(encoding="utf-8-sig").count("\n") == 3
+    assert "企业融资贷款有什么支持？" in pick["choices"]
+
+
+def test_report_command_prints_the_log(tmp_path, capsys):
+    from kb_bot.cli import main
+
+    index = tmp_path / "index"
+    qlog = QuestionLog(index / "questions.jsonl")
+    qlog.record(_answer("上街区的房价是多少？", "not_found"))
+    qlog.close()
+    assert main(["report", "--index", str(index), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 1 and report["unanswered"][0]["question"] == "上街区的房价是多少？"
+    assert main(["report", "--index", str(index), "--days", "30"]) == 0
+    assert "上街区的房价是多少？" in capsys.readouterr().out
