@@ -101,6 +101,19 @@ def prefer_current(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> 
     return sorted(kept, key=lambda item: chunks[item[0]].status == "superseded")  # stable
 
 
+def distinct(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:
+    """Collapse passages with the same text (a measure repeated word for word in several documents):
+    the best-ranked copy stays, so the few results shown are not the same passage over and over."""
+    seen: set[str] = set()
+    kept = []
+    for index, score in ranked:
+        key = "".join(chunks[index].text.split())
+        if key not in seen:
+            seen.add(key)
+            kept.append((index, score))
+    return kept
+
+
 class Retriever:
     """Hybrid search over one loaded index with one embedder."""
 
@@ -143,7 +156,7 @@ class Retriever:
             dense_by_index = dict(zip(dense[0].tolist(), dense[1].tolist()))
             keyword_by_index = dict(zip(keyword[0].tolist(), keyword[1].tolist()))
             hits = []
-            ranked = prefer_current(fuse(dense, keyword, self.fusion), self.index.chunks)
+            ranked = distinct(prefer_current(fuse(dense, keyword, self.fusion), self.index.chunks), self.index.chunks)
             for rank, (index, score) in enumerate(ranked[:top_k], start=1):
                 dense_score = dense_by_index.get(index)
                 if dense_score is None and query_vectors is not None:

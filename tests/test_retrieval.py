@@ -47,3 +47,22 @@ def test_hybrid_search_on_fake_index(fake_settings):
     assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
     many = retriever.search_many(["海铁联运国际班列", "教师工资待遇"], 1)
     assert "海铁联运" in many[0][0].chunk.text and "教师" in many[1][0].chunk.text
+
+
+def test_identical_passages_are_collapsed_to_the_best_ranked_copy(tmp_path):
+    from kb_bot.engine import KnowledgeBase
+    from kb_bot.settings import Settings
+
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    measure = "对符合条件的小微企业，给予一次性吸纳就业补贴，每人1000元。"
+    for name in ("a", "b", "c"):
+        # the measure is a section of its own, so it is a passage of its own in each notice
+        (documents / f"{name}.md").write_text(f"# 通知{name}\n\n## 补贴\n\n{measure}\n\n## 其他\n\n其他事项{name}：另行通知。\n",
+                                              encoding="utf-8")
+    kb = KnowledgeBase(Settings(documents=documents, index=tmp_path / "index", model="fake"))
+    kb.build(full=True)
+    hits = kb.search("吸纳就业补贴每人多少", top_k=5)
+    texts = ["".join(h.chunk.text.split()) for h in hits]
+    assert len(texts) == len(set(texts))
+    assert sum(measure in t for t in texts) == 1
