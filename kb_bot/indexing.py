@@ -240,7 +240,8 @@ def build_index(
                 return unchanged_report
 
         # 1. Load and clean documents.
-        loaded = load_documents(documents_dir, settings.max_file_bytes, exclude=[index_dir])
+        loaded = load_documents(documents_dir, settings.max_file_bytes, exclude=[index_dir],
+                                max_seconds=settings.max_file_seconds)
         if not loaded.documents:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3])
             raise KbBotError(

@@ -34,6 +34,9 @@ import hashlib
 import logging
 import math
 import re
+import threading
+import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -57,6 +60,31 @@ _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*")
 _BYLINE = re.compile(r"(记者|通讯员|撰稿|责任编辑|编辑：|来源：)")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TRAILING_NUMBER = re.compile(r"(?<=\S)[ \t\u3000]+\d{2,8}\s*$")
+
+# Bounds on what a small file may make the loader do (issue 14): a few hundred KB must not become
+# gigabytes of XML or DOM. Real articles stay far below each (a 300-page report: ~15,000 paragraphs).
+#: Decompressed XML inside a .docx (document, styles, numbering, ...), in bytes.
+DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
+#: Decompressed size of everything inside a .docx (images included), over the file's own size limit.
+DOCX_MAX_INFLATED_RATIO = 4
+#: Paragraphs (table cells included) in a .docx body.
+DOCX_MAX_PARAGRAPHS = 50_000
+#: Tags in a saved HTML page.
+HTML_MAX_TAGS = 100_000
+#: Seconds one file may take to read and clean before it is skipped (``KB_BOT_MAX_FILE_SECONDS``).
+DEFAULT_MAX_FILE_SECONDS = 30.0
+#: Cleaning notes kept per document (a file of thousands of column breaks keeps the first ones).
+MAX_NOTES = 50
+
+_budget = threading.local()
+
+
+def _check_budget() -> None:
+    """Raise ``DocumentError`` once the file being loaded on this thread is over its time budget."""
+    deadline = getattr(_budget, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise DocumentError(f"took over {_budget.seconds:g} s to read, skipped; split the file or simplify "
+                            "its layout (or raise KB_BOT_MAX_FILE_SECONDS)")
 
 
 @dataclass(frozen=True)
@@ -192,6 +220,7 @@ def _docx_table(table) -> list[str]:
     """A Word table: one line a row, cells separated by " | "."""
     lines = []
     for row in table.rows:
+        _check_budget()
         cells: list[str] = []
         for cell in row.cells:
             value = " ".join(cell.text.split())
@@ -202,10 +231,35 @@ def _docx_table(table) -> list[str]:
     return lines
 
 
-def _docx_to_markdown(path: Path) -> str:
+def _docx_check_bounds(path: Path, max_bytes: int) -> None:
+    """Refuse a .docx whose parts inflate too far or whose body has too many paragraphs, before parsing it.
+
+    zipfile never returns more than an entry's declared size, so the declared sizes bound what python-docx reads.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            inflated = sum(e.file_size for e in entries)
+            xml = sum(e.file_size for e in entries if e.filename.endswith((".xml", ".rels")))
+            if inflated > DOCX_MAX_INFLATED_RATIO * max_bytes + DOCX_MAX_XML_BYTES or xml > DOCX_MAX_XML_BYTES:
+                raise DocumentError(f".docx inflates to {_size_text(max(inflated, xml))} (over the "
+                                    f"{_size_text(DOCX_MAX_XML_BYTES)} limit for its text); split it or save it again")
+            try:
+                body = archive.read("word/document.xml")
+            except KeyError:
+                return  # python-docx gives the "broken .docx" reason
+    except zipfile.BadZipFile:
+        return
+    paragraphs = body.count(b"<w:p>") + body.count(b"<w:p ") + body.count(b"<w:p/>")
+    if paragraphs > DOCX_MAX_PARAGRAPHS:
+        raise DocumentError(f".docx has {paragraphs:,} paragraphs, over the {DOCX_MAX_PARAGRAPHS:,} limit; split it")
+
+
+def _docx_to_markdown(path: Path, max_bytes: int = 20 * 1024 * 1024) -> str:
     """Paragraphs and tables of a .docx, with Word headings turned into Markdown headings."""
     import docx  # python-docx
 
+    _docx_check_bounds(path, max_bytes)
     try:
         document = docx.Document(str(path))
         blocks = list(document.iter_inner_content())
@@ -213,6 +267,7 @@ def _docx_to_markdown(path: Path) -> str:
         raise DocumentError(f"broken .docx ({type(exc).__name__}); open and re-save it in Word") from None
     lines: list[str] = []
     for block in blocks:
+        _check_budget()
         if hasattr(block, "rows"):
             lines.extend(_docx_table(block))
         else:
@@ -271,7 +326,10 @@ def _pdf_to_markdown(path: Path) -> str:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("PDF is password-protected; save an unprotected copy")
-        pages = [[line for line in _pdf_page_lines(page) if not _PAGE_NUMBER.match(line[0])] for page in reader.pages]
+        pages = []
+        for page in reader.pages:
+            _check_budget()
+            pages.append([line for line in _pdf_page_lines(page) if not _PAGE_NUMBER.match(line[0])])
     except DocumentError:
         raise
     except Exception as exc:  # PdfReadError and many other shapes for damaged files
@@ -343,6 +401,9 @@ def _html_to_markdown(data: bytes) -> str:
     """Main text of a saved web page: drops scripts, navigation, page header and footer, sidebars."""
     from bs4 import BeautifulSoup, NavigableString
 
+    tags = data.count(b"<") - data.count(b"</")  # opening tags, counted without building anything
+    if tags > HTML_MAX_TAGS:
+        raise DocumentError(f"page has {tags:,} tags, over the {HTML_MAX_TAGS:,} limit; save the article alone")
     soup = BeautifulSoup(data, "lxml")
     title_tag = soup.find("title")
     # "文章标题_上街区人民政府网": the longest part of the page title is the article's.
@@ -381,6 +442,7 @@ def _html_to_markdown(data: bytes) -> str:
             out.append(text)
 
     def walk(node) -> None:
+        _check_budget()
         for child in node.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, CDATA or doctype
@@ -416,14 +478,14 @@ def _html_to_markdown(data: bytes) -> str:
     return "\n\n".join(out)
 
 
-def read_source(path: Path) -> tuple[str, bytes]:
+def read_source(path: Path, max_bytes: int = 20 * 1024 * 1024) -> tuple[str, bytes]:
     """Read one file as (source text in light Markdown, raw bytes)."""
     data = path.read_bytes()
     suffix = path.suffix.lower()
     if suffix in (".md", ".markdown", ".txt"):
         return decode_text(data), data
     if suffix == ".docx":
-        return _docx_to_markdown(path), data
+        return _docx_to_markdown(path, max_bytes), data
     if suffix == ".pdf":
         return _pdf_to_markdown(path), data
     if suffix in (".html", ".htm"):
@@ -480,7 +542,9 @@ def _paragraphs(source: str, body_start: int) -> list[_Paragraph]:
             current.clear()
 
     pos = body_start
-    for raw_line in source[body_start:].splitlines(keepends=True):
+    for number, raw_line in enumerate(source[body_start:].splitlines(keepends=True)):
+        if number % 4096 == 0:
+            _check_budget()
         line_start = pos
         pos += len(raw_line)
         line = raw_line.rstrip("\r\n")
@@ -512,6 +576,19 @@ def _ends_open(text: str) -> bool:
     return bool(text) and text[-1] not in _TERMINAL
 
 
+def _tail(pieces: list[tuple[str, int]], count: int) -> str:
+    """The last ``count`` characters (trailing whitespace dropped) of a paragraph, without joining all of it.
+
+    Column-break joining asks this once per merge: rebuilding the whole text there was quadratic.
+    """
+    out = ""
+    for text, _ in reversed(pieces):
+        out = text + out
+        if len(out.rstrip()) >= count:
+            break
+    return out.rstrip()[-count:]
+
+
 def parse_document(
     source: str, rel_path: str, raw: bytes | None = None, front_matter: bool = True, plain_title: bool = False
 ) -> Document:
@@ -536,8 +613,10 @@ def parse_document(
     # the first one's level: a deeper heading right after the title ("# Title" "## Part 1") is a section.
     leading: list[str] = []
     leading_level = paragraphs[0].level if paragraphs and paragraphs[0].kind == "heading" else 0
-    while paragraphs and paragraphs[0].kind == "heading" and paragraphs[0].level == leading_level:
-        leading.append(paragraphs.pop(0).text)
+    while (len(leading) < len(paragraphs) and paragraphs[len(leading)].kind == "heading"
+           and paragraphs[len(leading)].level == leading_level):
+        leading.append(paragraphs[len(leading)].text)
+    paragraphs = paragraphs[len(leading):]
     title = str(meta.get("title") or (leading[-1] if leading else "")
                 or (plain_title and _opening_sentence(paragraphs)) or Path(rel_path).stem)
     unit = meta.get("unit") or meta.get("issuing_unit") or (leading[0] if len(leading) > 1 else None)
@@ -592,10 +671,11 @@ def parse_document(
             header is None
             and previous is not None
             and previous.section == paragraph.section
-            and _ends_open(previous.text)
-            and re.match(r"[\w\u3400-\u9fff]", paragraph.text)
+            and _ends_open(_tail(previous.pieces, 1))
+            and re.match(r"[\w\u3400-\u9fff]", paragraph.pieces[0][0])
         ):
-            notes.append(f"joined column break: {previous.text[-4:]}/{paragraph.text[:4]}")
+            if len(notes) < MAX_NOTES:
+                notes.append(f"joined column break: {_tail(previous.pieces, 4)}/{paragraph.text[:4]}")
             previous.pieces.extend(paragraph.pieces)
             continue
         merged.append(paragraph)
@@ -736,7 +816,11 @@ def iter_candidate_files(folder: Path, exclude: Iterable[Path] = ()) -> Iterable
         rel = path.relative_to(folder)
         if any(is_ignored_name(part) for part in rel.parts) or rel.as_posix() in SETTINGS_FILES:
             continue
-        if excluded and any(path.resolve().is_relative_to(e) for e in excluded):
+        try:
+            inside_excluded = excluded and any(path.resolve().is_relative_to(e) for e in excluded)
+        except (RuntimeError, OSError):  # a symlink loop: load_file skips it with a reason
+            inside_excluded = False
+        if inside_excluded:
             continue
         if path.is_file() or path.is_symlink():
             yield path
@@ -750,12 +834,33 @@ def _size_text(size: float) -> str:
     return f"{int(size)} bytes"
 
 
-def load_file(path: Path, folder: Path, max_bytes: int) -> Document:
-    """Load one file of the documents folder, raising ``DocumentError`` with a reason if unusable."""
+def load_file(path: Path, folder: Path, max_bytes: int,
+              max_seconds: float | None = DEFAULT_MAX_FILE_SECONDS) -> Document:
+    """Load one file of the documents folder, raising ``DocumentError`` with a reason if unusable.
+
+    ``max_seconds``: the file's time budget; reading it stops with a reason once over (checked between steps).
+    """
     rel = path.relative_to(folder).as_posix()
+    _budget.seconds = max_seconds
+    _budget.deadline = time.monotonic() + max_seconds if max_seconds else None
+    try:
+        return _load_file(path, folder, rel, max_bytes)
+    finally:
+        _budget.deadline = None
+
+
+def _resolve_link(path: Path) -> Path:
+    """Where a symlink ends up; a loop (a.md -> b.md -> a.md) is a ``DocumentError``, not a traceback."""
+    try:
+        return path.resolve(strict=False)
+    except (RuntimeError, OSError) as exc:  # RuntimeError up to Python 3.12, OSError(ELOOP) after
+        raise DocumentError("symlink loop (the link leads back to itself); remove it and copy the file in") from exc
+
+
+def _load_file(path: Path, folder: Path, rel: str, max_bytes: int) -> Document:
     try:
         if path.is_symlink():
-            target = path.resolve()
+            target = _resolve_link(path)
             if not target.is_relative_to(folder.resolve()):
                 raise DocumentError("symlink points outside the documents folder; copy the file in instead")
             if target.is_dir():
@@ -773,7 +878,7 @@ def load_file(path: Path, folder: Path, max_bytes: int) -> Document:
             raise DocumentError(f"file is {shown}, over the {limit} limit; split it or raise KB_BOT_MAX_FILE_MB")
         if size == 0:
             raise DocumentError("empty file (0 bytes)")
-        source, raw = read_source(path)
+        source, raw = read_source(path, max_bytes)
         return parse_document(source, rel, raw, front_matter=suffix in (".md", ".markdown", ".txt"),
                               plain_title=suffix == ".txt")
     except DocumentError:
@@ -786,17 +891,19 @@ def load_file(path: Path, folder: Path, max_bytes: int) -> Document:
         raise DocumentError(f"cannot read file ({type(exc).__name__}{': ' + detail if detail else ''})") from None
 
 
-def load_documents(folder: Path, max_bytes: int = 20 * 1024 * 1024, exclude: Iterable[Path] = ()) -> LoadResult:
+def load_documents(folder: Path, max_bytes: int = 20 * 1024 * 1024, exclude: Iterable[Path] = (),
+                   max_seconds: float | None = DEFAULT_MAX_FILE_SECONDS) -> LoadResult:
     """Load every supported file under ``folder``; unusable files are skipped with a reason.
 
     ``exclude``: folders to leave out (the index folder, when it lies inside ``folder``).
+    ``max_seconds``: time budget of each file (``KB_BOT_MAX_FILE_SECONDS``).
     """
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for path in iter_candidate_files(folder, exclude):
         rel = path.relative_to(folder).as_posix()
         try:
-            document = load_file(path, folder, max_bytes)
+            document = load_file(path, folder, max_bytes, max_seconds)
         except DocumentError as exc:
             log.warning("skipped %s: %s", rel, exc)
             skipped.append(Skipped(rel, str(exc)))

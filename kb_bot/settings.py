@@ -28,6 +28,7 @@ class Settings:
     candidates: int = 100
     # Loading limits.
     max_file_mb: float = 20.0
+    max_file_seconds: float = 30.0  # a file taking longer to read and clean is skipped with a reason
     # Answering.
     abstain_threshold: float | None = None  # None: use the calibrated value stored in answer.py
     llm_url: str | None = None

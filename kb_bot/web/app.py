@@ -348,7 +348,9 @@ def build_app(kb: Any) -> gr.Blocks:
     # ---------------------------------------------------------------- staff handlers
 
     def _denied(exc: KbBotError) -> str:
-        return exc.message if isinstance(exc, StaffDenied) else f"**未完成**：{exc.message}" + (f"（{exc.hint}）" if exc.hint else "")
+        if isinstance(exc, StaffDenied):
+            return exc.message
+        return f"**未完成**：{render.text_html(exc.message)}" + (f"（{render.text_html(exc.hint)}）" if exc.hint else "")
 
     def _doc_views(session):
         rows = staff.document_rows(session)
@@ -382,7 +384,7 @@ def build_app(kb: Any) -> gr.Blocks:
         except KbBotError as exc:
             return gr.update(), gr.update(), _denied(exc)
         return (rows, dropdown,
-                f"**已上传**  `{saved}`{'（已替换同名文件）' if replace else ''}。点击“更新索引”后即可用于问答。")
+                f"**已上传**  {render.text_html(saved)}{'（已替换同名文件）' if replace else ''}。点击“更新索引”后即可用于问答。")
 
     def staff_delete(relpath: str, confirmed: bool, session):
         try:
@@ -390,7 +392,7 @@ def build_app(kb: Any) -> gr.Blocks:
             rows, dropdown = _doc_views(session)
         except KbBotError as exc:
             return gr.update(), gr.update(), gr.update(), _denied(exc)
-        return rows, dropdown, False, f"**已删除**  `{deleted}`。点击“更新索引”后，问答将不再引用它。"
+        return rows, dropdown, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。"
 
     def staff_repeal(relpath: str, session):
         try:

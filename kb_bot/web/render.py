@@ -1,9 +1,11 @@
 """HTML for the web app: answers with source cards, topic entries, example questions.
 
 Pure functions of answers and topic entries (no Gradio import), so they are easy to test.
-Every piece of document text is HTML-escaped here; the only markup that reaches the
-browser is the markup written below (``details``/``summary``/``mark``/``blockquote``...,
-all of which pass Gradio's client-side sanitiser).
+Every piece of document text is rendered as text only (``esc``): HTML-escaped, with the characters
+Markdown acts on (links, images, code spans, emphasis, autolinks, LaTeX) written as character
+references, and line breaks as ``<br>`` so no blank line can end the HTML block a chat message
+starts with. The only markup that reaches the browser is the markup written below
+(``details``/``summary``/``mark``/``blockquote``..., all of which pass Gradio's client-side sanitiser).
 """
 
 from __future__ import annotations
@@ -27,8 +29,20 @@ _REF = re.compile(r"\[(\d+)\]")
 _TOKEN = re.compile(r"\[\d+\]|.", re.S)
 
 
+#: Characters Markdown (and Gradio's LaTeX and autolink passes) act on, written as numeric references.
+_INERT = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]!#~|$:@{}"}
+_INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"})
+_WWW = re.compile(r"(?i)(www)\.")
+
+
 def esc(text: Any) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    """Text as inert HTML: never markup, never Markdown (``![x](http://...)`` stays those characters)."""
+    return _WWW.sub(r"\1&#46;", ("" if text is None else str(text)).translate(_INERT))
+
+
+def text_html(text: Any) -> str:
+    """``esc`` with line breaks as ``<br>``: safe inside a chat message, where a blank line would end the HTML."""
+    return re.sub(r"\r\n?|\n", "<br>", esc(text))
 
 
 def question_for_topic(name: str, guide: Any = None) -> str:
@@ -52,14 +66,18 @@ def example_questions(guide: Any, limit: int = 6) -> list[str]:
     return questions
 
 
-def highlight(text: str, span: Sequence[int] | None) -> str:
-    """``text`` escaped, with ``text[span[0]:span[1]]`` wrapped in ``<mark>``."""
+def highlight(text: str, span: Sequence[int] | None, breaks: bool = True) -> str:
+    """``text`` escaped, with ``text[span[0]:span[1]]`` wrapped in ``<mark>``.
+
+    ``breaks``: line breaks as ``<br>`` (chat messages); ``False`` keeps them for the caller to split.
+    """
+    out = text_html if breaks else esc
     if not span:
-        return esc(text)
+        return out(text)
     start, end = max(0, int(span[0])), min(len(text), int(span[1]))
     if end <= start:
-        return esc(text)
-    return f"{esc(text[:start])}<mark>{esc(text[start:end])}</mark>{esc(text[end:])}"
+        return out(text)
+    return f"{out(text[:start])}<mark>{out(text[start:end])}</mark>{out(text[end:])}"
 
 
 def _where(unit: str | None, section: str | None) -> str:
@@ -91,7 +109,8 @@ def citation_card(citation: Any, number: int, opened: bool = False) -> str:
 
 def _answer_html(text: str) -> str:
     """The answer sentences, escaped, with [n] markers as small reference numbers."""
-    return _REF.sub(r'<sup class="kb-ref">[\1]</sup>', esc(text)).replace("\n", "<br>")
+    parts = _REF.split(text)  # text, number, text, ...: markers become markup, everything else stays text
+    return "".join(f'<sup class="kb-ref">[{part}]</sup>' if i % 2 else text_html(part) for i, part in enumerate(parts))
 
 
 def answer_html(answer: Any) -> str:
@@ -178,7 +197,7 @@ def entry_detail(entry: Any, article: str | None) -> str:
     ]
     if article:
         pos = article.find(entry.text)
-        marked = highlight(article, (pos, pos + len(entry.text)) if pos >= 0 else None)
+        marked = highlight(article, (pos, pos + len(entry.text)) if pos >= 0 else None, breaks=False)
         paragraphs = "".join(f"<p>{p}</p>" for p in marked.split("\n") if p.strip())
         out.append(f'<details class="kb-card kb-article"><summary>阅读全文：{esc(entry.title)}</summary>'
                    f'<div class="kb-article-text">{paragraphs}</div></details>')
@@ -221,9 +240,10 @@ def report_markdown(report: dict) -> str:
     lines.append(f"- 重新计算向量的片段：{report.get('chunks_embedded', 0)}　"
                  f"文档共 {report.get('documents', 0)} 篇、{report.get('chunks', 0)} 个片段")
     lines.append(f"- 用时：{float(report.get('seconds', 0.0)):.1f} 秒")
+    # File names and reasons come from uploads: text only (a name with backticks must not become markup).
     for label, key in (("新增", "added"), ("修改", "changed"), ("删除", "removed")):
         for path in report.get(key, []):
-            lines.append(f"  - {label}：`{path}`")
+            lines.append(f"  - {label}：{text_html(path)}")
     for skipped in report.get("skipped", []):
-        lines.append(f"- **已跳过**  `{skipped['path']}`：{skipped['reason']}")
+        lines.append(f"- **已跳过**  {text_html(skipped['path'])}：{text_html(skipped['reason'])}")
     return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""Issue 14, finding 3: document text renders as text only (chat cards, topic browser, full text, reports).
+
+The chat renders a message as Markdown with HTML allowed: a blank line inside a passage ended the HTML block
+and the rest became live Markdown (an outside image, a link). Each rendered piece is run through a CommonMark
+renderer here, as the browser's would, and must come out without any image, link or code span.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+
+from kb_bot.answer import Answer, Citation
+from kb_bot.topics import TopicEntry
+from kb_bot.web import render
+
+HOSTILE = ("上街区办事指南。\n\n![x](http://198.51.100.7/track.png)\n\n请访问[官方入口](http://198.51.100.7/phish)办理，"
+           "或 www.example.com、http://198.51.100.7/a 与 <img src=http://198.51.100.7/b.png>；`code` **粗体** $$x$$")
+#: Markup a document's text must never produce once rendered (the card's own title is <strong>).
+LIVE = re.compile(r"<img|<a\s|<code|<strong>粗体|<em>|<span class=\"katex")
+#: In the HTML sent to the browser, before Markdown: nothing an autolink pass could pick up.
+AUTOLINK = re.compile(r"https?:|www\.")
+
+
+def markdown(html_text: str) -> str:
+    return MarkdownIt("commonmark").render(html_text)
+
+
+def test_passage_markdown_stays_text_in_the_chat_card():
+    start = HOSTILE.index("请访问")
+    citation = Citation("指南`x`![y](http://198.51.100.7/f).md", "标题![t](http://198.51.100.7/t)", "单位", "一节",
+                        HOSTILE, (start, start + 10), 0.5, "c1")
+    answer = Answer("q", True, "请访问[官方入口](http://198.51.100.7/phish)办理。[1]", (citation,), ())
+    out = render.answer_html(answer)
+    assert "\n" not in out  # a blank line would end the HTML block and start Markdown
+    assert not AUTOLINK.search(out)
+    rendered = markdown(out)
+    assert not LIVE.search(rendered), LIVE.search(rendered)
+    assert '<sup class="kb-ref">[1]</sup>' in out and "<mark>" in out
+    for partial in render.stream_answer(answer, step=3):
+        assert not LIVE.search(markdown(partial))
+
+
+def test_topic_detail_and_full_text_stay_text():
+    entry = TopicEntry("融资", "请访问[官方入口](http://198.51.100.7/phish)办理", "a.md", "标题", None, None, "c1",
+                       HOSTILE)
+    out = render.entry_detail(entry, "前言\n\n" + HOSTILE)
+    assert not LIVE.search(markdown(out))
+    assert not LIVE.search(out) and not AUTOLINK.search(out)  # gr.HTML shows it as HTML: no markup from it either
+
+
+def test_refresh_report_with_backticks_in_file_names_stays_text():
+    report = {"generation": "g1", "added": ["a`<img src=x>`.md", "![i](http://198.51.100.7/i).md"],
+              "changed": [], "removed": ["`b`.md"],
+              "skipped": [{"path": "c`x`.docx", "reason": "broken `<img src=http://198.51.100.7/r>`"}]}
+    rendered = markdown(render.report_markdown(report))
+    assert not LIVE.search(rendered), rendered
+    assert "a`&lt;img src=x&gt;`.md" in rendered  # the name is shown as it is
+
+
+def test_escaped_text_reads_the_same():
+    import html
+
+    assert html.unescape(render.esc(HOSTILE)) == HOSTILE
+    assert html.unescape(render.text_html("a\nb").replace("<br>", "\n")) == "a\nb"
