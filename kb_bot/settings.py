@@ -30,7 +30,6 @@ class Settings:
     max_file_mb: float = 20.0
     max_file_seconds: float = 30.0  # a file taking longer to read and clean is skipped with a reason
     # Answering.
-    abstain_threshold: float | None = None  # None: use the calibrated value stored in answer.py
     llm_url: str | None = None
     llm_model: str | None = None
     llm_timeout: float = 20.0
@@ -66,8 +65,6 @@ def _convert(name: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the field's default."""
     if name in ("documents", "index", "feedback_log", "question_log"):
         return Path(raw)
-    if name in ("abstain_threshold",):
-        return float(raw)
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
