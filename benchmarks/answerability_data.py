@@ -5,8 +5,9 @@ Three kinds of question, each retrieved through kb-bot itself and turned into th
 ``kb_bot.answerability`` (one record per question, with a label for every candidate sentence):
 
 * **answerable** — CMRC2018 trial questions against their own paragraphs (gold answers from the
-  data set), and cloze questions made from regulation articles (an amount, a period or an
-  office in a sentence replaced by 多少 / 哪个部门) against all regulations;
+  data set), and questions made from regulation articles against all regulations: cloze questions
+  (an amount, a period or an office replaced by 多少 / 哪个部门) and yes/no questions from a rule
+  (用人单位应当… -> 用人单位要…吗？), the kind citizens ask most;
 * **near-domain unanswerable** — the same questions against a corpus where only the answer is
   gone: CMRC paragraphs without the sentences that hold the answers (the rest of the paragraph,
   about the same subject, stays), and the regulations without the held-out articles (the other
@@ -135,10 +136,7 @@ def regulation_articles(every: int = 2) -> list[dict]:
 
 def cloze(article: dict, rng: random.Random) -> dict | None:
     """A question from one sentence of an article: its amount, period or office replaced by a question word."""
-    body = article["text"].split(" ", 1)[-1] if " " in article["text"] else article["text"][len(article["article"]):]
-    sentences = [s for s in re.split(r"(?<=[。；])", body) if 8 <= len(s) <= 120]
-    rng.shuffle(sentences)
-    for sentence in sentences:
+    for sentence in _sentences(article, rng):
         for pattern, replacement in _SLOTS:
             match = pattern.search(sentence)
             if not match:
@@ -157,6 +155,34 @@ def cloze(article: dict, rng: random.Random) -> dict | None:
     return None
 
 
+_MODAL = re.compile(r"(应当|可以|不得|有权|必须|禁止)")
+
+
+def yes_no(article: dict, rng: random.Random) -> dict | None:
+    """A yes/no question from a rule of an article (用人单位应当… -> 用人单位要…吗？), as citizens ask whether
+    something is allowed or required; the rule's clause is the answer."""
+    for sentence in _sentences(article, rng):
+        clauses = [c for c in re.split(r"[，,；;。]", sentence) if c.strip()]
+        for i, clause in enumerate(clauses):
+            match = _MODAL.search(clause)
+            if not match or len(clause) < 8:
+                continue
+            spoken = {"应当": "要", "必须": "必须", "可以": "可以", "不得": "能", "有权": "有权", "禁止": "能"}[match.group(1)]
+            subject = clauses[i - 1] + "，" if i and len(clauses[i - 1]) <= 20 and rng.random() < 0.5 else ""
+            question = subject + clause[: match.start()] + spoken + clause[match.end():]
+            ending = rng.choice(["吗？", "吗", "吗？", "不？"])
+            return {"question": f"{rng.choice(['', '', '请问', '想问下'])}{question.strip()}{ending}",
+                    "answers": [clause.strip()]}
+    return None
+
+
+def _sentences(article: dict, rng: random.Random) -> list[str]:
+    body = article["text"][len(article["article"]):]
+    sentences = [s for s in re.split(r"(?<=[。；])", body) if 8 <= len(s) <= 120]
+    rng.shuffle(sentences)
+    return sentences
+
+
 def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> list[dict]:
     """Regulation articles as documents (all, and without the held-out half); cloze questions on them."""
     rng = random.Random(seed)
@@ -171,10 +197,11 @@ def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> l
         (folder_full / name).write_text(text, encoding="utf-8")
         if not held_out:
             (folder_kept / name).write_text(text, encoding="utf-8")
-        made = cloze(article, rng)
-        if made:
-            questions.append({"source": "regulation", "group": f"reg:{article['regulation']}", "doc": name,
-                              "gone": held_out, **made})
+        for make in (cloze, yes_no):
+            made = make(article, rng)
+            if made:
+                questions.append({"source": "regulation", "group": f"reg:{article['regulation']}", "doc": name,
+                                  "gone": held_out, **made})
     return questions
 
 

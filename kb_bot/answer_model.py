@@ -47,12 +47,53 @@ class Linear:
 
 
 @dataclass(frozen=True)
+class Trees:
+    """Fitted gradient-boosted trees (scikit-learn's HistGradientBoosting), kept as plain arrays.
+
+    Each tree is (feature, threshold, left, right, value, is_leaf) per node; a row goes left when its
+    feature is at or below the threshold. The raw score is ``baseline`` plus the leaves reached.
+    """
+
+    features: tuple[str, ...]
+    baseline: float
+    trees: tuple[dict, ...]  # each: {"feature", "threshold", "left", "right", "value", "leaf"} lists
+
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        scores = np.full(len(rows), self.baseline)
+        for tree in self.trees:
+            feature, threshold, left, right = tree["feature"], tree["threshold"], tree["left"], tree["right"]
+            value, leaf = tree["value"], tree["leaf"]
+            for r, row in enumerate(rows):
+                node = 0
+                while not leaf[node]:
+                    node = left[node] if row[feature[node]] <= threshold[node] else right[node]
+                scores[r] += value[node]
+        return scores
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.decision(rows), -30, 30)))
+
+    def to_json(self) -> dict:
+        return {"kind": "trees", "features": list(self.features), "baseline": self.baseline, "trees": list(self.trees)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Trees":
+        return cls(tuple(data["features"]), float(data["baseline"]), tuple(data["trees"]))
+
+
+def model_from_json(data: dict) -> "Linear | Trees":
+    """A Linear or Trees model from its JSON."""
+    return Trees.from_json(data) if data.get("kind") == "trees" else Linear.from_json(data)
+
+
+@dataclass(frozen=True)
 class AnswerModel:
     """The three fitted models and the two thresholds chosen on the validation split."""
 
     model_id: str
     ranker: Linear
-    answer: Linear
+    answer: "Linear | Trees"
     topic: Linear
     answer_threshold: float  # confidence at or above: answered
     topic_threshold: float  # otherwise topic probability at or above: related, else not_found
@@ -67,7 +108,7 @@ class AnswerModel:
     def from_json(cls, data: dict) -> "AnswerModel":
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"answerability model format {data.get('format')} (expected {MODEL_FORMAT})")
-        return cls(data["model_id"], Linear.from_json(data["ranker"]), Linear.from_json(data["answer"]),
+        return cls(data["model_id"], Linear.from_json(data["ranker"]), model_from_json(data["answer"]),
                    Linear.from_json(data["topic"]), float(data["answer_threshold"]), float(data["topic_threshold"]),
                    data.get("info", {}))
 

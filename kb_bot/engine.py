@@ -129,8 +129,7 @@ class KnowledgeBase:
         retriever = self.retriever
         cached = self._stats
         if cached is None or cached[0] is not retriever:
-            cached = self._stats = (retriever, GramStats([c.text for c in retriever.index.chunks],
-                                                          retriever.index.keyword.words))
+            cached = self._stats = (retriever, GramStats([c.text for c in retriever.index.chunks]))
         return cached[1]
 
     def retrieve(self, question: str):

@@ -176,12 +176,6 @@ class KeywordIndex:
         dictionary = folder / QUERY_DICTIONARY
         return cls(retriever, size, query_tokenizer(dictionary) if dictionary.exists() else None)
 
-    def words(self, text: str) -> list[tuple[str, int, int]]:
-        """``text`` cut into words (word, start, end) as queries are cut: with the index's own dictionary,
-        so a word the documents never use stays a word of its own (the answer step names it as missing)."""
-        tokenizer = self._tokenizer or _get_jieba()
-        return [(w, start, end) for w, start, end in tokenizer.tokenize(text.lower()) if w.strip()]
-
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (indices, scores) for ``query``; only chunks with a positive score."""
         tokens = tokenize(query, self._tokenizer)

@@ -177,3 +177,19 @@ def test_keyword_search_uses_synonyms(fake_settings):
     kb.build(full=True)
     hits, _ = kb.retrieve("缺钱")
     assert any("融资" in h.chunk.text for h in hits[:3])
+
+
+def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from kb_bot.answer_model import Trees
+    from kb_bot.calibration import _fit_trees
+
+    rng = np.random.default_rng(0)
+    rows = rng.random((400, 3))
+    labels = (rows[:, 0] + rows[:, 1] * rows[:, 2] > 0.7).astype(int)
+    trees = _fit_trees(rows, labels, ("a", "b", "c"))
+    again = Trees.from_json(json.loads(json.dumps(trees.to_json())))
+    reference = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
+                                               min_samples_leaf=20, random_state=0).fit(rows, labels)
+    assert np.allclose(again.probability(rows[:40]), reference.predict_proba(rows[:40])[:, 1])
