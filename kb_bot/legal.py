@@ -204,20 +204,21 @@ def find_supersessions(docs: Sequence[DocFacts]) -> dict[str, str]:
     both are of one kind of instrument (条例/办法/...) - two versions of one regulation. "Newer" is by date;
     two documents without dates, or with the same date, replace nothing.
     """
-    regs = [d for d in docs if d.kind == REGULATION and d.title]
+    regs = [d for d in docs if d.kind == REGULATION and d.title and d.issued]
+    by_path = {d.path: d for d in regs}
+    cores = {d.path: _core(d.title) for d in regs}
+    kinds = {path: (_TITLE_KIND.search(core).group() if _TITLE_KIND.search(core) else None) for path, core in cores.items()}
     replaced: dict[str, str] = {}
     for new in regs:
         repealed_titles = {_core(t) for t in _REPEALS.findall(new.text)}
         for old in regs:
-            if old.path == new.path or not (old.issued and new.issued) or old.issued >= new.issued:
+            if old.path == new.path or old.issued >= new.issued:
                 continue
-            old_core, new_core = _core(old.title), _core(new.title)
-            same_kind = _TITLE_KIND.search(old_core) and _TITLE_KIND.search(new_core) and \
-                _TITLE_KIND.search(old_core).group() == _TITLE_KIND.search(new_core).group()
-            versions = same_kind and len(old_core) >= 6 and _in_order(old_core, new_core)
+            old_core, new_core = cores[old.path], cores[new.path]
+            versions = (kinds[old.path] is not None and kinds[old.path] == kinds[new.path]
+                        and len(old_core) >= 6 and _in_order(old_core, new_core))
             if versions or old_core in repealed_titles:
                 current = replaced.get(old.path)
-                newest = {d.path: d for d in regs}
-                if current is None or (newest[current].issued or "") < new.issued:
+                if current is None or by_path[current].issued < new.issued:  # the newest replacement wins
                     replaced[old.path] = new.path
     return replaced
