@@ -32,6 +32,23 @@ def _article_rank(hits, question: dict) -> int | None:
     return None
 
 
+def _latency(kb: KnowledgeBase, questions: list[str]) -> dict[str, float]:
+    """Search and ask wall time per question in this process (query embedding included), p50/p95 in ms."""
+    import numpy as np
+
+    kb.ask(questions[0])  # warm: model, index, topic guide
+    search, ask = [], []
+    for question in questions:
+        started = time.perf_counter()
+        kb.search(question)
+        search.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        kb.ask(question)
+        ask.append(time.perf_counter() - started)
+    return {f"{name}_p{p}": round(float(np.percentile(values, p)) * 1000, 1)
+            for name, values in (("search", search), ("ask", ask)) for p in (50, 95)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=Path, default=ROOT / "documents")
@@ -61,6 +78,7 @@ def main() -> None:
             c.kind == "regulation" for c in answer.citations)
     wrongly_answered = [q["question"] for q in unanswerable if kb.ask(q["question"]).found]
 
+    latency = _latency(kb, [q["question"] for q in questions])
     seed = load_questions(args.seed)
     seed_report = score(seed, [[h.chunk for h in hits] for hits in kb.search_many([q.question for q in seed], 10)])
     print(json.dumps({
@@ -74,6 +92,7 @@ def main() -> None:
         "unanswerable_answered": wrongly_answered,
         "article_misses_top3": [q["question"] for q, r in zip(answerable, ranks) if r is None or r > 3],
         "seed": seed_report.to_json(),
+        "latency_ms": latency,
         "seconds": round(time.perf_counter() - started, 1),
     }, ensure_ascii=False, indent=1))
 

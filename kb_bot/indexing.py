@@ -138,7 +138,7 @@ def _embed_missing(
         if progress:
             from tqdm import tqdm
 
-            tty = sys.stderr.isatty()  # a terminal: one bar that goes away; a log: a line every 5 s, the last kept
+            tty = sys.stderr.isatty()  # a terminal: one bar that goes away; a log: an update every 5 s, the last kept
             bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=not tty,
                        mininterval=0.1 if tty else 5.0)
         for start in range(0, len(missing), EMBED_BATCH):
