@@ -36,7 +36,7 @@ _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
 _ACTION = re.compile(r"(通过|批准|修正|修订|公布)")
 #: The body in an adoption line: 郑州市第十二届人民代表大会常务委员会 -> 郑州市人民代表大会常务委员会.
-_BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会)?)")
+_BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会?)?)")
 _REPEALS = re.compile(r"《([^》]{2,60})》(?:同时)?(?:予以)?废止")
 _TITLE_KIND = re.compile(r"(条例|办法|规定|细则|规则|决定)$")
 
@@ -121,7 +121,8 @@ def read_header(paragraphs: Sequence[str]) -> LegalHeader:
         dates.extend(d for d in (_iso(*m.groups()) for m in _DATE.finditer(text)) if d)
         body = _BODY.search(text)
         if issuer is None and body and "通过" in text:
-            issuer = body.group(1) + body.group(2)
+            # "常务委员第二十八次会议" (a slip in one published text) still names the standing committee.
+            issuer = body.group(1) + body.group(2).replace("常务委员", "常务委员会").replace("会会", "会")
     return LegalHeader(issuer, tuple(dates), count)
 
 

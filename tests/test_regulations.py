@@ -72,6 +72,7 @@ def test_metadata_read_from_the_text_and_file_name():
     assert doc.issued == "2019-01-22"  # the file-name date is later than the last 批准 line (2018-11-29)
     henan = _load("河南省优化营商环境条例(2020-11-28).md")
     assert (henan.unit, henan.issued) == ("河南省人民代表大会常务委员会", "2020-11-28")
+    assert _load(NEW_ADS).unit == "郑州市人民代表大会常务委员会"  # its text says 常务委员第二十八次会议
     undated = _load("郑州市公路路政管理条例.md")  # no date in the file name: the latest amendment line
     assert undated.issued == "2010-09-29"
     assert "INFO END" not in doc.text  # markup, not text
