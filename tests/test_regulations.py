@@ -359,3 +359,21 @@ def test_staff_can_mark_a_document_repealed(tmp_path):
     docs = {d.path: d for d in load_documents(folder).documents}
     assert docs[f"regulations/{UNEMPLOYMENT}"].status == "repealed" and docs["news.md"].status == "repealed"
     assert docs[f"regulations/{UNEMPLOYMENT}"].title == "郑州市失业保险条例"  # the rest still reads as before
+
+
+def test_an_index_from_an_older_chunker_is_rebuilt_on_first_use(tmp_path, monkeypatch):
+    import kb_bot.indexing as indexing
+    from kb_bot.store import read_manifest
+
+    folder = _regulation_folder(tmp_path, UNEMPLOYMENT)
+    settings = Settings(documents=folder, index=tmp_path / "index", model="fake")
+    version = indexing.CHUNKER_VERSION
+    with monkeypatch.context() as patch:  # an index written before regulations were chunked by article
+        patch.setattr(indexing, "CHUNKER_VERSION", version - 1)
+        KnowledgeBase(settings).build(full=True)
+    assert read_manifest(settings.index)["chunker"]["version"] == version - 1
+    report = KnowledgeBase(settings).ensure_index()
+    assert report is not None and read_manifest(settings.index)["chunker"]["version"] == version
+    assert KnowledgeBase(settings).ensure_index() is None  # current now: nothing to do
+    other_model = Settings(documents=folder, index=settings.index, model="fake:32")
+    assert KnowledgeBase(other_model).ensure_index() is None  # another model's index is never replaced
