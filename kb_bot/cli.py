@@ -50,11 +50,14 @@ def _open_kb(settings, announce_build: bool = True):
     from .engine import KnowledgeBase
 
     kb = KnowledgeBase(settings)
-    kb.ensure_index(
-        progress=True,  # a first build embeds: show it (tqdm writes a line every few seconds to a log)
+    report = kb.ensure_index(
+        progress=True,  # a first build that embeds shows a progress bar (in a log: an update every few seconds)
         on_build=(lambda: _say(f"kb-bot: no index in {settings.index} yet; building it from {settings.documents} first"))
         if announce_build else None,
     )
+    if report is not None and announce_build:
+        _say(f"kb-bot: index built: {report.documents} documents, {report.chunks} chunks "
+             f"({report.chunks_embedded} embedded now) in {report.seconds:.1f} s")
     return kb
 
 

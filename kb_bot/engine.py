@@ -12,7 +12,7 @@ import threading
 from typing import Callable, Sequence
 
 from .embedding import Embedder, load_embedder
-from .errors import IndexMissingError, KbBotError
+from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, expected_manifest
 from .answer import Answer, answer_question
 from .answer_model import load_model
@@ -22,7 +22,7 @@ from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
 from .topics import TopicGuide, build_topic_guide, nearest_topics
 from .settings import Settings
-from .store import CURRENT, load_index
+from .store import CURRENT, check_compatible, load_index, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,21 @@ class KnowledgeBase:
                            lock_timeout=lock_timeout)
 
     def ensure_index(self, progress: bool = False, on_build: Callable[[], None] | None = None) -> BuildReport | None:
-        """Build the index when none exists yet; returns the report of that build, else None."""
+        """Build the index when none exists yet, or when this kb-bot chunks or stores differently from the one
+        that built it (an upgrade; same model); returns the report of that build, else None. An index of
+        another model is left alone: the first query says so (a wrong ``--model`` must not replace it)."""
         if (self.settings.index / CURRENT).exists():
-            return None
+            expected = expected_manifest(self.settings)
+            try:
+                manifest = read_manifest(self.settings.index) or {}
+                if manifest.get("model_id") != expected["model_id"]:
+                    return None
+                check_compatible(manifest, expected, self.settings.index)
+                return None
+            except StaleIndexError as exc:
+                log.warning("%s: rebuilding it", exc.message)
+            except (KbBotError, OSError, ValueError):
+                return None  # unreadable: the first query says what is wrong
         if not self.settings.documents.is_dir():
             raise KbBotError(f"documents folder {self.settings.documents} does not exist and there is no index yet",
                              hint="create it and add documents, or pass --documents DIR")

@@ -138,8 +138,9 @@ def _embed_missing(
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=False,
-                       mininterval=0.1 if sys.stderr.isatty() else 5.0)  # a log gets a line every 5 s
+            tty = sys.stderr.isatty()  # a terminal: one bar that goes away; a log: an update every 5 s, the last kept
+            bar = tqdm(total=len(missing), desc="embedding", unit="chunk", file=sys.stderr, leave=not tty,
+                       mininterval=0.1 if tty else 5.0)
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start : start + EMBED_BATCH]
             vectors = embedder.embed_passages([text for _, text in batch])

@@ -36,7 +36,7 @@ _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
 _ACTION = re.compile(r"(通过|批准|修正|修订|公布)")
 #: The body in an adoption line: 郑州市第十二届人民代表大会常务委员会 -> 郑州市人民代表大会常务委员会.
-_BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会)?)")
+_BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会?)?)")
 _REPEALS = re.compile(r"《([^》]{2,60})》(?:同时)?(?:予以)?废止")
 _TITLE_KIND = re.compile(r"(条例|办法|规定|细则|规则|决定)$")
 
@@ -121,7 +121,8 @@ def read_header(paragraphs: Sequence[str]) -> LegalHeader:
         dates.extend(d for d in (_iso(*m.groups()) for m in _DATE.finditer(text)) if d)
         body = _BODY.search(text)
         if issuer is None and body and "通过" in text:
-            issuer = body.group(1) + body.group(2)
+            # "常务委员第二十八次会议" (a slip in one published text) still names the standing committee.
+            issuer = body.group(1) + body.group(2).replace("常务委员", "常务委员会").replace("会会", "会")
     return LegalHeader(issuer, tuple(dates), count)
 
 
@@ -204,20 +205,21 @@ def find_supersessions(docs: Sequence[DocFacts]) -> dict[str, str]:
     both are of one kind of instrument (条例/办法/...) - two versions of one regulation. "Newer" is by date;
     two documents without dates, or with the same date, replace nothing.
     """
-    regs = [d for d in docs if d.kind == REGULATION and d.title]
+    regs = [d for d in docs if d.kind == REGULATION and d.title and d.issued]
+    by_path = {d.path: d for d in regs}
+    cores = {d.path: _core(d.title) for d in regs}
+    kinds = {path: (_TITLE_KIND.search(core).group() if _TITLE_KIND.search(core) else None) for path, core in cores.items()}
     replaced: dict[str, str] = {}
     for new in regs:
         repealed_titles = {_core(t) for t in _REPEALS.findall(new.text)}
         for old in regs:
-            if old.path == new.path or not (old.issued and new.issued) or old.issued >= new.issued:
+            if old.path == new.path or old.issued >= new.issued:
                 continue
-            old_core, new_core = _core(old.title), _core(new.title)
-            same_kind = _TITLE_KIND.search(old_core) and _TITLE_KIND.search(new_core) and \
-                _TITLE_KIND.search(old_core).group() == _TITLE_KIND.search(new_core).group()
-            versions = same_kind and len(old_core) >= 6 and _in_order(old_core, new_core)
+            old_core, new_core = cores[old.path], cores[new.path]
+            versions = (kinds[old.path] is not None and kinds[old.path] == kinds[new.path]
+                        and len(old_core) >= 6 and _in_order(old_core, new_core))
             if versions or old_core in repealed_titles:
                 current = replaced.get(old.path)
-                newest = {d.path: d for d in regs}
-                if current is None or (newest[current].issued or "") < new.issued:
+                if current is None or by_path[current].issued < new.issued:  # the newest replacement wins
                     replaced[old.path] = new.path
     return replaced

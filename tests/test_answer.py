@@ -16,7 +16,8 @@ from kb_bot.retrieval import SearchHit
 
 
 ANSWER_KEYS = {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
-CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score", "article", "issued", "kind"}
+CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score", "article", "issued", "kind",
+                 "status", "superseded_by"}
 
 
 def _hit(text: str, rank: int = 1, doc: str = "a.md") -> SearchHit:
