@@ -90,7 +90,7 @@ def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_s
 
 def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     from kb_bot.web.app import build_app
-    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)

@@ -147,7 +147,7 @@ def _logged_in_app(tmp_path):
     import gradio as gr  # noqa: F401
 
     from kb_bot.web.app import build_app
-    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
