@@ -45,10 +45,13 @@ def understood_html(answer: Any) -> str:
             "（如理解有误，请换个完整的问法）</div>")
 
 
-def _per_day_frame(report: dict) -> pd.DataFrame:
-    rows = [{"日期": day["day"][5:], "结果": OUTCOME_LABELS[o], "问题数": day[o]}
-            for day in report["per_day"] for o in OUTCOME_LABELS]
-    return pd.DataFrame(rows, columns=["日期", "结果", "问题数"])
+def _per_day_frame(report: dict | None = None) -> pd.DataFrame:
+    """Questions per day and outcome; typed even when empty, so the chart's y axis is quantitative."""
+    rows = [(day["day"][5:], OUTCOME_LABELS[o], int(day[o])) for day in (report or {}).get("per_day", [])
+            for o in OUTCOME_LABELS]
+    return pd.DataFrame({"日期": pd.Series([r[0] for r in rows], dtype="object"),
+                         "结果": pd.Series([r[1] for r in rows], dtype="object"),
+                         "问题数": pd.Series([r[2] for r in rows], dtype="int64")})
 
 
 def _group_rows(groups: list[dict]) -> list[list[Any]]:
@@ -117,8 +120,10 @@ def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
         days = gr.Radio([("最近 7 天", 7), ("最近 30 天", 30)], value=7, label="时间范围", elem_id="kb-insight-days")
         load_btn = gr.Button("载入统计", variant="primary", elem_id="kb-insight-load", scale=0)
     summary = gr.Markdown(elem_id="kb-insight-summary")
-    chart = gr.BarPlot(pd.DataFrame(columns=["日期", "结果", "问题数"]), x="日期", y="问题数", color="结果",
-                       label="每日问题数（按结果）", height=260, elem_id="kb-insight-chart")
+    # A zero frame (not an empty one) at first: a plot created empty draws no bars after an update.
+    chart = gr.BarPlot(_per_day_frame(build_report([], 7)), x="日期", y="问题数", color="结果", y_aggregate="sum",
+                       color_map={"已回答": "#2563eb", "仅相关": "#d97706", "未找到": "#dc2626"},
+                       label="每日问题数（按结果）", height=320, elem_id="kb-insight-chart")
     unanswered = gr.Dataframe(headers=GROUP_HEADERS, value=[], interactive=False, wrap=True,
                               label="未找到答案的问题（相似问法合并）", elem_id="kb-insight-unanswered")
     related = gr.Dataframe(headers=GROUP_HEADERS, value=[], interactive=False, wrap=True,
@@ -181,7 +186,8 @@ def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
             return _message(exc), gr.update(), gr.update(), gr.update(), gr.update()
         if entry is None:
             return "该解答已不存在。", "", "", "", ""
-        return "", "\n".join(entry.questions), entry.answer, entry.source or "", entry.article or ""
+        # The message is left alone: it may be the "saved" note of the save that selected this entry.
+        return gr.update(), "\n".join(entry.questions), entry.answer, entry.source or "", entry.article or ""
 
     def save(sess, path, questions, answer, source, article):
         try:
