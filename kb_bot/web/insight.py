@@ -195,17 +195,18 @@ def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
             rows, paths = faq_views(sess)
         except KbBotError as exc:
             return _message(exc), gr.update(), gr.update()
-        return (f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows,
-                gr.update(choices=paths["choices"] if isinstance(paths, dict) else None, value=saved))
+        return f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows, gr.update(choices=paths["choices"],
+                                                                                    value=saved)
 
     def status(sess, path, new_status):
         try:
             changed = insight.set_status(sess, path, new_status)
             rows, paths = faq_views(sess)
         except KbBotError as exc:
-            return _message(exc), gr.update()
+            return _message(exc), gr.update(), gr.update()
         word = "已停用" if new_status == faq.RETIRED else "已重新启用"
-        return f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows
+        return (f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows,
+                gr.update(choices=paths["choices"], value=changed))
 
     outputs = [summary, chart, unanswered, related, down, docs, csv_file, pick, faq_table, faq_path, records_state]
     load_btn.click(load, [session, days], outputs, **private)
@@ -215,7 +216,9 @@ def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
                     **private)
     save_btn.click(save, [session, faq_path, faq_questions, faq_answer, faq_source, faq_article],
                    [faq_msg, faq_table, faq_path], **private)
-    retire_btn.click(lambda s, p: status(s, p, faq.RETIRED), [session, faq_path], [faq_msg, faq_table], **private)
-    restore_btn.click(lambda s, p: status(s, p, faq.ACTIVE), [session, faq_path], [faq_msg, faq_table], **private)
+    retire_btn.click(lambda s, p: status(s, p, faq.RETIRED), [session, faq_path], [faq_msg, faq_table, faq_path],
+                     **private)
+    restore_btn.click(lambda s, p: status(s, p, faq.ACTIVE), [session, faq_path], [faq_msg, faq_table, faq_path],
+                      **private)
     insight.handlers = {"load": load, "save": save, "status": status, "open_entry": open_entry}
     return insight
