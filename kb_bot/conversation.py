@@ -106,16 +106,18 @@ def _unit_short(unit: str | None) -> str:
 def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool) -> Turn:
     """The state a follow-up to this turn needs.
 
-    A follow-up (answered in its completed reading, or dependent and not answered at all) keeps
-    the topic of the turn it followed, so the topic does not drift with each aspect asked; any
+    A follow-up (answered in its completed reading, or dependent and not answered at all or
+    answered from the same document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
     other question opens a new topic.
     """
     unit = None
     if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
         top = answer.citations[0]
         unit = _unit_short(top.unit) or top.title.strip() or None
-    followup = previous is not None and (effective != question or (dependent and answer.status == NOT_FOUND))
     doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
+    # A dependent question answered as asked from the same document continues the topic too.
+    followup = previous is not None and (
+        effective != question or (dependent and (answer.status == NOT_FOUND or doc == previous.doc)))
     if followup:
         return Turn(question, effective, unit or previous.unit, previous.topic, doc or previous.doc)
     return Turn(question, effective, unit, core(effective), doc)
@@ -127,9 +129,7 @@ def completions(question: str, previous: Turn) -> list[str]:
     rest_core = core(question)
     readings = []
     for subject in previous.subjects:
-        if not subject or (rest_core and rest_core in subject):
-            continue
-        if subject in rest:
+        if not subject or subject in rest or subject == rest_core:  # the question already names its subject
             continue
         reading = f"{subject} {rest}".strip()
         if reading not in readings:
@@ -176,9 +176,12 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     if readings:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
         aspect = _grams(core(question))
-        topic = _grams(previous.topic) if previous is not None else set()
         # Outcome first; then whether the answer speaks of the new aspect, and of the topic; then confidence.
-        keyed = [(support(a)[0], _overlap(aspect, a), _overlap(topic, a), support(a)[1]) for a in completed_answers]
+        # A question with no content of its own (是怎么帮的？ 都是哪些？ 还有别的吗？) is about the topic
+        # itself: the topic's reading goes first. Otherwise the answer that speaks of the new aspect.
+        contentless = len(core(question)) <= 1
+        keyed = [(support(a)[0], float(r.startswith(f"{previous.topic} ")) if contentless else _overlap(aspect, a),
+                  support(a)[1]) for a, r in zip(completed_answers, readings)]
         best = max(range(len(readings)), key=lambda i: keyed[i])
         completed, reading = completed_answers[best], readings[best]
         if kind == "explicit":
