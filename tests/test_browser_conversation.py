@@ -22,9 +22,26 @@ pytestmark = [
 UNANSWERED = "上街区的房价是多少？"
 
 
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours."""
+    def luminance(css: str) -> float:
+        channels = [float(x) / 255 for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_follow_up_insight_and_staff_answer(server, browser):  # noqa: F811
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = open_app(browser, server["url"])
+
+    # --- Accessibility fixes: the chat input has a label; grey text reaches WCAG AA (4.5:1).
+    assert page.get_by_label("您的问题").count() >= 1
+    for selector in ("#kb-header p", ".kb-muted"):
+        color = page.locator(selector).first.evaluate("(e) => getComputedStyle(e).color")
+        assert contrast(color, "rgb(255, 255, 255)") >= 4.5, (selector, color)
 
     # --- A follow-up: answered from the earlier turn, with how it was understood shown.
     assert "300余人" in ask(page, "招聘会帮企业招到了多少人？")

@@ -241,3 +241,22 @@ def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
         assert result["status"] == "answered" and "2600万元" in result["answer"]
     finally:
         demo.close()
+
+
+def test_understood_line_is_escaped_and_in_the_question_language():
+    from kb_bot.web.insight import understood_html
+
+    chinese = Answer("那<b>融资</b>呢？", True, "x", (), understood_as="开发区 <b>融资</b>")
+    assert "按“开发区 &lt;b&gt;融资&lt;/b&gt;”理解" in understood_html(chinese)
+    english = Answer("what about loans?", True, "x", (), understood_as="development zone loans")
+    assert "Understood as “development zone loans”" in understood_html(english)
+    assert understood_html(Answer("q", True, "x", ())) == ""
+
+
+def test_a_question_over_the_length_limit_is_not_cut_silently(tmp_path):
+    from kb_bot.web.app import MAX_QUESTION_CHARS
+
+    _, demo = _web_app(tmp_path)
+    with pytest.warns(UserWarning, match=str(MAX_QUESTION_CHARS)):
+        _, history = demo.kb_handlers["add_question"]("问" * (MAX_QUESTION_CHARS + 20), [])
+    assert len(history[-1]["content"]) == MAX_QUESTION_CHARS

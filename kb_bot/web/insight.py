@@ -14,6 +14,7 @@ hidden is not the only protection. ``understood_html`` is the chat's "按“…�
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -41,6 +42,9 @@ def understood_html(answer: Any) -> str:
     """The line that shows how a follow-up was understood (empty when taken as asked)."""
     if not getattr(answer, "understood_as", None):
         return ""
+    if not re.search(r"[\u3400-\u9fff]", answer.question or ""):  # an English question gets English around it
+        return (f'<div class="kb-understood kb-muted">Understood as “{render.esc(answer.understood_as)}” '
+                "(if that is wrong, ask the whole question again)</div>")
     return (f'<div class="kb-understood kb-muted">按“{render.esc(answer.understood_as)}”理解'
             "（如理解有误，请换个完整的问法）</div>")
 
