@@ -102,23 +102,23 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     demo = build_app(kb)
     session = demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
     handlers = demo.kb_insight.handlers
-    message, _, _ = handlers["save"](None, "", QUESTION, "请咨询区住建局。", "", "")
+    message, _, _ = handlers.save(None, "", QUESTION, "请咨询区住建局。", "", "")
     assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []
 
-    message, rows, paths = handlers["save"](session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
+    message, rows, paths = handlers.save(session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
     assert "已保存" in message and len(rows) == 1 and rows[0][-1] == "使用中"
     path = rows[0][0]
     demo.kb_staff.refresh(session)
     answer = demo.kb_backend.ask(QUESTION)
     assert answer.mode == "faq" and "住建局" in answer.answer
 
-    _, wordings, text, _, _ = handlers["open_entry"](session, path)
+    _, wordings, text, _, _ = handlers.open_entry(session, path)
     assert wordings.splitlines() == [QUESTION, "上街区房子多少钱？"] and text == "请咨询区住建局。"
-    handlers["save"](session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
+    handlers.save(session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
     demo.kb_staff.refresh(session)
     assert "住房和城乡建设局" in demo.kb_backend.ask(QUESTION).answer
 
-    message, rows, _ = handlers["status"](session, path, faq.RETIRED)
+    message, rows, _ = handlers.status(session, path, faq.RETIRED)
     assert "已停用" in message and rows[0][-1] == "已停用"
     demo.kb_staff.refresh(session)
     retired = demo.kb_backend.ask(QUESTION)

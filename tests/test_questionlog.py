@@ -168,10 +168,10 @@ def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path)
     assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
     assert records[0]["feedback"] == "down"
 
-    load = demo.kb_insight.handlers["load"]
+    load = demo.kb_insight.handlers.load
     denied = load(None, 7)
     assert "无权操作" in denied[0] or "未启用" in denied[0]
-    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths, _ = load(session, 7)
+    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths = load(session, 7)
     assert "共 **2** 个问题" in summary
     assert list(chart.columns) == ["日期", "结果", "问题数"] and chart["问题数"].sum() == 2
     assert down[0][1] == "企业融资贷款有什么支持？"
