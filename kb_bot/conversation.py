@@ -164,6 +164,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     question = " ".join((question or "").split())
     kind = dependency(question) if previous is not None else ""
     readings = completions(question, previous) if kind and previous is not None else []
+    if readings:
+        rewritten = llm_reading(kb.settings, question, previous)
+        if rewritten and rewritten not in readings:
+            readings.insert(0, rewritten)
 
     curated = faq.match(kb, [question, *readings])
     if curated is not None:
@@ -203,6 +207,36 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
             chosen, effective = replace(_focus(kb, completed, reading, question), understood_as=reading), reading
     turn = next_turn(question, effective, chosen, previous, bool(kind))
     return chosen, turn
+
+
+REWRITE_PROMPT = (
+    "你帮助理解市民的追问。根据上一个问题，把追问改写成一个意思完整、可以单独理解的问题。"
+    "只输出改写后的问题，不要回答，不要解释。Rewrite in the language of the follow-up question."
+)
+
+
+def llm_reading(settings: Any, question: str, previous: Turn) -> str | None:
+    """The follow-up rewritten by the optional LLM endpoint (``KB_BOT_LLM_URL``), or None.
+
+    It is one more candidate reading, chosen by the same rules and shown the same way
+    (按“…”理解); any error, timeout or implausible reply is ignored.
+    """
+    url, model = getattr(settings, "llm_url", None), getattr(settings, "llm_model", None)
+    if not (url and model):
+        return None
+    from .llm import chat_completion
+
+    messages = [{"role": "system", "content": REWRITE_PROMPT},
+                {"role": "user", "content": f"上一个问题：{previous.effective}\n追问：{question}"}]
+    try:
+        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0))
+    except Exception as exc:  # the endpoint is optional: the rule-based readings remain
+        log.warning("LLM rewrite of a follow-up failed (%s: %s)", type(exc).__name__, exc)
+        return None
+    text = " ".join(str(text or "").split()).strip("“”\"'")
+    if not text or text == question or len(text) > 2 * len(question) + 60:
+        return None
+    return text
 
 
 def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:

@@ -260,3 +260,47 @@ def test_a_question_over_the_length_limit_is_not_cut_silently(tmp_path):
     with pytest.warns(UserWarning, match=str(MAX_QUESTION_CHARS)):
         _, history = demo.kb_handlers["add_question"]("问" * (MAX_QUESTION_CHARS + 20), [])
     assert len(history[-1]["content"]) == MAX_QUESTION_CHARS
+
+
+def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
+    """A fake OpenAI-compatible endpoint rewrites the follow-up; its reading wins when it answers best."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.dumps({"choices": [{"message": {"content": "开发区帮企业融资贷款了多少钱？"}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        kb = StubKB({
+            "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
+            "开发区帮企业融资贷款了多少钱？": ("answered", "上街区先进制造业开发区", "融资贷款2600万元"),
+        })
+        kb.settings = type("S", (), {"top_k": 5, "llm_url": f"http://127.0.0.1:{server.server_port}/v1",
+                                     "llm_model": "fake", "llm_timeout": 5.0})()
+        conversation = Conversation(kb)
+        conversation.ask("招聘会帮企业招到了多少人？")
+        answer = conversation.ask("那融资方面呢？")
+    finally:
+        server.shutdown()
+    assert answer.understood_as == "开发区帮企业融资贷款了多少钱？" and "2600万元" in answer.answer
+    assert "那融资方面呢？" in seen[0]["messages"][-1]["content"]
+
+
+def test_llm_rewrite_failure_falls_back_to_the_rules():
+    from kb_bot.conversation import Turn, llm_reading
+
+    settings = type("S", (), {"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m", "llm_timeout": 1.0})()
+    assert llm_reading(settings, "那融资方面呢？", Turn("q", "q", None, "q")) is None
