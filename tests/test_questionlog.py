@@ -191,3 +191,12 @@ def test_report_command_prints_the_log(tmp_path, capsys):
     assert report["questions"] == 1 and report["unanswered"][0]["question"] == "上街区的房价是多少？"
     assert main(["report", "--index", str(index), "--days", "30"]) == 0
     assert "上街区的房价是多少？" in capsys.readouterr().out
+
+
+def test_personal_details_typed_into_a_question_are_masked():
+    from kb_bot.questionlog import answer_record, redact
+
+    assert redact("我的电话13812345678，身份证41010219900101123X，邮箱 a.b@example.com，座机0371-66661234") == \
+        "我的电话[手机号]，身份证[身份证号]，邮箱 [邮箱]，座机[电话]"
+    assert redact("2600万元和100余家次") == "2600万元和100余家次"
+    assert answer_record(_answer("我是13812345678，能贷款吗"))["question"] == "我是[手机号]，能贷款吗"
