@@ -180,9 +180,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     if readings:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
         aspect = _grams(core(question))
-        # Outcome first; then whether the answer speaks of the new aspect, and of the topic; then confidence.
-        # A question with no content of its own (是怎么帮的？ 都是哪些？ 还有别的吗？) is about the topic
-        # itself: the topic's reading goes first. Otherwise the answer that speaks of the new aspect.
+        # Outcome first; then, for a question with no content of its own (是怎么帮的？ 都是哪些？ 还有别的吗？),
+        # the topic's reading (it is about the topic itself), else the answer that speaks of the new aspect;
+        # then confidence.
         contentless = len(core(question)) <= 1
         keyed = [(support(a)[0], float(r.startswith(f"{previous.topic} ")) if contentless else _overlap(aspect, a),
                   support(a)[1]) for a, r in zip(completed_answers, readings)]

@@ -204,30 +204,33 @@ _lock = threading.Lock()
 
 
 def _matcher(kb: Any) -> _Matcher | None:
-    """The matcher for ``kb``'s current index; None when it has no active entries."""
+    """The matcher for ``kb``'s current index; None when it has no active entries.
+
+    Rebuilt only when the index generation or a file in ``faq/`` changes (one directory listing
+    per question otherwise), so the articles' answers pay almost nothing for this check.
+    """
     retriever = kb.retriever
-    indexed = set((retriever.index.manifest.get("documents") or {}).keys())
-    if not any(path.startswith(f"{FAQ_FOLDER}/") for path in indexed):
-        return None
-    documents = kb.settings.documents
-    folder = documents / FAQ_FOLDER
+    folder = kb.settings.documents / FAQ_FOLDER
     try:
         stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
     except OSError:
         stamp = ()
     key = (retriever.index.generation, stamp)
     cached = getattr(kb, "_faq_matcher", None)
-    if cached is not None and cached.key == key:
-        return cached
-    with _lock:
-        entries = [e for e in read_entries(documents) if e.active and e.path in indexed]
-        wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
-        vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
-        articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
-                            dtype=np.int64)
-        matcher = _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
-        kb._faq_matcher = matcher
-        return matcher
+    if cached is None or cached.key != key:
+        with _lock:
+            cached = kb._faq_matcher = _build_matcher(kb, retriever, key)
+    return cached if cached.owners else None
+
+
+def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
+    indexed = {path for path in (retriever.index.manifest.get("documents") or {}) if path.startswith(f"{FAQ_FOLDER}/")}
+    entries = [e for e in read_entries(kb.settings.documents) if e.active and e.path in indexed] if indexed else []
+    wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
+    vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
+    articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
+                        dtype=np.int64) if wordings else np.zeros(0, dtype=np.int64)
+    return _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
 
 
 def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
