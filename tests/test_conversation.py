@@ -220,6 +220,7 @@ def test_api_ask_accepts_an_optional_history(tmp_path):
     assert alone["understood_as"] is None and alone["question"] == "那融资方面呢？"
     followed = api_ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"])
     assert followed["understood_as"] and followed["question"] == "那融资方面呢？"
+    assert api_ask("那融资方面呢？", "招聘会帮企业招到了多少人？")["understood_as"] == followed["understood_as"]
 
 
 @pytest.mark.slow

@@ -189,8 +189,11 @@ def test_report_command_prints_the_log(tmp_path, capsys):
     assert main(["report", "--index", str(index), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["questions"] == 1 and report["unanswered"][0]["question"] == "上街区的房价是多少？"
-    assert main(["report", "--index", str(index), "--days", "30"]) == 0
+    csv_path = tmp_path / "out.csv"
+    assert main(["report", "--index", str(index), "--days", "30", "--csv", str(csv_path)]) == 0
     assert "上街区的房价是多少？" in capsys.readouterr().out
+    assert "上街区的房价是多少？,not_found" in csv_path.read_text(encoding="utf-8-sig")
+    assert main(["report", "--index", str(index), "--days", "0"]) == 1  # an error a person can act on
 
 
 def test_personal_details_typed_into_a_question_are_masked():

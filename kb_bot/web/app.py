@@ -157,6 +157,8 @@ class Backend:
 
     def answer(self, question: str, history: Any = ()) -> tuple[Any, str]:
         """(answer, id of its line in the question log, for feedback)."""
+        if isinstance(history, str):  # an API client sending one earlier question as a plain string
+            history = [history]
         earlier = [" ".join(str(q).split())[:MAX_QUESTION_CHARS] for q in (history or ()) if str(q).strip()]
         answer = self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS], earlier)
         return answer, self.question_log.record(answer)
