@@ -47,6 +47,7 @@ def test_follow_up_insight_and_staff_answer(server, browser):  # noqa: F811
     assert "300余人" in ask(page, "招聘会帮企业招到了多少人？")
     answer = ask(page, "那融资方面呢？")
     assert "2600万元" in answer
+    assert page.locator("#kb-chat button[aria-label='复制消息']").count() >= 1  # no "Copy message" left
     understood = page.locator("#kb-chat .kb-understood").last
     assert understood.is_visible() and "按“" in understood.inner_text() and "融资" in understood.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "follow-up.png"), full_page=True)

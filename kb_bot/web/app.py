@@ -106,6 +106,11 @@ def make_theme() -> gr.themes.Base:
         body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500")
 
 
+#: Gradio's own interface strings that its Chinese translation lacks (shown in English otherwise).
+UI_TRANSLATIONS = {"chatbot.copy_message": "复制消息", "chatbot.copied_message": "已复制", "chatbot.retry": "重试",
+                   "chatbot.undo": "撤销", "chatbot.edit": "编辑", "chatbot.submit": "提交", "chatbot.cancel": "取消"}
+
+
 def launch_options(kb: Any) -> dict[str, Any]:
     """``launch()`` arguments shared by ``serve`` and tests: theme, CSS, upload limit, no SSR, no footer."""
     return {
@@ -116,6 +121,7 @@ def launch_options(kb: Any) -> dict[str, Any]:
         "footer_links": [],
         "max_file_size": int(kb.settings.upload_max_mb * 1024 * 1024),
         "show_error": True,
+        "i18n": gr.I18n(**{"zh-CN": UI_TRANSLATIONS, "zh": UI_TRANSLATIONS}),
     }
 
 
