@@ -88,3 +88,13 @@ def test_follow_up_insight_and_staff_answer(server, browser):  # noqa: F811
     assert "工作人员解答" in page.locator("#kb-chat details.kb-card summary").first.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "staff-answer.png"), full_page=True)
     assert page.outside_requests == [], page.outside_requests
+
+    # --- On a phone the long answer shows its first line, not the end of its last source card.
+    phone = open_app(browser, server["url"], width=390, height=700, mobile=True)
+    ask(phone, "招聘会帮企业招到了多少人？")
+    phone.wait_for_function("""() => {
+        const wrap = document.querySelector('#kb-chat .bubble-wrap');
+        const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
+        const offset = rows[rows.length - 1].getBoundingClientRect().top - wrap.getBoundingClientRect().top;
+        return offset >= 0 && offset < 40; }""", timeout=10_000)
+    phone.screenshot(path=str(SCREENSHOTS / "mobile-answer-start.png"))

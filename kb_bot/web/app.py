@@ -97,6 +97,18 @@ HEAD = """<style>
 </style>"""
 
 
+# After an answer: when it is taller than the chat (a phone), show its first line rather than the end of
+# its last source card. After Gradio's own scroll-to-bottom, hence the delay.
+SHOW_ANSWER_START = """() => { setTimeout(() => {
+  const wrap = document.querySelector('#kb-chat .bubble-wrap');
+  const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
+  const last = rows[rows.length - 1];
+  if (!wrap || !last || last.offsetHeight <= wrap.clientHeight) return;
+  const top = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
+  wrap.scrollTo({top: top - 8, behavior: 'instant'});
+}, 400); }"""
+
+
 def make_theme() -> gr.themes.Base:
     """A light theme on the system's fonts (nothing fetched from the network)."""
     # Grey text at slate-600 (7.6:1 on white) and placeholders at slate-500 (4.8:1): WCAG AA, where the
@@ -501,11 +513,14 @@ def build_app(kb: Any) -> gr.Blocks:
         answer_events = {"concurrency_id": "kb-answer", "concurrency_limit": concurrency}
 
         question.submit(add_question, [question, chatbot], [question, chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.example_select(pick_example, [chatbot], [chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.option_select(pick_example, [chatbot], [chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.like(on_feedback, [records], None, queue=False, **private)
         chatbot.clear(clear_chat, None, [chatbot, records], queue=False, **private)
 
