@@ -203,3 +203,11 @@ def test_personal_details_typed_into_a_question_are_masked():
         "我的电话[手机号]，身份证[身份证号]，邮箱 [邮箱]，座机[电话]"
     assert redact("2600万元和100余家次") == "2600万元和100余家次"
     assert answer_record(_answer("我是13812345678，能贷款吗"))["question"] == "我是[手机号]，能贷款吗"
+
+
+def test_log_settings_come_from_the_environment(tmp_path):
+    from kb_bot.settings import Settings, load_settings
+
+    settings = load_settings(environ={"KB_BOT_QUESTION_LOG": str(tmp_path / "q.jsonl"), "KB_BOT_LOG_RETENTION_DAYS": "30"})
+    assert settings.question_log_path == tmp_path / "q.jsonl" and settings.log_retention_days == 30
+    assert Settings(index=tmp_path).question_log_path == tmp_path / "questions.jsonl"
