@@ -294,6 +294,16 @@ def cmd_report(args, settings) -> int:
     if args.days < 1:
         raise KbBotError("--days must be at least 1")
     report = report_from_log(settings.question_log_path, args.days)
+    if args.csv:
+        from datetime import datetime, timedelta, timezone
+
+        from .questionlog import read_records
+        from .report import records_csv
+
+        since = datetime.now(timezone.utc) - timedelta(days=args.days)
+        records = read_records(settings.question_log_path, since=since)
+        Path(args.csv).write_text(records_csv(records), encoding="utf-8-sig")  # BOM: spreadsheets read Chinese
+        _say(f"kb-bot: wrote {len(records)} questions to {args.csv}")
     if args.json:
         _emit_json(report)
     else:
@@ -413,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--days", type=int, default=7, metavar="N", help="the last N days (default 7)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--csv", metavar="FILE", help="also write the questions of those days to FILE as CSV")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("eval", help="recall@k, MRR and answered / related / not found shares on a question set")

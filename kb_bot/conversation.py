@@ -54,7 +54,14 @@ class Turn:
 
     question: str  # as asked
     effective: str  # what was answered: the question, or its completed reading
-    subjects: tuple[str, ...]  # what a follow-up to this turn is about, best first
+    unit: str | None  # the short name of the office or article the answer came from
+    topic: str  # the content words of the question that opened the topic
+    doc: str | None = None  # the document the answer came from
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """What a follow-up to this turn may be about: the answer's source, the topic's words."""
+        return tuple(dict.fromkeys(s for s in (self.unit, self.topic) if s))
 
 
 def strip_cues(question: str) -> str:
@@ -96,31 +103,24 @@ def _unit_short(unit: str | None) -> str:
     return _UNIT_PREFIX.sub("", (unit or "").strip()).replace(" ", "")
 
 
-def subjects_of(answer: Answer, effective: str, previous: Turn | None, followup: bool,
-                dependent: bool = False) -> tuple[str, ...]:
-    """What a follow-up to this turn is about: its source's unit (or title), then the topic's own words.
+def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool) -> Turn:
+    """The state a follow-up to this turn needs.
 
-    A follow-up keeps the subject of the turn it followed (the topic does not drift with each
-    aspect asked); a stand-alone question starts a new topic.
+    A follow-up (answered in its completed reading, or dependent and not answered at all or
+    answered from the same document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
+    other question opens a new topic.
     """
-    if (followup or dependent) and previous is not None and answer.status == NOT_FOUND:
-        return previous.subjects
-    found: list[str] = []
-    if answer.citations and answer.status != NOT_FOUND:
+    unit = None
+    if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
         top = answer.citations[0]
-        if top.kind != "faq":
-            found.append(_unit_short(top.unit) or top.title.strip())
-    if followup and previous is not None:
-        found.extend(previous.subjects[1:] or previous.subjects)
-    else:
-        words = core(effective)
-        if words:
-            found.append(words)
-    unique = []
-    for subject in found:
-        if subject and subject not in unique:
-            unique.append(subject)
-    return tuple(unique[:2])
+        unit = _unit_short(top.unit) or top.title.strip() or None
+    doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
+    # A dependent question answered as asked from the same document continues the topic too.
+    followup = previous is not None and (
+        effective != question or (dependent and (answer.status == NOT_FOUND or doc == previous.doc)))
+    if followup:
+        return Turn(question, effective, unit or previous.unit, previous.topic, doc or previous.doc)
+    return Turn(question, effective, unit, core(effective), doc)
 
 
 def completions(question: str, previous: Turn) -> list[str]:
@@ -129,9 +129,7 @@ def completions(question: str, previous: Turn) -> list[str]:
     rest_core = core(question)
     readings = []
     for subject in previous.subjects:
-        if not subject or (rest_core and rest_core in subject):
-            continue
-        if subject in rest:
+        if not subject or subject in rest or subject == rest_core:  # the question already names its subject
             continue
         reading = f"{subject} {rest}".strip()
         if reading not in readings:
@@ -148,6 +146,10 @@ def _grams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
+def _doc(answer: Answer) -> str | None:
+    return answer.citations[0].doc if answer.citations else None
+
+
 def _overlap(aspect: set[str], answer: Answer) -> float:
     """How much of the new aspect the quoted answer mentions (a follow-up must address it)."""
     if not aspect or answer.status == NOT_FOUND:
@@ -162,19 +164,28 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     question = " ".join((question or "").split())
     kind = dependency(question) if previous is not None else ""
     readings = completions(question, previous) if kind and previous is not None else []
+    if readings:
+        rewritten = llm_reading(kb.settings, question, previous)
+        if rewritten and rewritten not in readings:
+            readings.insert(0, rewritten)
 
     curated = faq.match(kb, [question, *readings])
     if curated is not None:
         answer, used = curated
         answer = replace(answer, understood_as=used if used != question else None)
-        return answer, Turn(question, used, previous.subjects if previous and kind else (core(question),))
+        return answer, next_turn(question, used, answer, previous, bool(kind))
 
     literal = kb.ask(question, _literal=True)
     chosen, effective = literal, question
     if readings:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
         aspect = _grams(core(question))
-        keyed = [(support(a)[0], _overlap(aspect, a), support(a)[1]) for a in completed_answers]
+        # Outcome first; then, for a question with no content of its own (是怎么帮的？ 都是哪些？ 还有别的吗？),
+        # the topic's reading (it is about the topic itself), else the answer that speaks of the new aspect;
+        # then confidence.
+        contentless = len(core(question)) <= 1
+        keyed = [(support(a)[0], float(r.startswith(f"{previous.topic} ")) if contentless else _overlap(aspect, a),
+                  support(a)[1]) for a, r in zip(completed_answers, readings)]
         best = max(range(len(readings)), key=lambda i: keyed[i])
         completed, reading = completed_answers[best], readings[best]
         if kind == "explicit":
@@ -185,13 +196,47 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
             # A short question without a cue may stand on its own: it is completed only when the literal
             # reading is not answered and the completed one is.
             better = support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
-            # ...or when both answer but only the completed answer speaks of what was asked.
+            # ...or when both answer but only the completed answer speaks of what was asked, or the literal
+            # answer jumps to another document while the completed one stays with the conversation's.
             if literal.status == ANSWERED and completed.status == ANSWERED:
-                better = keyed[best][1] >= _overlap(aspect, literal) + 0.3
+                better = keyed[best][1] >= _overlap(aspect, literal) + 0.3 or (
+                    _doc(completed) == previous.doc != _doc(literal)
+                    and keyed[best][1] >= _overlap(aspect, literal)
+                    and completed.confidence >= literal.confidence)
         if better:
             chosen, effective = replace(_focus(kb, completed, reading, question), understood_as=reading), reading
-    turn = Turn(question, effective, subjects_of(chosen, effective, previous, effective != question, bool(kind)))
+    turn = next_turn(question, effective, chosen, previous, bool(kind))
     return chosen, turn
+
+
+REWRITE_PROMPT = (
+    "你帮助理解市民的追问。根据上一个问题，把追问改写成一个意思完整、可以单独理解的问题。"
+    "只输出改写后的问题，不要回答，不要解释。Rewrite in the language of the follow-up question."
+)
+
+
+def llm_reading(settings: Any, question: str, previous: Turn) -> str | None:
+    """The follow-up rewritten by the optional LLM endpoint (``KB_BOT_LLM_URL``), or None.
+
+    It is one more candidate reading, chosen by the same rules and shown the same way
+    (按“…”理解); any error, timeout or implausible reply is ignored.
+    """
+    url, model = getattr(settings, "llm_url", None), getattr(settings, "llm_model", None)
+    if not (url and model):
+        return None
+    from .llm import chat_completion
+
+    messages = [{"role": "system", "content": REWRITE_PROMPT},
+                {"role": "user", "content": f"上一个问题：{previous.effective}\n追问：{question}"}]
+    try:
+        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0))
+    except Exception as exc:  # the endpoint is optional: the rule-based readings remain
+        log.warning("LLM rewrite of a follow-up failed (%s: %s)", type(exc).__name__, exc)
+        return None
+    text = " ".join(str(text or "").split()).strip("“”\"'")
+    if not text or text == question or len(text) > 2 * len(question) + 60:
+        return None
+    return text
 
 
 def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:

@@ -9,7 +9,7 @@ Each entry is a Markdown file under ``documents/faq/`` with front matter::
     source: advanced-manufacturing.md     # the document the answer rests on, if any
     article: 第二十五条                     # the article of a regulation, if any
     date: 2026-11-27
-    status: active                        # "retired" keeps the file but stops using it
+    status: active
     ---
     # 开发区能帮企业贷款吗？
 
@@ -19,7 +19,9 @@ Because the files live in the documents folder they are versioned, refreshed and
 with the documents: an entry is used only while its file is part of the index generation in
 use (listed in its manifest), so a new entry takes effect on ``kb-bot refresh`` and disappears
 again on ``kb-bot rollback``. The loader indexes the files like any article, so the answer
-text is also found by ordinary retrieval.
+text is also found by ordinary retrieval. A retired entry is moved to ``documents/faq/.retired/``
+(a hidden folder, which the loader skips), so after the next refresh it no longer answers at all,
+and its file is kept for the record; moving it back re-activates it.
 
 A question matches an entry when its cosine to one of the entry's wordings reaches
 :data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage by :data:`MATCH_MARGIN`
@@ -48,6 +50,7 @@ from .errors import KbBotError
 log = logging.getLogger(__name__)
 
 FAQ_FOLDER = "faq"
+RETIRED_FOLDER = ".retired"  # inside FAQ_FOLDER; hidden, so the loader does not index it
 FAQ_TITLE = "工作人员解答"
 #: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
 #: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
@@ -119,10 +122,12 @@ def read_entries(documents: Path) -> list[FaqEntry]:
     """All entries in ``documents/faq/`` (active and retired); unusable files are logged and skipped."""
     folder = documents / FAQ_FOLDER
     entries = []
-    for path in sorted(folder.glob("*.md")) if folder.is_dir() else ():
+    paths = [*sorted(folder.glob("*.md")), *sorted((folder / RETIRED_FOLDER).glob("*.md"))] if folder.is_dir() else []
+    for path in paths:
         rel = path.relative_to(documents).as_posix()
         try:
-            entries.append(parse_entry(path.read_text(encoding="utf-8-sig"), rel))
+            entry = parse_entry(path.read_text(encoding="utf-8-sig"), rel)
+            entries.append(replace(entry, status=RETIRED) if path.parent.name == RETIRED_FOLDER else entry)
         except (KbBotError, OSError, UnicodeDecodeError) as exc:
             log.warning("staff answer %s skipped: %s", rel, getattr(exc, "message", exc))
     return entries
@@ -150,21 +155,35 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
 
 
 def set_status(documents: Path, path: str, status: str) -> FaqEntry:
-    """Retire (or re-activate) an entry, keeping its file (and history)."""
-    target = _inside(documents, path)
+    """Retire an entry (moved to ``faq/.retired/``, which is not indexed) or re-activate it (moved back).
+
+    Takes effect on the next refresh, like any change to the documents.
+    """
+    source = _inside(documents, path)
     try:
-        entry = parse_entry(target.read_text(encoding="utf-8"), path)
+        entry = parse_entry(source.read_text(encoding="utf-8"), path)
     except FileNotFoundError:
         raise KbBotError(f"staff answer {path} does not exist") from None
-    updated = replace(entry, status=RETIRED if status == RETIRED else ACTIVE)
+    retire = status == RETIRED
+    folder = documents / FAQ_FOLDER / (RETIRED_FOLDER if retire else "")
+    name = Path(path).name
+    updated = replace(entry, path=(folder / name).relative_to(documents).as_posix(),
+                      status=RETIRED if retire else ACTIVE)
+    target = folder / name
+    if target.resolve() != source.resolve() and target.exists():
+        raise KbBotError(f"{updated.path} already exists", hint="rename one of the two files")
+    folder.mkdir(parents=True, exist_ok=True)
     target.write_text(render_entry(updated), encoding="utf-8")
+    if target.resolve() != source.resolve():
+        source.unlink()
     return updated
 
 
 def _inside(documents: Path, path: str) -> Path:
+    """The file of a staff answer; refuses anything outside ``faq/`` and ``faq/.retired/``."""
     target = (documents / path).resolve()
     folder = (documents / FAQ_FOLDER).resolve()
-    if target.parent != folder or target.suffix != ".md":
+    if target.parent not in (folder, folder / RETIRED_FOLDER) or target.suffix != ".md":
         raise KbBotError(f"not a staff answer file: {path}", hint="staff answers live in documents/faq/*.md")
     return target
 
@@ -185,30 +204,33 @@ _lock = threading.Lock()
 
 
 def _matcher(kb: Any) -> _Matcher | None:
-    """The matcher for ``kb``'s current index; None when it has no active entries."""
+    """The matcher for ``kb``'s current index; None when it has no active entries.
+
+    Rebuilt only when the index generation or a file in ``faq/`` changes (one directory listing
+    per question otherwise), so the articles' answers pay almost nothing for this check.
+    """
     retriever = kb.retriever
-    indexed = set((retriever.index.manifest.get("documents") or {}).keys())
-    if not any(path.startswith(f"{FAQ_FOLDER}/") for path in indexed):
-        return None
-    documents = kb.settings.documents
-    folder = documents / FAQ_FOLDER
+    folder = kb.settings.documents / FAQ_FOLDER
     try:
         stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
     except OSError:
         stamp = ()
     key = (retriever.index.generation, stamp)
     cached = getattr(kb, "_faq_matcher", None)
-    if cached is not None and cached.key == key:
-        return cached
-    with _lock:
-        entries = [e for e in read_entries(documents) if e.active and e.path in indexed]
-        wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
-        vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
-        articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
-                            dtype=np.int64)
-        matcher = _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
-        kb._faq_matcher = matcher
-        return matcher
+    if cached is None or cached.key != key:
+        with _lock:
+            cached = kb._faq_matcher = _build_matcher(kb, retriever, key)
+    return cached if cached.owners else None
+
+
+def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
+    indexed = {path for path in (retriever.index.manifest.get("documents") or {}) if path.startswith(f"{FAQ_FOLDER}/")}
+    entries = [e for e in read_entries(kb.settings.documents) if e.active and e.path in indexed] if indexed else []
+    wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
+    vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
+    articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
+                        dtype=np.int64) if wordings else np.zeros(0, dtype=np.int64)
+    return _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
 
 
 def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:

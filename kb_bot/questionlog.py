@@ -7,7 +7,9 @@ for the default ``question_log = index/questions.jsonl``)::
      "confidence": 0.73, "docs": ["advanced-manufacturing.md"], "understood_as": null, "mode": "extractive"}
 
 Feedback is a later line ``{"id": "…", "time": "…", "feedback": "down"}`` joined by ``id``.
-No IP address, cookie, session or user agent is ever written. Files older than
+No IP address, cookie, session or user agent is ever written, and what a citizen may type about
+themselves is masked before the question is stored (mobile and landline numbers, ID card numbers,
+e-mail addresses: see :func:`redact`). Files older than
 ``log_retention_days`` are deleted when a new month starts and when the log is opened.
 
 Writes never block or break answering: :meth:`QuestionLog.record` puts the line on a bounded
@@ -32,6 +34,21 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000
 _MONTHLY = re.compile(r"-(\d{4})-(\d{2})$")
+
+
+_PERSONAL = (
+    (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), "[身份证号]"),
+    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[手机号]"),
+    (re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"), "[电话]"),
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[邮箱]"),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with phone numbers, ID card numbers and e-mail addresses masked."""
+    for pattern, mask in _PERSONAL:
+        text = pattern.sub(mask, text)
+    return text
 
 
 def _now() -> datetime:
@@ -75,14 +92,14 @@ def answer_record(answer: Any, record_id: str | None = None, when: datetime | No
     return {
         "id": record_id or uuid.uuid4().hex[:16],
         "time": (when or _now()).isoformat(timespec="seconds"),
-        "question": answer.question,
+        "question": redact(answer.question),
         "status": answer.status,
         "confidence": round(float(answer.confidence), 4),
         "docs": docs,
         "faq": any(kind == "faq" for kind in kinds.values()),
-        "understood_as": getattr(answer, "understood_as", None),
+        "understood_as": redact(answer.understood_as) if getattr(answer, "understood_as", None) else None,
         "mode": answer.mode,
-        "answer": answer.answer[:500],
+        "answer": answer.answer[:500],  # the articles' text, not the citizen's
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from kb_bot.answer import Answer, Citation
 from kb_bot.conversation import Conversation, answer_in_context, core, dependency, strip_cues
+from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 DIALOGUES = ROOT / "tests" / "data" / "dialogues.jsonl"
@@ -119,8 +120,6 @@ def test_history_api_replays_earlier_questions_once():
 
 
 def _cli(args, stdin, settings):
-    from tests.web_fixtures import __name__ as _  # noqa: F401  (same import path as other tests)
-
     command = [sys.executable, "-m", "kb_bot.cli", *args, "--documents", str(settings.documents),
                "--index", str(settings.index), "--model", "fake"]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300,
@@ -184,14 +183,17 @@ def test_dialogues_on_the_real_model(real_kb):
     print(f"follow-ups {followups}: fact in answer {in_text} ({in_text / followups:.1%}), "
           f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, rewritten {rewritten}")
     assert rewritten == 0
-    assert in_top / followups >= 0.75  # measured 0.773 on 2026-11-27 (target 0.85, see README)
+    # Target 0.85; measured 48/56 = 0.857 on 2026-11-27 (in the answer text: 47/56; the 12 follow-ups of the h-*
+    # dialogues were written after the rules were tuned on the others: 10/12). The floor leaves room for the
+    # answer decision being reworked (issue 10) without hiding a real regression.
+    assert in_top / followups >= 0.80
 
 
 # --------------------------------------------------------------------------- web: chat history and /ask
 
 
 def _web_app(tmp_path):
-    from tests.web_fixtures import fake_kb
+    from web_fixtures import fake_kb
     from kb_bot.web.app import build_app
 
     kb = fake_kb(tmp_path)
@@ -218,6 +220,7 @@ def test_api_ask_accepts_an_optional_history(tmp_path):
     assert alone["understood_as"] is None and alone["question"] == "那融资方面呢？"
     followed = api_ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"])
     assert followed["understood_as"] and followed["question"] == "那融资方面呢？"
+    assert api_ask("那融资方面呢？", "招聘会帮企业招到了多少人？")["understood_as"] == followed["understood_as"]
 
 
 @pytest.mark.slow
@@ -225,7 +228,7 @@ def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
     from gradio_client import Client
 
     from kb_bot.web.app import build_app, launch_options
-    from tests.web_fixtures import free_port
+    from web_fixtures import free_port
 
     demo = build_app(web_real_kb)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
@@ -239,3 +242,66 @@ def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
         assert result["status"] == "answered" and "2600万元" in result["answer"]
     finally:
         demo.close()
+
+
+def test_understood_line_is_escaped_and_in_the_question_language():
+    from kb_bot.web.insight import understood_html
+
+    chinese = Answer("那<b>融资</b>呢？", True, "x", (), understood_as="开发区 <b>融资</b>")
+    assert "按“开发区 &lt;b&gt;融资&lt;/b&gt;”理解" in understood_html(chinese)
+    english = Answer("what about loans?", True, "x", (), understood_as="development zone loans")
+    assert "Understood as “development zone loans”" in understood_html(english)
+    assert understood_html(Answer("q", True, "x", ())) == ""
+
+
+def test_a_question_over_the_length_limit_is_not_cut_silently(tmp_path):
+    from kb_bot.web.app import MAX_QUESTION_CHARS
+
+    _, demo = _web_app(tmp_path)
+    with pytest.warns(UserWarning, match=str(MAX_QUESTION_CHARS)):
+        _, history = demo.kb_handlers["add_question"]("问" * (MAX_QUESTION_CHARS + 20), [])
+    assert len(history[-1]["content"]) == MAX_QUESTION_CHARS
+
+
+def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
+    """A fake OpenAI-compatible endpoint rewrites the follow-up; its reading wins when it answers best."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = json.dumps({"choices": [{"message": {"content": "开发区帮企业融资贷款了多少钱？"}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        kb = StubKB({
+            "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
+            "开发区帮企业融资贷款了多少钱？": ("answered", "上街区先进制造业开发区", "融资贷款2600万元"),
+        })
+        kb.settings = type("S", (), {"top_k": 5, "llm_url": f"http://127.0.0.1:{server.server_port}/v1",
+                                     "llm_model": "fake", "llm_timeout": 5.0})()
+        conversation = Conversation(kb)
+        conversation.ask("招聘会帮企业招到了多少人？")
+        answer = conversation.ask("那融资方面呢？")
+    finally:
+        server.shutdown()
+    assert answer.understood_as == "开发区帮企业融资贷款了多少钱？" and "2600万元" in answer.answer
+    assert "那融资方面呢？" in seen[0]["messages"][-1]["content"]
+
+
+def test_llm_rewrite_failure_falls_back_to_the_rules():
+    from kb_bot.conversation import Turn, llm_reading
+
+    settings = type("S", (), {"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m", "llm_timeout": 1.0})()
+    assert llm_reading(settings, "那融资方面呢？", Turn("q", "q", None, "q")) is None

@@ -22,11 +22,17 @@ def test_entry_round_trips_through_its_markdown_file(tmp_path):
     assert text.startswith("---\n") and "kind: faq" in text and f"# {QUESTION}" in text
 
 
-def test_retire_keeps_the_file(tmp_path):
+def test_retire_keeps_the_file_out_of_the_index_and_restore_brings_it_back(tmp_path):
+    from kb_bot.loading import iter_candidate_files
+
     entry = faq.save_entry(tmp_path, [QUESTION], "答案")
-    faq.set_status(tmp_path, entry.path, faq.RETIRED)
+    retired = faq.set_status(tmp_path, entry.path, faq.RETIRED)
+    assert retired.path.startswith("faq/.retired/") and not (tmp_path / entry.path).exists()
     (read,) = faq.read_entries(tmp_path)
-    assert not read.active and read.answer == "答案"
+    assert not read.active and read.answer == "答案" and read.path == retired.path
+    assert list(iter_candidate_files(tmp_path)) == []  # the loader does not index retired answers
+    restored = faq.set_status(tmp_path, retired.path, faq.ACTIVE)
+    assert restored.path == entry.path and restored.active and (tmp_path / entry.path).exists()
 
 
 @pytest.mark.parametrize("questions, answer", [([], "答案"), (["  "], "答案"), ([QUESTION], "  ")])
@@ -90,32 +96,33 @@ def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_s
 
 def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     from kb_bot.web.app import build_app
-    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
     session = demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
     handlers = demo.kb_insight.handlers
-    message, _, _ = handlers["save"](None, "", QUESTION, "请咨询区住建局。", "", "")
+    message, _, _ = handlers.save(None, "", QUESTION, "请咨询区住建局。", "", "")
     assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []
 
-    message, rows, paths = handlers["save"](session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
+    message, rows, paths = handlers.save(session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
     assert "已保存" in message and len(rows) == 1 and rows[0][-1] == "使用中"
     path = rows[0][0]
     demo.kb_staff.refresh(session)
     answer = demo.kb_backend.ask(QUESTION)
     assert answer.mode == "faq" and "住建局" in answer.answer
 
-    _, wordings, text, _, _ = handlers["open_entry"](session, path)
+    _, wordings, text, _, _ = handlers.open_entry(session, path)
     assert wordings.splitlines() == [QUESTION, "上街区房子多少钱？"] and text == "请咨询区住建局。"
-    handlers["save"](session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
+    handlers.save(session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
     demo.kb_staff.refresh(session)
     assert "住房和城乡建设局" in demo.kb_backend.ask(QUESTION).answer
 
-    message, rows = handlers["status"](session, path, faq.RETIRED)
+    message, rows, _ = handlers.status(session, path, faq.RETIRED)
     assert "已停用" in message and rows[0][-1] == "已停用"
     demo.kb_staff.refresh(session)
-    assert demo.kb_backend.ask(QUESTION).mode != "faq"
+    retired = demo.kb_backend.ask(QUESTION)
+    assert retired.mode != "faq" and "住房和城乡建设局" not in retired.answer  # its text is gone from the index too
 
 
 def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, capsys):

@@ -147,7 +147,7 @@ def _logged_in_app(tmp_path):
     import gradio as gr  # noqa: F401
 
     from kb_bot.web.app import build_app
-    from tests.web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
@@ -168,10 +168,10 @@ def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path)
     assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
     assert records[0]["feedback"] == "down"
 
-    load = demo.kb_insight.handlers["load"]
+    load = demo.kb_insight.handlers.load
     denied = load(None, 7)
     assert "无权操作" in denied[0] or "未启用" in denied[0]
-    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths, _ = load(session, 7)
+    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths = load(session, 7)
     assert "共 **2** 个问题" in summary
     assert list(chart.columns) == ["日期", "结果", "问题数"] and chart["问题数"].sum() == 2
     assert down[0][1] == "企业融资贷款有什么支持？"
@@ -189,5 +189,25 @@ def test_report_command_prints_the_log(tmp_path, capsys):
     assert main(["report", "--index", str(index), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["questions"] == 1 and report["unanswered"][0]["question"] == "上街区的房价是多少？"
-    assert main(["report", "--index", str(index), "--days", "30"]) == 0
+    csv_path = tmp_path / "out.csv"
+    assert main(["report", "--index", str(index), "--days", "30", "--csv", str(csv_path)]) == 0
     assert "上街区的房价是多少？" in capsys.readouterr().out
+    assert "上街区的房价是多少？,not_found" in csv_path.read_text(encoding="utf-8-sig")
+    assert main(["report", "--index", str(index), "--days", "0"]) == 1  # an error a person can act on
+
+
+def test_personal_details_typed_into_a_question_are_masked():
+    from kb_bot.questionlog import answer_record, redact
+
+    assert redact("我的电话13812345678，身份证41010219900101123X，邮箱 a.b@example.com，座机0371-66661234") == \
+        "我的电话[手机号]，身份证[身份证号]，邮箱 [邮箱]，座机[电话]"
+    assert redact("2600万元和100余家次") == "2600万元和100余家次"
+    assert answer_record(_answer("我是13812345678，能贷款吗"))["question"] == "我是[手机号]，能贷款吗"
+
+
+def test_log_settings_come_from_the_environment(tmp_path):
+    from kb_bot.settings import Settings, load_settings
+
+    settings = load_settings(environ={"KB_BOT_QUESTION_LOG": str(tmp_path / "q.jsonl"), "KB_BOT_LOG_RETENTION_DAYS": "30"})
+    assert settings.question_log_path == tmp_path / "q.jsonl" and settings.log_retention_days == 30
+    assert Settings(index=tmp_path).question_log_path == tmp_path / "questions.jsonl"

@@ -102,10 +102,30 @@ HEAD = """<style>
 </style>"""
 
 
+# After an answer: when it is taller than the chat (a phone), show its first line rather than the end of
+# its last source card. After Gradio's own scroll-to-bottom, hence the delay.
+SHOW_ANSWER_START = """() => { setTimeout(() => {
+  const wrap = document.querySelector('#kb-chat .bubble-wrap');
+  const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
+  const last = rows[rows.length - 1];
+  if (!wrap || !last || last.offsetHeight <= wrap.clientHeight) return;
+  const top = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
+  wrap.scrollTo({top: top - 8, behavior: 'instant'});
+}, 400); }"""
+
+
 def make_theme() -> gr.themes.Base:
     """A light theme on the system's fonts (nothing fetched from the network)."""
+    # Grey text at slate-600 (7.6:1 on white) and placeholders at slate-500 (4.8:1): WCAG AA, where the
+    # theme's slate-400 gave 2.5:1.
     return gr.themes.Soft(primary_hue="blue", secondary_hue="sky", neutral_hue="slate",
-                          font=FONTS, font_mono=MONO_FONTS, radius_size="md")
+                          font=FONTS, font_mono=MONO_FONTS, radius_size="md").set(
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_500")
+
+
+#: Gradio's own interface strings that its Chinese translation lacks (shown in English otherwise).
+UI_TRANSLATIONS = {"chatbot.copy_message": "复制消息", "chatbot.copied_message": "已复制", "chatbot.retry": "重试",
+                   "chatbot.undo": "撤销", "chatbot.edit": "编辑", "chatbot.submit": "提交", "chatbot.cancel": "取消"}
 
 
 def launch_options(kb: Any) -> dict[str, Any]:
@@ -118,6 +138,7 @@ def launch_options(kb: Any) -> dict[str, Any]:
         "footer_links": [],
         "max_file_size": int(kb.settings.upload_max_mb * 1024 * 1024),
         "show_error": True,
+        "i18n": gr.I18n(**{"zh-CN": UI_TRANSLATIONS, "zh": UI_TRANSLATIONS}),
     }
 
 
@@ -159,6 +180,8 @@ class Backend:
 
     def answer(self, question: str, history: Any = ()) -> tuple[Any, str]:
         """(answer, id of its line in the question log, for feedback)."""
+        if isinstance(history, str):  # an API client sending one earlier question as a plain string
+            history = [history]
         earlier = [" ".join(str(q).split())[:MAX_QUESTION_CHARS] for q in (history or ()) if str(q).strip()]
         answer = self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS], earlier)
         return answer, self.question_log.record(answer)
@@ -222,6 +245,8 @@ def build_app(kb: Any) -> gr.Blocks:
         text = " ".join((text or "").split())
         if not text:
             return gr.update(), history
+        if len(text) > MAX_QUESTION_CHARS:  # said, not cut silently
+            gr.Warning(f"问题较长，只按前 {MAX_QUESTION_CHARS} 个字回答。")
         return "", list(history or []) + [{"role": "user", "content": text[:MAX_QUESTION_CHARS]}]
 
     def respond(history: list, records: dict):
@@ -436,6 +461,7 @@ def build_app(kb: Any) -> gr.Blocks:
                     autoscroll=True,
                 )
                 question = gr.Textbox(
+                    label="您的问题",
                     show_label=False,
                     placeholder="请输入您的问题，例如：企业缺工人，区里能帮忙招人吗？",
                     submit_btn="提问",
@@ -503,11 +529,14 @@ def build_app(kb: Any) -> gr.Blocks:
         answer_events = {"concurrency_id": "kb-answer", "concurrency_limit": concurrency}
 
         question.submit(add_question, [question, chatbot], [question, chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.example_select(pick_example, [chatbot], [chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.option_select(pick_example, [chatbot], [chatbot], queue=False, **private).then(
-            respond, [chatbot, records], [chatbot, records], **answer_events, **private)
+            respond, [chatbot, records], [chatbot, records], **answer_events, **private).then(
+            None, js=SHOW_ANSWER_START, queue=False, **private)
         chatbot.like(on_feedback, [records], None, queue=False, **private)
         chatbot.clear(clear_chat, None, [chatbot, records], queue=False, **private)
 

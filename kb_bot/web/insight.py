@@ -14,9 +14,11 @@ hidden is not the only protection. ``understood_html`` is the chat's "按“…�
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -41,14 +43,20 @@ def understood_html(answer: Any) -> str:
     """The line that shows how a follow-up was understood (empty when taken as asked)."""
     if not getattr(answer, "understood_as", None):
         return ""
+    if not re.search(r"[\u3400-\u9fff]", answer.question or ""):  # an English question gets English around it
+        return (f'<div class="kb-understood kb-muted">Understood as “{render.esc(answer.understood_as)}” '
+                "(if that is wrong, ask the whole question again)</div>")
     return (f'<div class="kb-understood kb-muted">按“{render.esc(answer.understood_as)}”理解'
             "（如理解有误，请换个完整的问法）</div>")
 
 
-def _per_day_frame(report: dict) -> pd.DataFrame:
-    rows = [{"日期": day["day"][5:], "结果": OUTCOME_LABELS[o], "问题数": day[o]}
-            for day in report["per_day"] for o in OUTCOME_LABELS]
-    return pd.DataFrame(rows, columns=["日期", "结果", "问题数"])
+def _per_day_frame(report: dict | None = None) -> pd.DataFrame:
+    """Questions per day and outcome; typed even when empty, so the chart's y axis is quantitative."""
+    rows = [(day["day"][5:], OUTCOME_LABELS[o], int(day[o])) for day in (report or {}).get("per_day", [])
+            for o in OUTCOME_LABELS]
+    return pd.DataFrame({"日期": pd.Series([r[0] for r in rows], dtype="object"),
+                         "结果": pd.Series([r[1] for r in rows], dtype="object"),
+                         "问题数": pd.Series([r[2] for r in rows], dtype="int64")})
 
 
 def _group_rows(groups: list[dict]) -> list[list[Any]]:
@@ -105,111 +113,122 @@ def _message(exc: KbBotError) -> str:
     return f"**未完成**：{exc.message}" + (f"（{exc.hint}）" if getattr(exc, "hint", None) else "")
 
 
-def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
-    """Create the insight and staff-answer widgets in the current Blocks context and wire them."""
-    insight = Insight(kb, staff)
-    private = {"api_visibility": "private"}
-    records_state = gr.State([])
+class Handlers:
+    """The widget handlers (each returns the widgets' new values); every one checks the session."""
 
-    gr.Markdown("#### 提问统计\n市民提问记录不含 IP、Cookie 等个人信息，"
-                f"保留 {kb.settings.log_retention_days} 天。")
-    with gr.Row():
-        days = gr.Radio([("最近 7 天", 7), ("最近 30 天", 30)], value=7, label="时间范围", elem_id="kb-insight-days")
-        load_btn = gr.Button("载入统计", variant="primary", elem_id="kb-insight-load", scale=0)
-    summary = gr.Markdown(elem_id="kb-insight-summary")
-    chart = gr.BarPlot(pd.DataFrame(columns=["日期", "结果", "问题数"]), x="日期", y="问题数", color="结果",
-                       label="每日问题数（按结果）", height=260, elem_id="kb-insight-chart")
-    unanswered = gr.Dataframe(headers=GROUP_HEADERS, value=[], interactive=False, wrap=True,
-                              label="未找到答案的问题（相似问法合并）", elem_id="kb-insight-unanswered")
-    related = gr.Dataframe(headers=GROUP_HEADERS, value=[], interactive=False, wrap=True,
-                           label="只找到相关内容的问题", elem_id="kb-insight-related")
-    down = gr.Dataframe(headers=DOWN_HEADERS, value=[], interactive=False, wrap=True, label="被点踩的回答",
-                        elem_id="kb-insight-down")
-    docs = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, label="文档命中次数", elem_id="kb-insight-docs")
-    csv_file = gr.File(label="导出 CSV", interactive=False, elem_id="kb-insight-csv")
+    def __init__(self, insight: Insight):
+        self.insight = insight
 
-    gr.Markdown("#### 工作人员解答\n针对未找到答案或被点踩的问题，写一次标准解答；保存后点击“更新索引”生效，"
-                "之后同类问题会优先以“工作人员解答”回复。")
-    pick = gr.Dropdown(label="从未回答 / 被点踩的问题开始", choices=[], elem_id="kb-faq-pick")
-    faq_table = gr.Dataframe(headers=FAQ_HEADERS, value=[], interactive=False, wrap=True, label="已有解答",
-                             elem_id="kb-faq-table")
-    faq_path = gr.Dropdown(label="编辑已有解答（留空为新建）", choices=[], allow_custom_value=False,
-                           elem_id="kb-faq-path")
-    faq_questions = gr.Textbox(label="问题的各种问法（每行一种）", lines=3, elem_id="kb-faq-questions")
-    faq_answer = gr.Textbox(label="解答内容", lines=5, elem_id="kb-faq-answer")
-    with gr.Row():
-        faq_source = gr.Textbox(label="依据文档（可选）", max_lines=1, elem_id="kb-faq-source")
-        faq_article = gr.Textbox(label="条款（可选，如 第二十五条）", max_lines=1, elem_id="kb-faq-article")
-    with gr.Row():
-        save_btn = gr.Button("保存解答", variant="primary", elem_id="kb-faq-save")
-        retire_btn = gr.Button("停用", variant="stop", elem_id="kb-faq-retire")
-        restore_btn = gr.Button("重新启用", elem_id="kb-faq-restore")
-    faq_msg = gr.Markdown(elem_id="kb-faq-msg")
-
-    def faq_views(sess):
-        rows = insight.faq_rows(sess)
+    def _faq_views(self, session: Any):
+        rows = self.insight.faq_rows(session)
         return rows, gr.update(choices=[""] + [r[0] for r in rows], value="")
 
-    def load(sess, span):
+    def load(self, session: Any, span: Any):
+        """Summary, chart, tables, CSV, the questions to start a staff answer from, and the staff answers."""
         span = int(span or 7)
         try:
-            report, records = insight.report(sess, span)
-            rows, paths = faq_views(sess)
+            report, records = self.insight.report(session, span)
+            rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return (_message(exc), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(), gr.update(),
-                    gr.update(), gr.update(), gr.update(), [])
+            return (_message(exc),) + (gr.update(),) * 9
         o = report["outcomes"]
         text = (f"最近 {span} 天共 **{report['questions']}** 个问题：已回答 {o['answered']}，仅相关 {o['related']}，"
                 f"未找到 {o['not_found']}；工作人员解答 {report['faq_answers']} 次，追问 {report['followups']} 次。")
         starts = [g["question"] for g in report["unanswered"] + report["related_only"]]
         starts += [d["question"] for d in report["thumbs_down"]]
+        down = [[d["time"][:16].replace("T", " "), d["question"], d["answer"][:120], "、".join(d["docs"])]
+                for d in report["thumbs_down"]]
         return (text, _per_day_frame(report), _group_rows(report["unanswered"]), _group_rows(report["related_only"]),
-                [[d["time"][:16].replace("T", " "), d["question"], d["answer"][:120], "、".join(d["docs"])]
-                 for d in report["thumbs_down"]],
-                [[d["doc"], d["hits"]] for d in report["documents"]], insight.export_csv(records, span),
-                gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths, records)
+                down, [[d["doc"], d["hits"]] for d in report["documents"]], self.insight.export_csv(records, span),
+                gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
-    def start_from(question):
-        return (question or "").strip()
-
-    def open_entry(sess, path):
+    def open_entry(self, session: Any, path: str):
+        """Fill the form with an existing staff answer (message, wordings, answer, source, article)."""
         if not path:
             return gr.update(), "", "", "", ""
         try:
-            entry = insight.entry(sess, path)
+            entry = self.insight.entry(session, path)
         except KbBotError as exc:
             return _message(exc), gr.update(), gr.update(), gr.update(), gr.update()
         if entry is None:
             return "该解答已不存在。", "", "", "", ""
-        return "", "\n".join(entry.questions), entry.answer, entry.source or "", entry.article or ""
+        # The message is left alone: it may be the "saved" note of the save that selected this entry.
+        return gr.update(), "\n".join(entry.questions), entry.answer, entry.source or "", entry.article or ""
 
-    def save(sess, path, questions, answer, source, article):
+    def save(self, session: Any, path: str, questions: str, answer: str, source: str, article: str):
         try:
-            saved = insight.save(sess, path, questions, answer, source, article)
-            rows, paths = faq_views(sess)
+            saved = self.insight.save(session, path, questions, answer, source, article)
+            rows, paths = self._faq_views(session)
         except KbBotError as exc:
             return _message(exc), gr.update(), gr.update()
         return (f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows,
-                gr.update(choices=paths["choices"] if isinstance(paths, dict) else None, value=saved))
+                gr.update(choices=paths["choices"], value=saved))
 
-    def status(sess, path, new_status):
+    def status(self, session: Any, path: str, new_status: str):
         try:
-            changed = insight.set_status(sess, path, new_status)
-            rows, paths = faq_views(sess)
+            changed = self.insight.set_status(session, path, new_status)
+            rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return _message(exc), gr.update()
+            return _message(exc), gr.update(), gr.update()
         word = "已停用" if new_status == faq.RETIRED else "已重新启用"
-        return f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows
+        return (f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows,
+                gr.update(choices=paths["choices"], value=changed))
 
-    outputs = [summary, chart, unanswered, related, down, docs, csv_file, pick, faq_table, faq_path, records_state]
-    load_btn.click(load, [session, days], outputs, **private)
-    days.change(load, [session, days], outputs, **private)
-    pick.change(start_from, [pick], [faq_questions], queue=False, **private)
-    faq_path.change(open_entry, [session, faq_path], [faq_msg, faq_questions, faq_answer, faq_source, faq_article],
+
+def _layout(kb: Any) -> SimpleNamespace:
+    """The widgets, in the current Blocks context."""
+    w = SimpleNamespace()
+    gr.Markdown("#### 提问统计\n市民提问记录不含 IP、Cookie 等个人信息，"
+                f"保留 {kb.settings.log_retention_days} 天。")
+    with gr.Row():
+        w.days = gr.Radio([("最近 7 天", 7), ("最近 30 天", 30)], value=7, label="时间范围", elem_id="kb-insight-days")
+        w.load = gr.Button("载入统计", variant="primary", elem_id="kb-insight-load", scale=0)
+    w.summary = gr.Markdown(elem_id="kb-insight-summary")
+    # A zero frame (not an empty one) at first: a plot created empty draws no bars after an update.
+    w.chart = gr.BarPlot(_per_day_frame(build_report([], 7)), x="日期", y="问题数", color="结果", y_aggregate="sum",
+                         color_map={"已回答": "#2563eb", "仅相关": "#d97706", "未找到": "#dc2626"},
+                         label="每日问题数（按结果）", height=320, elem_id="kb-insight-chart")
+    table = {"value": [], "interactive": False, "wrap": True}
+    w.unanswered = gr.Dataframe(headers=GROUP_HEADERS, label="未找到答案的问题（相似问法合并）",
+                                elem_id="kb-insight-unanswered", **table)
+    w.related = gr.Dataframe(headers=GROUP_HEADERS, label="只找到相关内容的问题", elem_id="kb-insight-related", **table)
+    w.down = gr.Dataframe(headers=DOWN_HEADERS, label="被点踩的回答", elem_id="kb-insight-down", **table)
+    w.docs = gr.Dataframe(headers=DOC_HEADERS, label="文档命中次数", elem_id="kb-insight-docs", **table)
+    w.csv = gr.File(label="导出 CSV", interactive=False, elem_id="kb-insight-csv")
+
+    gr.Markdown("#### 工作人员解答\n针对未找到答案或被点踩的问题，写一次标准解答；保存后点击“更新索引”生效，"
+                "之后同类问题会优先以“工作人员解答”回复。")
+    w.pick = gr.Dropdown(label="从未回答 / 被点踩的问题开始", choices=[], elem_id="kb-faq-pick")
+    w.faq_table = gr.Dataframe(headers=FAQ_HEADERS, label="已有解答", elem_id="kb-faq-table", **table)
+    w.path = gr.Dropdown(label="编辑已有解答（留空为新建）", choices=[], elem_id="kb-faq-path")
+    w.questions = gr.Textbox(label="问题的各种问法（每行一种）", lines=3, elem_id="kb-faq-questions")
+    w.answer = gr.Textbox(label="解答内容", lines=5, elem_id="kb-faq-answer")
+    with gr.Row():
+        w.source = gr.Textbox(label="依据文档（可选）", max_lines=1, elem_id="kb-faq-source")
+        w.article = gr.Textbox(label="条款（可选，如 第二十五条）", max_lines=1, elem_id="kb-faq-article")
+    with gr.Row():
+        w.save = gr.Button("保存解答", variant="primary", elem_id="kb-faq-save")
+        w.retire = gr.Button("停用", variant="stop", elem_id="kb-faq-retire")
+        w.restore = gr.Button("重新启用", elem_id="kb-faq-restore")
+    w.message = gr.Markdown(elem_id="kb-faq-msg")
+    return w
+
+
+def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
+    """Create the insight and staff-answer widgets in the current Blocks context and wire them."""
+    insight = Insight(kb, staff)
+    h = insight.handlers = Handlers(insight)
+    w = _layout(kb)
+    private = {"api_visibility": "private"}
+    loaded = [w.summary, w.chart, w.unanswered, w.related, w.down, w.docs, w.csv, w.pick, w.faq_table, w.path]
+    form = [w.questions, w.answer, w.source, w.article]
+    w.load.click(h.load, [session, w.days], loaded, **private)
+    w.days.change(h.load, [session, w.days], loaded, **private)
+    w.pick.change(lambda q: (q or "").strip(), [w.pick], [w.questions], queue=False, **private)
+    w.path.change(h.open_entry, [session, w.path], [w.message, *form], **private)
+    w.save.click(h.save, [session, w.path, *form], [w.message, w.faq_table, w.path], **private)
+    w.retire.click(lambda s, p: h.status(s, p, faq.RETIRED), [session, w.path], [w.message, w.faq_table, w.path],
+                   **private)
+    w.restore.click(lambda s, p: h.status(s, p, faq.ACTIVE), [session, w.path], [w.message, w.faq_table, w.path],
                     **private)
-    save_btn.click(save, [session, faq_path, faq_questions, faq_answer, faq_source, faq_article],
-                   [faq_msg, faq_table, faq_path], **private)
-    retire_btn.click(lambda s, p: status(s, p, faq.RETIRED), [session, faq_path], [faq_msg, faq_table], **private)
-    restore_btn.click(lambda s, p: status(s, p, faq.ACTIVE), [session, faq_path], [faq_msg, faq_table], **private)
-    insight.handlers = {"load": load, "save": save, "status": status, "open_entry": open_entry}
     return insight
