@@ -40,6 +40,7 @@ class Settings:
     admin_password: str | None = None
     upload_max_mb: float = 10.0
     concurrency: int = 4
+    rate_limit_per_minute: int = 120  # requests a client may make a minute (queue joins, calls); 0: no limit
 
     @property
     def feedback_path(self) -> Path:
