@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,11 +33,13 @@ class Settings:
     abstain_threshold: float | None = None  # None: use the calibrated value stored in answer.py
     llm_url: str | None = None
     llm_model: str | None = None
-    llm_timeout: float = 20.0
+    llm_timeout: float = 20.0  # one total deadline per request, connect to last byte
+    llm_concurrency: int = 2  # LLM requests at once; other questions get the extractive answer meanwhile
+    llm_api_key: str | None = field(default=None, repr=False)
     # Web app.
     feedback_log: Path | None = None
     admin_user: str | None = None
-    admin_password: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
     upload_max_mb: float = 10.0
     concurrency: int = 4
     rate_limit_per_minute: int = 120  # requests a client may make a minute (queue joins, calls); 0: no limit
