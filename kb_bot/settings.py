@@ -53,6 +53,26 @@ class Settings:
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 
+    def problem(self) -> str | None:
+        """What is wrong with these settings, in one line (None when they can be used)."""
+        checks = [
+            (self.chunk_size >= 20, f"KB_BOT_CHUNK_SIZE={self.chunk_size} is too small (at least 20 characters)"),
+            (0 <= self.chunk_overlap < self.chunk_size,
+             f"KB_BOT_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and below KB_BOT_CHUNK_SIZE={self.chunk_size}"),
+            (self.top_k >= 1, f"top-k {self.top_k} must be at least 1"),
+            (self.candidates >= 1, f"KB_BOT_CANDIDATES={self.candidates} must be at least 1"),
+            (0.0 <= self.dense_weight <= 1.0, f"KB_BOT_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1"),
+            (self.max_file_mb > 0, f"KB_BOT_MAX_FILE_MB={self.max_file_mb} must be above 0"),
+            (self.max_file_seconds > 0, f"KB_BOT_MAX_FILE_SECONDS={self.max_file_seconds} must be above 0"),
+            (self.llm_timeout > 0, f"KB_BOT_LLM_TIMEOUT={self.llm_timeout} must be above 0"),
+            (self.llm_concurrency >= 1, f"KB_BOT_LLM_CONCURRENCY={self.llm_concurrency} must be at least 1"),
+            (self.upload_max_mb > 0, f"KB_BOT_UPLOAD_MAX_MB={self.upload_max_mb} must be above 0"),
+            (self.concurrency >= 1, f"KB_BOT_CONCURRENCY={self.concurrency} must be at least 1"),
+            (self.rate_limit_per_minute >= 0,
+             f"KB_BOT_RATE_LIMIT_PER_MINUTE={self.rate_limit_per_minute} must be 0 (no limit) or more"),
+        ]
+        return next((message for ok, message in checks if not ok), None)
+
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (None values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -96,4 +116,8 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
                 f"environment variable KB_BOT_{field.name.upper()}={raw!r} is not a valid {field.name}",
                 hint="fix or unset it",
             ) from None
-    return replace(base, **values)
+    settings = replace(base, **values)
+    problem = settings.problem()
+    if problem:
+        raise KbBotError(f"bad setting: {problem}", hint="fix the flag or KB_BOT_* variable, or unset it")
+    return settings

@@ -137,6 +137,13 @@ def _message_text(message: Any) -> str:
     return ""
 
 
+def clean_text(text: Any) -> str:
+    """Text from a client as proper Unicode: lone surrogates (not encodable) and control characters become spaces."""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    return "".join(" " if (0xD800 <= ord(ch) <= 0xDFFF or (ord(ch) < 32 and ch not in "\t\n")) else ch
+                   for ch in text)
+
+
 def _role(message: Any) -> str | None:
     return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
 
@@ -149,7 +156,7 @@ class Backend:
         self._articles: dict[tuple[str, float, int], str] = {}
 
     def ask(self, question: str):
-        return self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS])
+        return self.kb.ask(" ".join(clean_text(question).split())[:MAX_QUESTION_CHARS])
 
     def guide(self):
         """The topic guide of the current index (the engine recomputes it after a refresh)."""
@@ -205,7 +212,7 @@ def build_app(kb: Any) -> gr.Blocks:
     # ---------------------------------------------------------------- citizen chat handlers
 
     def add_question(text: str, history: list):
-        text = " ".join((text or "").split())
+        text = " ".join(clean_text(text).split())
         if not text:
             return gr.update(), history
         return "", list(history or []) + [{"role": "user", "content": text[:MAX_QUESTION_CHARS]}]
