@@ -223,8 +223,8 @@ class StaffGate:
         if not self.configured:
             return 403, "管理功能未启用。", None
         wait = self.throttle.locked_for(client)
-        if wait > 0:
-            self.audit.write("login", str(user)[:40] if user else None, client, outcome="locked out")
+        if wait > 0:  # not written to the audit log: a flood must not fill the disk (the failures before it are)
+            log.info("staff login from %s refused: locked out for %.0f s", client, wait)
             return 429, LOGIN_LOCKED.format(seconds=int(wait) + 1), None
         user_ok = hmac.compare_digest(str(user or "").strip().encode("utf-8"), self.user.encode("utf-8"))
         password_ok = hmac.compare_digest(str(password or "").encode("utf-8"), self.password.encode("utf-8"))
