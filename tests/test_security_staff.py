@@ -198,3 +198,12 @@ def test_100_parallel_bad_logins_do_not_hurt_5_citizens(live):
     assert set(login_statuses) <= {401, 429} and login_statuses.count(401) <= security.FREE_ATTEMPTS + 5
     # The old way in (a Gradio event with the password in its data) no longer exists.
     assert httpx.post(url + "gradio_api/call/staff_login", json={"data": ["admin", "x", None]}).status_code != 200
+
+
+def test_unexpected_errors_do_not_leak_internals(live, monkeypatch):
+    def broken(question):
+        raise RuntimeError("internal detail /srv/kb-bot/secret.py line 42")
+
+    monkeypatch.setattr(live.kb, "ask", broken)
+    result = _ask(live.url, "你好")
+    assert "error" in result and "secret.py" not in result["error"] and "RuntimeError" not in result["error"]

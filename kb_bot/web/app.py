@@ -112,7 +112,7 @@ def launch_options(kb: Any) -> dict[str, Any]:
         "ssr_mode": False,
         "footer_links": [],
         "max_file_size": int(kb.settings.upload_max_mb * 1024 * 1024),
-        "show_error": True,
+        "show_error": False,  # an unexpected error shows a generic message, not Python internals
         # Security headers (CSP), staff login outside the queue, per-client limits; no public /monitoring.
         "enable_monitoring": False,
         "app_kwargs": {"middleware": [security_middleware(staff_for(kb).gate, kb.settings.rate_limit_per_minute)]},
