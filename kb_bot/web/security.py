@@ -27,6 +27,8 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 #: Only the page's own origin: no outside image, script, font, frame or connection, whatever a document says.
+#: Gradio needs inline scripts (its config) and eval (``js=`` event functions are compiled with new Function):
+#: without 'unsafe-eval' the page does not start (tests/test_security_browser.py shows it).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; media-src 'self' data: blob:; "
