@@ -180,7 +180,7 @@ class Backend:
             if not path.resolve().is_relative_to(folder.resolve()):
                 return None
             stat = path.stat()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop
             return None
         key = (doc, stat.st_mtime, stat.st_size)
         if key not in self._articles:
