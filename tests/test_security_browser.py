@@ -23,7 +23,7 @@ pytestmark = [
 
 OUTSIDE = "198.51.100.7"  # TEST-NET-2: never routed, so a request to it shows up only as an attempt
 HOSTILE_DOC = f"""---
-title: 上街区政务服务中心办事指南
+title: "上街区政务服务中心办事指南 ![t](http://{OUTSIDE}/title.png) <img src=http://{OUTSIDE}/t2.png>"
 unit: 上街区政务服务中心
 ---
 
@@ -113,6 +113,7 @@ def test_document_markdown_stays_text_and_nothing_is_fetched_from_outside(hostil
     page.click("#kb-staff-login")
     page.wait_for_function("() => document.querySelector('#kb-docs')?.innerText.includes('办事指南.md')",
                            timeout=15_000)
+    assert page.locator(f"#kb-docs img[src*='{OUTSIDE}'], #kb-docs a[href*='{OUTSIDE}']").count() == 0
     assert "kb_staff" not in page.evaluate("() => document.cookie")
     assert any(c["name"] == "kb_staff" and c["httpOnly"] and c["sameSite"] == "Strict"
                for c in page.context.cookies())

@@ -207,3 +207,30 @@ def test_unexpected_errors_do_not_leak_internals(live, monkeypatch):
     monkeypatch.setattr(live.kb, "ask", broken)
     result = _ask(live.url, "你好")
     assert "error" in result and "secret.py" not in result["error"] and "RuntimeError" not in result["error"]
+
+
+def test_a_flood_of_anonymous_staff_events_leaves_citizen_slots_alone(tmp_path):
+    """Without the per-client limit (0), 100 parallel anonymous staff calls still never take a citizen's slot."""
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD, concurrency=1,
+                 rate_limit_per_minute=0)
+    demo = build_app(kb)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                            **launch_options(kb))
+    try:
+        reload_fn, refresh_fn = _fn_index(url, "staff_reload"), _fn_index(url, "staff_refresh")
+
+        def anonymous(i):
+            try:
+                return _run(url, reload_fn if i % 2 else refresh_fn, f"attacker-{i}")[-1]
+            except httpx.HTTPError as exc:  # a refresh call over the plain HTTP route may be refused: fine
+                return type(exc).__name__
+
+        with ThreadPoolExecutor(max_workers=105) as pool:
+            attacks = [pool.submit(anonymous, i) for i in range(100)]
+            citizens = [pool.submit(_ask, url, "招聘会帮企业招到了多少人？") for _ in range(5)]
+            answers = [f.result() for f in citizens]
+            refused = [f.result() for f in attacks]
+    finally:
+        demo.close()
+    assert [a.get("error") for a in answers] == [None] * 5
+    assert sum(NOT_LOGGED_IN in str(r) for r in refused) >= 50  # every staff_reload was refused
