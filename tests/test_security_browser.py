@@ -124,5 +124,16 @@ def test_document_markdown_stays_text_and_nothing_is_fetched_from_outside(hostil
     page.wait_for_function("() => document.querySelector('#kb-docs')?.innerText.includes('办事指南.md')",
                            timeout=15_000)
 
+    # Logout ends the session on the server and drops the cookie; a reload shows the login form again.
+    page.click("#kb-staff-logout")
+    page.wait_for_selector("#kb-staff-login", state="visible", timeout=15_000)
+    wait_until(lambda: not any(c["name"] == "kb_staff" for c in page.context.cookies()), timeout=10,
+               what="the staff cookie to be dropped")
+    page.reload()
+    page.wait_for_selector("#kb-question textarea", timeout=30_000)
+    page.get_by_role("tab", name="工作人员").click()
+    page.wait_for_selector("#kb-staff-login", state="visible", timeout=15_000)
+    assert page.locator("#kb-docs").count() == 0 or not page.locator("#kb-docs").is_visible()
+
     assert page.outside_requests == [], page.outside_requests
     assert attempts == [], attempts

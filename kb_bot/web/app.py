@@ -185,7 +185,8 @@ class Backend:
         key = (doc, stat.st_mtime, stat.st_size)
         if key not in self._articles:
             try:
-                self._articles[key] = load_file(path, folder, self.kb.settings.max_file_bytes).text
+                self._articles[key] = load_file(path, folder, self.kb.settings.max_file_bytes,
+                                                     self.kb.settings.max_file_seconds).text
             except (DocumentError, OSError):
                 return None
             if len(self._articles) > 256:
@@ -461,7 +462,7 @@ def build_app(kb: Any) -> gr.Blocks:
                 with gr.Column(visible=False) as staff_box:
                     with gr.Row():
                         who = gr.Markdown()
-                        logout_btn = gr.Button("退出登录", size="sm", scale=0)
+                        logout_btn = gr.Button("退出登录", size="sm", scale=0, elem_id="kb-staff-logout")
                     gr.Markdown("#### 文档列表")
                     docs_table = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True,
                                               column_widths=["24%", "30%", "9%", "8%", "15%", "14%"],
