@@ -301,7 +301,8 @@ class SecurityMiddleware:
         if method != "POST":
             return await _respond(send, 405, {"ok": False, "message": "POST only"})
         origin = headers.get("origin")
-        if origin and origin.split("://", 1)[-1] != headers.get("host", ""):  # a cross-site form or script
+        hosts = {headers.get("host", ""), headers.get("x-forwarded-host", "").split(",")[0].strip()} - {""}
+        if origin and origin.split("://", 1)[-1] not in hosts:  # a cross-site form or script (or a proxy's Host)
             return await _respond(send, 403, {"ok": False, "message": "cross-origin request refused"})
         body = b""
         while True:
