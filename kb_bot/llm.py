@@ -153,6 +153,7 @@ def chat_completion(url: str, model: str, messages: Sequence[dict[str, str]], ti
     watchdog = threading.Timer(timeout, cut)
     watchdog.daemon = True
     watchdog.start()
+    response = None
     try:
         connection.connect()
         sockets.append(connection.sock)
@@ -181,7 +182,13 @@ def chat_completion(url: str, model: str, messages: Sequence[dict[str, str]], ti
         raise OSError(f"{type(exc).__name__}: {exc}") from None
     finally:
         watchdog.cancel()
+        # Close everything now: the response's file keeps the socket open otherwise (HTTP/1.0 replies hand
+        # it over), and a server would go on trickling into it until garbage collection.
+        if response is not None:
+            response.close()
         connection.close()
+        for sock in sockets:
+            sock.close()
     return str(payload["choices"][0]["message"]["content"]).strip()
 
 
