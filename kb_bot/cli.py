@@ -1,4 +1,5 @@
-"""The ``kb-bot`` command line: build, refresh, search, eval, ask, chat, report, topics, serve, rollback, status.
+"""The ``kb-bot`` command line: build, refresh, search, eval, calibrate, ask, chat, report, topics, serve,
+rollback, status, verify.
 
 Every command takes ``--documents``, ``--index`` and ``--model`` (also ``KB_BOT_DOCUMENTS``,
 ``KB_BOT_INDEX``, ``KB_BOT_MODEL``). Errors print one line (and a hint) on stderr and exit 1.
@@ -34,13 +35,30 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _valid_text(text: str, where: str) -> str:
+    """``text`` when it is proper Unicode; bytes that were not UTF-8 (surrogate escapes) are a one-line error."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise KbBotError(f"{where} is not valid UTF-8 text", hint="pass the question as UTF-8 (check the terminal's "
+                         "or file's encoding, e.g. `iconv -f GB18030 -t UTF-8`)") from None
+    return text
+
+
 def _queries(argument: str) -> Iterable[str]:
     """The query itself, or one query per non-empty line of stdin when it is ``-``."""
     if argument != "-":
-        yield argument
+        yield _valid_text(argument, "the question")
         return
-    for line in sys.stdin:
-        line = line.strip()
+    source = getattr(sys.stdin, "buffer", None) or sys.stdin  # bytes when there are any: decoded strictly here
+    for number, raw in enumerate(source, start=1):
+        try:
+            if isinstance(raw, bytes):
+                raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            line = _valid_text(raw, "").strip()
+        except (UnicodeDecodeError, KbBotError):
+            raise KbBotError(f"line {number} of stdin is not valid UTF-8 text",
+                             hint="save the questions as UTF-8, e.g. `iconv -f GB18030 -t UTF-8`") from None
         if line:
             yield line
 
@@ -342,6 +360,27 @@ def cmd_rollback(args, settings) -> int:
     return 0
 
 
+def cmd_verify(args, settings) -> int:
+    from .store import GENERATIONS, PREVIOUS, _read_pointer, current_generation, verify_generation
+
+    path = current_generation(settings.index)
+    if path is None:
+        raise KbBotError(f"no index in {settings.index}", hint="run `kb-bot build`")
+    problems = verify_generation(path)
+    if problems:
+        raise KbBotError(f"index generation {path.name} is damaged: {'; '.join(problems)}",
+                         hint="run `kb-bot rollback` to use the previous generation, or `kb-bot build` to rebuild")
+    print(f"index {settings.index} generation {path.name}: every file matches its checksum")
+    previous = _read_pointer(settings.index, PREVIOUS)
+    if previous and (settings.index / GENERATIONS / previous / "manifest.json").exists():
+        try:
+            bad = verify_generation(settings.index / GENERATIONS / previous)
+        except KbBotError as exc:
+            bad = [exc.message]
+        print(f"  previous generation {previous} (for rollback): " + ("; ".join(bad) if bad else "ok"))
+    return 0
+
+
 def _dense_detail(dense: dict) -> str:
     """", efSearch 256 (recall@10 0.991 measured on 300 chunks)" for a tuned HNSW index, else ""."""
     if dense.get("kind") != "hnsw" or dense.get("recall_at_10") is None:
@@ -460,6 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="print the manifest as JSON")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("verify", help="check the index files against the checksums in their manifest")
+    _common(p)
+    p.set_defaults(func=cmd_verify)
     return parser
 
 
@@ -479,6 +522,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kb-bot: error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"kb-bot: hint: {exc.hint}", file=sys.stderr)
+        return 1
+    except UnicodeError as exc:  # text that is not UTF-8 where no check above caught it
+        print(f"kb-bot: error: input is not valid UTF-8 text ({type(exc).__name__} at position "
+              f"{getattr(exc, 'start', '?')})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("kb-bot: interrupted", file=sys.stderr)

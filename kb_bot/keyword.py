@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -86,8 +87,16 @@ def query_tokenizer(path: Path):
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer(dictionary=str(path))
+    # jieba caches a parsed dictionary as /tmp/jieba.u<hash>.cache, one per path: one left behind per
+    # generation. Keep it beside the dictionary instead (written at build time, inside the generation).
+    tokenizer.tmp_dir = str(path.parent)
+    tokenizer.cache_file = QUERY_CACHE
     tokenizer.initialize()
     return tokenizer
+
+
+#: jieba's parsed form of the query dictionary, next to it.
+QUERY_CACHE = "query_dictionary.cache"
 
 
 CHUNK_TOKENS = "chunk_tokens.npz"
@@ -161,6 +170,9 @@ class KeywordIndex:
         if self.size:
             self._retriever.save(str(folder))
             write_query_dictionary(self._retriever.vocab_dict, folder / QUERY_DICTIONARY)
+            query_tokenizer(folder / QUERY_DICTIONARY)  # writes jieba's cache now, before the generation is sealed
+            stamp = os.stat(folder / QUERY_CACHE).st_mtime_ns  # jieba trusts a cache newer than its dictionary
+            os.utime(folder / QUERY_DICTIONARY, ns=(stamp - 1_000_000_000, stamp - 1_000_000_000))
             if self._corpus is not None:
                 save_chunk_tokens(*self._corpus, folder / CHUNK_TOKENS)
 

@@ -34,9 +34,6 @@ import hashlib
 import logging
 import math
 import re
-import threading
-import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -44,6 +41,16 @@ from typing import Any, Iterable
 import yaml
 
 from . import legal
+from .bounds import (  # noqa: F401  (DocumentError and the bounds are part of this module's interface)
+    DEFAULT_MAX_FILE_SECONDS,
+    MAX_NOTES,
+    DocumentError,
+    check_budget,
+    check_docx,
+    check_html,
+    resolve_link,
+    time_budget,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,32 +67,6 @@ _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*")
 _BYLINE = re.compile(r"(记者|通讯员|撰稿|责任编辑|编辑：|来源：)")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TRAILING_NUMBER = re.compile(r"(?<=\S)[ \t\u3000]+\d{2,8}\s*$")
-
-# Bounds on what a small file may make the loader do (issue 14): a few hundred KB must not become
-# gigabytes of XML or DOM. Real articles stay far below each (a 300-page report: ~15,000 paragraphs).
-#: Decompressed XML inside a .docx (document, styles, numbering, ...), in bytes.
-DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
-#: Decompressed size of everything inside a .docx (images included), over the file's own size limit.
-DOCX_MAX_INFLATED_RATIO = 4
-#: Paragraphs (table cells included) in a .docx body.
-DOCX_MAX_PARAGRAPHS = 50_000
-#: Tags in a saved HTML page.
-HTML_MAX_TAGS = 100_000
-#: Seconds one file may take to read and clean before it is skipped (``KB_BOT_MAX_FILE_SECONDS``).
-DEFAULT_MAX_FILE_SECONDS = 30.0
-#: Cleaning notes kept per document (a file of thousands of column breaks keeps the first ones).
-MAX_NOTES = 50
-
-_budget = threading.local()
-
-
-def _check_budget() -> None:
-    """Raise ``DocumentError`` once the file being loaded on this thread is over its time budget."""
-    deadline = getattr(_budget, "deadline", None)
-    if deadline is not None and time.monotonic() > deadline:
-        raise DocumentError(f"took over {_budget.seconds:g} s to read, skipped; split the file or simplify "
-                            "its layout (or raise KB_BOT_MAX_FILE_SECONDS)")
-
 
 @dataclass(frozen=True)
 class Block:
@@ -139,10 +120,6 @@ class LoadResult:
 
     documents: tuple[Document, ...]
     skipped: tuple[Skipped, ...]
-
-
-class DocumentError(Exception):
-    """Raised inside the loader for a file that cannot be used; becomes a ``Skipped`` entry."""
 
 
 # --------------------------------------------------------------------------- reading files
@@ -220,7 +197,7 @@ def _docx_table(table) -> list[str]:
     """A Word table: one line a row, cells separated by " | "."""
     lines = []
     for row in table.rows:
-        _check_budget()
+        check_budget()
         cells: list[str] = []
         for cell in row.cells:
             value = " ".join(cell.text.split())
@@ -231,35 +208,11 @@ def _docx_table(table) -> list[str]:
     return lines
 
 
-def _docx_check_bounds(path: Path, max_bytes: int) -> None:
-    """Refuse a .docx whose parts inflate too far or whose body has too many paragraphs, before parsing it.
-
-    zipfile never returns more than an entry's declared size, so the declared sizes bound what python-docx reads.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            inflated = sum(e.file_size for e in entries)
-            xml = sum(e.file_size for e in entries if e.filename.endswith((".xml", ".rels")))
-            if inflated > DOCX_MAX_INFLATED_RATIO * max_bytes + DOCX_MAX_XML_BYTES or xml > DOCX_MAX_XML_BYTES:
-                raise DocumentError(f".docx inflates to {_size_text(max(inflated, xml))} (over the "
-                                    f"{_size_text(DOCX_MAX_XML_BYTES)} limit for its text); split it or save it again")
-            try:
-                body = archive.read("word/document.xml")
-            except KeyError:
-                return  # python-docx gives the "broken .docx" reason
-    except zipfile.BadZipFile:
-        return
-    paragraphs = body.count(b"<w:p>") + body.count(b"<w:p ") + body.count(b"<w:p/>")
-    if paragraphs > DOCX_MAX_PARAGRAPHS:
-        raise DocumentError(f".docx has {paragraphs:,} paragraphs, over the {DOCX_MAX_PARAGRAPHS:,} limit; split it")
-
-
 def _docx_to_markdown(path: Path, max_bytes: int = 20 * 1024 * 1024) -> str:
     """Paragraphs and tables of a .docx, with Word headings turned into Markdown headings."""
     import docx  # python-docx
 
-    _docx_check_bounds(path, max_bytes)
+    check_docx(path, max_bytes)
     try:
         document = docx.Document(str(path))
         blocks = list(document.iter_inner_content())
@@ -267,7 +220,7 @@ def _docx_to_markdown(path: Path, max_bytes: int = 20 * 1024 * 1024) -> str:
         raise DocumentError(f"broken .docx ({type(exc).__name__}); open and re-save it in Word") from None
     lines: list[str] = []
     for block in blocks:
-        _check_budget()
+        check_budget()
         if hasattr(block, "rows"):
             lines.extend(_docx_table(block))
         else:
@@ -328,7 +281,7 @@ def _pdf_to_markdown(path: Path) -> str:
             raise DocumentError("PDF is password-protected; save an unprotected copy")
         pages = []
         for page in reader.pages:
-            _check_budget()
+            check_budget()
             pages.append([line for line in _pdf_page_lines(page) if not _PAGE_NUMBER.match(line[0])])
     except DocumentError:
         raise
@@ -401,9 +354,7 @@ def _html_to_markdown(data: bytes) -> str:
     """Main text of a saved web page: drops scripts, navigation, page header and footer, sidebars."""
     from bs4 import BeautifulSoup, NavigableString
 
-    tags = data.count(b"<") - data.count(b"</")  # opening tags, counted without building anything
-    if tags > HTML_MAX_TAGS:
-        raise DocumentError(f"page has {tags:,} tags, over the {HTML_MAX_TAGS:,} limit; save the article alone")
+    check_html(data)
     soup = BeautifulSoup(data, "lxml")
     title_tag = soup.find("title")
     # "文章标题_上街区人民政府网": the longest part of the page title is the article's.
@@ -442,7 +393,7 @@ def _html_to_markdown(data: bytes) -> str:
             out.append(text)
 
     def walk(node) -> None:
-        _check_budget()
+        check_budget()
         for child in node.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, CDATA or doctype
@@ -544,7 +495,7 @@ def _paragraphs(source: str, body_start: int) -> list[_Paragraph]:
     pos = body_start
     for number, raw_line in enumerate(source[body_start:].splitlines(keepends=True)):
         if number % 4096 == 0:
-            _check_budget()
+            check_budget()
         line_start = pos
         pos += len(raw_line)
         line = raw_line.rstrip("\r\n")
@@ -841,26 +792,14 @@ def load_file(path: Path, folder: Path, max_bytes: int,
     ``max_seconds``: the file's time budget; reading it stops with a reason once over (checked between steps).
     """
     rel = path.relative_to(folder).as_posix()
-    _budget.seconds = max_seconds
-    _budget.deadline = time.monotonic() + max_seconds if max_seconds else None
-    try:
+    with time_budget(max_seconds):
         return _load_file(path, folder, rel, max_bytes)
-    finally:
-        _budget.deadline = None
-
-
-def _resolve_link(path: Path) -> Path:
-    """Where a symlink ends up; a loop (a.md -> b.md -> a.md) is a ``DocumentError``, not a traceback."""
-    try:
-        return path.resolve(strict=False)
-    except (RuntimeError, OSError) as exc:  # RuntimeError up to Python 3.12, OSError(ELOOP) after
-        raise DocumentError("symlink loop (the link leads back to itself); remove it and copy the file in") from exc
 
 
 def _load_file(path: Path, folder: Path, rel: str, max_bytes: int) -> Document:
     try:
         if path.is_symlink():
-            target = _resolve_link(path)
+            target = resolve_link(path)
             if not target.is_relative_to(folder.resolve()):
                 raise DocumentError("symlink points outside the documents folder; copy the file in instead")
             if target.is_dir():

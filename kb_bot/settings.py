@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,15 +32,18 @@ class Settings:
     # Answering.
     llm_url: str | None = None
     llm_model: str | None = None
-    llm_timeout: float = 20.0
+    llm_timeout: float = 20.0  # one total deadline per request, connect to last byte
+    llm_concurrency: int = 2  # LLM requests at once; other questions get the extractive answer meanwhile
+    llm_api_key: str | None = field(default=None, repr=False)
     # Web app.
     feedback_log: Path | None = None
     question_log: Path | None = None  # None: index/questions.jsonl (monthly files questions-YYYY-MM.jsonl)
     log_retention_days: int = 90
     admin_user: str | None = None
-    admin_password: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
     upload_max_mb: float = 10.0
     concurrency: int = 4
+    rate_limit_per_minute: int = 120  # requests a client may make a minute (queue joins, calls); 0: no limit
 
     @property
     def feedback_path(self) -> Path:
@@ -55,6 +58,26 @@ class Settings:
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    def problem(self) -> str | None:
+        """What is wrong with these settings, in one line (None when they can be used)."""
+        checks = [
+            (self.chunk_size >= 20, f"KB_BOT_CHUNK_SIZE={self.chunk_size} is too small (at least 20 characters)"),
+            (0 <= self.chunk_overlap < self.chunk_size,
+             f"KB_BOT_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and below KB_BOT_CHUNK_SIZE={self.chunk_size}"),
+            (self.top_k >= 1, f"top-k {self.top_k} must be at least 1"),
+            (self.candidates >= 1, f"KB_BOT_CANDIDATES={self.candidates} must be at least 1"),
+            (0.0 <= self.dense_weight <= 1.0, f"KB_BOT_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1"),
+            (self.max_file_mb > 0, f"KB_BOT_MAX_FILE_MB={self.max_file_mb} must be above 0"),
+            (self.max_file_seconds > 0, f"KB_BOT_MAX_FILE_SECONDS={self.max_file_seconds} must be above 0"),
+            (self.llm_timeout > 0, f"KB_BOT_LLM_TIMEOUT={self.llm_timeout} must be above 0"),
+            (self.llm_concurrency >= 1, f"KB_BOT_LLM_CONCURRENCY={self.llm_concurrency} must be at least 1"),
+            (self.upload_max_mb > 0, f"KB_BOT_UPLOAD_MAX_MB={self.upload_max_mb} must be above 0"),
+            (self.concurrency >= 1, f"KB_BOT_CONCURRENCY={self.concurrency} must be at least 1"),
+            (self.rate_limit_per_minute >= 0,
+             f"KB_BOT_RATE_LIMIT_PER_MINUTE={self.rate_limit_per_minute} must be 0 (no limit) or more"),
+        ]
+        return next((message for ok, message in checks if not ok), None)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (None values are ignored)."""
@@ -97,4 +120,8 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
                 f"environment variable KB_BOT_{field.name.upper()}={raw!r} is not a valid {field.name}",
                 hint="fix or unset it",
             ) from None
-    return replace(base, **values)
+    settings = replace(base, **values)
+    problem = settings.problem()
+    if problem:
+        raise KbBotError(f"bad setting: {problem}", hint="fix the flag or KB_BOT_* variable, or unset it")
+    return settings

@@ -407,7 +407,7 @@ def write_generation(
         known_tokens = load_chunk_tokens(reuse_from / "keyword" / CHUNK_TOKENS) if reuse_from else None
         KeywordIndex.build([chunk.embed_text for chunk in chunks], known_tokens).save(tmp / "keyword")
         manifest = dict(manifest, generation=name, dense_index=dense_info.kind, dense=dense_info.to_json(),
-                        chunk_count=len(chunks))
+                        chunk_count=len(chunks), checksums=file_checksums(tmp))
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         for path in tmp.rglob("*"):
             if path.is_file():
@@ -464,6 +464,52 @@ def rollback(index_dir: Path) -> tuple[str, str]:
 # --------------------------------------------------------------------------- reading
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a generation but its manifest, by POSIX path relative to the generation."""
+    return {path.relative_to(folder).as_posix(): _sha256(path) for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != "manifest.json"}
+
+
+def verify_generation(path: Path, manifest: dict[str, Any] | None = None) -> list[str]:
+    """What differs from the checksums in a generation's manifest (empty: all files as built).
+
+    A generation written before checksums existed has nothing to check against and passes.
+    """
+    manifest = manifest if manifest is not None else _read_generation_manifest(path)
+    expected = manifest.get("checksums")
+    if not isinstance(expected, dict):
+        return []
+    problems = []
+    for rel, digest in sorted(expected.items()):
+        file = path / rel
+        if not file.is_file():
+            problems.append(f"{rel} is missing")
+        elif _sha256(file) != digest:
+            problems.append(f"{rel} does not match its checksum (changed after the build)")
+    return problems
+
+
+def _read_generation_manifest(path: Path) -> dict[str, Any]:
+    """A generation's manifest; a cut or garbled file is a ``KbBotError`` with the rollback hint."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise KbBotError(f"the manifest of index generation {path.name} is damaged ({type(exc).__name__})",
+                         hint="run `kb-bot rollback` to use the previous generation, or `kb-bot build` to rebuild") from None
+    if not isinstance(manifest, dict):
+        raise KbBotError(f"the manifest of index generation {path.name} is damaged (not a JSON object)",
+                         hint="run `kb-bot rollback` to use the previous generation, or `kb-bot build` to rebuild")
+    return manifest
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """Folder of the generation readers should use, or None when no index was built."""
     name = _read_pointer(index_dir, CURRENT)
@@ -481,7 +527,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     path = current_generation(index_dir)
     if path is None:
         return None
-    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return _read_generation_manifest(path)
 
 
 def check_compatible(manifest: dict[str, Any], expected: dict[str, Any], index_dir: Path) -> None:
@@ -525,8 +571,11 @@ def load_index(index_dir: Path, expected: dict[str, Any] | None = None) -> Loade
 def _load_generation(path: Path, index_dir: Path, expected: dict[str, Any] | None) -> LoadedIndex:
     import faiss
 
-    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _read_generation_manifest(path)
     check_compatible(manifest, expected or {}, index_dir)
+    problems = verify_generation(path, manifest)
+    if problems:  # e.g. a valid but reordered dense.faiss: it would load and silently answer wrongly
+        raise ValueError("; ".join(problems))
     with open(path / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = tuple(Chunk.from_record(json.loads(line)) for line in handle if line.strip())
     vectors = np.load(path / "vectors.npy")

@@ -56,7 +56,7 @@ class _Changes:
         except ValueError:
             try:
                 rel = path.resolve().relative_to(self.documents)
-            except (ValueError, OSError):
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
                 return False
         if not rel.parts:
             return False  # the documents folder itself
@@ -66,7 +66,7 @@ class _Changes:
             try:
                 if candidate.resolve().is_relative_to(self.index):
                     return False
-            except OSError:
+            except (OSError, RuntimeError):
                 pass
         return True
 

@@ -124,3 +124,23 @@ def test_symlink_loop_is_skipped_with_a_reason_and_refresh_still_works(tmp_path)
     for _ in range(2):  # a build, then a refresh
         report = build_index(settings, lambda: load_embedder("fake"))
         assert {s.path for s in report.skipped} == {"a.md", "b.md"}
+
+
+def test_symlink_loop_does_not_break_the_watcher_or_the_article_view(tmp_path):
+    from kb_bot.watch import _Changes
+    from web_fixtures import fake_kb
+
+    from kb_bot.web.app import Backend
+
+    kb = fake_kb(tmp_path)
+    docs = kb.settings.documents
+    a, b = hostile_files.symlink_loop(docs)
+    changes = _Changes(docs.resolve(), kb.settings.index.resolve())
+    assert changes.relevant(str(docs.resolve() / "a.md")) is True  # a change worth a refresh (which skips it)
+    assert changes.relevant(str(tmp_path / "elsewhere" / "a.md")) is False
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "x.md").symlink_to("y.md")
+    (tmp_path / "elsewhere" / "y.md").symlink_to("x.md")
+    assert changes.relevant(str(tmp_path / "elsewhere" / "x.md")) is False
+    assert Backend(kb).article("a.md") is None
+    assert Backend(kb).article("education.md")

@@ -210,13 +210,21 @@ def test_topic_browse_search_and_open_entry(tmp_path):
 # --------------------------------------------------------------------------- staff
 
 
+def staff_request(token=None):
+    """A gr.Request stand-in: staff handlers find the session by the HttpOnly cookie (issue 14)."""
+    from kb_bot.web.security import COOKIE
+
+    return SimpleNamespace(cookies={COOKIE: token} if token else {}, client=SimpleNamespace(host="127.0.0.1"),
+                           headers={})
+
+
 def test_staff_refuses_everything_when_credentials_are_unset(tmp_path):
     kb = fake_kb(tmp_path)
     staff = StaffActions(kb)
     assert not staff.configured
+    status, _, session = staff.gate.login("", "", "127.0.0.1")
+    assert status == 403 and session is None
     forged = {"user": "", "at": time.time()}
-    with pytest.raises(StaffDenied, match="KB_BOT_ADMIN_USER"):
-        staff.login("", "")
     for action in (lambda: staff.documents(forged), lambda: staff.refresh(forged),
                    lambda: staff.delete(forged, "education.md"),
                    lambda: staff.upload(forged, __file__, "x.md")):
@@ -228,9 +236,8 @@ def test_staff_refuses_everything_when_credentials_are_unset(tmp_path):
     # The widgets say so in Chinese, and their handlers refuse too.
     demo = build_app(kb)
     handlers = demo.kb_handlers
-    login = handlers["staff_login"]("", "", None)
-    assert login[0] is None and "管理功能未启用" in login[3]
-    assert "管理功能未启用" in handlers["staff_refresh"](forged)[-1]
+    assert handlers["staff_enter"](staff_request("anything"))[1]["visible"] is False
+    assert "管理功能未启用" in handlers["staff_refresh"](staff_request("anything"))[-1]
     markdown = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any("管理功能未启用" in (v or "") for v in markdown)
 
@@ -240,34 +247,33 @@ def test_staff_handlers_refuse_without_login(tmp_path):
     handlers = build_app(kb).kb_handlers
     upload = tmp_path / "停车补贴.md"
     upload.write_text(PARKING_DOC, encoding="utf-8")
-    for session in (None, {}, {"user": "someone-else", "at": time.time()}, {"user": STAFF_USER, "at": 0},
-                    {"user": STAFF_USER, "at": "now"}, "logged-in", True):
-        assert NOT_LOGGED_IN in handlers["staff_reload"](session)[-1]
-        assert NOT_LOGGED_IN in handlers["staff_upload"](str(upload), False, session)[-1]
-        assert NOT_LOGGED_IN in handlers["staff_delete"]("education.md", True, session)[-1]
-        assert NOT_LOGGED_IN in handlers["staff_refresh"](session)[-1]
+    for token in (None, "", "logged-in", "x" * 43):
+        request = staff_request(token)
+        assert NOT_LOGGED_IN in handlers["staff_reload"](request)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_upload"](str(upload), False, request)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_delete"]("education.md", True, request)[-1]
+        assert NOT_LOGGED_IN in handlers["staff_refresh"](request)[-1]
     assert sorted(p.name for p in kb.settings.documents.iterdir()) == [
         "advanced-manufacturing.md", "education.md", "jiyuanlu-street.md"]
 
 
-def test_staff_login_wrong_password(tmp_path, monkeypatch):
-    import kb_bot.web.staff as staff_module
-
-    monkeypatch.setattr(staff_module, "FAILED_LOGIN_DELAY", 0.0)
+def test_staff_login_wrong_password(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
-    handlers = build_app(kb).kb_handlers
-    for user, password in ((STAFF_USER, "wrong"), ("admin", STAFF_PASSWORD), ("", ""), (None, None),
-                           (STAFF_USER, STAFF_PASSWORD + " ")):
-        session, *_, message, _who, _rows, _dropdown, _pw = handlers["staff_login"](user, password, None)
-        assert session is None and "用户名或密码错误" in message
+    gate = build_app(kb).kb_staff.gate
+    for i, (user, password) in enumerate(((STAFF_USER, "wrong"), ("admin", STAFF_PASSWORD), ("", ""), (None, None),
+                                          (STAFF_USER, STAFF_PASSWORD + " "))):
+        status, message, session = gate.login(user, password, f"10.0.0.{i}")
+        assert status == 401 and session is None and "用户名或密码错误" in message
 
 
 def test_staff_upload_refresh_delete_with_hot_swap(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
-    handlers = build_app(kb).kb_handlers
-    session, login_box, staff_box, message, who, rows, dropdown, _ = handlers["staff_login"](
-        STAFF_USER, STAFF_PASSWORD, None)
-    assert session["user"] == STAFF_USER and staff_box["visible"] is True and login_box["visible"] is False
+    demo = build_app(kb)
+    handlers = demo.kb_handlers
+    _, _, staff_session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")
+    session = staff_request(staff_session.token)
+    login_box, staff_box, message, who, rows, dropdown = handlers["staff_enter"](session)
+    assert STAFF_USER in who and staff_box["visible"] is True and login_box["visible"] is False
     assert {r[0] for r in rows} == {"advanced-manufacturing.md", "education.md", "jiyuanlu-street.md"}
     assert all(r[3] and r[4] and r[5] == "已索引" for r in rows)  # chunks, indexing time, status
 
@@ -298,15 +304,15 @@ def test_staff_upload_refresh_delete_with_hot_swap(tmp_path):
     _, _, report = handlers["staff_refresh"](session)
     assert "删除：1" in report
 
-    logout = handlers["staff_logout"](session)
-    assert logout[0] is None
-    assert NOT_LOGGED_IN in handlers["staff_refresh"](logout[0])[-1]
+    demo.kb_staff.gate.logout(staff_session.token, "127.0.0.1")
+    assert handlers["staff_logout"](session)[1]["visible"] is False
+    assert NOT_LOGGED_IN in handlers["staff_refresh"](session)[-1]
 
 
 def test_staff_upload_too_big_and_wrong_type(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD, upload_max_mb=0.001)
     staff = StaffActions(kb)
-    session = staff.login(STAFF_USER, STAFF_PASSWORD)
+    session = staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
     big = tmp_path / "big.md"
     big.write_bytes(b"a" * 2000)
     with pytest.raises(Exception, match="文件太大"):

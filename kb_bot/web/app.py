@@ -34,7 +34,8 @@ from ..errors import KbBotError  # noqa: E402
 from . import render  # noqa: E402
 from .feedback import append_feedback, feedback_record, rating_of  # noqa: E402
 from .insight import build_insight, understood_html  # noqa: E402
-from .staff import DOC_HEADERS, NOT_CONFIGURED, StaffActions, StaffDenied  # noqa: E402
+from .security import LOGIN_JS, LOGOUT_JS, security_middleware  # noqa: E402
+from .staff import DOC_HEADERS, NOT_CONFIGURED, StaffDenied, staff_for  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,11 @@ def launch_options(kb: Any) -> dict[str, Any]:
         "ssr_mode": False,
         "footer_links": [],
         "max_file_size": int(kb.settings.upload_max_mb * 1024 * 1024),
-        "show_error": True,
+        "show_error": False,  # an unexpected error shows a generic message, not Python internals
         "i18n": gr.I18n(**{"zh-CN": UI_TRANSLATIONS, "zh": UI_TRANSLATIONS}),
+        # Security headers (CSP), staff login outside the queue, per-client limits; no public /monitoring.
+        "enable_monitoring": False,
+        "app_kwargs": {"middleware": [security_middleware(staff_for(kb).gate, kb.settings.rate_limit_per_minute)]},
     }
 
 
@@ -158,6 +162,13 @@ def _message_text(message: Any) -> str:
     if isinstance(content, (list, tuple)):
         return " ".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
     return ""
+
+
+def clean_text(text: Any) -> str:
+    """Text from a client as proper Unicode: lone surrogates (not encodable) and control characters become spaces."""
+    text = text if isinstance(text, str) else ("" if text is None else str(text))
+    return "".join(" " if (0xD800 <= ord(ch) <= 0xDFFF or (ord(ch) < 32 and ch not in "\t\n")) else ch
+                   for ch in text)
 
 
 def _role(message: Any) -> str | None:
@@ -183,7 +194,7 @@ class Backend:
         if isinstance(history, str):  # an API client sending one earlier question as a plain string
             history = [history]
         earlier = [" ".join(str(q).split())[:MAX_QUESTION_CHARS] for q in (history or ()) if str(q).strip()]
-        answer = self.kb.ask(" ".join((question or "").split())[:MAX_QUESTION_CHARS], earlier)
+        answer = self.kb.ask(" ".join(clean_text(question).split())[:MAX_QUESTION_CHARS], earlier)
         return answer, self.question_log.record(answer)
 
     def guide(self):
@@ -208,12 +219,13 @@ class Backend:
             if not path.resolve().is_relative_to(folder.resolve()):
                 return None
             stat = path.stat()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop
             return None
         key = (doc, stat.st_mtime, stat.st_size)
         if key not in self._articles:
             try:
-                self._articles[key] = load_file(path, folder, self.kb.settings.max_file_bytes).text
+                self._articles[key] = load_file(path, folder, self.kb.settings.max_file_bytes,
+                                                     self.kb.settings.max_file_seconds).text
             except (DocumentError, OSError):
                 return None
             if len(self._articles) > 256:
@@ -227,7 +239,7 @@ class Backend:
 def build_app(kb: Any) -> gr.Blocks:
     """The Gradio app for ``kb`` (not launched). Use ``launch_options(kb)`` when launching."""
     backend = Backend(kb)
-    staff = StaffActions(kb)
+    staff = staff_for(kb)
     settings = kb.settings
     concurrency = max(1, int(settings.concurrency))
 
@@ -242,7 +254,7 @@ def build_app(kb: Any) -> gr.Blocks:
     # ---------------------------------------------------------------- citizen chat handlers
 
     def add_question(text: str, history: list):
-        text = " ".join((text or "").split())
+        text = " ".join(clean_text(text).split())
         if not text:
             return gr.update(), history
         if len(text) > MAX_QUESTION_CHARS:  # said, not cut silently
@@ -382,27 +394,31 @@ def build_app(kb: Any) -> gr.Blocks:
         paths = [row[0] for row in rows if row[-1] != "已删除，待更新索引"]
         return rows, gr.update(choices=paths, value=None)
 
-    def staff_login(user: str, password: str, session):
+    # The login itself is a fetch to security.LOGIN_PATH (an HttpOnly cookie, outside the queue);
+    # these handlers find the session by that cookie on every call.
+    def staff_enter(request: gr.Request):
+        session = staff.gate.session_of(request)
+        if session is None:
+            return gr.update(visible=True), gr.update(visible=False), gr.update(), "", gr.update(), gr.update()
         try:
-            session = staff.login(user, password)
             rows, dropdown = _doc_views(session)
         except KbBotError as exc:
-            return (None, gr.update(visible=True), gr.update(visible=False), _denied(exc), "", gr.update(),
-                    gr.update(), gr.update(value=""))
-        return (session, gr.update(visible=False), gr.update(visible=True), "",
-                f"已登录：**{render.esc(session['user'])}**", rows, dropdown, gr.update(value=""))
+            return gr.update(visible=True), gr.update(visible=False), _denied(exc), "", gr.update(), gr.update()
+        return (gr.update(visible=False), gr.update(visible=True), "",
+                f"已登录：**{render.esc(session.user)}**", rows, dropdown)
 
-    def staff_logout(session):
-        return None, gr.update(visible=True), gr.update(visible=False), "已退出登录。", "", [], gr.update(choices=[])
+    def staff_logout(request: gr.Request = None):
+        return gr.update(visible=True), gr.update(visible=False), "已退出登录。", "", [], gr.update(choices=[])
 
-    def staff_reload(session):
+    def staff_reload(request: gr.Request):
         try:
-            rows, dropdown = _doc_views(session)
+            rows, dropdown = _doc_views(staff.gate.session_of(request))
         except KbBotError as exc:
             return gr.update(), gr.update(), _denied(exc)
         return rows, dropdown, ""
 
-    def staff_upload(file_path, replace: bool, session):
+    def staff_upload(file_path, replace: bool, request: gr.Request):
+        session = staff.gate.session_of(request)
         try:
             saved = staff.upload(session, file_path, replace=bool(replace))
             rows, dropdown = _doc_views(session)
@@ -411,7 +427,8 @@ def build_app(kb: Any) -> gr.Blocks:
         return (rows, dropdown,
                 f"**已上传**  {render.text_html(saved)}{'（已替换同名文件）' if replace else ''}。点击“更新索引”后即可用于问答。")
 
-    def staff_delete(relpath: str, confirmed: bool, session):
+    def staff_delete(relpath: str, confirmed: bool, request: gr.Request):
+        session = staff.gate.session_of(request)
         try:
             deleted = staff.delete(session, relpath, bool(confirmed))
             rows, dropdown = _doc_views(session)
@@ -419,14 +436,16 @@ def build_app(kb: Any) -> gr.Blocks:
             return gr.update(), gr.update(), gr.update(), _denied(exc)
         return rows, dropdown, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。"
 
-    def staff_repeal(relpath: str, session):
+    def staff_repeal(relpath: str, request: gr.Request):
+        session = staff.gate.session_of(request)
         try:
             marked = staff.mark_repealed(session, relpath)
         except KbBotError as exc:
             return _denied(exc)
-        return f"**已标记为已废止**  `{marked}`。点击“更新索引”后，问答将不再引用它。"
+        return f"**已标记为已废止**  {render.text_html(marked)}。点击“更新索引”后，问答将不再引用它。"
 
-    def staff_refresh(session):
+    def staff_refresh(request: gr.Request):
+        session = staff.gate.session_of(request)
         try:
             report = staff.refresh(session)
             rows, dropdown = _doc_views(session)
@@ -448,6 +467,7 @@ def build_app(kb: Any) -> gr.Blocks:
                 records = gr.State({})
                 chatbot = gr.Chatbot(
                     show_label=False,
+                    latex_delimiters=[],  # document text is never typeset: "$$" in an article stays text
                     elem_id="kb-chat",
                     height="62vh",
                     min_height=360,
@@ -485,7 +505,6 @@ def build_app(kb: Any) -> gr.Blocks:
                         entry_view = gr.HTML('<div class="kb-muted">请选择一个条目。</div>', elem_id="kb-entry-view")
 
             with gr.Tab("工作人员", id="staff"):
-                session = gr.State(None)
                 gr.Markdown(NOT_CONFIGURED if not staff.configured else
                             "本页仅供区里的工作人员管理文档。请使用管理员账号登录。", elem_id="kb-staff-note")
                 with gr.Column(visible=True) as login_box:
@@ -499,7 +518,7 @@ def build_app(kb: Any) -> gr.Blocks:
                 with gr.Column(visible=False) as staff_box:
                     with gr.Row():
                         who = gr.Markdown()
-                        logout_btn = gr.Button("退出登录", size="sm", scale=0)
+                        logout_btn = gr.Button("退出登录", size="sm", scale=0, elem_id="kb-staff-logout")
                     gr.Markdown("#### 文档列表")
                     docs_table = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True,
                                               column_widths=["24%", "30%", "9%", "8%", "15%", "14%"],
@@ -522,7 +541,7 @@ def build_app(kb: Any) -> gr.Blocks:
                     gr.Markdown("#### 更新索引\n更新期间问答继续使用旧索引；新索引完成后自动切换，无需重启服务。")
                     refresh_btn = gr.Button("更新索引", variant="primary", elem_id="kb-refresh-btn")
                     refresh_msg = gr.Markdown(elem_id="kb-refresh-msg")
-                    insight = build_insight(kb, staff, session)
+                    insight = build_insight(kb, staff)
 
         # ---------------------------------------------------------------- events
         private = {"api_visibility": "private"}
@@ -546,18 +565,20 @@ def build_app(kb: Any) -> gr.Blocks:
         entries.change(open_entry, [entries], [entry_view], queue=False, **private)
         demo.load(load_page, [topic], [topic, entries, topic_note, entry_view], **private)
 
-        login_outputs = [session, login_box, staff_box, login_msg, who, docs_table, delete_choice, staff_password]
-        login_btn.click(staff_login, [staff_user, staff_password, session], login_outputs, **private)
-        staff_password.submit(staff_login, [staff_user, staff_password, session], login_outputs, **private)
-        logout_btn.click(staff_logout, [session],
-                         [session, login_box, staff_box, login_msg, who, docs_table, delete_choice], **private)
-        reload_btn.click(staff_reload, [session], [docs_table, delete_choice, reload_msg], **private)
-        upload_btn.upload(staff_upload, [upload_btn, replace_box, session], [docs_table, delete_choice, upload_msg],
-                          **private)
-        delete_btn.click(staff_delete, [delete_choice, delete_confirm, session],
-                         [docs_table, delete_choice, delete_confirm, delete_msg], **private)
-        repeal_btn.click(staff_repeal, [delete_choice, session], [delete_msg], **private)
-        refresh_btn.click(staff_refresh, [session], [docs_table, delete_choice, refresh_msg],
+        # Staff events never take a citizen's answer slot: cheap ones skip the queue, refresh has its own group.
+        staff_view = [login_box, staff_box, login_msg, who, docs_table, delete_choice]
+        quick = {"queue": False, **private}
+        for trigger in (login_btn.click, staff_password.submit):
+            trigger(None, [staff_user, staff_password], [login_msg, staff_password], js=LOGIN_JS, **private).then(
+                staff_enter, None, staff_view, **quick)
+        logout_btn.click(None, None, None, js=LOGOUT_JS, **private).then(staff_logout, None, staff_view, **quick)
+        demo.load(staff_enter, None, staff_view, **quick)  # a staff member reloading the page stays logged in
+        reload_btn.click(staff_reload, None, [docs_table, delete_choice, reload_msg], **quick)
+        upload_btn.upload(staff_upload, [upload_btn, replace_box], [docs_table, delete_choice, upload_msg], **quick)
+        delete_btn.click(staff_delete, [delete_choice, delete_confirm],
+                         [docs_table, delete_choice, delete_confirm, delete_msg], **quick)
+        repeal_btn.click(staff_repeal, [delete_choice], [delete_msg], **quick)
+        refresh_btn.click(staff_refresh, None, [docs_table, delete_choice, refresh_msg],
                           concurrency_id="kb-refresh", concurrency_limit=1, **private)
 
         gr.api(api_ask, api_name="ask", **answer_events)
@@ -570,8 +591,9 @@ def build_app(kb: Any) -> gr.Blocks:
     demo.kb_handlers = {
         "api_ask": api_ask, "add_question": add_question, "respond": respond, "pick_example": pick_example,
         "on_feedback": on_feedback, "show_topic": show_topic, "open_entry": open_entry,
-        "staff_login": staff_login, "staff_logout": staff_logout, "staff_reload": staff_reload,
-        "staff_upload": staff_upload, "staff_delete": staff_delete, "staff_repeal": staff_repeal, "staff_refresh": staff_refresh,
+        "staff_enter": staff_enter, "staff_logout": staff_logout, "staff_reload": staff_reload,
+        "staff_upload": staff_upload, "staff_delete": staff_delete, "staff_repeal": staff_repeal,
+        "staff_refresh": staff_refresh,
     }
     return demo
 

@@ -214,21 +214,42 @@ def _layout(kb: Any) -> SimpleNamespace:
     return w
 
 
-def build_insight(kb: Any, staff: Any, session: gr.State) -> Insight:
-    """Create the insight and staff-answer widgets in the current Blocks context and wire them."""
+def build_insight(kb: Any, staff: Any) -> Insight:
+    """Create the insight and staff-answer widgets in the current Blocks context and wire them.
+
+    Every handler finds the staff session from the request's cookie (see ``web/security.py``) and runs
+    outside the citizens' answer queue, in a group of its own.
+    """
     insight = Insight(kb, staff)
     h = insight.handlers = Handlers(insight)
     w = _layout(kb)
-    private = {"api_visibility": "private"}
+    events = {"api_visibility": "private", "concurrency_id": "kb-staff", "concurrency_limit": 1}
     loaded = [w.summary, w.chart, w.unanswered, w.related, w.down, w.docs, w.csv, w.pick, w.faq_table, w.path]
     form = [w.questions, w.answer, w.source, w.article]
-    w.load.click(h.load, [session, w.days], loaded, **private)
-    w.days.change(h.load, [session, w.days], loaded, **private)
-    w.pick.change(lambda q: (q or "").strip(), [w.pick], [w.questions], queue=False, **private)
-    w.path.change(h.open_entry, [session, w.path], [w.message, *form], **private)
-    w.save.click(h.save, [session, w.path, *form], [w.message, w.faq_table, w.path], **private)
-    w.retire.click(lambda s, p: h.status(s, p, faq.RETIRED), [session, w.path], [w.message, w.faq_table, w.path],
-                   **private)
-    w.restore.click(lambda s, p: h.status(s, p, faq.ACTIVE), [session, w.path], [w.message, w.faq_table, w.path],
-                    **private)
+
+    def session_of(request: gr.Request) -> Any:
+        return staff.gate.session_of(request)
+
+    def load(span: Any, request: gr.Request):
+        return h.load(session_of(request), span)
+
+    def open_entry(path: str, request: gr.Request):
+        return h.open_entry(session_of(request), path)
+
+    def save(path: str, questions: str, answer: str, source: str, article: str, request: gr.Request):
+        return h.save(session_of(request), path, questions, answer, source, article)
+
+    def retire(path: str, request: gr.Request):
+        return h.status(session_of(request), path, faq.RETIRED)
+
+    def restore(path: str, request: gr.Request):
+        return h.status(session_of(request), path, faq.ACTIVE)
+
+    w.load.click(load, [w.days], loaded, **events)
+    w.days.change(load, [w.days], loaded, **events)
+    w.pick.change(lambda q: (q or "").strip(), [w.pick], [w.questions], queue=False, api_visibility="private")
+    w.path.change(open_entry, [w.path], [w.message, *form], **events)
+    w.save.click(save, [w.path, *form], [w.message, w.faq_table, w.path], **events)
+    w.retire.click(retire, [w.path], [w.message, w.faq_table, w.path], **events)
+    w.restore.click(restore, [w.path], [w.message, w.faq_table, w.path], **events)
     return insight

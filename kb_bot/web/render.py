@@ -10,7 +10,6 @@ starts with. The only markup that reaches the browser is the markup written belo
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import replace
 from typing import Any, Iterator, Sequence

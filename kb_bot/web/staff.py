@@ -1,29 +1,29 @@
 """The staff tab's actions, separate from the widgets so they can be tested without a browser.
 
-A staff *session* is the value of a per-browser ``gr.State``: ``None`` when logged out, or
-``{"user": ..., "at": unix_time}`` after a successful login. Gradio keeps that value on
-the server (a client cannot forge it), and every action here checks it again: the login
-must still match the configured credentials and be younger than :data:`SESSION_SECONDS`.
+A staff *session* is a :class:`~kb_bot.web.security.StaffSession` found by the secret in the
+browser's ``HttpOnly`` cookie (``security.StaffGate.session_of(request)``); the login itself is
+answered by ``security.SecurityMiddleware``, outside Gradio's queue. Every action here checks
+the session again (still live: idle and absolute expiry) and is written to the audit log.
 When ``KB_BOT_ADMIN_USER`` / ``KB_BOT_ADMIN_PASSWORD`` are unset, every action refuses.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
-import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from .. import admin
 from ..errors import IndexBusyError, KbBotError
 from . import render
+from .security import StaffGate, StaffSession
 
 log = logging.getLogger(__name__)
 
-SESSION_SECONDS = 8 * 3600
-FAILED_LOGIN_DELAY = 1.0
+#: The audit log of staff actions, in the index folder (JSON lines).
+AUDIT_LOG_NAME = "staff_audit.jsonl"
 
 NOT_CONFIGURED = (
     "**管理功能未启用**：服务器没有设置管理员账号。请设置环境变量 `KB_BOT_ADMIN_USER` 和 "
@@ -39,11 +39,24 @@ class StaffDenied(KbBotError):
     """A staff action without a valid login, or with staff access not configured."""
 
 
+_BY_KB: "weakref.WeakKeyDictionary[Any, StaffActions]" = weakref.WeakKeyDictionary()
+
+
+def staff_for(kb: Any) -> "StaffActions":
+    """The one ``StaffActions`` of a knowledge base: the app's handlers and its middleware share its sessions."""
+    actions = _BY_KB.get(kb)
+    if actions is None:
+        actions = _BY_KB[kb] = StaffActions(kb)
+    return actions
+
+
 class StaffActions:
     """Login, document list, upload, delete and index refresh for one knowledge base."""
 
-    def __init__(self, kb: Any):
+    def __init__(self, kb: Any, gate: StaffGate | None = None):
         self.kb = kb
+        settings = kb.settings
+        self.gate = gate or StaffGate(settings.admin_user, settings.admin_password, settings.index / AUDIT_LOG_NAME)
         self._refresh_lock = threading.Lock()
 
     @property
@@ -56,28 +69,11 @@ class StaffActions:
     def configured(self) -> bool:
         return bool(self.settings.admin_user) and bool(self.settings.admin_password)
 
-    def login(self, user: str | None, password: str | None) -> dict:
-        """A new session for correct credentials; raises StaffDenied otherwise."""
-        if not self.configured:
-            raise StaffDenied(NOT_CONFIGURED)
-        user_ok = hmac.compare_digest((user or "").strip().encode("utf-8"), self.settings.admin_user.encode("utf-8"))
-        password_ok = hmac.compare_digest((password or "").encode("utf-8"), self.settings.admin_password.encode("utf-8"))
-        if not (user_ok and password_ok):
-            log.warning("failed staff login for user %r", (user or "")[:40])
-            time.sleep(FAILED_LOGIN_DELAY)
-            raise StaffDenied(BAD_LOGIN)
-        log.info("staff login: %s", self.settings.admin_user)
-        return {"user": self.settings.admin_user, "at": time.time()}
-
     def is_staff(self, session: Any) -> bool:
-        if not self.configured or not isinstance(session, dict):
+        """True for a live session of this app's gate (a forged or expired one is not)."""
+        if not self.configured or not isinstance(session, StaffSession):
             return False
-        user, at = session.get("user"), session.get("at")
-        if not isinstance(user, str) or not isinstance(at, (int, float)):
-            return False
-        if not hmac.compare_digest(user.encode("utf-8"), self.settings.admin_user.encode("utf-8")):
-            return False
-        return 0 <= time.time() - at < SESSION_SECONDS
+        return self.gate.sessions.check(session.token) is session
 
     def require(self, session: Any) -> None:
         """Raise StaffDenied unless ``session`` is a valid staff login."""
@@ -85,6 +81,9 @@ class StaffActions:
             raise StaffDenied(NOT_CONFIGURED)
         if not self.is_staff(session):
             raise StaffDenied(NOT_LOGGED_IN)
+
+    def _audit(self, session: StaffSession, action: str, document: str | None = None, outcome: str = "ok") -> None:
+        self.gate.audit.write(action, session.user, session.client, document, outcome)
 
     # -- documents ---------------------------------------------------------------------
 
@@ -103,6 +102,16 @@ class StaffActions:
     def upload(self, session: Any, file_path: str | Path, filename: str | None = None, replace: bool = False) -> str:
         """Copy an uploaded file (already on disk, e.g. in Gradio's cache) into the documents folder."""
         self.require(session)
+        try:
+            saved = self._upload(file_path, filename, replace)
+        except KbBotError as exc:
+            self._audit(session, "upload", filename or (Path(file_path).name if file_path else None),
+                        f"refused: {exc.message}")
+            raise
+        self._audit(session, "upload (replace)" if replace else "upload", saved)
+        return saved
+
+    def _upload(self, file_path: str | Path, filename: str | None, replace: bool) -> str:
         if not file_path:
             raise KbBotError("请先选择要上传的文件 / choose a file to upload first")
         path = Path(file_path)
@@ -119,6 +128,15 @@ class StaffActions:
 
     def delete(self, session: Any, relpath: str, confirmed: bool = True) -> str:
         self.require(session)
+        try:
+            deleted = self._delete(relpath, confirmed)
+        except KbBotError as exc:
+            self._audit(session, "delete", relpath, f"refused: {exc.message}")
+            raise
+        self._audit(session, "delete", deleted)
+        return deleted
+
+    def _delete(self, relpath: str, confirmed: bool) -> str:
         if not relpath:
             raise KbBotError("请先选择要删除的文档 / choose a document to delete")
         if not confirmed:
@@ -132,7 +150,12 @@ class StaffActions:
         self.require(session)
         if not relpath:
             raise KbBotError("请先选择文档 / choose a document first")
-        marked = admin.mark_repealed(self.settings, relpath)
+        try:
+            marked = admin.mark_repealed(self.settings, relpath)
+        except KbBotError as exc:
+            self._audit(session, "mark repealed", relpath, f"refused: {exc.message}")
+            raise
+        self._audit(session, "mark repealed", marked)
         log.info("staff marked %s repealed", marked)
         return marked
 
@@ -140,14 +163,21 @@ class StaffActions:
         """Refresh the index; the old index keeps answering until the new one is published."""
         self.require(session)
         if not self._refresh_lock.acquire(blocking=False):
+            self._audit(session, "refresh", outcome="refused: already running")
             raise IndexBusyError("另一次索引更新正在进行，请稍后再试 / a refresh is already running, try again shortly")
         try:
             report = self.kb.build(full=False)
         except IndexBusyError:
+            self._audit(session, "refresh", outcome="refused: index locked")
             raise IndexBusyError("另一次索引更新（可能来自命令行）正在进行，请稍后再试 / "
                                  "another build or refresh holds the index lock, try again shortly") from None
+        except KbBotError as exc:
+            self._audit(session, "refresh", outcome=f"failed: {exc.message}")
+            raise
         finally:
             self._refresh_lock.release()
+        self._audit(session, "refresh", outcome=f"ok: {len(report.added)} added, {len(report.changed)} changed, "
+                                                f"{len(report.removed)} removed")
         try:
             _ = self.kb.retriever  # load the new generation now, so the next question does not wait for it
         except KbBotError as exc:
