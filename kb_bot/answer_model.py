@@ -28,9 +28,13 @@ class Linear:
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
+    #: The columns of the rows it is given, when it uses only some of them (``features``).
+    inputs: tuple[str, ...] = ()
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(rows)
+        if self.inputs:
+            rows = rows[:, [self.inputs.index(name) for name in self.features]]
         return ((rows - self.mean) / self.scale) @ self.coef + self.intercept
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
@@ -38,12 +42,12 @@ class Linear:
 
     def to_json(self) -> dict:
         return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": float(self.intercept)}
+                "coef": self.coef.tolist(), "intercept": float(self.intercept), "inputs": list(self.inputs)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Linear":
         return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
-                   np.asarray(data["coef"]), float(data["intercept"]))
+                   np.asarray(data["coef"]), float(data["intercept"]), tuple(data.get("inputs", ())))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -22,8 +22,14 @@ import numpy as np
 from .answer_model import AnswerModel, Linear, Trees
 from .answerability import ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose, topic_row
 from .errors import KbBotError
+from .question_reading import absent_details
 
 KINDS = ("answerable", "near", "off")
+#: What the ranker weighs. Not the raw bigram overlap or the longest shared phrase: the public questions copy
+#: their answer sentence's wording, so those two win there, and then pick the sentence sharing the most
+#: characters with a citizen's paraphrase (the 大走访 sentence for 开发区帮企业贷了多少钱) instead of the one
+#: that covers its words and synonyms (the 2600万元 sentence).
+RANKER_USED = tuple(n for n in RANKER_FEATURES if n not in ("local_overlap", "phrase_match"))
 # The old decision (before the models): cosine over the corpus centroid, per language.
 _OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}
 
@@ -84,8 +90,10 @@ def fit_models(model_id: str, train: list[dict], validation: list[dict], near_an
                refused: float = 0.02, info: dict | None = None) -> AnswerModel:
     """Ranker and answer model on ``train``; thresholds on ``validation``."""
     usable = [r for r in train if r["kind"] == "answerable" and any(r["labels"])]
-    ranker = _fit(np.vstack([r["ranker_rows"] for r in usable]).astype(np.float64),
-                  np.concatenate([np.asarray(r["labels"], dtype=int) for r in usable]), RANKER_FEATURES)
+    columns = [RANKER_FEATURES.index(n) for n in RANKER_USED]
+    ranker = _fit(np.vstack([r["ranker_rows"] for r in usable]).astype(np.float64)[:, columns],
+                  np.concatenate([np.asarray(r["labels"], dtype=int) for r in usable]), RANKER_USED)
+    ranker = replace(ranker, inputs=RANKER_FEATURES)
     answer_x, answer_y = _answer_data(train, ranker)
     answer = _fit_trees(answer_x, answer_y, ANSWER_FEATURES)
     topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
@@ -172,6 +180,8 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
         else:
             value, topic, scores = _score(record, model)
             status = decide(model, value, topic) if len(scores) else "not_found"
+            if status == "answered" and absent_details(record["question"], record["texts"]):
+                status = "related"  # the app's guard: a named detail no candidate mentions is never answered
         fact = status == "answered" and quote_answers(record, scores)
         result.add(f"{record['source']}/{record['kind']}", status, fact)
         values.append(value)

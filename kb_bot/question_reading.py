@@ -91,3 +91,20 @@ def place_mismatch(question: str, document_text: str) -> float:
         if stem not in document_text:
             return 1.0
     return 0.0
+
+
+#: Words naming a detail a citizen asks for: when the passages never contain it, the reply names it as missing.
+DETAIL_WORDS = re.compile(
+    r"利率|税率|费率|电话|热线|号码|手机号|地址|网址|邮箱|营业时间|办公时间|开放时间|几点|期限|截止|费用|收费|价格|价钱|"
+    r"罚款|金额|材料|流程|手续|步骤|条件|网站|公众号|窗口|地点|位置|房价|app", re.I)
+
+
+def detail_words(question: str) -> list[str]:
+    """The detail words (利率, 电话, 材料 ...) a question asks about, in order."""
+    return DETAIL_WORDS.findall(question)
+
+
+def absent_details(question: str, texts: list[str]) -> list[str]:
+    """The detail words of ``question`` that none of ``texts`` contains (利率 asked, no passage gives a rate)."""
+    joined = " ".join(texts).lower()
+    return [w for w in detail_words(question) if w.lower() not in joined]

@@ -105,19 +105,19 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     environ = os.environ if environ is None else environ
     base = Settings()
     values: dict[str, Any] = {}
-    for field in fields(Settings):
-        if flags.get(field.name) is not None:
-            value = flags[field.name]
-            values[field.name] = Path(value) if field.name in ("documents", "index", "feedback_log", "question_log") else value
+    for setting in fields(Settings):
+        if flags.get(setting.name) is not None:
+            value = flags[setting.name]
+            values[setting.name] = Path(value) if setting.name in ("documents", "index", "feedback_log", "question_log") else value
             continue
-        raw = environ.get(f"KB_BOT_{field.name.upper()}")
+        raw = environ.get(f"KB_BOT_{setting.name.upper()}")
         if raw is None or raw == "":
             continue
         try:
-            values[field.name] = _convert(field.name, raw, getattr(base, field.name))
+            values[setting.name] = _convert(setting.name, raw, getattr(base, setting.name))
         except ValueError:
             raise KbBotError(
-                f"environment variable KB_BOT_{field.name.upper()}={raw!r} is not a valid {field.name}",
+                f"environment variable KB_BOT_{setting.name.upper()}={raw!r} is not a valid {setting.name}",
                 hint="fix or unset it",
             ) from None
     settings = replace(base, **values)

@@ -100,7 +100,7 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
-    session = demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+    session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
     handlers = demo.kb_insight.handlers
     message, _, _ = handlers.save(None, "", QUESTION, "请咨询区住建局。", "", "")
     assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []

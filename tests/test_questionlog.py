@@ -151,7 +151,7 @@ def _logged_in_app(tmp_path):
 
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
-    return kb, demo, demo.kb_staff.login(STAFF_USER, STAFF_PASSWORD)
+    return kb, demo, demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
 
 
 def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path):

@@ -170,7 +170,7 @@ def test_session_replay_from_a_new_client_is_refused(live):
 def _ask(url: str, question: str) -> dict:
     """One citizen question over the queue API (/gradio_api/call/ask): the final data, or an error."""
     with httpx.Client(timeout=60) as client:
-        join = client.post(url + "gradio_api/call/ask", json={"data": [question]})
+        join = client.post(url + "gradio_api/call/ask", json={"data": [question, []]})  # question, history
         if join.status_code != 200:
             return {"error": join.status_code}
         event = join.json()["event_id"]
