@@ -79,6 +79,9 @@ def general_weight(word: str) -> float:
         return 1.0
     dictionary = _jieba().dt
     count = dictionary.FREQ.get(word, 0)
+    if not count and len(word) > 1:
+        # A compound the dictionary lacks (招到, 谈成) is mostly everyday speech: as telling as its rarest character.
+        return max(general_weight(char) for char in word)
     low, high = math.log(dictionary.total / _COMMON_COUNT), math.log(dictionary.total / _RARE_COUNT)
     return min(max((math.log(dictionary.total / (count + 1)) - low) / (high - low), 0.0), 1.0)
 
@@ -149,19 +152,30 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
     return units
 
 
-def covered(units: Sequence[Unit], text: str) -> list[bool]:
-    """Which units ``text`` covers (a synonym counts; bigrams are matched as substrings)."""
+def unit_score(unit: Unit, text: str) -> float:
+    """How far ``text`` covers one unit: 1 for the word or a synonym; for a longer Chinese word the share of
+    its bigrams found (招聘会 is half covered by 招聘); else 0."""
+    if any(a in text for a in unit.alternatives):
+        return 1.0
+    if len(unit.text) >= 3 and _CJK.search(unit.text):
+        pieces = [unit.text[i : i + 2] for i in range(len(unit.text) - 1)]
+        return sum(p in text for p in pieces) / len(pieces)
+    return 0.0
+
+
+def covered(units: Sequence[Unit], text: str) -> list[float]:
+    """How far ``text`` covers each unit (see ``unit_score``); a unit counts as present from 0.5 on."""
     lowered = text.lower()
-    return [any(a in lowered for a in unit.alternatives) for unit in units]
+    return [unit_score(unit, lowered) for unit in units]
 
 
-def coverage(units: Sequence[Unit], flags: Sequence[bool]) -> float:
+def coverage(units: Sequence[Unit], flags: Sequence[float]) -> float:
     """Weighted share of the question's units that are covered."""
     total = sum(u.weight for u in units)
-    return sum(u.weight for u, f in zip(units, flags) if f) / total if total > 0 else 0.0
+    return sum(u.weight * float(f) for u, f in zip(units, flags)) / total if total > 0 else 0.0
 
 
-def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[bool]) -> str | None:
+def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float]) -> str | None:
     """What the passages do not mention, read off the question (e.g. 贷款利率 for a rate nobody gives).
 
     A character is missing when every unit standing on it is uncovered; the longest missing run,
@@ -171,7 +185,7 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[bool]) 
     state = [0] * len(text)  # 0 no unit, 1 covered, -1 missing
     for unit, flag in zip(units, flags):
         for i in range(unit.start, min(unit.end, len(text))):
-            state[i] = 1 if flag or state[i] == 1 else -1
+            state[i] = 1 if flag >= 0.5 or state[i] == 1 else -1
     runs, start = [], None
     for i, value in enumerate(state + [0]):
         if value == -1 and start is None:
@@ -252,7 +266,7 @@ class Evidence:
     candidates: tuple[Candidate, ...]
     ranker_rows: np.ndarray  # one row of RANKER_FEATURES per candidate
     question_row: dict[str, float]
-    passage_flags: tuple[tuple[bool, ...], ...]  # units covered by each considered passage
+    passage_flags: tuple[tuple[float, ...], ...]  # how far each considered passage covers each unit
 
 
 def phrase_match(content: str, sentence: str) -> float:
@@ -292,7 +306,7 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
     for candidate, overlap in zip(cands, local):
         carried = carries(answer_type, candidate.text)
         flags = covered(units, candidate.text)
-        uncovered = [u.weight for u, f in zip(units, flags) if not f]
+        uncovered = [u.weight for u, f in zip(units, flags) if f < 0.5]
         rows.append([
             coverage(units, flags),
             overlap,
@@ -313,7 +327,7 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
     dense_order = sorted(range(len(hits)), key=lambda i: -(hits[i].dense_score or -1.0))
     keyword_order = sorted(range(len(hits)), key=lambda i: -keyword[i])
     best_flags = passage_flags[int(np.argmax(passage_cov))] if passage_cov else ()
-    missing = [u.weight for u, f in zip(units, best_flags) if not f]
+    missing = [u.weight for u, f in zip(units, best_flags) if f < 0.5]
     question_row = {
         "best_dense": best_dense,
         "centroid_margin": best_dense - centroid_cos,
