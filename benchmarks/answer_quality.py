@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kb_bot.answer_model import load_model  # noqa: E402
-from kb_bot.calibration import make_records, outcomes, table  # noqa: E402
+from kb_bot.calibration import _score, make_records, outcomes, quote_answers, table  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.evaluation import load_questions  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
@@ -66,6 +66,11 @@ def main() -> int:
         evidence = [r for name in sets for r in records(kb, name, SETS[name])]
         for label, decision in (("before", None), ("after", model)):
             lines += [f"## {corpus}: {label}", "", *table(outcomes(evidence, decision)), ""]
+        for name in sets:  # what the reply quotes, whatever its status (a related reply quotes the closest sentences)
+            answerable = [r for r in evidence if r["source"] == name and r["kind"] == "answerable"]
+            held = sum(quote_answers(r, _score(r, model)[2]) for r in answerable if len(r["ranker_rows"]))
+            lines += [f"{corpus}, {name}: the quoted sentences hold the expected fact for {held} of {len(answerable)} "
+                      "answerable questions.", ""]
     out = REPO / "benchmarks" / "answer_quality.md"
     out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -21,8 +21,9 @@ import numpy as np
 
 from .answer_model import AnswerModel, Linear, Trees
 from .answerability import ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose, topic_row
+from .answer import CROSS_LANGUAGE_MARGIN
 from .errors import KbBotError
-from .question_reading import absent_details
+from .question_reading import GUARDED_TYPES, absent_details, asked_type, carries
 
 KINDS = ("answerable", "near", "off")
 #: What the ranker weighs. Not the raw bigram overlap or the longest shared phrase: the public questions copy
@@ -163,6 +164,17 @@ class Outcomes:
         return {"auroc": self.auroc, **{k: dict(v) for k, v in self.counts.items()}}
 
 
+def _guarded(record: dict, scores: np.ndarray) -> bool:
+    """The answer step's guards: a detail word no candidate mentions, or an asked kind of answer (amount,
+    date, phone ...) that the chosen sentences do not carry."""
+    if absent_details(record["question"], record["texts"]):
+        return True
+    kind = asked_type(record["question"])
+    texts = record["texts"]
+    return kind in GUARDED_TYPES and isinstance(texts[0], str) and not any(
+        carries(kind, texts[i]) for i in choose(texts, scores))
+
+
 def decide(model: AnswerModel, confidence: float, topic: float) -> str:
     """The status the app gives for a confidence and topic probability."""
     if confidence >= model.answer_threshold:
@@ -180,8 +192,11 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
         else:
             value, topic, scores = _score(record, model)
             status = decide(model, value, topic) if len(scores) else "not_found"
-            if status == "answered" and absent_details(record["question"], record["texts"]):
-                status = "related"  # the app's guard: a named detail no candidate mentions is never answered
+            if status == "answered" and _guarded(record, scores):
+                status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
+            if not record["question_row"]["is_cjk"]:  # the app's rule for questions in another language
+                status = ("related" if record["question_row"]["centroid_margin"] >= CROSS_LANGUAGE_MARGIN
+                          else "not_found")
         fact = status == "answered" and quote_answers(record, scores)
         result.add(f"{record['source']}/{record['kind']}", status, fact)
         values.append(value)

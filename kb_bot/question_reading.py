@@ -108,3 +108,6 @@ def absent_details(question: str, texts: list[str]) -> list[str]:
     """The detail words of ``question`` that none of ``texts`` contains (利率 asked, no passage gives a rate)."""
     joined = " ".join(texts).lower()
     return [w for w in detail_words(question) if w.lower() not in joined]
+
+#: Kinds of answer whose carrier is unmistakable in a sentence: a question asking one is never answered without it.
+GUARDED_TYPES = ("phone",)
