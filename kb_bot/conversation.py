@@ -24,7 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from .answer import ANSWERED, NOT_FOUND, RELATED, Answer
+from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -196,9 +196,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
             # A short question without a cue may stand on its own: it is completed only when the literal
             # reading is not answered and the completed one is.
             better = support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
-            # ...or when both answer but only the completed answer speaks of what was asked, or the literal
-            # answer jumps to another document while the completed one stays with the conversation's.
-            if literal.status == ANSWERED and completed.status == ANSWERED:
+            # ...or when both reach the same outcome (answered, or related: the closest sentences) but only the
+            # completed reply speaks of what was asked, or the literal reply jumps to another document while the
+            # completed one stays with the conversation's.
+            if literal.status == completed.status != NOT_FOUND:
                 better = keyed[best][1] >= _overlap(aspect, literal) + 0.3 or (
                     _doc(completed) == previous.doc != _doc(literal)
                     and keyed[best][1] >= _overlap(aspect, literal)
@@ -246,7 +247,7 @@ def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:
     from .answer import compose
 
     aspect = strip_cues(question)
-    if answer.status != ANSWERED or answer.mode != "extractive" or len(core(question)) < 2:
+    if answer.status not in (ANSWERED, RELATED) or answer.mode not in ("extractive", "related") or len(core(question)) < 2:
         return answer
     try:
         hits = kb.search(reading, max(kb.settings.top_k, 5))
@@ -256,6 +257,8 @@ def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:
         return answer
     if not text:
         return answer
+    if answer.status == RELATED:  # still the closest sentences, said as such
+        text = related_text(question, answer.missing, text)
     return replace(answer, answer=text, citations=citations, sentences=sentences)
 
 

@@ -59,10 +59,11 @@ def test_format_answer_marks_the_span():
 
 
 @pytest.mark.slow
-def test_hiring_example_answers_300_and_cites_the_zone_article(real_kb):
+def test_hiring_example_quotes_300_and_cites_the_zone_article(real_kb):
     answer = real_kb.ask("招聘会帮企业招到了多少人？")
     payload = answer_to_json(answer)
-    assert set(payload) == ANSWER_KEYS and payload["found"] is True
+    assert set(payload) == ANSWER_KEYS and payload["status"] in ("answered", "related")
+    assert payload["found"] is (payload["status"] == "answered")
     assert "300余人" in payload["answer"]
     citation = payload["citations"][0]
     assert set(citation) == CITATION_KEYS
@@ -75,15 +76,28 @@ def test_hiring_example_answers_300_and_cites_the_zone_article(real_kb):
 
 @pytest.mark.slow
 def test_unanswerable_question_is_not_found_with_topic_suggestions(real_kb):
-    payload = answer_to_json(real_kb.ask("上街区的房价是多少？"))
-    assert payload["found"] is False and payload["citations"] == []
+    payload = answer_to_json(real_kb.ask("退休以后每个月养老金能领多少？"))
+    assert payload["status"] == "not_found" and payload["found"] is False and payload["citations"] == []
     assert "没有" in payload["answer"]
     assert 1 <= len(payload["suggestions"]) <= 3
     names = {g.name for g in real_kb.topics().groups}
     assert set(payload["suggestions"]) <= names
 
 
+@pytest.mark.slow
+def test_a_house_price_is_never_answered_from_the_articles(real_kb):
+    answer = real_kb.ask("上街区的房价是多少？")  # related (the district is on topic) or not found, never answered
+    assert answer.status != "answered"
+    if answer.status == "related":
+        assert "房价" in answer.answer
+
+
 # --------------------------------------------------------------------------- optional LLM
+
+
+#: A question the answer step answers (not only relates) on the seed articles, and a reply grounded in its passage.
+ANSWERED_QUESTION = "那个直播电商基地现在入驻了多少企业、招租面积多大？"
+LLM_REPLY = "高景网络直播电商基地已入驻注册企业10余家，招租面积4000平方米。[1]"
 
 
 class _FakeLLM(BaseHTTPRequestHandler):
@@ -99,7 +113,7 @@ class _FakeLLM(BaseHTTPRequestHandler):
             return
         if self.mode == "slow":
             threading.Event().wait(2.0)
-        reply = {"choices": [{"message": {"role": "assistant", "content": "开发区帮助企业融资贷款2600万元。[1]"}}]}
+        reply = {"choices": [{"message": {"role": "assistant", "content": LLM_REPLY}}]}
         data = json.dumps(reply, ensure_ascii=False).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -128,14 +142,15 @@ def test_llm_answer_keeps_citations_and_falls_back(real_kb, fake_llm, mode):
     _FakeLLM.mode = mode
     kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="test-model", llm_timeout=0.5),
                        embedder=real_kb.embedder)
-    extractive = real_kb.ask("有没有帮企业贷款的服务？")
-    answer = kb.ask("有没有帮企业贷款的服务？")
+    extractive = real_kb.ask(ANSWERED_QUESTION)
+    assert extractive.status == "answered"
+    answer = kb.ask(ANSWERED_QUESTION)
     path, body = _FakeLLM.requests[0]
     assert path == "/v1/chat/completions" and body["model"] == "test-model"
-    assert "2600万元" in body["messages"][-1]["content"]  # the passages are in the prompt
+    assert "4000平方米" in body["messages"][-1]["content"]  # the passages are in the prompt
     assert answer.citations == extractive.citations
     if mode == "ok":
-        assert answer.mode == "llm" and answer.answer == "开发区帮助企业融资贷款2600万元。[1]"
+        assert answer.mode == "llm" and answer.answer == LLM_REPLY
     else:
         assert answer.mode == "extractive" and answer.answer == extractive.answer
 
@@ -145,4 +160,6 @@ def test_llm_is_not_called_when_abstaining(real_kb, fake_llm):
     server, url = fake_llm
     kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="m"), embedder=real_kb.embedder)
     assert kb.ask("明天上街区天气怎么样？").found is False
+    related = kb.ask("招聘会帮企业招到了多少人？")  # related on the seed articles: quoted, never rewritten
+    assert related.status == "related" and related.mode == "related"
     assert _FakeLLM.requests == []

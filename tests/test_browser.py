@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import subprocess
 import sys
 import time
@@ -22,7 +23,6 @@ from web_fixtures import (
     PARKING_DOC,
     PARKING_FACT,
     PARKING_QUESTION,
-    ROOT,
     STAFF_PASSWORD,
     STAFF_USER,
     copy_seed_documents,
@@ -31,7 +31,9 @@ from web_fixtures import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Where the browser tests save screenshots: a temporary folder, so a test run never rewrites tracked files.
+#: Regenerate the README's pictures with KB_BOT_SCREENSHOT_DIR=docs/screenshots bash run.sh test -m browser.
+SCREENSHOTS = Path(os.environ.get("KB_BOT_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="kb-bot-screenshots-"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 
@@ -144,13 +146,22 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     assert page.get_by_text("企业融资贷款有什么支持？").count() >= 1  # an example from the topic guide
 
     # --- A real question: streamed answer, source card with the answering span marked.
-    answer = ask(page, "招聘会帮企业招到了多少人？")
-    assert "300余人" in answer
+    answer = ask(page, "那个直播电商基地现在入驻了多少企业、招租面积多大？")
+    assert "4000平方米" in answer
     card = page.locator("#kb-chat details.kb-card").first
     assert card.is_visible()
-    assert "零距离" in card.locator("summary").inner_text()
-    assert "300余人" in card.locator("mark").first.inner_text()
+    assert "半年红" in card.locator("summary").inner_text()
+    assert "4000平方米" in card.locator("mark").first.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "citizen-answer.png"), full_page=True)
+
+    # --- A related reply: the closest sentence quoted under an amber badge, nothing marked as the answer.
+    page.locator("#kb-chat button[aria-label='清空对话']").click()
+    answer = ask(page, "招聘会帮企业招到了多少人？")
+    assert "300余人" in answer and "最接近的内容" in answer
+    related = page.locator("#kb-chat .kb-related").last
+    assert related.is_visible() and "未找到直接答案" in related.inner_text()
+    assert related.locator("mark").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "related.png"), full_page=True)
 
     # --- Thumbs up: one JSON line with question, answer and sources.
     page.locator("#kb-chat button[aria-label='赞']").last.click()

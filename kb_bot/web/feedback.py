@@ -30,6 +30,7 @@ def feedback_record(answer_json: dict, rating: str, message_index: int | None = 
         "rating": rating,
         "question": answer_json.get("question", ""),
         "found": answer_json.get("found"),
+        "status": answer_json.get("status"),
         "answer": answer_json.get("answer", ""),
         "sources": [
             {"doc": c.get("doc"), "title": c.get("title"), "section": c.get("section"),
