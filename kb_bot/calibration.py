@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from .answer_model import AnswerModel, Linear, Trees
-from .answerability import ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose, topic_row
+from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose,
+                            heuristic_scores, topic_row)
 from .answer import CROSS_LANGUAGE_MARGIN
 from .errors import KbBotError
 from .question_reading import GUARDED_TYPES, absent_details, asked_type, carries
@@ -72,12 +73,6 @@ def _fit_trees(rows: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> Tr
                       "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
                       "value": nodes["value"].tolist(), "leaf": nodes["is_leaf"].astype(bool).tolist()})
     return Trees(tuple(names), float(np.ravel(model._baseline_prediction)[0]), tuple(trees))
-
-
-def _heuristic_scores(rows: np.ndarray) -> np.ndarray:
-    """The old sentence scoring: overlap among candidates, passage rank, a cue for the asked type."""
-    idx = {n: i for i, n in enumerate(RANKER_FEATURES)}
-    return rows[:, idx["local_overlap"]] + 0.2 * rows[:, idx["passage_prior"]] + 0.15 * rows[:, idx["carries_asked"]]
 
 
 def quote_answers(record: dict, scores: np.ndarray) -> bool:
@@ -144,7 +139,7 @@ def _old(record: dict) -> tuple[str, float, np.ndarray]:
     value = row["centroid_margin"] + slope * row["best_dense"]
     rows = record["ranker_rows"].astype(np.float64)
     status = "answered" if len(rows) and value >= threshold else "not_found"
-    return status, value, _heuristic_scores(rows) if len(rows) else np.zeros(0)
+    return status, value, heuristic_scores(rows) if len(rows) else np.zeros(0)
 
 
 @dataclass
