@@ -7,13 +7,11 @@ HttpOnly cookie (which page scripts cannot read).
 
 from __future__ import annotations
 
-import os
-import subprocess
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ask, browser, kb_bot_command, open_app  # noqa: F401
-from web_fixtures import STAFF_PASSWORD, STAFF_USER, copy_seed_documents, free_port, wait_until
+from test_browser import CHROMIUM, CHROMIUM_ARGS, ask, browser, open_app  # noqa: F401
+from web_fixtures import STAFF_PASSWORD, STAFF_USER, copy_seed_documents, kb_bot_serve, wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,39 +38,10 @@ QUESTION = "政务服务中心办事大厅每周几开门？"
 
 @pytest.fixture
 def hostile_server(tmp_path):
-    import httpx
-
     documents = copy_seed_documents(tmp_path / "documents")
     (documents / "办事指南.md").write_text(HOSTILE_DOC, encoding="utf-8")
-    port = free_port()
-    env = dict(os.environ, KB_BOT_DOCUMENTS=str(documents), KB_BOT_INDEX=str(tmp_path / "index"), KB_BOT_MODEL="fake",
-               KB_BOT_ADMIN_USER=STAFF_USER, KB_BOT_ADMIN_PASSWORD=STAFF_PASSWORD,
-               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1",
-               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), PYTHONUNBUFFERED="1")
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(kb_bot_command() + ["serve", "--port", str(port)], cwd=tmp_path, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-
-    def ready():
-        if process.poll() is not None:
-            raise RuntimeError(f"kb-bot serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            return f"running at {url}" in log_path.read_text(encoding="utf-8") and httpx.get(url, timeout=2).is_success
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, timeout=90, interval=0.5, what="kb-bot serve")
+    with kb_bot_serve(tmp_path, documents, KB_BOT_MODEL="fake") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_document_markdown_stays_text_and_nothing_is_fetched_from_outside(hostile_server, browser):  # noqa: F811

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -85,3 +89,48 @@ def fake_kb(tmp_path: Path, **overrides):
     kb = KnowledgeBase(settings)
     kb.build(full=True)
     return kb
+
+
+def kb_bot_command() -> list[str]:
+    """The installed ``kb-bot`` script next to this Python, else ``python -m kb_bot.cli``."""
+    script = Path(sys.executable).with_name("kb-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kb_bot.cli"]
+
+
+@contextmanager
+def kb_bot_serve(tmp_path: Path, documents: Path, **environment: str) -> Iterator[str]:
+    """``kb-bot serve`` as a user starts it, on a free port over ``documents`` with the staff login set; yields its
+    URL once it printed it and answers, and stops it afterwards. ``environment``: more ``KB_BOT_*`` settings."""
+    import httpx
+
+    port = free_port()
+    env = dict(os.environ, KB_BOT_DOCUMENTS=str(documents), KB_BOT_INDEX=str(tmp_path / "index"),
+               KB_BOT_ADMIN_USER=STAFF_USER, KB_BOT_ADMIN_PASSWORD=STAFF_PASSWORD,
+               GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1",
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), PYTHONUNBUFFERED="1", **environment)
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(kb_bot_command() + ["serve", "--port", str(port)], cwd=tmp_path, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+
+    def ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"kb-bot serve exited with {process.returncode}:\n{log_path.read_text()}")
+        if f"running at {url}" not in log_path.read_text(encoding="utf-8"):  # it prints the local URL
+            return False
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(ready, timeout=90, interval=0.5, what="kb-bot serve to print its URL and answer")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
