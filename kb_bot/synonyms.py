@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .loading import SYNONYMS_FILE as STAFF_FILE_NAME  # the staff's own list, which the loader never indexes
@@ -95,13 +96,19 @@ class Synonyms:
         return f"{question} {' '.join(extra)}" if extra else question
 
 
+@lru_cache(maxsize=1)
+def _default_rules() -> tuple[Rule, ...]:
+    """The shipped rules, read once per process (answers without an engine ask for them per question)."""
+    return tuple(parse_rules(DEFAULT_FILE.read_text(encoding="utf-8"), str(DEFAULT_FILE)))
+
+
 def load_synonyms(documents: Path | None = None) -> Synonyms:
     """The shipped defaults plus ``documents/synonyms.txt`` when present.
 
     A broken staff file is reported in the log and skipped line by line would hide mistakes,
     so the whole staff file is skipped with a warning that names the line; the defaults still apply.
     """
-    rules = parse_rules(DEFAULT_FILE.read_text(encoding="utf-8"), str(DEFAULT_FILE))
+    rules = list(_default_rules())
     staff = documents / STAFF_FILE_NAME if documents is not None else None
     if staff is not None and staff.is_file():
         try:
