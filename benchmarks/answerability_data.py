@@ -14,6 +14,11 @@ Three kinds of question, each retrieved through kb-bot itself and turned into th
   articles of the same regulation stay). This is "on topic, but the documents never say";
 * **off-topic** — CMRC questions against the policy documents, regulation questions against CMRC.
 
+Every question also comes once more in a citizen-style variant (``benchmarks/spoken_questions.py``:
+the few most telling words, synonyms the way citizens say them, a colloquial frame), with the
+same answer and hold-out status, as sources ``cmrc-spoken`` and ``regulation-spoken``: the written
+questions copy their answer's wording, which no citizen does.
+
 Every record carries its document group (CMRC article, regulation) and its split
 (train / validation / test by a hash of the group), so fitting never sees a test document.
 The seed and regulation question sets in ``tests/data`` are never used here.
@@ -39,11 +44,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import kb_bot.store  # noqa: E402
 from kb_bot.calibration import make_records  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
+from spoken_questions import spoken_variant  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work" / "answerability"
 CMRC = REPO.parent / "shared" / "benchmarks" / "cmrc2018_trial.json"
@@ -222,6 +229,22 @@ def open_kb(documents: Path, name: str, cache: Path) -> KnowledgeBase:
     return kb
 
 
+def query_vectors(embedder, questions: list[str]):
+    """Question vectors, cached by text in the work folder (re-runs then embed only new questions)."""
+    import numpy as np
+
+    path = WORK / "query-vectors.npz"
+    cached = {}
+    if path.is_file():
+        with np.load(path) as data:
+            cached = dict(zip(data["texts"].tolist(), data["vectors"]))
+    missing = [q for q in dict.fromkeys(questions) if q not in cached]
+    if missing:
+        cached.update(zip(missing, embedder.embed(missing)))
+        np.savez(path, texts=np.asarray(list(cached)), vectors=np.vstack(list(cached.values())))
+    return np.vstack([cached[q] for q in questions])
+
+
 def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
     """Retrieve every question through ``kb`` and keep its evidence and per-candidate labels."""
     for q in questions:
@@ -251,18 +274,22 @@ def main() -> int:
         ("cmrc", WORK / "docs-cmrc"), ("cmrc-redacted", WORK / "docs-cmrc-redacted"),
         ("policy", policy), ("reg-kept", WORK / "docs-reg-kept"))}
     embedder = kbs["cmrc"].retriever
-    cmrc_vectors = embedder.embed([q["question"] for q in cmrc_q])
-    reg_vectors = embedder.embed([q["question"] for q in reg_q])
-
     records = []
-    records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)
-    gone = [i for i, q in enumerate(cmrc_q) if q["gone"]]
-    records += records_for(kbs["cmrc-redacted"], [cmrc_q[i] for i in gone], "near", cmrc_vectors[gone])
-    records += records_for(kbs["policy"], cmrc_q, "off", cmrc_vectors)
-    records += records_for(kbs["policy"], reg_q, "answerable", reg_vectors)
-    held = [i for i, q in enumerate(reg_q) if q["gone"]]
-    records += records_for(kbs["reg-kept"], [reg_q[i] for i in held], "near", reg_vectors[held])
-    records += records_for(kbs["cmrc"], reg_q, "off", reg_vectors)
+    for style in ("written", "spoken"):
+        if style == "spoken":  # one citizen-style variant of every question (benchmarks/spoken_questions.py)
+            rng = random.Random(11)
+            cmrc_q = [dict(q, question=spoken_variant(q["question"], rng), source="cmrc-spoken") for q in cmrc_q]
+            reg_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken") for q in reg_q]
+        cmrc_vectors = query_vectors(embedder, [q["question"] for q in cmrc_q])
+        reg_vectors = query_vectors(embedder, [q["question"] for q in reg_q])
+        records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)
+        gone = [i for i, q in enumerate(cmrc_q) if q["gone"]]
+        records += records_for(kbs["cmrc-redacted"], [cmrc_q[i] for i in gone], "near", cmrc_vectors[gone])
+        records += records_for(kbs["policy"], cmrc_q, "off", cmrc_vectors)
+        records += records_for(kbs["policy"], reg_q, "answerable", reg_vectors)
+        held = [i for i, q in enumerate(reg_q) if q["gone"]]
+        records += records_for(kbs["reg-kept"], [reg_q[i] for i in held], "near", reg_vectors[held])
+        records += records_for(kbs["cmrc"], reg_q, "off", reg_vectors)
 
     with (WORK / "records.pkl").open("wb") as handle:
         pickle.dump(records, handle)

@@ -289,10 +289,8 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     # A detail the question names (利率, 电话, 材料 ...) that no candidate sentence mentions is never answered,
     # however close the rest is: the issue's 2600万元 quoted for a loan's interest rate.
     gap = absent_details(question, [c.text for c in evidence.candidates])
-    # ...and a phone number asked for that the quoted sentences do not carry is not an answer either (抢修电话
-    # asked; the rule only says one must be published). Other kinds' carriers are too loose to guard on: an
-    # answer 韩国 carries no address marker (measured: guarding amounts and dates too cost 7 points on the
-    # regulation questions and 1 on CMRC).
+    # ...and a phone number or an amount asked for that the quoted sentences do not carry is not an answer either
+    # (抢修电话 asked; the rule only says one must be published). See question_reading.GUARDED_TYPES.
     gap = gap or (evidence.answer_type in GUARDED_TYPES and not any(carries(evidence.answer_type, c.text) for c in chosen))
     if confidence >= model.answer_threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)

@@ -61,9 +61,13 @@ class Trees:
     features: tuple[str, ...]
     baseline: float
     trees: tuple[dict, ...]  # each: {"feature", "threshold", "left", "right", "value", "leaf"} lists
+    #: The columns of the rows it is given, when it uses only some of them (``features``).
+    inputs: tuple[str, ...] = ()
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if self.inputs:
+            rows = rows[:, [self.inputs.index(name) for name in self.features]]
         scores = np.full(len(rows), self.baseline)
         for tree in self.trees:
             feature, threshold, left, right = tree["feature"], tree["threshold"], tree["left"], tree["right"]
@@ -79,11 +83,12 @@ class Trees:
         return 1.0 / (1.0 + np.exp(-np.clip(self.decision(rows), -30, 30)))
 
     def to_json(self) -> dict:
-        return {"kind": "trees", "features": list(self.features), "baseline": self.baseline, "trees": list(self.trees)}
+        return {"kind": "trees", "features": list(self.features), "baseline": self.baseline, "trees": list(self.trees),
+                "inputs": list(self.inputs)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Trees":
-        return cls(tuple(data["features"]), float(data["baseline"]), tuple(data["trees"]))
+        return cls(tuple(data["features"]), float(data["baseline"]), tuple(data["trees"]), tuple(data.get("inputs", ())))
 
 
 def model_from_json(data: dict) -> "Linear | Trees":

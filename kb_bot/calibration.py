@@ -31,7 +31,11 @@ KINDS = ("answerable", "near", "off")
 #: their answer sentence's wording, so those two win there, and then pick the sentence sharing the most
 #: characters with a citizen's paraphrase (the 大走访 sentence for 开发区帮企业贷了多少钱) instead of the one
 #: that covers its words and synonyms (the 2600万元 sentence).
-RANKER_USED = tuple(n for n in RANKER_FEATURES if n not in ("local_overlap", "phrase_match"))
+COPY_FEATURES = ("local_overlap", "phrase_match")
+RANKER_USED = tuple(n for n in RANKER_FEATURES if n not in COPY_FEATURES)
+#: ...and not what the confidence weighs either: with them, a question copying its answer's phrases looks sure
+#: and a citizen's paraphrase of the same question does not.
+ANSWER_USED = tuple(n for n in ANSWER_FEATURES if n not in COPY_FEATURES)
 # The old decision (before the models): cosine over the corpus centroid, per language.
 _OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}
 
@@ -91,7 +95,8 @@ def fit_models(model_id: str, train: list[dict], validation: list[dict], near_an
                   np.concatenate([np.asarray(r["labels"], dtype=int) for r in usable]), RANKER_USED)
     ranker = replace(ranker, inputs=RANKER_FEATURES)
     answer_x, answer_y = _answer_data(train, ranker)
-    answer = _fit_trees(answer_x, answer_y, ANSWER_FEATURES)
+    used = [ANSWER_FEATURES.index(n) for n in ANSWER_USED]
+    answer = replace(_fit_trees(answer_x[:, used], answer_y, ANSWER_USED), inputs=ANSWER_FEATURES)
     topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
     topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
     provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {})

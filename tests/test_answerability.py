@@ -193,3 +193,45 @@ def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
     reference = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
                                                min_samples_leaf=20, random_state=0).fit(rows, labels)
     assert np.allclose(again.probability(rows[:40]), reference.predict_proba(rows[:40])[:, 1])
+
+
+def test_trees_using_some_columns_read_them_by_name():
+    from kb_bot.answer_model import Trees
+    from kb_bot.calibration import _fit_trees
+
+    rng = np.random.default_rng(1)
+    rows = rng.random((300, 3))
+    labels = (rows[:, 2] > 0.5).astype(int)
+    trees = _fit_trees(rows[:, [2]], labels, ("c",))
+    wide = Trees(trees.features, trees.baseline, trees.trees, inputs=("a", "b", "c"))
+    again = Trees.from_json(json.loads(json.dumps(wide.to_json())))
+    assert np.allclose(again.probability(rows[:20]), trees.probability(rows[:20, [2]]))
+
+
+def test_an_amount_asked_is_never_answered_by_a_sentence_without_one():
+    # The model is sure (answer bias +6), but the only passage states a rule and no figure.
+    rule = "养犬人应当到公安机关办理养犬登记，取得养犬登记证。"
+    hits = [_hit(rule)]
+    stats = GramStats([rule, LOANS])
+    reply = answer_question("办养犬登记证要交多少钱？", hits, None, None, "test", model=_model(6.0, 2.0), stats=stats)
+    assert reply.status == RELATED and not reply.found
+    assert carries("amount", "免收养犬登记费用。") and carries("amount", "每日工作时间不超过八小时。")
+    free = answer_question("办养犬登记证要交多少钱？", [_hit(rule + "登记免收费用。")], None, None, "test",
+                           model=_model(6.0, 2.0), stats=stats)
+    assert free.status == ANSWERED
+
+
+def test_spoken_variants_keep_the_question_word_and_shorten_written_questions():
+    import random
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from spoken_questions import spoken_variant
+
+    rng = random.Random(0)
+    written = "不履行预防职务犯罪工作职责的国家工作人员，由哪个部门主管部门责令改正？"
+    variants = [spoken_variant(written, rng) for _ in range(5)]
+    assert all("哪个部门" in v and "不" in v and len(v) < len(written) for v in variants)
+    assert len(set(variants)) > 1  # openings, endings and kept words vary
+    assert "多少" in spoken_variant("收到建议的单位应当自收到建议之日起多少日内整改？", rng)
