@@ -126,6 +126,19 @@ class Unit:
     end: int
 
 
+def _without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
+    """A word jieba made up from a modal verb and its neighbour (能领, 能养, 证要, 厂能) without the modal: the
+    modal says how it is asked (can I, must I), the rest is what it is about. Dictionary words keep theirs
+    (要求, 能力, 会议)."""
+    if len(word) < 2 or not _CJK.search(word) or _jieba().dt.FREQ.get(word):
+        return word, start, end
+    if word[0] in "能要会想该得可":
+        word, start = word[1:], start + 1
+    if len(word) >= 2 and word[-1] in "能要会想该得":
+        word, end = word[:-1], end - 1
+    return word, start, end
+
+
 def question_units(question: str, expansion: Expansion, stats: GramStats) -> list[Unit]:
     """The question's content as weighted units: synonym words first, then the remaining words.
 
@@ -143,6 +156,7 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
     for word, start, end in stats.words(text):
         if any(taken[start:end]):
             continue
+        word, start, end = _without_modal(word, start, end)
         for match in re.finditer(r"[^\x00]+", _QUESTION_NOISE.sub(lambda m: "\x00" * len(m.group()), word)):
             piece = match.group()
             if not (_CJK.search(piece) or _LATIN.fullmatch(piece)):

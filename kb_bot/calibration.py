@@ -273,14 +273,17 @@ def pack(records: list[dict]) -> dict[str, np.ndarray]:
 
 def unpack(data) -> list[dict]:
     """Records from ``pack``'s arrays."""
+    # Read each array once: indexing an NpzFile decompresses the whole array again on every access.
+    arrays = {name: data[name] for name in ("kind", "source", "split", "lengths", "ranker_rows", "question_rows",
+                                            "labels", "texts")}
     records, at = [], 0
-    for i, length in enumerate(data["lengths"].tolist()):
+    for i, length in enumerate(arrays["lengths"].tolist()):
         records.append({
-            "kind": str(data["kind"][i]), "source": str(data["source"][i]), "split": str(data["split"][i]),
+            "kind": str(arrays["kind"][i]), "source": str(arrays["source"][i]), "split": str(arrays["split"][i]),
             "group": "", "question": "", "answers": [],
-            "ranker_rows": data["ranker_rows"][at : at + length],
-            "question_row": dict(zip(QUESTION_FEATURES, data["question_rows"][i].tolist())),
-            "labels": data["labels"][at : at + length].tolist(), "texts": data["texts"][at : at + length].tolist(),
+            "ranker_rows": arrays["ranker_rows"][at : at + length],
+            "question_row": dict(zip(QUESTION_FEATURES, arrays["question_rows"][i].tolist())),
+            "labels": arrays["labels"][at : at + length].tolist(), "texts": arrays["texts"][at : at + length].tolist(),
         })
         at += length
     return records

@@ -9,7 +9,11 @@ import re
 
 # Function words of questions: they say how something is asked, not what it is about.
 QUESTION_NOISE = re.compile(
-    r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
+    r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么时候|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
+    # how long / which day / how many: asking words, never the detail a passage lacks (多久 is no missing fact)
+    r"多久|多长时间|多长|多大|多远|多高|哪天|哪年|哪一年|哪几|何时|为何|为什么|咋办|咋|啥|几|谁|"
+    # what citizens add around a question: help, all told, lately, last time, hearsay
+    r"帮忙|帮帮|一共|总共|到底|具体|现在|最近|上次|听说|真的|这块|那边|那个|这个|"
     r"是否|请问|一下|能否|可以|需要|应该|吗|呢|吧|啊|呀|么|的|了|得|地|是|有|在|我们|我|你们|你|他们|咱们|给|被|把|都|还|也|就|"
     r"\b(?:what|which|who|whom|whose|when|where|why|how|many|much|is|are|was|were|do|does|did|can|could|will|would|"
     r"the|a|an|of|to|in|on|for|and|or|there|any|about|please|tell|me|i|we|you|it|they|this|that)\b",
