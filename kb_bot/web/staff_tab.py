@@ -19,12 +19,9 @@ from . import render
 from .insight import Insight, build_insight
 from .security import LOGIN_JS, LOGOUT_JS, StaffSession
 from .staff import DOC_HEADERS, NOT_CONFIGURED, StaffActions, StaffDenied
+from .theme import UPLOAD_TYPES
 from .wiring import for_gradio, outputs
 
-#: What the upload accepts. Checked on the server (admin.sanitize_filename) with a message in Chinese; the
-#: browser only filters the file chooser (see theme.ACCESSIBLE_NAMES_JS), because Gradio's own check of
-#: ``file_types`` refuses with an English toast.
-UPLOAD_TYPES = [".md", ".txt", ".docx", ".pdf", ".html"]
 DELETED_LABEL = "已删除，待更新索引"
 
 
@@ -188,6 +185,8 @@ class StaffTab:
                     f"{self.staff.settings.upload_max_mb:g} MB。上传后点击“更新索引”生效。")
         self.replace_box = gr.Checkbox(label="替换同名文件（不勾选时，已有同名文件会拒绝上传）", value=False,
                                        elem_id="kb-replace")
+        # No file_types: Gradio's own check of them refuses in English. The server checks the type (message in
+        # Chinese) and the page script filters the file chooser (theme.PAGE_FIXES_JS).
         self.upload_btn = gr.UploadButton("选择文件并上传", type="filepath", file_count="single",
                                           elem_id="kb-upload-btn")
         self.upload_msg = gr.Markdown(elem_id="kb-upload-msg")

@@ -55,32 +55,45 @@ blockquote.kb-quote { margin: .55em 0 .35em !important; padding: .15em .8em !imp
 .kb-muted { color: var(--body-text-color-subdued); font-size: .9em; }
 footer { display: none !important; }
 #kb-docs table { font-size: .88em; }
+/* Gradio's progress line is English ("queue: 1/2 | 0.4s", "processing | 0.4s") with no translation key; the app
+   says what is happening in its own words (正在查找相关政策……, 正在更新索引……), so the line is not shown. */
+.progress-text { display: none !important; }
 @media (max-width: 520px) {
   #kb-header h1 { font-size: 1.3rem; }
   #kb-header p { font-size: .9rem; }
 }
 """
 
-# Gradio renders a chat message's accessible name as "bot's message: <the raw HTML>" and an example button's
-# as "Select example 1: …", in English, with no translation key. The page fixes both names as they appear:
-# the message is named by its visible text, the example in Chinese.
-ACCESSIBLE_NAMES_JS = """
+# Gradio writes some names and titles in English with no translation key: a chat message's accessible name is
+# "bot's message: <the raw HTML>", an example button's "Select example 1: …", the chat's "chatbot conversation",
+# a toast's title its type ("Warning"). The page renames them as they appear: a message by its visible text,
+# the rest in Chinese. It also gives the staff upload's file chooser its filter (see staff_tab.UPLOAD_TYPES).
+PAGE_FIXES_JS = """
 (() => {
   const roles = {bot: '回答', assistant: '回答', user: '问题'};
+  const names = {'chatbot conversation': '对话', 'Close': '关闭', 'More tabs': '更多标签页',
+                 'File upload': '上传文件'};
+  const titles = {Warning: '提示', Info: '提示', Error: '出错了', Success: '完成'};
+  const fixLabel = (el) => {
+    const label = el.getAttribute('aria-label') || '';
+    let named = names[label] ?? null;
+    const message = label.match(/^(\\w+)'s message: /);
+    const example = label.match(/^Select example \\d+: ([\\s\\S]*)$/);
+    if (message) {
+      named = (roles[message[1]] || '消息') + '：' + (el.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 300);
+    } else if (example) {
+      named = '示例问题：' + example[1];
+    }
+    if (named !== null && named !== label) el.setAttribute('aria-label', named);
+  };
   const fix = () => {
-    document.querySelectorAll('#kb-chat [aria-label]').forEach((el) => {
-      const label = el.getAttribute('aria-label') || '';
-      let named = null;
-      const message = label.match(/^(\\w+)'s message: /);
-      const example = label.match(/^Select example \\d+: ([\\s\\S]*)$/);
-      if (message) {
-        const text = (el.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 300);
-        named = (roles[message[1]] || '消息') + '：' + text;
-      } else if (example) {
-        named = '示例问题：' + example[1];
-      }
-      if (named !== null && named !== label) el.setAttribute('aria-label', named);
+    document.querySelectorAll('[aria-label]').forEach(fixLabel);
+    document.querySelectorAll('.toast-title').forEach((el) => {
+      const node = el.firstChild;
+      if (node && node.nodeType === 3 && titles[node.data.trim()]) node.data = titles[node.data.trim()] + ' ';
     });
+    document.querySelectorAll('#kb-upload-btn input[type=file], input[type=file][data-testid$="-upload-button"]')
+      .forEach((el) => { if (el.getAttribute('accept') !== UPLOAD_ACCEPT) el.setAttribute('accept', UPLOAD_ACCEPT); });
   };
   let pending = false;
   const later = () => { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; fix(); }); } };
@@ -90,13 +103,16 @@ ACCESSIBLE_NAMES_JS = """
 })();
 """
 
+#: The file types the staff upload accepts (checked again on the server, with a message in Chinese).
+UPLOAD_TYPES = (".md", ".txt", ".docx", ".pdf", ".html")
+
 # Gradio scopes rules inside @media to the app's content, so the page padding is set from <head>.
 HEAD = ("""<style>
 @media (max-width: 520px) {
   .gradio-container .main.app { padding-left: 8px !important; padding-right: 8px !important; }
 }
 </style>
-<script>""" + ACCESSIBLE_NAMES_JS + "</script>")
+<script>""" + PAGE_FIXES_JS.replace("UPLOAD_ACCEPT", repr(",".join(UPLOAD_TYPES))) + "</script>")
 
 
 def make_theme() -> gr.themes.Base:
