@@ -336,3 +336,142 @@ def test_staff_upload_too_big_and_wrong_type(tmp_path):
     with pytest.raises(KbBotError, match="不支持的文件类型"):
         staff.upload(session, script)
     assert not (kb.settings.documents / "big.md").exists()
+
+
+# --------------------------------------------------------------------------- issue 12: found in a browser walkthrough
+
+
+def contrast(foreground: str, background: str = "#ffffff") -> float:
+    """WCAG 2 contrast ratio of two colours given as #rrggbb or rgb()/rgba()."""
+    def luminance(css: str) -> float:
+        if css.startswith("#"):
+            channels = [int(css[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        else:
+            channels = [float(x) / 255 for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_grey_text_and_placeholders_reach_wcag_aa():
+    from kb_bot.web import theme
+
+    assert round(contrast("#94a3b8"), 2) < 4.5  # the theme's own grey, which the walkthrough measured
+    assert contrast(theme.GREY_TEXT) >= 4.5 and contrast(theme.PLACEHOLDER_TEXT) >= 4.5
+    built = theme.make_theme()
+    assert built.body_text_color_subdued == theme.GREY_TEXT
+    assert built.input_placeholder_color == theme.PLACEHOLDER_TEXT
+    # Every grey text of the app (subtitle, notes, source lines, disclaimer) is drawn in that colour.
+    for selector in ("#kb-header p", ".kb-suggest", ".kb-sources-title", ".kb-where", ".kb-doc", ".kb-muted"):
+        rule = next(r for r in theme.CSS.split("}") if r.strip().startswith(selector))
+        assert "color: var(--body-text-color-subdued)" in rule, selector
+
+
+def test_chat_input_has_a_label_and_the_page_names_messages_by_their_text(tmp_path):
+    from kb_bot.web import theme
+
+    demo = build_app(fake_kb(tmp_path))
+    question = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "kb-question")
+    assert question.label == "您的问题"  # hidden visually, kept as the textarea's accessible name
+    # Gradio names a message "bot's message: <its HTML>"; the page script renames it by its visible text.
+    assert "innerText" in theme.PAGE_FIXES_JS and "'s message: " in theme.PAGE_FIXES_JS
+    assert "innerText" in theme.HEAD  # tests/test_browser_conversation.py checks the result in Chromium
+
+
+def test_an_english_question_gets_english_around_it_including_the_topics(tmp_path):
+    kb = fake_kb(tmp_path)
+    guide = kb.topics()
+    text = "Sorry, the articles in this knowledge base do not answer that question."
+    missing = Answer("How much is the pension?", False, text, (), ("融资贷款", "教育"))
+    out = render.answer_html(missing)
+    assert "Pick a topic below" in out and "点击" not in out
+    options = render.suggestion_options(missing, guide)
+    assert [o["label"].split(":")[0] for o in options] == ["Financing and loans", "Education"]
+    assert all(o["value"] == render.question_for_topic(name, guide) for o, name in zip(options, ("融资贷款", "教育")))
+
+    text = "招聘会帮企业招到了多少人"
+    citation = Citation("a.md", "标题", "上街区", None, text, None, 0.5, "c1", issued="2020-01-01")
+    related = Answer("How many people did the job fair find?", False, "No sentence … [1]", (citation,), ("融资贷款",),
+                     status="related")
+    out = render.answer_html(related)
+    assert "No direct answer" in out and "Related passages (1" in out and "File: a.md" in out
+    assert "version in force from 2020-01-01" in out
+    for chinese in ("未找到直接答案", "相关内容", "出处文件", "起施行", "换个问题"):
+        assert chinese not in out
+    chinese = render.answer_html(Answer("招聘会帮企业招到了多少人？", False, "x[1]", (citation,), ("融资贷款",),
+                                        status="related"))
+    assert "未找到直接答案" in chinese and "出处文件：a.md" in chinese
+    assert render.suggestion_options(Answer("问", False, "x", (), ("融资贷款",)), guide)[0]["label"].startswith("融资贷款：")
+
+
+def test_the_three_outcomes_stay_visibly_different():
+    citation = Citation("a.md", "标题", None, None, "答案句。", (0, 4), 0.5, "c1")
+    answered = render.answer_html(Answer("问？", True, "答案句。[1]", (citation,)))
+    related = render.answer_html(Answer("问？", False, "答案句。[1]", (citation,), status="related"))
+    missing = render.answer_html(Answer("问？", False, "抱歉。", (), ("教育",)))
+    assert "<mark>" in answered and "kb-related" not in answered and " open" in answered
+    assert "kb-related" in related and "kb-badge-related" in related and "<mark>" not in related
+    assert "kb-notfound" in missing and "kb-card" not in missing
+
+
+def test_the_all_topics_list_shows_each_passage_once(tmp_path):
+    enterprise = build_app(fake_kb(tmp_path)).kb_tabs.enterprise
+    view = enterprise.show_topic("__all__", "")
+    values = [value for _, value in view.entries["choices"]]
+    listed = dict(enterprise.entries_of("__all__"))
+    chunk_ids = [listed[value].chunk_id for value in values]
+    assert len(chunk_ids) == len(set(chunk_ids))  # a passage in two topics is listed once
+    in_groups = {e.chunk_id for g in enterprise.web.groups() for e in g.entries}
+    assert set(chunk_ids) == in_groups  # and none is lost
+    label = dict((value, label) for label, value in view.topic["choices"])["__all__"]
+    assert label == f"全部（{len(values)}）"
+
+
+def test_hiring_lists_support_for_companies_not_teacher_recruitment(tmp_path):
+    guide = fake_kb(tmp_path).topics()
+    hiring = guide.group("hiring")
+    assert hiring and hiring.entries and all("教师" not in e.summary for e in hiring.entries)
+    assert any("用工" in e.summary for e in hiring.entries)
+    assert any("招聘" in e.text and "教师" in e.text for e in guide.group("education").entries)
+
+
+def test_topic_counts_follow_a_refresh_in_a_page_opened_before_it(tmp_path):
+    kb = fake_kb(tmp_path)
+    demo = build_app(kb)
+    enterprise = demo.kb_tabs.enterprise
+    before = dict((value, label) for label, value in enterprise.show_topic("financing", "").topic["choices"])
+    (kb.settings.documents / "loans.md").write_text(
+        "---\ntitle: 上街区中小企业贷款贴息办法\nunit: 上街区财政局\n---\n\n# 上街区中小企业贷款贴息办法\n\n"
+        "上街区对中小企业的银行贷款给予贴息，帮助企业融资。\n", encoding="utf-8")
+    kb.build()
+    after = dict((value, label) for label, value in enterprise.show_topic("financing", "").topic["choices"])
+    assert before["financing"] == "融资贷款（1）" and after["financing"] == "融资贷款（2）"
+    # The list is refreshed when the tab is opened, on page load and with every topic or search.
+    tab_events = [d for d in demo.config["dependencies"]
+                  if any(t[1] == "select" for t in d["targets"]) and d["backend_fn"]]
+    topics_id = enterprise.topic._id
+    assert any(topics_id in d["outputs"] for d in tab_events)
+
+
+def test_a_search_without_hits_points_to_the_chat_and_the_topics(tmp_path):
+    enterprise = build_app(fake_kb(tmp_path)).kb_tabs.enterprise
+    note = enterprise.show_topic("education", "海铁联运班列").topic_note
+    assert "没有找到" in note and "市民问答" in note and "主题" in note and "全部" in note
+    note = enterprise.show_topic("__all__", "火星移民补贴").topic_note
+    assert "没有找到" in note and "市民问答" in note and "在全部主题中" in note
+
+
+def test_wired_handlers_resolve_their_type_hints(tmp_path):
+    """Gradio passes gr.Request and event data by type hint; a hint that does not resolve would silently pass
+    None, and a staff handler would then see no login."""
+    import typing
+
+    demo = build_app(fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD))
+    wrapped = [fn.fn for fn in demo.fns.values() if fn.fn is not None]
+    assert len(wrapped) > 20
+    for fn in wrapped:
+        typing.get_type_hints(fn)
+    staff = [fn for fn in wrapped if getattr(fn, "__name__", "") in {"enter", "reload", "refresh", "upload"}]
+    assert staff and all(typing.get_type_hints(fn).get("request") is gr.Request for fn in staff)
