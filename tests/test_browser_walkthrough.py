@@ -104,8 +104,9 @@ def test_enterprise_browser_lists_cleanly_and_stays_current(fake_server, browser
 
     # 全部: each passage once.
     page.locator("#kb-topics label", has_text="全部").click()
-    page.wait_for_function("() => document.querySelector('#kb-topics input:checked')?.value === '__all__'"
-                           " && document.querySelector('#kb-entry-view .kb-entry')", timeout=15_000)
+    page.wait_for_function("""() => {
+        const all = document.querySelector('#kb-topics').innerText.match(/全部（(\\d+)）/);
+        return all && document.querySelectorAll('#kb-entries label').length === Number(all[1]); }""", timeout=15_000)
     labels = page.locator("#kb-entries label").all_inner_texts()
     summaries = [label.split("】", 1)[1] for label in labels]
     assert labels and len(summaries) == len(set(summaries)), labels

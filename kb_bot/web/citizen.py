@@ -29,21 +29,42 @@ STREAM_STEP_CHARS = 3
 STREAM_DELAY = 0.02
 
 # After an answer: when it is taller than the chat (a phone), show its first line rather than the end of its last
-# source card. Gradio scrolls the chat to the bottom after it renders the final message, so this waits until the
-# chat has been scrolled to its bottom (or a second has passed without that), then scrolls to the answer's top.
+# source card. Waits (frame by frame) for the final message to be rendered, scrolls to its start, and puts the start
+# back when Gradio's autoscroll, which runs about 300 ms after the last update, takes the chat to its bottom again;
+# it stops doing so as soon as the visitor scrolls, taps or types, and after two seconds at most.
 SHOW_ANSWER_START = """() => {
-  const started = performance.now();
-  const show = () => {
-    const wrap = document.querySelector('#kb-chat .bubble-wrap');
-    const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
-    const last = rows[rows.length - 1];
-    if (!wrap || !last || last.offsetHeight <= wrap.clientHeight) return;
-    const atBottom = wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 2;
-    if (!atBottom && performance.now() - started < 1000) { requestAnimationFrame(show); return; }
-    const top = last.getBoundingClientRect().top - wrap.getBoundingClientRect().top + wrap.scrollTop;
-    wrap.scrollTo({top: top - 8, behavior: 'instant'});
+  const wrap = () => document.querySelector('#kb-chat .bubble-wrap');
+  const lastBot = () => { const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
+                          return rows[rows.length - 1]; };
+  const rendered = () => { const row = lastBot();
+    return row && !row.querySelector('.kb-cursor') && !row.querySelector('.kb-answer.kb-muted'); };
+  const showStart = () => {
+    const chat = wrap(), row = lastBot();
+    if (!chat || !row || row.offsetHeight <= chat.clientHeight) return false;
+    const top = row.getBoundingClientRect().top - chat.getBoundingClientRect().top + chat.scrollTop;
+    chat.scrollTo({top: top - 8, behavior: 'instant'});
+    return true;
   };
-  requestAnimationFrame(show);
+  const hold = () => {
+    const chat = wrap();
+    let holding = true;
+    const stop = () => { holding = false; };
+    for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown']) {
+      chat.addEventListener(type, stop, {once: true, passive: true});
+    }
+    setTimeout(stop, 2000);
+    const again = () => {
+      if (!holding) { chat.removeEventListener('scroll', again); return; }
+      if (chat.scrollHeight - chat.scrollTop - chat.clientHeight < 2) showStart();
+    };
+    chat.addEventListener('scroll', again);
+  };
+  const started = performance.now();
+  const wait = () => {
+    if (rendered()) { if (showStart()) hold(); return; }
+    if (performance.now() - started < 10000) requestAnimationFrame(wait);
+  };
+  requestAnimationFrame(wait);
 }"""
 
 WELCOME = ("### 您好！我是上街区政策问答助手\n"
