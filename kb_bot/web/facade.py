@@ -81,6 +81,7 @@ class WebKB:
 
     @property
     def settings(self) -> Settings:
+        """The settings of the knowledge base (folders, limits, logs)."""
         return self.kb.settings
 
     # -- answers -----------------------------------------------------------------------
@@ -176,9 +177,11 @@ class WebKB:
         return admin.save_upload(self.settings, name, data, replace=replace)
 
     def delete_document(self, relpath: str) -> str:
+        """Delete a document from the documents folder; returns its path there."""
         return admin.delete_document(self.settings, relpath)
 
     def mark_repealed(self, relpath: str) -> str:
+        """Write ``status: repealed`` into a document's front matter; returns its path."""
         return admin.mark_repealed(self.settings, relpath)
 
     def refresh(self) -> BuildReport:

@@ -100,9 +100,11 @@ class Insight:
 
     @property
     def settings(self) -> Settings:
+        """The settings of the knowledge base."""
         return self.staff.settings
 
     def report(self, session: Any, days: int) -> tuple[dict, list[dict]]:
+        """(report, logged questions) of the last ``days`` days (staff only)."""
         self.staff.require(session)
         now = datetime.now(timezone.utc)
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
@@ -116,11 +118,13 @@ class Insight:
         return str(path)
 
     def faq_rows(self, session: Any) -> list[list[Any]]:
+        """The staff answers as table rows (see FAQ_HEADERS)."""
         self.staff.require(session)
         return [[e.path, "；".join(e.questions), " ".join(p for p in (e.source, e.article) if p), e.date or "",
                  "已停用" if not e.active else "使用中"] for e in faq.read_entries(self.settings.documents)]
 
     def save(self, session: Any, path: str | None, questions: str, answer: str, source: str, article: str) -> str:
+        """Save a staff answer (one wording a line); returns its path under documents/faq/."""
         self.staff.require(session)
         wordings = [q.strip() for q in (questions or "").splitlines() if q.strip()]
         entry = faq.save_entry(self.settings.documents, wordings, answer, source, article, path or None)
@@ -128,12 +132,14 @@ class Insight:
         return entry.path
 
     def set_status(self, session: Any, path: str, status: str) -> str:
+        """Retire or restore a staff answer; returns its path."""
         self.staff.require(session)
         if not path:
             raise KbBotError("请先选择一条解答 / choose a staff answer first")
         return faq.set_status(self.settings.documents, path, status).path
 
     def entry(self, session: Any, path: str) -> faq.FaqEntry | None:
+        """One staff answer by its path, or None when it is gone."""
         self.staff.require(session)
         return next((e for e in faq.read_entries(self.settings.documents) if e.path == path), None)
 

@@ -266,6 +266,7 @@ def entry_detail(entry: Any, article: str | None) -> str:
 
 
 def human_size(size: int | None) -> str:
+    """A file size for people: 512 B, 3.2 KB, 1.5 MB."""
     if size is None:
         return ""
     if size < 1024:

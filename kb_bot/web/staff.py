@@ -65,12 +65,14 @@ class StaffActions:
 
     @property
     def settings(self) -> Settings:
+        """The settings of the knowledge base."""
         return self.web.settings
 
     # -- access ------------------------------------------------------------------------
 
     @property
     def configured(self) -> bool:
+        """True when a staff user and password are set."""
         return bool(self.settings.admin_user) and bool(self.settings.admin_password)
 
     def is_staff(self, session: Any) -> bool:
@@ -92,6 +94,7 @@ class StaffActions:
     # -- documents ---------------------------------------------------------------------
 
     def documents(self, session: Any) -> list[DocumentInfo]:
+        """Every document on disk or in the index (staff only)."""
         self.require(session)
         return self.web.documents()
 
@@ -130,6 +133,7 @@ class StaffActions:
         return saved
 
     def delete(self, session: Any, relpath: str, confirmed: bool = True) -> str:
+        """Delete a document (staff only, after confirmation); the next refresh drops it from the index."""
         self.require(session)
         try:
             deleted = self._delete(relpath, confirmed)

@@ -39,6 +39,7 @@ class StaffView:
 
 @dataclass(frozen=True)
 class DocsReloaded:
+    """The document list reloaded, or why not."""
     docs_table: Any
     delete_choice: Any
     reload_msg: str
@@ -46,6 +47,7 @@ class DocsReloaded:
 
 @dataclass(frozen=True)
 class Uploaded:
+    """The document list after an upload, and what happened."""
     docs_table: Any
     delete_choice: Any
     upload_msg: str
@@ -53,6 +55,7 @@ class Uploaded:
 
 @dataclass(frozen=True)
 class Deleted:
+    """The document list after a delete (confirmation box cleared), and what happened."""
     docs_table: Any
     delete_choice: Any
     delete_confirm: Any
@@ -61,11 +64,13 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Repealed:
+    """What happened when a document was marked repealed."""
     delete_msg: str
 
 
 @dataclass(frozen=True)
 class Refreshed:
+    """The document list after an index refresh, and its report."""
     docs_table: Any
     delete_choice: Any
     refresh_msg: str
@@ -114,6 +119,7 @@ class StaffTab:
                          gr.update(choices=[]))
 
     def reload(self, request: gr.Request) -> DocsReloaded:
+        """The document list again."""
         try:
             rows, choice = self._docs(self._session(request))
         except KbBotError as exc:
@@ -121,6 +127,7 @@ class StaffTab:
         return DocsReloaded(rows, choice, "")
 
     def upload(self, file_path: str | None, replace: bool, request: gr.Request) -> Uploaded:
+        """Save an uploaded file in the documents folder (replacing one of the same name only when asked)."""
         session = self._session(request)
         try:
             saved = self.staff.upload(session, file_path, replace=bool(replace))
@@ -131,6 +138,7 @@ class StaffTab:
                                       "点击“更新索引”后即可用于问答。")
 
     def delete(self, relpath: str, confirmed: bool, request: gr.Request) -> Deleted:
+        """Delete the chosen document once the confirmation box is ticked."""
         session = self._session(request)
         try:
             deleted = self.staff.delete(session, relpath, bool(confirmed))
@@ -140,6 +148,7 @@ class StaffTab:
         return Deleted(rows, choice, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。")
 
     def repeal(self, relpath: str, request: gr.Request) -> Repealed:
+        """Mark the chosen document repealed; the next refresh stops quoting it."""
         try:
             marked = self.staff.mark_repealed(self._session(request), relpath)
         except KbBotError as exc:
@@ -147,6 +156,7 @@ class StaffTab:
         return Repealed(f"**已标记为已废止**  {render.text_html(marked)}。点击“更新索引”后，问答将不再引用它。")
 
     def refresh(self, request: gr.Request) -> Refreshed:
+        """Refresh the index (the old one answers until the new one is ready) and report what changed."""
         session = self._session(request)
         try:
             report = self.staff.refresh(session)
