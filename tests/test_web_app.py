@@ -441,12 +441,16 @@ def test_topic_counts_follow_a_refresh_in_a_page_opened_before_it(tmp_path):
     kb = fake_kb(tmp_path)
     demo = build_app(kb)
     enterprise = demo.kb_tabs.enterprise
-    before = dict((value, label) for label, value in enterprise.show_topic("financing", "").topic["choices"])
+    shown = enterprise.show_topic("financing", "")
+    before = dict((value, label) for label, value in shown.topic["choices"])
+    assert enterprise.reopen("financing", "", shown.listed).entries == gr.update()  # unchanged: left as it was
     (kb.settings.documents / "loans.md").write_text(
         "---\ntitle: 上街区中小企业贷款贴息办法\nunit: 上街区财政局\n---\n\n# 上街区中小企业贷款贴息办法\n\n"
         "上街区对中小企业的银行贷款给予贴息，帮助企业融资。\n", encoding="utf-8")
     kb.build()
-    after = dict((value, label) for label, value in enterprise.show_topic("financing", "").topic["choices"])
+    reopened = enterprise.reopen("financing", "", shown.listed)  # the tab opened again after the refresh
+    after = dict((value, label) for label, value in reopened.topic["choices"])
+    assert reopened.listed != shown.listed and reopened.entries["choices"]
     assert before["financing"] == "融资贷款（1）" and after["financing"] == "融资贷款（2）"
     # The list is refreshed when the tab is opened, on page load and with every topic or search.
     tab_events = [d for d in demo.config["dependencies"]
@@ -475,3 +479,22 @@ def test_wired_handlers_resolve_their_type_hints(tmp_path):
         typing.get_type_hints(fn)
     staff = [fn for fn in wrapped if getattr(fn, "__name__", "") in {"enter", "reload", "refresh", "upload"}]
     assert staff and all(typing.get_type_hints(fn).get("request") is gr.Request for fn in staff)
+
+
+def test_web_modules_stay_small_and_import_only_downward():
+    """Issue 13's shape for the web app: no module over 400 lines, no function over 80, and the web package only
+    imports kb_bot modules below it (never the CLI)."""
+    import ast
+    from pathlib import Path
+
+    import kb_bot.web
+
+    for path in sorted(Path(kb_bot.web.__file__).parent.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert source.count("\n") <= 400, path.name
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 80, f"{path.name}: {node.name}"
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert node.module not in ("cli",), f"{path.name} imports kb_bot.{node.module}"

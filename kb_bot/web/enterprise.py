@@ -2,8 +2,9 @@
 
 An entry opens its passage and, expandable, the whole article with the passage marked. The
 全部 list shows each passage once (a passage can belong to several topics). The topic list
-and its counts are recomputed whenever the tab is opened, a topic chosen or a search made,
-so a page opened before a refresh of the index does not keep the old counts. A search with
+and its counts are recomputed whenever a topic is chosen or a search made, and when the tab is
+opened after a refresh changed the guide, so a page opened before a refresh does not keep the
+old counts (nor entries that point at passages gone from the index). A search with
 no hit says where to go instead: the chat, another keyword, or the topics.
 """
 
@@ -39,8 +40,9 @@ class TopicView:
 
     topic: Any
     entries: Any
-    topic_note: str
-    entry_view: str
+    topic_note: Any
+    entry_view: Any
+    listed: str  # the guide version listed (WebKB.guide_version), kept in the page's state
 
 
 def entry_label(entry: TopicEntry) -> str:
@@ -120,7 +122,15 @@ class EnterpriseTab:
             note = f"共 {len(listed)} 条，点击条目查看原文段落和全文。"
         first = listed[0][1] if listed else None
         return TopicView(gr.update(choices=choices, value=key), gr.update(choices=listed, value=first),
-                         f'<div class="kb-muted">{note}</div>', self.open_entry(first).entry_view)
+                         f'<div class="kb-muted">{note}</div>', self.open_entry(first).entry_view,
+                         self.web.guide_version())
+
+    def reopen(self, key: str | None, query: str | None, listed: str | None) -> TopicView:
+        """The tab opened again: listed anew when a refresh changed the guide since, else left as the visitor left
+        it (the opened entry stays open)."""
+        if listed and listed == self.web.guide_version():
+            return TopicView(gr.update(), gr.update(), gr.update(), gr.update(), listed)
+        return self.show_topic(key, query)
 
     def open_entry(self, value: str | None) -> EntryView:
         """An entry's passage and its whole article; a note when the entry is gone after a refresh."""
@@ -146,6 +156,7 @@ class EnterpriseTab:
                                     placeholder="在本主题中搜索，例如：贷款、招聘、供电",
                                     submit_btn="搜索", elem_id="kb-topic-search")
             self.topic_note = gr.HTML()
+            self.listed = gr.State("")
             with gr.Row(equal_height=False):
                 with gr.Column(scale=2, min_width=300):
                     self.entries = gr.Radio(choices=[], label="政策条目", elem_id="kb-entries")
@@ -166,4 +177,4 @@ class EnterpriseTab:
         self.entries.input(for_gradio(self.open_entry), [self.entries], outputs(EntryView, self), queue=False,
                            **private)
         demo.load(show, [self.topic, self.query], view, **private)
-        self.tab.select(show, [self.topic, self.query], view, **private)
+        self.tab.select(for_gradio(self.reopen), [self.topic, self.query, self.listed], view, **private)

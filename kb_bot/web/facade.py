@@ -8,6 +8,7 @@ articles the enterprise tab opens, so a document is read once per version, not p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import weakref
@@ -123,6 +124,11 @@ class WebKB:
         """The guide's groups that have entries."""
         guide = self.guide()
         return [g for g in (guide.groups if guide else ()) if g.entries]
+
+    def guide_version(self) -> str:
+        """A fingerprint of the listed topic entries: it changes when a refresh changes what the guide lists."""
+        listed = tuple((g.key, tuple(e.chunk_id for e in g.entries)) for g in self.groups())
+        return hashlib.sha256(repr(listed).encode("utf-8")).hexdigest()[:16]
 
     def search_ranks(self, query: str, limit: int = 10) -> dict[str, int]:
         """Chunk id -> rank (1 = best) of a search; empty when the search fails (the caller falls back to words)."""
