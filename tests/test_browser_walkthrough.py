@@ -36,7 +36,7 @@ LOAN_DOC = ("---\ntitle: 上街区中小企业贷款贴息办法\nunit: 上街�
 @pytest.fixture
 def fake_server(tmp_path):
     documents = copy_seed_documents(tmp_path / "documents")
-    with kb_bot_serve(tmp_path, documents, KB_BOT_MODEL="fake") as url:
+    with kb_bot_serve(tmp_path, documents, KB_BOT_MODEL="fake", KB_BOT_UPLOAD_MAX_MB="0.05") as url:
         yield {"url": url, "documents": documents, "tmp": tmp_path}
 
 
@@ -146,6 +146,12 @@ def test_enterprise_browser_lists_cleanly_and_stays_current(fake_server, browser
     staff.locator("input[type=file][data-testid$='-upload-button']").set_input_files(str(script))
     staff.wait_for_function("() => document.querySelector('#kb-upload-msg').innerText.includes('不支持的文件类型')",
                             timeout=20_000)
+    # A file over the upload limit is refused by the browser: in Chinese too.
+    big = fake_server["tmp"] / "big.md"
+    big.write_text("大" * 40_000, encoding="utf-8")
+    staff.locator("input[type=file][data-testid$='-upload-button']").set_input_files(str(big))
+    staff.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"toast-text\"]')].some("
+                            "(e) => e.innerText.includes('文件超过上传大小上限'))", timeout=20_000)
     (fake_server["documents"] / "loans.md").write_text(LOAN_DOC, encoding="utf-8")
     staff.click("#kb-refresh-btn")
     staff.wait_for_function("() => document.querySelector('#kb-refresh-msg').innerText.includes('索引更新完成')",

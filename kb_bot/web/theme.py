@@ -66,7 +66,8 @@ footer { display: none !important; }
 
 # Gradio writes some names and titles in English with no translation key: a chat message's accessible name is
 # "bot's message: <the raw HTML>", an example button's "Select example 1: …", the chat's "chatbot conversation",
-# a toast's title its type ("Warning"). The page renames them as they appear: a message by its visible text,
+# a toast's title its type ("Warning"), the browser's refusal of a file over the upload limit "File(s) exceed the
+# maximum allowed size of …". The page renames and rewords them as they appear: a message by its visible text,
 # the rest in Chinese. It also gives the staff upload's file chooser its filter (see staff_tab.UPLOAD_TYPES).
 PAGE_FIXES_JS = """
 (() => {
@@ -88,6 +89,10 @@ PAGE_FIXES_JS = """
   };
   const fix = () => {
     document.querySelectorAll('[aria-label]').forEach(fixLabel);
+    document.querySelectorAll('[data-testid="toast-text"]').forEach((el) => {
+      const tooBig = el.innerText.match(/^File\\(s\\) exceed the maximum allowed size of (.+?): ([\\s\\S]*)$/);
+      if (tooBig) el.innerText = `文件超过上传大小上限（${tooBig[1]}）：${tooBig[2]}`;
+    });
     document.querySelectorAll('.toast-title').forEach((el) => {
       const node = el.firstChild;
       if (node && node.nodeType === 3 && titles[node.data.trim()]) node.data = titles[node.data.trim()] + ' ';
