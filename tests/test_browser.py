@@ -191,7 +191,10 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     assert "300余人" in ask(phone, "招聘会帮企业招到了多少人？")
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at a 390px viewport (horizontal scrolling)"
-    phone.evaluate("() => { const chat = document.querySelector('#kb-chat .bubble-wrap'); if (chat) chat.scrollTop = 0; }")
-    phone.wait_for_function("() => { const chat = document.querySelector('#kb-chat .bubble-wrap'); "
-                            "return !chat || chat.scrollTop === 0; }")
+    # The start of the answer is on screen (the app scrolls there when the answer is taller than the chat).
+    phone.wait_for_function("""() => {
+        const wrap = document.querySelector('#kb-chat .bubble-wrap');
+        const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
+        const top = rows[rows.length - 1].getBoundingClientRect().top - wrap.getBoundingClientRect().top;
+        return top >= 0 && top < wrap.clientHeight - 40; }""", timeout=10_000)
     phone.screenshot(path=str(SCREENSHOTS / "mobile.png"), full_page=True)

@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 STREAM_STEP_CHARS = 3
 STREAM_DELAY = 0.02
 
-# After an answer: when it is taller than the chat (a phone), show its first line rather than the end of its last
-# source card. Waits (frame by frame) for the final message to be rendered, scrolls to its start, and puts the start
-# back when Gradio's autoscroll, which runs about 300 ms after the last update, takes the chat to its bottom again;
-# it stops doing so as soon as the visitor scrolls, taps or types, and after two seconds at most.
+# After an answer: when its first line is above the top of the chat (a phone: Gradio scrolls to the bottom, to the
+# end of the last source card or to the topic buttons under the answer), show the first line instead. Waits (frame
+# by frame) for the final message to be rendered, scrolls to its start, and puts the start back when Gradio's
+# autoscroll, which runs about 300 ms after the last update, takes the chat to its bottom again; it stops doing so as
+# soon as the visitor scrolls, taps or types, and after two seconds at most.
 SHOW_ANSWER_START = """() => {
   const wrap = () => document.querySelector('#kb-chat .bubble-wrap');
   const lastBot = () => { const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
@@ -40,13 +41,13 @@ SHOW_ANSWER_START = """() => {
     return row && !row.querySelector('.kb-cursor') && !row.querySelector('.kb-answer.kb-muted'); };
   const showStart = () => {
     const chat = wrap(), row = lastBot();
-    if (!chat || !row || row.offsetHeight <= chat.clientHeight) return false;
-    const top = row.getBoundingClientRect().top - chat.getBoundingClientRect().top + chat.scrollTop;
-    chat.scrollTo({top: top - 8, behavior: 'instant'});
-    return true;
+    if (!chat || !row) return;
+    const offset = row.getBoundingClientRect().top - chat.getBoundingClientRect().top;
+    if (offset < 0) chat.scrollTo({top: chat.scrollTop + offset - 8, behavior: 'instant'});
   };
   const hold = () => {
     const chat = wrap();
+    if (!chat) return;
     let holding = true;
     const stop = () => { holding = false; };
     for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown']) {
@@ -61,7 +62,7 @@ SHOW_ANSWER_START = """() => {
   };
   const started = performance.now();
   const wait = () => {
-    if (rendered()) { if (showStart()) hold(); return; }
+    if (rendered()) { showStart(); hold(); return; }
     if (performance.now() - started < 10000) requestAnimationFrame(wait);
   };
   requestAnimationFrame(wait);
