@@ -31,31 +31,42 @@ class TopicSpec:
     keywords: tuple[str, ...]
     example: str
     regulations_only: bool = False  # a subject of the regulations: only their passages join it
+    english: str = ""  # the group's name for a visitor who asks in English
+    #: A sentence with one of these words is not about this group even when it has a keyword: 招聘 in
+    #: "公开招聘教师" is a school hiring its teachers, not support for enterprises that need workers.
+    excludes: tuple[str, ...] = ()
 
 
 TAXONOMY: tuple[TopicSpec, ...] = (
-    TopicSpec("financing", "融资贷款", ("融资", "贷款", "银企", "资金需求", "金融"), "企业融资贷款有什么支持？"),
+    TopicSpec("financing", "融资贷款", ("融资", "贷款", "银企", "资金需求", "金融"), "企业融资贷款有什么支持？", english="Financing and loans"),
     TopicSpec("labour", "劳动用工与工资", ("劳动合同", "工资", "加班", "工作时间", "欠薪", "集体协商", "劳动者"),
-              "公司停工停产了，工资怎么发？", True),
+              "公司停工停产了，工资怎么发？", True, english="Labour and wages"),
     TopicSpec("social-insurance", "社会保险", ("失业保险", "养老保险", "社会保险", "失业人员", "参保"),
-              "失业保险金一个月能领多少？", True),
+              "失业保险金一个月能领多少？", True, english="Social insurance"),
     TopicSpec("housing", "住房与物业", ("物业", "业主", "房屋租赁", "承租人", "房屋登记", "房地产", "危险房屋"),
-              "物业费最多能预收多久？", True),
+              "物业费最多能预收多久？", True, english="Housing and property"),
     TopicSpec("traffic", "交通出行", ("公共汽车", "出租汽车", "轨道交通", "停车", "电动自行车", "道路交通"),
-              "出租车绕路了可以投诉吗？", True),
+              "出租车绕路了可以投诉吗？", True, english="Transport"),
     TopicSpec("city-life", "城市管理与文明", ("养犬", "犬只", "吸烟", "市容", "文明行为", "户外广告", "殡葬"),
-              "在郑州养狗要办登记吗？", True),
-    TopicSpec("hiring", "招聘用工", ("招聘", "用工", "就业", "人才"), "企业招工难，区里能帮忙吗？"),
-    TopicSpec("utilities", "水电保障", ("供水", "供电", "用水", "用电", "供气", "停水", "停电", "燃气"), "企业遇到供水供电问题怎么办？"),
-    TopicSpec("ip", "知识产权与科技", ("专利", "知识产权", "科学技术", "发明创造", "技术创新"), "企业申请专利有什么扶持？", True),
-    TopicSpec("environment", "生态环境", ("大气污染", "湿地", "古树", "水资源", "绿地", "扬尘"), "古树名木怎么保护？", True),
-    TopicSpec("health", "医疗与急救", ("急救", "医疗卫生", "医疗机构", "120"), "打120后急救车多久能派出？", True),
-    TopicSpec("investment", "投资与项目", ("招商", "签约", "落地", "投产", "项目"), "上街区有哪些招商引资项目？"),
-    TopicSpec("logistics", "物流与班列", ("物流", "班列", "陆港", "海铁联运", "枢纽"), "上街有哪些国际班列？"),
-    TopicSpec("commerce", "商贸与消费", ("消费", "夜市", "商圈", "商户", "电商", "楼宇"), "济源路街道怎么促进消费？"),
+              "在郑州养狗要办登记吗？", True, english="City life and civility"),
+    TopicSpec("hiring", "招聘用工", ("招聘", "用工", "就业", "人才"), "企业招工难，区里能帮忙吗？",
+              english="Hiring and jobs", excludes=("教师", "师范", "学校")),
+    TopicSpec("utilities", "水电保障", ("供水", "供电", "用水", "用电", "供气", "停水", "停电", "燃气"), "企业遇到供水供电问题怎么办？",
+              english="Water and power"),
+    TopicSpec("ip", "知识产权与科技", ("专利", "知识产权", "科学技术", "发明创造", "技术创新"), "企业申请专利有什么扶持？", True,
+              english="Patents and technology"),
+    TopicSpec("environment", "生态环境", ("大气污染", "湿地", "古树", "水资源", "绿地", "扬尘"), "古树名木怎么保护？", True, english="Environment"),
+    TopicSpec("health", "医疗与急救", ("急救", "医疗卫生", "医疗机构", "120"), "打120后急救车多久能派出？", True,
+              english="Health and emergency care"),
+    TopicSpec("investment", "投资与项目", ("招商", "签约", "落地", "投产", "项目"), "上街区有哪些招商引资项目？",
+              english="Investment and projects"),
+    TopicSpec("logistics", "物流与班列", ("物流", "班列", "陆港", "海铁联运", "枢纽"), "上街有哪些国际班列？",
+              english="Logistics and freight trains"),
+    TopicSpec("commerce", "商贸与消费", ("消费", "夜市", "商圈", "商户", "电商", "楼宇"), "济源路街道怎么促进消费？",
+              english="Trade and consumption"),
     TopicSpec("business-environment", "营商环境", ("营商环境", "走访", "万人助万企", "送政策", "市场主体", "政务服务"),
-              "政府怎样帮企业解决困难？"),
-    TopicSpec("education", "教育", ("教育", "学校", "教师", "办学"), "上街区教育有哪些新举措？"),
+              "政府怎样帮企业解决困难？", english="Business environment"),
+    TopicSpec("education", "教育", ("教育", "学校", "教师", "办学"), "上街区教育有哪些新举措？", english="Education"),
 )
 
 ENTRIES_PER_GROUP = 6
@@ -89,6 +100,7 @@ class TopicGroup:
     name: str
     example: str
     entries: tuple[TopicEntry, ...]
+    english: str = ""  # the name for a visitor who asks in English
 
 
 @dataclass(frozen=True)
@@ -156,7 +168,8 @@ def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
             continue
         sentences = [chunk.text[start:end] for start, end in split_sentences(chunk.text)]
         for spec in present:
-            hits, sentence = max(((sum(s.count(word) for word in spec.keywords), s) for s in sentences),
+            hits, sentence = max(((0 if any(word in s for word in spec.excludes)
+                                   else sum(s.count(word) for word in spec.keywords), s) for s in sentences),
                                  key=lambda item: item[0])
             if hits:
                 heading = (chunk.section or "") + (chunk.title if chunk.kind == "regulation" else "")
@@ -171,7 +184,7 @@ def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
             for _, _, chunk, sentence in best
         )
         if entries:
-            groups.append(TopicGroup(spec.key, spec.name, spec.example, entries))
+            groups.append(TopicGroup(spec.key, spec.name, spec.example, entries, spec.english))
     return TopicGuide(tuple(groups))
 
 

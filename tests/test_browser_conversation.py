@@ -3,7 +3,7 @@
 A citizen asks 招聘会帮企业招到了多少人？ then 那融资方面呢？ (answered with the line that says how it
 was understood), then a question the articles do not answer. Staff log in, see that question
 in the insight view, write a staff answer, refresh the index, and the same question is now
-answered as 工作人员解答. Screenshots go to docs/screenshots/.
+answered as 工作人员解答. Screenshots go to a temporary folder (or KB_BOT_SCREENSHOT_DIR).
 """
 
 from __future__ import annotations

@@ -202,20 +202,18 @@ def _web_app(tmp_path):
 
 def test_web_chat_passes_the_conversation_and_shows_how_it_understood(tmp_path):
     kb, demo = _web_app(tmp_path)
-    handlers = demo.kb_handlers
-    _, history = handlers["add_question"]("招聘会帮企业招到了多少人？", [])
-    history, records = list(handlers["respond"](history, {}))[-1]
-    assert "理解" not in history[-1]["content"]
-    _, history = handlers["add_question"]("那融资方面呢？", history)
-    history, records = list(handlers["respond"](history, records))[-1]
+    citizen = demo.kb_tabs.citizen
+    step = list(citizen.respond(citizen.add_question("招聘会帮企业招到了多少人？", []).chat, {}))[-1]
+    assert "理解" not in step.chat[-1]["content"]
+    step = list(citizen.respond(citizen.add_question("那融资方面呢？", step.chat).chat, step.records))[-1]
     expected = kb.ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"]).understood_as
-    assert expected and f"按“{expected}”理解" in history[-1]["content"]
-    assert records["3"]["question"] == "那融资方面呢？" and records["3"]["log_id"]
+    assert expected and f"按“{expected}”理解" in step.chat[-1]["content"]
+    assert step.records["3"]["question"] == "那融资方面呢？" and step.records["3"]["log_id"]
 
 
 def test_api_ask_accepts_an_optional_history(tmp_path):
     kb, demo = _web_app(tmp_path)
-    api_ask = demo.kb_handlers["api_ask"]
+    api_ask = demo.kb_tabs.citizen.api_ask
     alone = api_ask("那融资方面呢？")
     assert alone["understood_as"] is None and alone["question"] == "那融资方面呢？"
     followed = api_ask("那融资方面呢？", ["招聘会帮企业招到了多少人？"])
@@ -245,7 +243,7 @@ def test_ask_endpoint_with_history_from_gradio_client(web_real_kb):
 
 
 def test_understood_line_is_escaped_and_in_the_question_language():
-    from kb_bot.web.insight import understood_html
+    from kb_bot.web.render import understood_html
 
     chinese = Answer("那<b>融资</b>呢？", True, "x", (), understood_as="开发区 <b>融资</b>")
     assert "按“开发区 &lt;b&gt;融资&lt;/b&gt;”理解" in understood_html(chinese)
@@ -255,12 +253,12 @@ def test_understood_line_is_escaped_and_in_the_question_language():
 
 
 def test_a_question_over_the_length_limit_is_not_cut_silently(tmp_path):
-    from kb_bot.web.app import MAX_QUESTION_CHARS
+    from kb_bot.web.facade import MAX_QUESTION_CHARS
 
     _, demo = _web_app(tmp_path)
     with pytest.warns(UserWarning, match=str(MAX_QUESTION_CHARS)):
-        _, history = demo.kb_handlers["add_question"]("问" * (MAX_QUESTION_CHARS + 20), [])
-    assert len(history[-1]["content"]) == MAX_QUESTION_CHARS
+        added = demo.kb_tabs.citizen.add_question("问" * (MAX_QUESTION_CHARS + 20), [])
+    assert len(added.chat[-1]["content"]) == MAX_QUESTION_CHARS
 
 
 def test_optional_llm_rewrite_is_one_more_reading(tmp_path):

@@ -102,26 +102,26 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     demo = build_app(kb)
     session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
     handlers = demo.kb_insight.handlers
-    message, _, _ = handlers.save(None, "", QUESTION, "请咨询区住建局。", "", "")
-    assert "无权操作" in message and faq.read_entries(kb.settings.documents) == []
+    assert "无权操作" in handlers.save(None, "", QUESTION, "请咨询区住建局。", "", "").message
+    assert faq.read_entries(kb.settings.documents) == []
 
-    message, rows, paths = handlers.save(session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
-    assert "已保存" in message and len(rows) == 1 and rows[0][-1] == "使用中"
-    path = rows[0][0]
+    saved = handlers.save(session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
+    assert "已保存" in saved.message and len(saved.faq_table) == 1 and saved.faq_table[0][-1] == "使用中"
+    path = saved.faq_table[0][0]
     demo.kb_staff.refresh(session)
-    answer = demo.kb_backend.ask(QUESTION)
+    answer = demo.kb_web.ask(QUESTION)
     assert answer.mode == "faq" and "住建局" in answer.answer
 
-    _, wordings, text, _, _ = handlers.open_entry(session, path)
-    assert wordings.splitlines() == [QUESTION, "上街区房子多少钱？"] and text == "请咨询区住建局。"
-    handlers.save(session, path, wordings, "请咨询区住房和城乡建设局。", "", "")
+    opened = handlers.open_entry(session, path)
+    assert opened.questions.splitlines() == [QUESTION, "上街区房子多少钱？"] and opened.answer == "请咨询区住建局。"
+    handlers.save(session, path, opened.questions, "请咨询区住房和城乡建设局。", "", "")
     demo.kb_staff.refresh(session)
-    assert "住房和城乡建设局" in demo.kb_backend.ask(QUESTION).answer
+    assert "住房和城乡建设局" in demo.kb_web.ask(QUESTION).answer
 
-    message, rows, _ = handlers.status(session, path, faq.RETIRED)
-    assert "已停用" in message and rows[0][-1] == "已停用"
+    retired_view = handlers.status(session, path, faq.RETIRED)
+    assert "已停用" in retired_view.message and retired_view.faq_table[0][-1] == "已停用"
     demo.kb_staff.refresh(session)
-    retired = demo.kb_backend.ask(QUESTION)
+    retired = demo.kb_web.ask(QUESTION)
     assert retired.mode != "faq" and "住房和城乡建设局" not in retired.answer  # its text is gone from the index too
 
 

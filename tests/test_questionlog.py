@@ -158,25 +158,24 @@ def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path)
     import gradio as gr
 
     kb, demo, session = _logged_in_app(tmp_path)
-    handlers = demo.kb_handlers
-    _, history = handlers["add_question"]("企业融资贷款有什么支持？", [])
-    history, records = list(handlers["respond"](history, {}))[-1]
-    handlers["on_feedback"](records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
-    handlers["api_ask"]("上街区的房价是多少？")
-    assert demo.kb_backend.question_log.flush(timeout=10)
+    citizen = demo.kb_tabs.citizen
+    records = list(citizen.respond(citizen.add_question("企业融资贷款有什么支持？", []).chat, {}))[-1].records
+    citizen.on_feedback(records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
+    citizen.api_ask("上街区的房价是多少？")
+    assert demo.kb_web.question_log.flush(timeout=10)
     records = read_records(kb.settings.question_log_path)
     assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
     assert records[0]["feedback"] == "down"
 
     load = demo.kb_insight.handlers.load
     denied = load(None, 7)
-    assert "无权操作" in denied[0] or "未启用" in denied[0]
-    summary, chart, unanswered, related, down, docs, csv_path, pick, faq_rows, faq_paths = load(session, 7)
-    assert "共 **2** 个问题" in summary
-    assert list(chart.columns) == ["日期", "结果", "问题数"] and chart["问题数"].sum() == 2
-    assert down[0][1] == "企业融资贷款有什么支持？"
-    assert Path(csv_path).read_text(encoding="utf-8-sig").count("\n") == 3
-    assert "企业融资贷款有什么支持？" in pick["choices"]
+    assert "无权操作" in denied.summary or "未启用" in denied.summary
+    loaded = load(session, 7)
+    assert "共 **2** 个问题" in loaded.summary
+    assert list(loaded.chart.columns) == ["日期", "结果", "问题数"] and loaded.chart["问题数"].sum() == 2
+    assert loaded.down[0][1] == "企业融资贷款有什么支持？"
+    assert Path(loaded.csv).read_text(encoding="utf-8-sig").count("\n") == 3
+    assert "企业融资贷款有什么支持？" in loaded.pick["choices"]
 
 
 def test_report_command_prints_the_log(tmp_path, capsys):

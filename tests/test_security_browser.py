@@ -59,7 +59,7 @@ def test_document_markdown_stays_text_and_nothing_is_fetched_from_outside(hostil
     chat.locator("details.kb-card summary").first.click()  # open every source card
     for card in chat.locator("details.kb-card:not([open]) summary").all():
         card.click()
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => !document.querySelector('#kb-chat details.kb-card:not([open])')", timeout=10_000)
     text = chat.inner_text()
     assert f"![x](http://{OUTSIDE}/track.png)" in text and "[官方入口](" in text  # shown as the characters
     assert chat.locator(f"img[src*='{OUTSIDE}'], a[href*='{OUTSIDE}']").count() == 0

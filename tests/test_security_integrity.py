@@ -111,11 +111,11 @@ def test_a_lone_surrogate_through_ask_is_answered(tmp_path):
 
     from kb_bot.web.app import build_app
 
-    handlers = build_app(fake_kb(tmp_path)).kb_handlers
-    result = handlers["api_ask"]("招聘会\ud800帮企业招到了多少人？\x00")
+    citizen = build_app(fake_kb(tmp_path)).kb_tabs.citizen
+    result = citizen.api_ask("招聘会\ud800帮企业招到了多少人？\x00")
     json.dumps(result, ensure_ascii=False).encode("utf-8")  # what the server sends must be encodable
     assert "\ud800" not in result["question"] and "招聘会" in result["question"]
-    assert handlers["add_question"]("\udcff问题", [])[1][-1]["content"] == "问题"
+    assert citizen.add_question("\udcff问题", []).chat[-1]["content"] == "问题"
 
 
 def test_impossible_settings_give_one_line_errors(capsys, monkeypatch, tmp_path):

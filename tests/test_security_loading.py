@@ -130,7 +130,7 @@ def test_symlink_loop_does_not_break_the_watcher_or_the_article_view(tmp_path):
     from kb_bot.watch import _Changes
     from web_fixtures import fake_kb
 
-    from kb_bot.web.app import Backend
+    from kb_bot.web.facade import WebKB
 
     kb = fake_kb(tmp_path)
     docs = kb.settings.documents
@@ -142,5 +142,5 @@ def test_symlink_loop_does_not_break_the_watcher_or_the_article_view(tmp_path):
     (tmp_path / "elsewhere" / "x.md").symlink_to("y.md")
     (tmp_path / "elsewhere" / "y.md").symlink_to("x.md")
     assert changes.relevant(str(tmp_path / "elsewhere" / "x.md")) is False
-    assert Backend(kb).article("a.md") is None
-    assert Backend(kb).article("education.md")
+    assert WebKB(kb).article("a.md") is None
+    assert WebKB(kb).article("education.md")

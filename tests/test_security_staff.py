@@ -83,26 +83,26 @@ def test_rate_limiter_bucket():
 def test_handlers_take_the_session_from_the_cookie_only(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
-    handlers, gate = demo.kb_handlers, demo.kb_staff.gate
+    tab, gate = demo.kb_tabs.staff, demo.kb_staff.gate
     _, _, session = gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")
 
     def request(cookies):
         return SimpleNamespace(cookies=cookies, client=SimpleNamespace(host="127.0.0.1"), headers={})
 
     for forged in ({}, {COOKIE: "forged"}, {COOKIE: session.token[:-1]}, {"session": session.token}):
-        assert NOT_LOGGED_IN in handlers["staff_reload"](request(forged))[-1]
-        assert NOT_LOGGED_IN in handlers["staff_delete"]("education.md", True, request(forged))[-1]
-        assert NOT_LOGGED_IN in handlers["staff_refresh"](request(forged))[-1]
+        assert NOT_LOGGED_IN in tab.reload(request(forged)).reload_msg
+        assert NOT_LOGGED_IN in tab.delete("education.md", True, request(forged)).delete_msg
+        assert NOT_LOGGED_IN in tab.refresh(request(forged)).refresh_msg
     assert (kb.settings.documents / "education.md").exists()
-    login_box, staff_box, _, who, rows, _ = handlers["staff_enter"](request({COOKIE: session.token}))
-    assert staff_box["visible"] is True and STAFF_USER in who and len(rows) == 3
+    view = tab.enter(request({COOKIE: session.token}))
+    assert view.staff_box["visible"] is True and STAFF_USER in view.who and len(view.docs_table) == 3
 
     upload = tmp_path / "停车补贴.md"
     upload.write_text(PARKING_DOC, encoding="utf-8")
-    assert "已上传" in handlers["staff_upload"](str(upload), False, request({COOKIE: session.token}))[-1]
-    assert "已删除" in handlers["staff_delete"]("停车补贴.md", True, request({COOKIE: session.token}))[-1]
-    assert "未完成" in handlers["staff_delete"]("../x.md", True, request({COOKIE: session.token}))[-1]
-    assert "索引" in handlers["staff_refresh"](request({COOKIE: session.token}))[-1]
+    assert "已上传" in tab.upload(str(upload), False, request({COOKIE: session.token})).upload_msg
+    assert "已删除" in tab.delete("停车补贴.md", True, request({COOKIE: session.token})).delete_msg
+    assert "未完成" in tab.delete("../x.md", True, request({COOKIE: session.token})).delete_msg
+    assert "索引" in tab.refresh(request({COOKIE: session.token})).refresh_msg
     audit = [json.loads(line) for line in (kb.settings.index / AUDIT_LOG_NAME).read_text("utf-8").splitlines()]
     assert [(a["action"], a["document"], a["outcome"].split(":")[0]) for a in audit] == [
         ("login", None, "ok"), ("upload", "停车补贴.md", "ok"), ("delete", "停车补贴.md", "ok"),

@@ -8,14 +8,15 @@
   take effect with the next "更新索引" like any document.
 
 Every handler checks the staff session again (``StaffActions.require``), so the widgets being
-hidden is not the only protection. ``understood_html`` is the chat's "按“…”理解" line.
+hidden is not the only protection. Handlers return named results (``InsightLoaded``, ``FaqOpened``,
+``FaqSaved``) whose fields are the widgets they fill (see ``wiring.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,7 +29,10 @@ from .. import faq
 from ..errors import KbBotError
 from ..questionlog import read_records
 from ..report import build_report, records_csv
+from ..settings import Settings
 from . import render
+from .staff import StaffActions
+from .wiring import for_gradio, outputs
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +43,40 @@ DOC_HEADERS = ["文档", "命中次数"]
 FAQ_HEADERS = ["文件", "问法", "依据", "日期", "状态"]
 
 
-def understood_html(answer: Any) -> str:
-    """The line that shows how a follow-up was understood (empty when taken as asked)."""
-    if not getattr(answer, "understood_as", None):
-        return ""
-    if not re.search(r"[\u3400-\u9fff]", answer.question or ""):  # an English question gets English around it
-        return (f'<div class="kb-understood kb-muted">Understood as “{render.esc(answer.understood_as)}” '
-                "(if that is wrong, ask the whole question again)</div>")
-    return (f'<div class="kb-understood kb-muted">按“{render.esc(answer.understood_as)}”理解'
-            "（如理解有误，请换个完整的问法）</div>")
+@dataclass(frozen=True)
+class InsightLoaded:
+    """The insight view for a span of days: summary, chart, tables, CSV, questions to answer, staff answers."""
+
+    summary: str
+    chart: Any
+    unanswered: Any
+    related: Any
+    down: Any
+    docs: Any
+    csv: Any
+    pick: Any
+    faq_table: Any
+    path: Any
+
+
+@dataclass(frozen=True)
+class FaqOpened:
+    """The staff-answer form filled from an existing entry (``message`` left alone unless something is wrong)."""
+
+    message: Any
+    questions: Any
+    answer: Any
+    source: Any
+    article: Any
+
+
+@dataclass(frozen=True)
+class FaqSaved:
+    """After saving, retiring or restoring a staff answer: the message, the list, the entry selected."""
+
+    message: str
+    faq_table: Any
+    path: Any
 
 
 def _per_day_frame(report: dict | None = None) -> pd.DataFrame:
@@ -66,14 +95,16 @@ def _group_rows(groups: list[dict]) -> list[list[Any]]:
 class Insight:
     """The data behind the insight widgets, for one knowledge base (testable without a browser)."""
 
-    def __init__(self, kb: Any, staff: Any):
-        self.kb, self.staff = kb, staff
+    def __init__(self, staff: StaffActions):
+        self.staff = staff
 
     @property
-    def settings(self):
-        return self.kb.settings
+    def settings(self) -> Settings:
+        """The settings of the knowledge base."""
+        return self.staff.settings
 
     def report(self, session: Any, days: int) -> tuple[dict, list[dict]]:
+        """(report, logged questions) of the last ``days`` days (staff only)."""
         self.staff.require(session)
         now = datetime.now(timezone.utc)
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
@@ -87,11 +118,13 @@ class Insight:
         return str(path)
 
     def faq_rows(self, session: Any) -> list[list[Any]]:
+        """The staff answers as table rows (see FAQ_HEADERS)."""
         self.staff.require(session)
         return [[e.path, "；".join(e.questions), " ".join(p for p in (e.source, e.article) if p), e.date or "",
                  "已停用" if not e.active else "使用中"] for e in faq.read_entries(self.settings.documents)]
 
     def save(self, session: Any, path: str | None, questions: str, answer: str, source: str, article: str) -> str:
+        """Save a staff answer (one wording a line); returns its path under documents/faq/."""
         self.staff.require(session)
         wordings = [q.strip() for q in (questions or "").splitlines() if q.strip()]
         entry = faq.save_entry(self.settings.documents, wordings, answer, source, article, path or None)
@@ -99,12 +132,14 @@ class Insight:
         return entry.path
 
     def set_status(self, session: Any, path: str, status: str) -> str:
+        """Retire or restore a staff answer; returns its path."""
         self.staff.require(session)
         if not path:
             raise KbBotError("请先选择一条解答 / choose a staff answer first")
         return faq.set_status(self.settings.documents, path, status).path
 
     def entry(self, session: Any, path: str) -> faq.FaqEntry | None:
+        """One staff answer by its path, or None when it is gone."""
         self.staff.require(session)
         return next((e for e in faq.read_entries(self.settings.documents) if e.path == path), None)
 
@@ -123,14 +158,14 @@ class Handlers:
         rows = self.insight.faq_rows(session)
         return rows, gr.update(choices=[""] + [r[0] for r in rows], value="")
 
-    def load(self, session: Any, span: Any):
+    def load(self, session: Any, span: Any) -> InsightLoaded:
         """Summary, chart, tables, CSV, the questions to start a staff answer from, and the staff answers."""
         span = int(span or 7)
         try:
             report, records = self.insight.report(session, span)
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return (_message(exc),) + (gr.update(),) * 9
+            return InsightLoaded(_message(exc), *(gr.update(),) * 9)
         o = report["outcomes"]
         text = (f"最近 {span} 天共 **{report['questions']}** 个问题：已回答 {o['answered']}，仅相关 {o['related']}，"
                 f"未找到 {o['not_found']}；工作人员解答 {report['faq_answers']} 次，追问 {report['followups']} 次。")
@@ -138,48 +173,53 @@ class Handlers:
         starts += [d["question"] for d in report["thumbs_down"]]
         down = [[d["time"][:16].replace("T", " "), d["question"], d["answer"][:120], "、".join(d["docs"])]
                 for d in report["thumbs_down"]]
-        return (text, _per_day_frame(report), _group_rows(report["unanswered"]), _group_rows(report["related_only"]),
-                down, [[d["doc"], d["hits"]] for d in report["documents"]], self.insight.export_csv(records, span),
-                gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
+        return InsightLoaded(text, _per_day_frame(report), _group_rows(report["unanswered"]),
+                             _group_rows(report["related_only"]), down,
+                             [[d["doc"], d["hits"]] for d in report["documents"]],
+                             self.insight.export_csv(records, span),
+                             gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
-    def open_entry(self, session: Any, path: str):
-        """Fill the form with an existing staff answer (message, wordings, answer, source, article)."""
+    def open_entry(self, session: Any, path: str) -> FaqOpened:
+        """Fill the form with an existing staff answer (wordings, answer, source, article)."""
         if not path:
-            return gr.update(), "", "", "", ""
+            return FaqOpened(gr.update(), "", "", "", "")
         try:
             entry = self.insight.entry(session, path)
         except KbBotError as exc:
-            return _message(exc), gr.update(), gr.update(), gr.update(), gr.update()
+            return FaqOpened(_message(exc), gr.update(), gr.update(), gr.update(), gr.update())
         if entry is None:
-            return "该解答已不存在。", "", "", "", ""
+            return FaqOpened("该解答已不存在。", "", "", "", "")
         # The message is left alone: it may be the "saved" note of the save that selected this entry.
-        return gr.update(), "\n".join(entry.questions), entry.answer, entry.source or "", entry.article or ""
+        return FaqOpened(gr.update(), "\n".join(entry.questions), entry.answer, entry.source or "",
+                         entry.article or "")
 
-    def save(self, session: Any, path: str, questions: str, answer: str, source: str, article: str):
+    def save(self, session: Any, path: str, questions: str, answer: str, source: str, article: str) -> FaqSaved:
+        """Save a new or edited staff answer (it takes effect with the next index refresh)."""
         try:
             saved = self.insight.save(session, path, questions, answer, source, article)
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return _message(exc), gr.update(), gr.update()
-        return (f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows,
-                gr.update(choices=paths["choices"], value=saved))
+            return FaqSaved(_message(exc), gr.update(), gr.update())
+        return FaqSaved(f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows,
+                        gr.update(choices=paths["choices"], value=saved))
 
-    def status(self, session: Any, path: str, new_status: str):
+    def status(self, session: Any, path: str, new_status: str) -> FaqSaved:
+        """Retire or restore a staff answer."""
         try:
             changed = self.insight.set_status(session, path, new_status)
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return _message(exc), gr.update(), gr.update()
+            return FaqSaved(_message(exc), gr.update(), gr.update())
         word = "已停用" if new_status == faq.RETIRED else "已重新启用"
-        return (f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows,
-                gr.update(choices=paths["choices"], value=changed))
+        return FaqSaved(f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows,
+                        gr.update(choices=paths["choices"], value=changed))
 
 
-def _layout(kb: Any) -> SimpleNamespace:
+def _layout(settings: Settings) -> SimpleNamespace:
     """The widgets, in the current Blocks context."""
     w = SimpleNamespace()
     gr.Markdown("#### 提问统计\n市民提问记录不含 IP、Cookie 等个人信息，"
-                f"保留 {kb.settings.log_retention_days} 天。")
+                f"保留 {settings.log_retention_days} 天。")
     with gr.Row():
         w.days = gr.Radio([("最近 7 天", 7), ("最近 30 天", 30)], value=7, label="时间范围", elem_id="kb-insight-days")
         w.load = gr.Button("载入统计", variant="primary", elem_id="kb-insight-load", scale=0)
@@ -214,42 +254,48 @@ def _layout(kb: Any) -> SimpleNamespace:
     return w
 
 
-def build_insight(kb: Any, staff: Any) -> Insight:
+def build_insight(staff: StaffActions) -> Insight:
     """Create the insight and staff-answer widgets in the current Blocks context and wire them.
 
     Every handler finds the staff session from the request's cookie (see ``web/security.py``) and runs
     outside the citizens' answer queue, in a group of its own.
     """
-    insight = Insight(kb, staff)
+    insight = Insight(staff)
     h = insight.handlers = Handlers(insight)
-    w = _layout(kb)
-    events = {"api_visibility": "private", "concurrency_id": "kb-staff", "concurrency_limit": 1}
-    loaded = [w.summary, w.chart, w.unanswered, w.related, w.down, w.docs, w.csv, w.pick, w.faq_table, w.path]
+    w = _layout(staff.settings)
+    events = {"api_visibility": "private", "concurrency_id": "kb-staff", "concurrency_limit": 1,
+              "show_progress": "hidden"}
+    loaded, saved = outputs(InsightLoaded, w), outputs(FaqSaved, w)
     form = [w.questions, w.answer, w.source, w.article]
 
     def session_of(request: gr.Request) -> Any:
         return staff.gate.session_of(request)
 
-    def load(span: Any, request: gr.Request):
+    @for_gradio
+    def load(span: Any, request: gr.Request) -> InsightLoaded:
         return h.load(session_of(request), span)
 
-    def open_entry(path: str, request: gr.Request):
+    @for_gradio
+    def open_entry(path: str, request: gr.Request) -> FaqOpened:
         return h.open_entry(session_of(request), path)
 
-    def save(path: str, questions: str, answer: str, source: str, article: str, request: gr.Request):
+    @for_gradio
+    def save(path: str, questions: str, answer: str, source: str, article: str, request: gr.Request) -> FaqSaved:
         return h.save(session_of(request), path, questions, answer, source, article)
 
-    def retire(path: str, request: gr.Request):
+    @for_gradio
+    def retire(path: str, request: gr.Request) -> FaqSaved:
         return h.status(session_of(request), path, faq.RETIRED)
 
-    def restore(path: str, request: gr.Request):
+    @for_gradio
+    def restore(path: str, request: gr.Request) -> FaqSaved:
         return h.status(session_of(request), path, faq.ACTIVE)
 
     w.load.click(load, [w.days], loaded, **events)
     w.days.change(load, [w.days], loaded, **events)
     w.pick.change(lambda q: (q or "").strip(), [w.pick], [w.questions], queue=False, api_visibility="private")
-    w.path.change(open_entry, [w.path], [w.message, *form], **events)
-    w.save.click(save, [w.path, *form], [w.message, w.faq_table, w.path], **events)
-    w.retire.click(retire, [w.path], [w.message, w.faq_table, w.path], **events)
-    w.restore.click(restore, [w.path], [w.message, w.faq_table, w.path], **events)
+    w.path.change(open_entry, [w.path], outputs(FaqOpened, w), **events)
+    w.save.click(save, [w.path, *form], saved, **events)
+    w.retire.click(retire, [w.path], saved, **events)
+    w.restore.click(restore, [w.path], saved, **events)
     return insight

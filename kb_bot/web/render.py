@@ -15,6 +15,8 @@ from dataclasses import replace
 from typing import Any, Iterator, Sequence
 
 from .. import legal
+from ..answer import is_cjk_question
+from ..topics import TAXONOMY
 
 #: Questions for topic groups that carry no example of their own.
 TOPIC_QUESTIONS: dict[str, str] = {
@@ -83,17 +85,19 @@ def _where(unit: str | None, section: str | None) -> str:
     return " · ".join(esc(part) for part in (unit, section) if part)
 
 
-def _legal_where(item: Any) -> str:
+def _legal_where(item: Any, lang: str = "zh") -> str:
     """A regulation's date and, for an older version, 已被《…》取代 (empty for other documents)."""
-    notes = [f"{item.issued} 起施行版本" if getattr(item, "issued", None) else None]
+    issued = getattr(item, "issued", None)
+    notes = [WORDS[lang]["in_force"].format(date=issued) if issued else None]
     if getattr(item, "status", None) == legal.SUPERSEDED:
         notes.append(f'<span class="kb-superseded">{esc(legal.superseded_note(item.superseded_by))}</span>')
     return " · ".join(n if n.startswith("<span") else esc(n) for n in notes if n)
 
 
-def citation_card(citation: Any, number: int, opened: bool = False) -> str:
+def citation_card(citation: Any, number: int, opened: bool = False, lang: str = "zh") -> str:
     """One expandable source card: title (《条例》第X条 for a regulation), unit, section, the passage marked."""
-    where = " · ".join(part for part in (_where(citation.unit, citation.section), _legal_where(citation)) if part)
+    where = " · ".join(part for part in (_where(citation.unit, citation.section), _legal_where(citation, lang))
+                       if part)
     title = legal.citation_label(citation.title, getattr(citation, "article", None))
     return (
         f'<details class="kb-card"{" open" if opened else ""}>'
@@ -101,7 +105,7 @@ def citation_card(citation: Any, number: int, opened: bool = False) -> str:
         + (f'<br><span class="kb-where">{where}</span>' if where else "")
         + "</summary>"
         f'<blockquote class="kb-quote">{highlight(citation.text, citation.span)}</blockquote>'
-        f'<div class="kb-doc">出处文件：{esc(citation.doc)}</div>'
+        f'<div class="kb-doc">{WORDS[lang]["file"]}{esc(citation.doc)}</div>'
         "</details>"
     )
 
@@ -112,29 +116,67 @@ def _answer_html(text: str) -> str:
     return "".join(f'<sup class="kb-ref">[{part}]</sup>' if i % 2 else text_html(part) for i, part in enumerate(parts))
 
 
+#: The words around an answer, in the question's language (an English question gets English around it).
+WORDS = {
+    "zh": {"related": "未找到直接答案", "related_sources": "相关内容（{n}，不是对问题的回答）", "sources": "来源（{n}）",
+           "try_topics": "也可以点击下方主题，换个问题试试：", "pick_topic": "点击下方主题，换个问题试试：",
+           "file": "出处文件：", "in_force": "{date} 起施行版本", "looking": "正在查找相关政策……",
+           "failed": "抱歉，系统暂时无法回答：{reason}", "understood": "按“{text}”理解（如理解有误，请换个完整的问法）",
+           "cut": "问题较长，只按前 {n} 个字回答。"},
+    "en": {"related": "No direct answer", "related_sources": "Related passages ({n}; they do not answer the question)",
+           "sources": "Sources ({n})", "try_topics": "Or pick a topic below to ask another question:",
+           "pick_topic": "Pick a topic below to ask another question:", "file": "File: ",
+           "in_force": "version in force from {date}", "looking": "Looking through the policies…",
+           "failed": "Sorry, the assistant cannot answer right now: {reason}",
+           "understood": "Understood as “{text}” (if that is wrong, ask the whole question again)",
+           "cut": "The question is long: only its first {n} characters were used."},
+}
+
+
+def language(text: str | None) -> str:
+    """"zh" for a question with Chinese characters, else "en"."""
+    return "zh" if is_cjk_question(text or "") else "en"
+
+
+def words(text: str | None) -> dict[str, str]:
+    """The interface words for a question (see WORDS)."""
+    return WORDS[language(text)]
+
+
+def understood_html(answer: Any) -> str:
+    """The line that shows how a follow-up was understood (empty when taken as asked)."""
+    if not getattr(answer, "understood_as", None):
+        return ""
+    line = words(answer.question)["understood"].format(text=esc(answer.understood_as))
+    return f'<div class="kb-understood kb-muted">{line}</div>'
+
+
 def answer_html(answer: Any) -> str:
     """The complete chat message: an answer with sources, related passages marked as such, or not found."""
+    w = words(answer.question)
     status = getattr(answer, "status", "answered" if answer.found else "not_found")
     if status == "related":
-        cards = "".join(citation_card(replace(c, span=None), i) for i, c in enumerate(answer.citations, start=1))
+        cards = "".join(citation_card(replace(c, span=None), i, lang=language(answer.question))
+                        for i, c in enumerate(answer.citations, start=1))
         return (
-            '<div class="kb-related"><div class="kb-badge kb-badge-related">未找到直接答案</div>'
+            f'<div class="kb-related"><div class="kb-badge kb-badge-related">{w["related"]}</div>'
             f'<div class="kb-answer">{_answer_html(answer.answer)}</div>'
-            + (f'<div class="kb-sources"><div class="kb-sources-title">相关内容（{len(answer.citations)}，'
-               f'不是对问题的回答）</div>{cards}</div>' if cards else "")
-            + ('<div class="kb-suggest">也可以点击下方主题，换个问题试试：</div>' if answer.suggestions else "")
+            + (f'<div class="kb-sources"><div class="kb-sources-title">'
+               f'{w["related_sources"].format(n=len(answer.citations))}</div>{cards}</div>' if cards else "")
+            + (f'<div class="kb-suggest">{w["try_topics"]}</div>' if answer.suggestions else "")
             + "</div>"
         )
     if not answer.found:
         parts = [f'<div class="kb-answer kb-notfound">{_answer_html(answer.answer)}</div>']
         if answer.suggestions:
-            parts.append('<div class="kb-suggest">点击下方主题，换个问题试试：</div>')
+            parts.append(f'<div class="kb-suggest">{w["pick_topic"]}</div>')
         return "".join(parts)
-    cards = "".join(citation_card(c, i, opened=(i == 1)) for i, c in enumerate(answer.citations, start=1))
+    cards = "".join(citation_card(c, i, opened=(i == 1), lang=language(answer.question))
+                    for i, c in enumerate(answer.citations, start=1))
     return (
         f'<div class="kb-answer">{_answer_html(answer.answer)}</div>'
-        + (f'<div class="kb-sources"><div class="kb-sources-title">来源（{len(answer.citations)}）</div>{cards}</div>'
-           if cards else "")
+        + (f'<div class="kb-sources"><div class="kb-sources-title">{w["sources"].format(n=len(answer.citations))}'
+           f'</div>{cards}</div>' if cards else "")
     )
 
 
@@ -147,14 +189,28 @@ def stream_answer(answer: Any, step: int = 4) -> Iterator[str]:
 
 
 def suggestion_options(answer: Any, guide: Any = None) -> list[dict[str, str]]:
-    """Chatbot options (clickable buttons) for a not-found answer's suggested topics: each asks its example."""
+    """Chatbot options (clickable buttons) for a not-found answer's suggested topics: each asks its example.
+
+    For an English question the topic is named in English; the example asked stays Chinese, the language of
+    the documents (an English question is never answered from them, only shown related passages).
+    """
     if answer.found:
         return []
+    english = language(answer.question) == "en"
     options = []
     for name in answer.suggestions:
         question = question_for_topic(name, guide)
-        options.append({"value": question, "label": f"{name}：{question}"})
+        label = topic_label(name, guide) if english else name
+        options.append({"value": question, "label": f"{label}：{question}" if not english else f"{label}: {question}"})
     return options
+
+
+def topic_label(name: str, guide: Any = None) -> str:
+    """A topic's English name ("Financing and loans"), else its Chinese one."""
+    for group in getattr(guide, "groups", ()) or ():
+        if group.name == name and getattr(group, "english", ""):
+            return group.english
+    return next((spec.english for spec in TAXONOMY if spec.name == name and spec.english), name)
 
 
 # --------------------------------------------------------------------------- topic guide
@@ -210,6 +266,7 @@ def entry_detail(entry: Any, article: str | None) -> str:
 
 
 def human_size(size: int | None) -> str:
+    """A file size for people: 512 B, 3.2 KB, 1.5 MB."""
     if size is None:
         return ""
     if size < 1024:

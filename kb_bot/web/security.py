@@ -87,6 +87,7 @@ class StaffSessions:
         self._lock = threading.Lock()
 
     def create(self, user: str, client: str) -> StaffSession:
+        """A new session for a user who just logged in (the least recently used goes when there are too many)."""
         now = self.clock()
         session = StaffSession(secrets.token_urlsafe(32), user, client, now, now)
         with self._lock:
@@ -111,6 +112,7 @@ class StaffSessions:
             return session
 
     def end(self, token: str | None) -> StaffSession | None:
+        """End a session (logout); returns it, or None when there was none."""
         with self._lock:
             return self._sessions.pop(token, None) if token else None
 
@@ -138,6 +140,7 @@ class LoginThrottle:
         return max(0.0, until - self.clock())
 
     def failed(self, client: str) -> None:
+        """Count a failed login; from FREE_ATTEMPTS on, lock the client out for longer each time."""
         with self._lock:
             count, _ = self._failures.get(client, (0, 0.0))
             count += 1
@@ -149,6 +152,7 @@ class LoginThrottle:
             self._failures[client] = (count, until)
 
     def succeeded(self, client: str) -> None:
+        """Forget a client's failed logins."""
         with self._lock:
             self._failures.pop(client, None)
 
@@ -164,6 +168,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, client: str) -> bool:
+        """True when the client may make one more request now (takes a token from its bucket)."""
         if self.rate <= 0:
             return True
         now = self.clock()
@@ -191,6 +196,7 @@ class AuditLog:
 
     def write(self, action: str, user: str | None, client: str | None, document: str | None = None,
               outcome: str = "ok") -> None:
+        """Append one audit line: time, user, client, action, document, outcome."""
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "user": user,
                   "client": client, "action": action, "document": document, "outcome": outcome}
         line = json.dumps(record, ensure_ascii=False) + "\n"
@@ -218,6 +224,7 @@ class StaffGate:
 
     @property
     def configured(self) -> bool:
+        """True when a staff user and password are set."""
         return bool(self.user) and bool(self.password)
 
     def login(self, user: Any, password: Any, client: str) -> tuple[int, str, StaffSession | None]:
@@ -241,6 +248,7 @@ class StaffGate:
         return 200, LOGIN_OK, session
 
     def logout(self, token: str | None, client: str) -> None:
+        """End the session of ``token`` and audit it."""
         session = self.sessions.end(token)
         if session is not None:
             self.audit.write("logout", session.user, client)

@@ -15,9 +15,12 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from .. import admin
+from ..admin import DocumentInfo
+from ..engine import KnowledgeBase
 from ..errors import IndexBusyError, KbBotError
+from ..settings import Settings
 from . import render
+from .facade import WebKB, web_kb
 from .security import StaffGate, StaffSession
 
 log = logging.getLogger(__name__)
@@ -39,34 +42,37 @@ class StaffDenied(KbBotError):
     """A staff action without a valid login, or with staff access not configured."""
 
 
-_BY_KB: "weakref.WeakKeyDictionary[Any, StaffActions]" = weakref.WeakKeyDictionary()
+_BY_KB: "weakref.WeakKeyDictionary[WebKB, StaffActions]" = weakref.WeakKeyDictionary()
 
 
-def staff_for(kb: Any) -> "StaffActions":
+def staff_for(kb: KnowledgeBase | WebKB) -> "StaffActions":
     """The one ``StaffActions`` of a knowledge base: the app's handlers and its middleware share its sessions."""
-    actions = _BY_KB.get(kb)
+    web = web_kb(kb)
+    actions = _BY_KB.get(web)
     if actions is None:
-        actions = _BY_KB[kb] = StaffActions(kb)
+        actions = _BY_KB[web] = StaffActions(web)
     return actions
 
 
 class StaffActions:
     """Login, document list, upload, delete and index refresh for one knowledge base."""
 
-    def __init__(self, kb: Any, gate: StaffGate | None = None):
-        self.kb = kb
-        settings = kb.settings
+    def __init__(self, kb: KnowledgeBase | WebKB, gate: StaffGate | None = None):
+        self.web = web_kb(kb)
+        settings = self.web.settings
         self.gate = gate or StaffGate(settings.admin_user, settings.admin_password, settings.index / AUDIT_LOG_NAME)
         self._refresh_lock = threading.Lock()
 
     @property
-    def settings(self):
-        return self.kb.settings
+    def settings(self) -> Settings:
+        """The settings of the knowledge base."""
+        return self.web.settings
 
     # -- access ------------------------------------------------------------------------
 
     @property
     def configured(self) -> bool:
+        """True when a staff user and password are set."""
         return bool(self.settings.admin_user) and bool(self.settings.admin_password)
 
     def is_staff(self, session: Any) -> bool:
@@ -87,9 +93,10 @@ class StaffActions:
 
     # -- documents ---------------------------------------------------------------------
 
-    def documents(self, session: Any) -> list[admin.DocumentInfo]:
+    def documents(self, session: Any) -> list[DocumentInfo]:
+        """Every document on disk or in the index (staff only)."""
         self.require(session)
-        return admin.list_documents(self.settings)
+        return self.web.documents()
 
     def document_rows(self, session: Any) -> list[list[Any]]:
         """The document list as table rows (see DOC_HEADERS)."""
@@ -116,17 +123,17 @@ class StaffActions:
             raise KbBotError("请先选择要上传的文件 / choose a file to upload first")
         path = Path(file_path)
         name = filename or path.name
-        admin.sanitize_filename(name)  # a bad name or type is reported before the size
         try:
             size = path.stat().st_size
         except OSError:
             raise KbBotError("上传的文件已失效，请重新选择 / the uploaded file is gone, choose it again") from None
-        admin.check_upload_size(self.settings, size)  # before reading a huge file into memory
-        saved = admin.save_upload(self.settings, name, path.read_bytes(), replace=replace)
+        self.web.check_upload(name, size)  # a bad name or type, then the size, before reading a huge file
+        saved = self.web.save_upload(name, path.read_bytes(), replace=replace)
         log.info("staff uploaded %s%s", saved, " (replaced)" if replace else "")
         return saved
 
     def delete(self, session: Any, relpath: str, confirmed: bool = True) -> str:
+        """Delete a document (staff only, after confirmation); the next refresh drops it from the index."""
         self.require(session)
         try:
             deleted = self._delete(relpath, confirmed)
@@ -141,7 +148,7 @@ class StaffActions:
             raise KbBotError("请先选择要删除的文档 / choose a document to delete")
         if not confirmed:
             raise KbBotError("请勾选“确认删除”后再删除 / tick the confirmation box first")
-        deleted = admin.delete_document(self.settings, relpath)
+        deleted = self.web.delete_document(relpath)
         log.info("staff deleted %s", deleted)
         return deleted
 
@@ -151,7 +158,7 @@ class StaffActions:
         if not relpath:
             raise KbBotError("请先选择文档 / choose a document first")
         try:
-            marked = admin.mark_repealed(self.settings, relpath)
+            marked = self.web.mark_repealed(relpath)
         except KbBotError as exc:
             self._audit(session, "mark repealed", relpath, f"refused: {exc.message}")
             raise
@@ -166,7 +173,7 @@ class StaffActions:
             self._audit(session, "refresh", outcome="refused: already running")
             raise IndexBusyError("另一次索引更新正在进行，请稍后再试 / a refresh is already running, try again shortly")
         try:
-            report = self.kb.build(full=False)
+            report = self.web.refresh()  # the old index answers until the new one is published and loaded
         except IndexBusyError:
             self._audit(session, "refresh", outcome="refused: index locked")
             raise IndexBusyError("另一次索引更新（可能来自命令行）正在进行，请稍后再试 / "
@@ -178,8 +185,4 @@ class StaffActions:
             self._refresh_lock.release()
         self._audit(session, "refresh", outcome=f"ok: {len(report.added)} added, {len(report.changed)} changed, "
                                                 f"{len(report.removed)} removed")
-        try:
-            _ = self.kb.retriever  # load the new generation now, so the next question does not wait for it
-        except KbBotError as exc:
-            log.warning("could not load the new index yet: %s", exc)
         return report.to_json()
