@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Callable, Sequence
 
 from .embedding import Embedder, load_embedder
 from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, expected_manifest
-from .answer import Answer, answer_question
+from .answer import NOT_FOUND, Answer, answer_question, is_cjk_question, not_found_text
 from .answer_model import load_model
 from .answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
-from .topics import TopicGuide, build_topic_guide, nearest_topics
+from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics
 from .settings import Settings
 from .store import CURRENT, check_compatible, load_index, read_manifest
 
@@ -176,6 +177,11 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=load_model(model_id, [self.settings.index]))
+        if answer.status == NOT_FOUND and answer.suggestions and not is_cjk_question(question):
+            # The topics stay Chinese names in `suggestions` (the web maps them to its buttons); the sentence
+            # an English reader gets names them in English.
+            guide = self._topic_state()[1]
+            answer = replace(answer, answer=not_found_text(question, [english_name(n, guide) for n in answer.suggestions]))
         if answer.found and self.settings.llm_url:
             answer = generate_answer(answer, hits, self.settings)
         return answer

@@ -200,3 +200,12 @@ def nearest_topics(guide: TopicGuide, query_vector: np.ndarray | None, chunk_vec
             scored.append((max(similarities), group.name))
     scored.sort(key=lambda item: -item[0])
     return [name for _, name in scored[:limit]]
+
+
+def english_name(name: str, guide: Any = None) -> str:
+    """A topic's English name ("Financing and loans"), else its Chinese one."""
+    for group in getattr(guide, "groups", ()) or ():
+        if group.name == name and getattr(group, "english", ""):
+            return group.english
+    return next((spec.english for spec in TAXONOMY if spec.name == name and spec.english), name)
+

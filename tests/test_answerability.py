@@ -235,3 +235,4 @@ def test_spoken_variants_keep_the_question_word_and_shorten_written_questions():
     assert all("哪个部门" in v and "不" in v and len(v) < len(written) for v in variants)
     assert len(set(variants)) > 1  # openings, endings and kept words vary
     assert "多少" in spoken_variant("收到建议的单位应当自收到建议之日起多少日内整改？", rng)
+

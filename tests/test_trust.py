@@ -75,6 +75,13 @@ def test_english_questions_over_chinese_articles_are_never_presented_as_answered
     assert real_kb.ask("What is the VAT rate for small businesses in Shangjie?").status != ANSWERED
 
 
+def test_an_english_not_found_names_the_topics_in_english(real_kb):
+    reply = real_kb.ask("How do I renew my driver's license in Zhengzhou?")
+    assert reply.status == NOT_FOUND and reply.suggestions
+    assert reply.answer.startswith("Sorry") and not any("\u4e00" <= ch <= "\u9fff" for ch in reply.answer)
+    assert "\u4e00" <= reply.suggestions[0][0] <= "\u9fff"  # the names stay Chinese: the web maps them to buttons
+
+
 def test_off_topic_question_is_not_found_with_suggestions(real_kb):
     answer = real_kb.ask("退休以后每个月养老金能领多少？")
     assert answer.status == NOT_FOUND and answer.suggestions and not answer.citations

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from .. import legal
 from ..answer import is_cjk_question
-from ..topics import TAXONOMY
+from ..topics import english_name
 
 #: Questions for topic groups that carry no example of their own.
 TOPIC_QUESTIONS: dict[str, str] = {
@@ -207,10 +207,7 @@ def suggestion_options(answer: Any, guide: Any = None) -> list[dict[str, str]]:
 
 def topic_label(name: str, guide: Any = None) -> str:
     """A topic's English name ("Financing and loans"), else its Chinese one."""
-    for group in getattr(guide, "groups", ()) or ():
-        if group.name == name and getattr(group, "english", ""):
-            return group.english
-    return next((spec.english for spec in TAXONOMY if spec.name == name and spec.english), name)
+    return english_name(name, guide)
 
 
 # --------------------------------------------------------------------------- topic guide
