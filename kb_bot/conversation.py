@@ -34,7 +34,7 @@ SHORT_CORE = 8
 _OPENER = re.compile(r"^(?:那么|那|还有|另外|此外|然后|再问一下|再问|具体来说|具体|其中|其他的|其它的|其他|其它|那在|"
                      r"and\b|what about\b|how about\b|also\b)", re.I)
 _ELLIPTIC_END = re.compile(r"(?:呢|呀|嘞)[？?。！!\s]*$")
-_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|这个|那个|这些|那些|这家|那家|这里|那里|这方面|那方面|"
+_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|这个|那个|这些|那些|这家|那家|这里|那里|这方面|那方面|"
                       r"这项|该项|上述|前面说的|刚才说的|都是哪些|是哪几个|哪几个|哪几家")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
 _NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
@@ -113,7 +113,9 @@ def next_turn(question: str, effective: str, answer: Answer, previous: Turn | No
     unit = None
     if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
         top = answer.citations[0]
-        unit = _unit_short(top.unit) or top.title.strip() or None
+        # A regulation's unit is the body that adopted it (郑州市人民代表大会常务委员会): the conversation is about
+        # the regulation, so its title is the subject a follow-up continues.
+        unit = (top.title.strip() if top.kind == "regulation" else _unit_short(top.unit) or top.title.strip()) or None
     doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
     # A dependent question answered as asked from the same document continues the topic too.
     followup = previous is not None and (

@@ -18,13 +18,13 @@ DIALOGUES = ROOT / "tests" / "data" / "dialogues.jsonl"
 
 
 @pytest.mark.parametrize("question", ["那融资方面呢？", "它的目标是什么？", "具体是哪些企业在做智能化改造？",
-                                      "还有正在谈的吗？", "帮他们解决了多少问题？", "what about loans?"])
+                                      "还有正在谈的吗？", "帮他们解决了多少问题？", "她说了什么？", "what about loans?"])
 def test_follow_up_cues_are_explicit(question):
     assert dependency(question) == "explicit"
 
 
 @pytest.mark.parametrize("question", ["招聘会帮企业招到了多少人？", "上街区在提升教育质量方面有哪些举措？",
-                                      "郑州国际陆港上街片区是做什么的？"])
+                                      "郑州国际陆港上街片区是做什么的？", "公司和其他企业合作要备案吗？"])
 def test_stand_alone_questions_are_not_dependent(question):
     assert dependency(question) == ""
 
@@ -58,6 +58,15 @@ class StubKB:
 
     def search(self, query, top_k):
         return []
+
+
+def test_a_follow_up_to_a_regulation_continues_the_regulation_not_the_body_that_adopted_it():
+    from kb_bot.conversation import next_turn
+
+    cited = Citation("regulations/x.md", "郑州市养犬管理条例", "郑州市人民代表大会常务委员会", None, "养犬登记。", None,
+                     0.5, "c", article="第十条", kind="regulation")
+    answer = Answer("养狗要登记吗？", True, "养犬登记。", (cited,), status="answered")
+    assert next_turn("养狗要登记吗？", "养狗要登记吗？", answer, None, False).unit == "郑州市养犬管理条例"
 
 
 def test_follow_up_is_completed_with_the_subject_of_the_previous_turn():
