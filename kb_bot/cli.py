@@ -352,58 +352,53 @@ def cmd_serve(args, settings) -> int:
 
 
 def cmd_rollback(args, settings) -> int:
-    from .store import IndexLock, rollback
+    from .store import IndexFolder
 
-    with IndexLock(settings.index, timeout=args.wait):
-        old, new = rollback(settings.index)
+    folder = IndexFolder(settings.index)
+    with folder.lock(timeout=args.wait):
+        old, new = folder.rollback()
     print(f"rolled back: {old or '(none)'} -> {new}")
     return 0
 
 
 def cmd_verify(args, settings) -> int:
-    from .store import GENERATIONS, PREVIOUS, _read_pointer, current_generation, verify_generation
+    from .store import IndexFolder
 
-    path = current_generation(settings.index)
-    if path is None:
+    folder = IndexFolder(settings.index)
+    generation = folder.current()
+    if generation is None:
         raise KbBotError(f"no index in {settings.index}", hint="run `kb-bot build`")
-    problems = verify_generation(path)
+    problems = generation.verify()
     if problems:
-        raise KbBotError(f"index generation {path.name} is damaged: {'; '.join(problems)}",
+        raise KbBotError(f"index generation {generation.name} is damaged: {'; '.join(problems)}",
                          hint="run `kb-bot rollback` to use the previous generation, or `kb-bot build` to rebuild")
-    print(f"index {settings.index} generation {path.name}: every file matches its checksum")
-    previous = _read_pointer(settings.index, PREVIOUS)
-    if previous and (settings.index / GENERATIONS / previous / "manifest.json").exists():
+    print(f"index {settings.index} generation {generation.name}: every file matches its checksum")
+    previous = folder.previous()
+    if previous is not None:
         try:
-            bad = verify_generation(settings.index / GENERATIONS / previous)
+            bad = previous.verify()
         except KbBotError as exc:
             bad = [exc.message]
-        print(f"  previous generation {previous} (for rollback): " + ("; ".join(bad) if bad else "ok"))
+        print(f"  previous generation {previous.name} (for rollback): " + ("; ".join(bad) if bad else "ok"))
     return 0
 
 
-def _dense_detail(dense: dict) -> str:
-    """", efSearch 256 (recall@10 0.991 measured on 300 chunks)" for a tuned HNSW index, else ""."""
-    if dense.get("kind") != "hnsw" or dense.get("recall_at_10") is None:
-        return ""
-    return f", efSearch {dense['ef_search']} (recall@10 {dense['recall_at_10']:.3f} measured on {dense['recall_sample']} chunks)"
-
-
 def cmd_status(args, settings) -> int:
-    from .store import read_manifest
+    from .store import IndexFolder
 
-    manifest = read_manifest(settings.index)
+    manifest = IndexFolder(settings.index).manifest()
     if manifest is None:
         raise KbBotError(f"no index in {settings.index}", hint="run `kb-bot build`")
     if args.json:
-        _emit_json(manifest)
+        _emit_json(manifest.to_json())
         return 0
-    print(f"index {settings.index} generation {manifest['generation']} built {manifest['built_at']}")
-    print(f"  model {manifest['model_id']} (dim {manifest['dim']}), {manifest['chunk_count']} chunks, "
-          f"dense index {manifest['dense_index']}" + _dense_detail(manifest.get("dense") or {}))
-    for path, info in manifest["documents"].items():
-        print(f"  {path}: {info['chunks']} chunks, {info['size']} bytes, indexed {info['indexed_at']}")
-    for skipped in manifest.get("skipped", []):
-        print(f"  skipped {skipped['path']}: {skipped['reason']}")
+    print(f"index {settings.index} generation {manifest.generation} built {manifest.built_at}")
+    dense = manifest.dense.describe() if manifest.dense is not None else manifest.dense_kind
+    print(f"  model {manifest.model_id} (dim {manifest.dim}), {manifest.chunk_count} chunks, dense index {dense}")
+    for path, entry in manifest.documents.items():
+        print(f"  {path}: {entry.chunks} chunks, {entry.size} bytes, indexed {entry.indexed_at}")
+    for skipped in manifest.skipped:
+        print(f"  skipped {skipped.path}: {skipped.reason}")
     return 0
 
 
