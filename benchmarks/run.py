@@ -202,8 +202,8 @@ def worker_latency(options: dict) -> dict:
 
     return {
         "chunks": len(retriever.index.chunks), "dense_index": dense_kind(retriever.index.dense),
-        "dense": retriever.index.manifest.get("dense"),
-        "model_id": retriever.index.manifest["model_id"], "queries": n,
+        "dense": retriever.index.manifest.to_json().get("dense"),
+        "model_id": retriever.index.manifest.model_id, "queries": n,
         "index_load_s": round(load_s, 3), "topic_guide_s": round(topics_s, 3),
         "search_p50_ms": pct(search_ms, 50), "search_p95_ms": pct(search_ms, 95), "search_p99_ms": pct(search_ms, 99),
         "ask_p50_ms": pct(ask_ms, 50), "ask_p95_ms": pct(ask_ms, 95), "ask_p99_ms": pct(ask_ms, 99),
