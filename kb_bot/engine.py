@@ -102,6 +102,7 @@ class KnowledgeBase:
         return self.retriever.search(query, top_k or self.settings.top_k)
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
+        """Hybrid search of several queries at once (their embeddings batched)."""
         return self.retriever.search_many(queries, top_k or self.settings.top_k)
 
     # -- answers and topics ----------------------------------------------------------------

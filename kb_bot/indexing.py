@@ -67,6 +67,7 @@ class BuildReport:
     model_id: str = ""
 
     def to_json(self) -> dict:
+        """The report as ``kb-bot build/refresh --json`` prints it."""
         return {
             "added": list(self.added),
             "changed": list(self.changed),

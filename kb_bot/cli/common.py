@@ -10,6 +10,7 @@ from ..errors import KbBotError
 
 
 def emit_json(obj: Any) -> None:
+    """One JSON object a line on stdout, flushed (other programs read it as it comes)."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -64,6 +65,7 @@ def open_kb(settings, announce_build: bool = True):
 
 
 def print_report(report, as_json: bool, verb: str) -> None:
+    """A build or refresh report, for people or as JSON."""
     if as_json:
         emit_json(report.to_json())
         return

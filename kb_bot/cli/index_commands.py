@@ -7,6 +7,7 @@ from .common import emit_json, print_report, say
 
 
 def cmd_build(args, settings) -> int:
+    """``kb-bot build``: the index from scratch (cached vectors are reused)."""
     from ..engine import KnowledgeBase
 
     report = KnowledgeBase(settings).build(full=True, progress=not args.json,
@@ -16,6 +17,7 @@ def cmd_build(args, settings) -> int:
 
 
 def cmd_refresh(args, settings) -> int:
+    """``kb-bot refresh``: only what changed; ``--watch`` keeps refreshing as the folder changes."""
     from ..engine import KnowledgeBase
 
     kb = KnowledgeBase(settings)
@@ -37,6 +39,7 @@ def cmd_refresh(args, settings) -> int:
 
 
 def cmd_rollback(args, settings) -> int:
+    """``kb-bot rollback``: make the previous generation current again."""
     from ..store import IndexFolder
 
     folder = IndexFolder(settings.index)
@@ -47,6 +50,7 @@ def cmd_rollback(args, settings) -> int:
 
 
 def cmd_verify(args, settings) -> int:
+    """``kb-bot verify``: every file of the current (and previous) generation against its checksum."""
     from ..store import IndexFolder
 
     folder = IndexFolder(settings.index)
@@ -69,6 +73,7 @@ def cmd_verify(args, settings) -> int:
 
 
 def cmd_status(args, settings) -> int:
+    """``kb-bot status``: the current manifest, for people or as JSON."""
     from ..store import IndexFolder
 
     manifest = IndexFolder(settings.index).manifest()

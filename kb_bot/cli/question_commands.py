@@ -13,6 +13,7 @@ from .common import emit_json, open_kb, queries, say
 
 
 def hit_to_json(hit) -> dict[str, Any]:
+    """One search result as ``kb-bot search --json`` prints it."""
     chunk = hit.chunk
     return {
         "rank": hit.rank,
@@ -30,6 +31,7 @@ def hit_to_json(hit) -> dict[str, Any]:
 
 
 def cmd_search(args, settings) -> int:
+    """``kb-bot search``: hybrid search, one query or one a line from stdin."""
     kb = open_kb(settings)
     for query in queries(args.query):
         hits = kb.search(query, args.top_k)
@@ -51,6 +53,7 @@ def cmd_search(args, settings) -> int:
 
 
 def cmd_ask(args, settings) -> int:
+    """``kb-bot ask``: answer with quotes and sources (or say what is related, or that nothing is)."""
     from ..answer import answer_to_json, format_answer
     from ..conversation import Conversation
 
@@ -135,6 +138,7 @@ def cmd_chat(args, settings) -> int:
 
 
 def cmd_eval(args, settings) -> int:
+    """``kb-bot eval``: recall@k, MRR and answer outcome shares on a question set."""
     from ..evaluation import answer_outcomes, load_questions, score
 
     questions = load_questions(Path(args.questions))
@@ -172,6 +176,7 @@ def _staff_answered(kb, questions: list[str]) -> int:
 
 
 def cmd_calibrate(args, settings) -> int:
+    """``kb-bot calibrate``: refit the answered / related / not found decision with labelled questions."""
     from ..calibration import recalibrate
     from ..evaluation import load_questions
 

@@ -10,6 +10,7 @@ from .common import emit_json, open_kb, say
 
 
 def cmd_report(args, settings) -> int:
+    """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
     from ..report import format_report, report_from_log
 
     if args.days < 1:
@@ -33,6 +34,7 @@ def cmd_report(args, settings) -> int:
 
 
 def cmd_topics(args, settings) -> int:
+    """``kb-bot topics``: the support topics the documents describe, grouped."""
     kb = open_kb(settings)
     guide = kb.topics()
     if args.json:
@@ -47,6 +49,7 @@ def cmd_topics(args, settings) -> int:
 
 
 def cmd_serve(args, settings) -> int:
+    """``kb-bot serve``: the web app (the index is built first when missing)."""
     from ..web.app import serve
 
     kb = open_kb(settings)

@@ -60,6 +60,7 @@ class EmbeddingCache:
                 log.warning("ignoring damaged embedding cache shard %s (%s)", shard.name, exc)
 
     def get(self, key: str) -> np.ndarray | None:
+        """The cached vector of ``key``, or None."""
         self._load()
         return self._vectors.get(key)
 

@@ -87,6 +87,7 @@ class DocumentsDiff:
 
     @property
     def any_change(self) -> bool:
+        """True when any document was added, changed or removed."""
         return bool(self.added or self.changed or self.removed)
 
     @classmethod
@@ -121,12 +122,15 @@ class IndexFolder:
         return self._pointer(CURRENT)
 
     def previous_name(self) -> str | None:
+        """The name PREVIOUS holds (None: no rollback possible)."""
         return self._pointer(PREVIOUS)
 
     def has_index(self) -> bool:
+        """True once a build has published (CURRENT exists), without reading it."""
         return (self.path / CURRENT).exists()
 
     def generation(self, name: str) -> Generation:
+        """The generation folder ``name`` (it may not exist)."""
         return Generation(self.path / GENERATIONS / name)
 
     def current(self) -> Generation | None:
@@ -156,6 +160,7 @@ class IndexFolder:
         return IndexLock(self.path, timeout)
 
     def cache(self, model_id: str) -> EmbeddingCache:
+        """The embedding cache of ``model_id`` (kept across generations)."""
         return EmbeddingCache(self.path, model_id)
 
     # -- reading ------------------------------------------------------------------------------------------------

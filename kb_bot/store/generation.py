@@ -65,6 +65,7 @@ class LoadedIndex:
 
     @property
     def generation(self) -> str:
+        """The generation's name (its folder name for manifests written before names were stored)."""
         return self.manifest.generation or self.path.name
 
 
@@ -76,16 +77,20 @@ class Generation:
         self.name = path.name
 
     def exists(self) -> bool:
+        """True when the generation is complete on disk (its manifest is written last)."""
         return (self.path / MANIFEST).exists()
 
     @cached_property
     def manifest(self) -> Manifest:
+        """The typed manifest, read once."""
         return Manifest.read(self.path)
 
     def chunks(self) -> tuple[Chunk, ...]:
+        """The chunks, in index order."""
         return read_chunks(self.path / CHUNKS)
 
     def vectors(self) -> np.ndarray:
+        """The chunk vectors (chunks x dim, float32, unit length)."""
         return np.load(self.path / VECTORS)
 
     def keyword_tokens(self) -> dict[bytes, list[str]]:

@@ -41,6 +41,7 @@ class IndexSpec:
     tokenizer_version: int
 
     def to_json(self) -> dict[str, Any]:
+        """The spec as the manifest writes it."""
         return {"model_id": self.model_id, "chunker": dict(self.chunker), "tokenizer_version": self.tokenizer_version}
 
 
@@ -57,10 +58,12 @@ class DocumentEntry:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "DocumentEntry":
+        """An entry from the manifest (missing fields of older manifests empty)."""
         return cls(str(data.get("hash", "")), int(data.get("size", 0)), data.get("title"), data.get("unit"),
                    int(data.get("chunks", 0)), str(data.get("indexed_at", "")))
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as the manifest writes it."""
         return {"hash": self.hash, "size": self.size, "title": self.title, "unit": self.unit,
                 "chunks": self.chunks, "indexed_at": self.indexed_at}
 
@@ -85,6 +88,7 @@ class DenseInfo:
     recall_queries: str | None = None  # "queries" (the model's query vectors) or "leave-one-out" (chunk vectors)
 
     def to_json(self) -> dict[str, Any]:
+        """The dense details as the manifest writes them."""
         return {"kind": self.kind, "ef_search": self.ef_search, "recall_at_10": self.recall_at_10,
                 "recall_sample": self.sample, "recall_queries": self.recall_queries, "build_s": round(self.build_s, 2)}
 
@@ -96,6 +100,7 @@ class DenseInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "DenseInfo":
+        """Dense details from the manifest (older ones may lack all but ``kind``)."""
         return cls(str(data.get("kind", "flat")), data.get("ef_search"), data.get("recall_at_10"),
                    int(data.get("recall_sample") or 0), float(data.get("build_s") or 0.0), data.get("recall_queries"))
 
@@ -229,4 +234,5 @@ class Manifest:
         return self.to_json()[key]
 
     def get(self, key: str, default: Any = None) -> Any:
+        """Like ``dict.get`` on :meth:`to_json` (for code not yet reading typed fields)."""
         return self.to_json().get(key, default)
