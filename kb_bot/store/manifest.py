@@ -105,6 +105,10 @@ class DenseInfo:
                    int(data.get("recall_sample") or 0), float(data.get("build_s") or 0.0), data.get("recall_queries"))
 
 
+#: Manifest keys that are plain attributes (``manifest["model_id"]`` needs no JSON built).
+_SCALAR_KEYS = frozenset({"format", "format_version", "model_id", "tokenizer_version", "dim", "built_at", "chunk_count"})
+
+
 def _frozen(mapping: Mapping) -> Mapping:
     return MappingProxyType(dict(mapping))
 
@@ -231,6 +235,8 @@ class Manifest:
     # -- for modules not yet moved to typed fields (calibration.py reads ``manifest["model_id"]``) -------------
 
     def __getitem__(self, key: str) -> Any:
+        if key in _SCALAR_KEYS:  # cheap: a caller may ask this per question
+            return getattr(self, key)
         return self.to_json()[key]
 
     def get(self, key: str, default: Any = None) -> Any:
