@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
-from .indexing import BuildReport, build_index, expected_manifest
+from .indexing import BuildReport, build_index, index_spec
 from .answer import Answer, answer_question
 from .answer_model import load_model
 from .answerability import GramStats
@@ -34,6 +34,7 @@ class KnowledgeBase:
         self.settings = settings
         self._embedder = embedder
         self.model = ModelSpec.parse(settings.model)  # parsed once: its id is checked against every index
+        self.spec = index_spec(settings)  # what the index must have been built with (settings are frozen)
         self.folder = IndexFolder(settings.index)
         self._retriever: Retriever | None = None
         self._generation: str | None = None
@@ -66,7 +67,7 @@ class KnowledgeBase:
                 manifest = self.folder.manifest()
                 if manifest is None or manifest.model_id != self.model.model_id:
                     return None
-                manifest.check_compatible(expected_manifest(self.settings), self.folder.path)
+                manifest.check_compatible(self.spec, self.folder.path)
                 return None
             except StaleIndexError as exc:
                 log.warning("%s: rebuilding it", exc.message)
@@ -89,7 +90,7 @@ class KnowledgeBase:
             return self._retriever
         with self._lock:
             if self._retriever is None or name != self._generation:
-                index = self.folder.load(expected_manifest(self.settings))
+                index = self.folder.load(self.spec)
                 self._retriever = Retriever(index, self.embedder, self.fusion)
                 self._generation = index.generation
                 log.info("loaded index generation %s (%d chunks)", index.generation, len(index.chunks))

@@ -82,13 +82,17 @@ class BuildReport:
         }
 
 
-def expected_manifest(settings: Settings) -> IndexSpec:
+def index_spec(settings: Settings) -> IndexSpec:
     """What an index must have been built with to be used with ``settings`` (model, chunker, tokenizer)."""
     return IndexSpec(
         model_id=ModelSpec.parse(settings.model).model_id,
         chunker={"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION},
         tokenizer_version=TOKENIZER_VERSION,
     )
+
+
+#: The name of :func:`index_spec` when it returned the expected manifest fields as a dict (tests, benchmarks).
+expected_manifest = index_spec
 
 
 def _embed_missing(
@@ -247,7 +251,7 @@ def build_index(
     if not settings.documents.is_dir():
         raise KbBotError(f"documents folder {settings.documents} does not exist",
                          hint="create it and add .md/.txt/.docx/.pdf/.html files, or pass --documents DIR")
-    spec, folder = expected_manifest(settings), IndexFolder(settings.index)
+    spec, folder = index_spec(settings), IndexFolder(settings.index)
     with folder.lock(timeout=lock_timeout):
         if not full:  # compare file hashes with the manifest before parsing anything
             unchanged_report = _unchanged(folder, settings, spec, started)
