@@ -62,7 +62,7 @@ def main() -> int:
         started = time.perf_counter()
         kb.build()
         print(f"[{corpus}] index ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        model = load_model(kb.retriever.index.manifest["model_id"])
+        model = load_model(kb.retriever.index.manifest.model_id)
         evidence = [r for name in sets for r in records(kb, name, SETS[name])]
         for label, decision in (("before", None), ("after", model)):
             lines += [f"## {corpus}: {label}", "", *table(outcomes(evidence, decision)), ""]

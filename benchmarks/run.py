@@ -202,8 +202,8 @@ def worker_latency(options: dict) -> dict:
 
     return {
         "chunks": len(retriever.index.chunks), "dense_index": dense_kind(retriever.index.dense),
-        "dense": retriever.index.manifest.get("dense"),
-        "model_id": retriever.index.manifest["model_id"], "queries": n,
+        "dense": retriever.index.manifest.to_json().get("dense"),
+        "model_id": retriever.index.manifest.model_id, "queries": n,
         "index_load_s": round(load_s, 3), "topic_guide_s": round(topics_s, 3),
         "search_p50_ms": pct(search_ms, 50), "search_p95_ms": pct(search_ms, 95), "search_p99_ms": pct(search_ms, 99),
         "ask_p50_ms": pct(ask_ms, 50), "ask_p95_ms": pct(ask_ms, 95), "ask_p99_ms": pct(ask_ms, 99),
@@ -335,17 +335,14 @@ def worker_ann_e5(options: dict) -> dict:
     import numpy as np
 
     import perf_standin
-    from kb_bot.store import ANN_SEARCH_K, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH_STEPS, HNSW_M, current_generation
+    from kb_bot.store import ANN_SEARCH_K, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH_STEPS, HNSW_M, IndexFolder
 
     stand_in = perf_standin.SentenceMeanEmbedder()
     questions = perf_corpus.real_questions()[: options["queries"]]
     queries = np.ascontiguousarray(stand_in.embed_queries(questions), dtype=np.float32)
-    generation = current_generation(Path(options["index"]))
-    from kb_bot.chunking import Chunk
-
-    with open(generation / "chunks.jsonl", encoding="utf-8") as handle:
-        texts = [Chunk.from_record(json.loads(line)).embed_text for line in handle if line.strip()]
-    real = np.ascontiguousarray(np.load(generation / "vectors.npy"), dtype=np.float32)
+    generation = IndexFolder(Path(options["index"])).current()
+    texts = [chunk.embed_text for chunk in generation.chunks()]
+    real = np.ascontiguousarray(generation.vectors(), dtype=np.float32)
     proxy = np.ascontiguousarray(stand_in.embed_passages(texts), dtype=np.float32)
     efs, builds = list(HNSW_EF_SEARCH_STEPS), [(HNSW_M, HNSW_EF_CONSTRUCTION)]
     return {"chunks": len(texts), "queries": len(questions), "k": ANN_SEARCH_K,

@@ -35,7 +35,7 @@ def ship(documents: Path, index: Path, model: str) -> Path:
     print(f"built {report.chunks} chunks, embedded {report.chunks_embedded} in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)
     loaded = load_index(index, expected_manifest(settings))
-    model_id = loaded.manifest["model_id"]
+    model_id = loaded.manifest.model_id
     cache = EmbeddingCache(index, model_id)
     keys = list(dict.fromkeys(text_key(model_id, c.embed_text) for c in loaded.chunks))
     vectors = [cache.get(k) for k in keys]

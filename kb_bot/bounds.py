@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .files import format_size
+
 #: Decompressed XML inside a .docx (document, styles, numbering, ...), in bytes.
 DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
 #: Decompressed size of everything inside a .docx (images included), as a multiple of the file size limit.
@@ -56,10 +58,6 @@ def check_budget() -> None:
                             "its layout (or raise KB_BOT_MAX_FILE_SECONDS)")
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1048576:.1f} MB"
-
-
 def check_docx(path: Path, max_bytes: int) -> None:
     """Refuse a .docx whose parts inflate too far or whose body has too many paragraphs, before parsing it.
 
@@ -72,8 +70,8 @@ def check_docx(path: Path, max_bytes: int) -> None:
             inflated = sum(e.file_size for e in entries)
             xml = sum(e.file_size for e in entries if e.filename.endswith((".xml", ".rels")))
             if inflated > DOCX_MAX_INFLATED_RATIO * max_bytes + DOCX_MAX_XML_BYTES or xml > DOCX_MAX_XML_BYTES:
-                raise DocumentError(f".docx inflates to {_mb(max(inflated, xml))} (over the "
-                                    f"{_mb(DOCX_MAX_XML_BYTES)} limit for its text); split it or save it again")
+                raise DocumentError(f".docx inflates to {format_size(max(inflated, xml))} (over the "
+                                    f"{format_size(DOCX_MAX_XML_BYTES)} limit for its text); split it or save it again")
             try:
                 body = archive.read("word/document.xml")
             except KeyError:

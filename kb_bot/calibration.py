@@ -305,7 +305,7 @@ def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str
     """
     from .answer_model import load_model, model_path
 
-    model_id = retriever.index.manifest["model_id"]
+    model_id = retriever.index.manifest.model_id
     shipped = model_path(model_id)
     data_path = shipped.with_name(f"answerability-train-{shipped.stem.split('-', 1)[1]}.npz")
     if not data_path.is_file():

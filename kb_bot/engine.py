@@ -12,9 +12,9 @@ import threading
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
-from .indexing import BuildReport, build_index, expected_manifest
+from .indexing import BuildReport, build_index, index_spec
 from .answer import NOT_FOUND, Answer, answer_question, is_cjk_question, not_found_text
 from .answer_model import load_model
 from .answerability import GramStats
@@ -23,7 +23,7 @@ from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
 from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics
 from .settings import Settings
-from .store import CURRENT, check_compatible, load_index, read_manifest
+from .store import IndexFolder
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self._embedder = embedder
+        self.model = ModelSpec.parse(settings.model)  # parsed once: its id is checked against every index
+        self.spec = index_spec(settings)  # what the index must have been built with (settings are frozen)
+        self.folder = IndexFolder(settings.index)
         self._retriever: Retriever | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
@@ -48,7 +51,7 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model)
+            self._embedder = self.model.load(self.settings.threads)
         return self._embedder
 
     def build(self, *, full: bool = False, progress: bool = False, lock_timeout: float = 0.0) -> BuildReport:
@@ -60,13 +63,12 @@ class KnowledgeBase:
         """Build the index when none exists yet, or when this kb-bot chunks or stores differently from the one
         that built it (an upgrade; same model); returns the report of that build, else None. An index of
         another model is left alone: the first query says so (a wrong ``--model`` must not replace it)."""
-        if (self.settings.index / CURRENT).exists():
-            expected = expected_manifest(self.settings)
+        if self.folder.has_index():
             try:
-                manifest = read_manifest(self.settings.index) or {}
-                if manifest.get("model_id") != expected["model_id"]:
+                manifest = self.folder.manifest()
+                if manifest is None or manifest.model_id != self.model.model_id:
                     return None
-                check_compatible(manifest, expected, self.settings.index)
+                manifest.check_compatible(self.spec, self.folder.path)
                 return None
             except StaleIndexError as exc:
                 log.warning("%s: rebuilding it", exc.message)
@@ -79,23 +81,17 @@ class KnowledgeBase:
             on_build()
         return self.build(full=True, progress=progress, lock_timeout=600)
 
-    def _current_name(self) -> str | None:
-        try:
-            return (self.settings.index / CURRENT).read_text(encoding="utf-8").strip() or None
-        except FileNotFoundError:
-            return None
-
     @property
     def retriever(self) -> Retriever:
         """The retriever over the newest published index generation."""
-        name = self._current_name()
+        name = self.folder.current_name()
         if name is None and self._retriever is None:
             raise IndexMissingError(f"no index in {self.settings.index}", hint="run `kb-bot build` first")
         if self._retriever is not None and (name is None or name == self._generation):
             return self._retriever
         with self._lock:
             if self._retriever is None or name != self._generation:
-                index = load_index(self.settings.index, expected_manifest(self.settings))
+                index = self.folder.load(self.spec)
                 self._retriever = Retriever(index, self.embedder, self.fusion)
                 self._generation = index.generation
                 log.info("loaded index generation %s (%d chunks)", index.generation, len(index.chunks))
@@ -108,6 +104,7 @@ class KnowledgeBase:
         return self.retriever.search(query, top_k or self.settings.top_k)
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
+        """Hybrid search of several queries at once (their embeddings batched)."""
         return self.retriever.search_many(queries, top_k or self.settings.top_k)
 
     # -- answers and topics ----------------------------------------------------------------
@@ -164,7 +161,7 @@ class KnowledgeBase:
 
             return answer_in_context(self, question, history)
         retriever = self.retriever
-        model_id = retriever.index.manifest["model_id"]
+        model_id = retriever.index.manifest.model_id
         question = question.strip()
         if not question:
             return answer_question(question, [], None, None, model_id)

@@ -224,7 +224,7 @@ def _matcher(kb: Any) -> _Matcher | None:
 
 
 def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
-    indexed = {path for path in (retriever.index.manifest.get("documents") or {}) if path.startswith(f"{FAQ_FOLDER}/")}
+    indexed = {path for path in retriever.index.manifest.documents if path.startswith(f"{FAQ_FOLDER}/")}
     entries = [e for e in read_entries(kb.settings.documents) if e.active and e.path in indexed] if indexed else []
     wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
     vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)

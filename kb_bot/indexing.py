@@ -1,53 +1,49 @@
 """Indexing: documents folder -> index generation (full build or incremental refresh).
 
-One pipeline serves ``kb-bot build`` and ``kb-bot refresh``:
+One pipeline serves ``kb-bot build`` and ``kb-bot refresh``, with the index folder's owner
+(:class:`~kb_bot.store.IndexFolder`) doing everything on disk:
 
-1. load and clean every document (unusable files are skipped with a reason);
-2. compare content hashes with the current manifest: added, changed, removed, unchanged;
-3. chunk, and look every chunk up in the embedding cache by content hash (then among the
-   vectors of the current generation, should the cache have been deleted);
-4. embed only what is missing, shortest texts first, persisting each batch to the cache
-   (so a killed build resumes where it stopped);
-5. write a new generation beside the old one (a refresh reuses the keyword tokens of unchanged
-   chunks) and publish it atomically.
+1. diff: the documents folder against the current manifest, byte for byte (nothing changed: stop here);
+2. load, clean and chunk every document (unusable files are skipped with a reason);
+3. embed what is missing: every chunk is looked up in the embedding cache by content hash (then among
+   the vectors of the current generation, should the cache have been deleted); the rest is embedded,
+   shortest texts first, each batch persisted to the cache (so a killed build resumes where it stopped);
+4. publish: a new generation beside the old one (a refresh reuses the keyword tokens of unchanged
+   chunks), made current atomically.
 
 A refresh with nothing changed writes nothing and never loads the model.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, Chunk, chunk_documents
-from .embedding import Embedder, model_id_for
+from .embedding import Embedder, ModelSpec
 from .errors import KbBotError, StaleIndexError
 from .keyword import TOKENIZER_VERSION
-from .loading import SUPPORTED_SUFFIXES, Skipped, content_hash, iter_candidate_files, load_documents
-from .settings import Settings
+from .loading import SUPPORTED_SUFFIXES, LoadResult, Skipped, load_documents
+from .settings import Settings, pause_for_tests
 from .shipped_cache import seed_cache
 from .store import (
     ANN_RECALL_SAMPLE,
     ANN_THRESHOLD,
-    FORMAT_VERSION,
-    GENERATIONS,
+    DocumentEntry,
+    DocumentsDiff,
     EmbeddingCache,
-    IndexLock,
-    check_compatible,
-    pause_for_tests,
-    read_manifest,
-    text_key,
-    utc_now,
-    write_generation,
+    IndexFolder,
+    IndexSpec,
+    Manifest,
+    SkippedEntry,
 )
+from .store.manifest import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +67,7 @@ class BuildReport:
     model_id: str = ""
 
     def to_json(self) -> dict:
+        """The report as ``kb-bot build/refresh --json`` prints it."""
         return {
             "added": list(self.added),
             "changed": list(self.changed),
@@ -85,30 +82,17 @@ class BuildReport:
         }
 
 
-def expected_manifest(settings: Settings) -> dict:
-    """The manifest fields an index must match to be used with ``settings``."""
-    return {
-        "model_id": model_id_for(settings.model),
-        "chunker": {"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION},
-        "tokenizer_version": TOKENIZER_VERSION,
-    }
+def index_spec(settings: Settings) -> IndexSpec:
+    """What an index must have been built with to be used with ``settings`` (model, chunker, tokenizer)."""
+    return IndexSpec(
+        model_id=ModelSpec.parse(settings.model).model_id,
+        chunker={"size": settings.chunk_size, "overlap": settings.chunk_overlap, "version": CHUNKER_VERSION},
+        tokenizer_version=TOKENIZER_VERSION,
+    )
 
 
-def _generation_vectors(index_dir: Path, manifest: dict | None, model_id: str) -> dict[str, np.ndarray]:
-    """Cache key -> vector of every chunk of the generation ``manifest`` describes ({} when unusable)."""
-    if not manifest or manifest.get("model_id") != model_id or not manifest.get("generation"):
-        return {}
-    folder = index_dir / GENERATIONS / manifest["generation"]
-    try:
-        vectors = np.load(folder / "vectors.npy")
-        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
-            chunks = [Chunk.from_record(json.loads(line)) for line in handle if line.strip()]
-    except (OSError, ValueError, TypeError) as exc:
-        log.warning("cannot reuse the vectors of generation %s (%s)", manifest["generation"], exc)
-        return {}
-    if len(chunks) != len(vectors):
-        return {}
-    return {text_key(model_id, chunk.embed_text): vectors[i] for i, chunk in enumerate(chunks)}
+#: The name of :func:`index_spec` when it returned the expected manifest fields as a dict (tests, benchmarks).
+expected_manifest = index_spec
 
 
 def _embed_missing(
@@ -122,7 +106,7 @@ def _embed_missing(
 
     ``stored`` gives vectors already in the index (by cache key); it is asked only on a cache miss.
     """
-    keys = [text_key(cache.model_id, chunk.embed_text) for chunk in chunks]
+    keys = [cache.key(chunk.embed_text) for chunk in chunks]
     missing = {k: c.embed_text for k, c in zip(keys, chunks) if cache.get(k) is None}
     if missing:
         known = stored()
@@ -181,39 +165,73 @@ def pseudo_questions(chunks: list[Chunk], get_embedder: Callable[[], Embedder], 
         return None
 
 
-def _unchanged(settings: Settings, expected: dict, started: float) -> BuildReport | None:
+def _unchanged(folder: IndexFolder, settings: Settings, spec: IndexSpec, started: float) -> BuildReport | None:
     """The report of a refresh with nothing to do, or None when anything may have changed.
 
-    True only when the folder holds exactly the indexed files, byte for byte, and no file was skipped
-    last time (a skipped file may have been fixed); reading and hashing is far cheaper than parsing.
+    True only when the folder holds exactly the indexed files, byte for byte, none a symlink (its target may
+    have changed), and no file was skipped last time (a skipped file may have been fixed).
     """
     try:
-        manifest = read_manifest(settings.index)
+        manifest = folder.manifest()
     except (KbBotError, OSError, ValueError):
         return None
-    if manifest is None or manifest.get("skipped"):
+    if manifest is None or manifest.skipped or manifest.problems_with(spec):
         return None
+    diff = folder.diff(settings.documents, manifest)
+    if diff.any_change or diff.unreadable or diff.links:
+        return None
+    seen = len(diff.unchanged)
+    return BuildReport((), (), (), seen, seen, manifest.chunk_count, 0, time.perf_counter() - started,
+                       (), None, manifest.model_id)
+
+
+def _previous(folder: IndexFolder, spec: IndexSpec, full: bool) -> tuple[Manifest | None, Manifest | None]:
+    """(current manifest, the one a refresh builds on): the second is None for a full build or a stale index."""
     try:
-        check_compatible(manifest, expected, settings.index)
-    except StaleIndexError:
-        return None
-    indexed = manifest.get("documents", {})
-    seen = 0
-    for path in iter_candidate_files(settings.documents, exclude=[settings.index]):
-        rel = path.relative_to(settings.documents).as_posix()
-        info = indexed.get(rel)
-        if info is None or path.is_symlink():
-            return None
-        try:
-            if path.stat().st_size != info["size"] or content_hash(path.read_bytes()) != info["hash"]:
-                return None
-        except OSError:
-            return None
-        seen += 1
-    if seen != len(indexed):
-        return None
-    return BuildReport((), (), (), seen, seen, manifest.get("chunk_count", 0), 0, time.perf_counter() - started,
-                       (), None, manifest["model_id"])
+        current = folder.manifest()
+    except (KbBotError, OSError, ValueError) as exc:  # CURRENT names a missing or damaged generation
+        if not full:
+            log.warning("cannot read the current index (%s): building everything", exc)
+        return None, None
+    if full or current is None:
+        return current, None
+    try:
+        current.check_compatible(spec, folder.path)
+    except StaleIndexError as exc:
+        log.warning("%s: refreshing everything", exc.message)
+        return current, None
+    return current, current
+
+
+def _load(settings: Settings) -> LoadResult:
+    """Every usable document of the documents folder; KbBotError when there is none."""
+    loaded = load_documents(settings.documents, settings.max_file_bytes, exclude=[settings.index],
+                            max_seconds=settings.max_file_seconds)
+    if not loaded.documents:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3])
+        raise KbBotError(
+            f"no usable documents in {settings.documents}" + (f" (skipped {reasons})" if reasons else ""),
+            hint=f"add files of type {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    return loaded
+
+
+def _new_manifest(spec: IndexSpec, loaded: LoadResult, chunks: list[Chunk], dim: int,
+                  previous: Manifest | None) -> Manifest:
+    """The manifest of the generation about to be written (publishing adds what only writing tells)."""
+    now = utc_now()
+    per_doc: dict[str, int] = {}
+    for chunk in chunks:
+        per_doc[chunk.doc] = per_doc.get(chunk.doc, 0) + 1
+    old = previous.documents if previous is not None else {}
+
+    def indexed_at(path: str, content_hash: str) -> str:  # kept while the content is unchanged
+        return old[path].indexed_at if path in old and old[path].hash == content_hash else now
+
+    documents = {doc.path: DocumentEntry(doc.content_hash, doc.size, doc.title, doc.unit, per_doc.get(doc.path, 0),
+                                         indexed_at(doc.path, doc.content_hash)) for doc in loaded.documents}
+    return Manifest(spec.model_id, spec.chunker, spec.tokenizer_version, dim, now, documents,
+                    tuple(SkippedEntry(s.path, s.reason) for s in loaded.skipped))
 
 
 def build_index(
@@ -225,93 +243,54 @@ def build_index(
     lock_timeout: float = 0.0,
     ann_threshold: int = ANN_THRESHOLD,
 ) -> BuildReport:
-    """Build (``full=True``: ignore the current index) or refresh the index of ``settings``."""
-    started = time.perf_counter()
-    documents_dir, index_dir = settings.documents, settings.index
-    if not documents_dir.is_dir():
-        raise KbBotError(f"documents folder {documents_dir} does not exist",
-                         hint="create it and add .md/.txt/.docx/.pdf/.html files, or pass --documents DIR")
-    expected = expected_manifest(settings)
+    """Build (``full=True``: ignore the current index) or refresh the index of ``settings``.
 
-    with IndexLock(index_dir, timeout=lock_timeout):
-        # 0. Nothing changed? Compare file hashes with the manifest before parsing anything.
-        if not full:
-            unchanged_report = _unchanged(settings, expected, started)
+    diff -> load and chunk -> embed what is missing -> publish; a refresh with nothing changed stops at the diff.
+    """
+    started = time.perf_counter()
+    if not settings.documents.is_dir():
+        raise KbBotError(f"documents folder {settings.documents} does not exist",
+                         hint="create it and add .md/.txt/.docx/.pdf/.html files, or pass --documents DIR")
+    spec, folder = index_spec(settings), IndexFolder(settings.index)
+    with folder.lock(timeout=lock_timeout):
+        if not full:  # compare file hashes with the manifest before parsing anything
+            unchanged_report = _unchanged(folder, settings, spec, started)
             if unchanged_report is not None:
                 return unchanged_report
-
-        # 1. Load and clean documents.
-        loaded = load_documents(documents_dir, settings.max_file_bytes, exclude=[index_dir],
-                                max_seconds=settings.max_file_seconds)
-        if not loaded.documents:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in loaded.skipped[:3])
-            raise KbBotError(
-                f"no usable documents in {documents_dir}" + (f" (skipped {reasons})" if reasons else ""),
-                hint=f"add files of type {', '.join(SUPPORTED_SUFFIXES)}",
-            )
-
-        # 2. Compare with the current index.
-        try:
-            current = read_manifest(index_dir)
-        except (KbBotError, OSError, ValueError) as exc:  # CURRENT names a missing or damaged generation
-            if not full:
-                log.warning("cannot read the current index (%s): building everything", exc)
-            current = None
-        previous = None if full else current
-        if previous is not None:
-            try:
-                check_compatible(previous, expected, index_dir)
-            except StaleIndexError as exc:
-                log.warning("%s: refreshing everything", exc.message)
-                previous = None
-        old_docs = (previous or {}).get("documents", {})
-        new_docs = {d.path: d for d in loaded.documents}
-        added = tuple(p for p in new_docs if p not in old_docs)
-        changed = tuple(p for p in new_docs if p in old_docs and old_docs[p]["hash"] != new_docs[p].content_hash)
-        removed = tuple(p for p in old_docs if p not in new_docs)
-        unchanged = len(new_docs) - len(added) - len(changed)
-        if previous is not None and not (added or changed or removed):
-            return BuildReport((), (), (), unchanged, len(new_docs), previous.get("chunk_count", 0), 0,
-                               time.perf_counter() - started, loaded.skipped, None, previous["model_id"])
-
-        # 3-4. Chunk, reuse cached vectors, embed the rest.
+        loaded = _load(settings)
+        current, previous = _previous(folder, spec, full)
+        diff = DocumentsDiff.compare(previous.documents if previous else {},
+                                     {d.path: d.content_hash for d in loaded.documents})
+        if previous is not None and not diff.any_change:
+            return BuildReport((), (), (), len(diff.unchanged), len(loaded.documents), previous.chunk_count, 0,
+                               time.perf_counter() - started, loaded.skipped, None, previous.model_id)
         chunks = chunk_documents(loaded.documents, settings.chunk_size, settings.chunk_overlap)
-        cache = EmbeddingCache(index_dir, expected["model_id"])
-        seed_cache(cache, (text_key(cache.model_id, c.embed_text) for c in chunks), documents_dir)
-        vectors, embedded = _embed_missing(
-            chunks, cache, get_embedder, progress,
-            stored=lambda: _generation_vectors(index_dir, current, expected["model_id"]),
-        )
-
-        # 5. Write and publish the new generation.
-        now = utc_now()
-        per_doc: dict[str, int] = {}
-        for chunk in chunks:
-            per_doc[chunk.doc] = per_doc.get(chunk.doc, 0) + 1
-        manifest = {
-            "format": "kb-bot-index",
-            "format_version": FORMAT_VERSION,
-            **expected,
-            "dim": int(vectors.shape[1]),
-            "built_at": now,
-            "documents": {
-                path: {
-                    "hash": doc.content_hash,
-                    "size": doc.size,
-                    "title": doc.title,
-                    "unit": doc.unit,
-                    "chunks": per_doc.get(path, 0),
-                    "indexed_at": old_docs[path]["indexed_at"]
-                    if path in old_docs and old_docs[path]["hash"] == doc.content_hash
-                    else now,
-                }
-                for path, doc in new_docs.items()
-            },
-            "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
-        }
-        reuse_from = index_dir / GENERATIONS / previous["generation"] if previous and previous.get("generation") else None
+        cache = folder.cache(spec.model_id)
+        vectors, embedded = _vectors(cache, settings, folder, chunks, current, get_embedder, progress)
+        manifest = _new_manifest(spec, loaded, chunks, int(vectors.shape[1]), previous)
+        reuse_from = folder.generation(previous.generation) if previous and previous.generation else None
         recall_queries = pseudo_questions(chunks, get_embedder) if len(chunks) > ann_threshold else None
-        generation = write_generation(index_dir, manifest, chunks, vectors, ann_threshold, reuse_from, recall_queries)
-        cache.compact(text_key(cache.model_id, c.embed_text) for c in chunks)
-        return BuildReport(added, changed, removed, unchanged, len(new_docs), len(chunks), embedded,
-                           time.perf_counter() - started, loaded.skipped, generation, expected["model_id"])
+        generation = folder.publish(manifest, chunks, vectors, ann_threshold, reuse_from, recall_queries)
+        cache.compact(cache.key(c.embed_text) for c in chunks)
+        return BuildReport(diff.added, diff.changed, diff.removed, len(diff.unchanged), len(loaded.documents),
+                           len(chunks), embedded, time.perf_counter() - started, loaded.skipped, generation,
+                           spec.model_id)
+
+
+def _vectors(cache: EmbeddingCache, settings: Settings, folder: IndexFolder, chunks: list[Chunk],
+             current: Manifest | None, get_embedder: Callable[[], Embedder], progress: bool) -> tuple[np.ndarray, int]:
+    """Vectors of all chunks: from the embedding cache (seeded from the documents' shipped cache), else from
+    the current generation (should the cache have been deleted), else embedded now. Returns (vectors, embedded)."""
+    seed_cache(cache, (cache.key(c.embed_text) for c in chunks), settings.documents)
+
+    def stored() -> dict[str, np.ndarray]:
+        """Cache key -> vector of every chunk of the current generation ({} when unusable)."""
+        if current is None or current.model_id != cache.model_id or not current.generation:
+            return {}
+        try:
+            return folder.generation(current.generation).vectors_by_key(cache.model_id)
+        except (OSError, ValueError, TypeError, KbBotError) as exc:
+            log.warning("cannot reuse the vectors of generation %s (%s)", current.generation, exc)
+            return {}
+
+    return _embed_missing(chunks, cache, get_embedder, progress, stored=stored)

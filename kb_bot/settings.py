@@ -1,8 +1,14 @@
-"""Settings: CLI flags first, then ``KB_BOT_*`` environment variables, then defaults."""
+"""Settings: CLI flags first, then ``KB_BOT_*`` environment variables, then defaults.
+
+This is the only module that reads ``KB_BOT_*`` variables: every setting is a field of :class:`Settings`,
+and the crash-safety test hook (``KB_BOT_TEST_PAUSE_AT``) is read by :func:`pause_for_tests` here too.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -18,6 +24,7 @@ class Settings:
     documents: Path = Path("documents")
     index: Path = Path("index")
     model: str = DEFAULT_MODEL
+    threads: int | None = None  # threads of the bundled model (None or 0: one per CPU core)
     # Chunking (chosen by measurement, see README "Chunk size").
     chunk_size: int = 200
     chunk_overlap: int = 40
@@ -65,6 +72,8 @@ class Settings:
             (self.chunk_size >= 20, f"KB_BOT_CHUNK_SIZE={self.chunk_size} is too small (at least 20 characters)"),
             (0 <= self.chunk_overlap < self.chunk_size,
              f"KB_BOT_CHUNK_OVERLAP={self.chunk_overlap} must be at least 0 and below KB_BOT_CHUNK_SIZE={self.chunk_size}"),
+            (self.threads is None or self.threads >= 0,
+             f"KB_BOT_THREADS={self.threads} must be 0 (one per CPU core) or more"),
             (self.top_k >= 1, f"top-k {self.top_k} must be at least 1"),
             (self.candidates >= 1, f"KB_BOT_CANDIDATES={self.candidates} must be at least 1"),
             (0.0 <= self.dense_weight <= 1.0, f"KB_BOT_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1"),
@@ -88,6 +97,8 @@ def _convert(name: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the field's default."""
     if name in ("documents", "index", "feedback_log", "question_log"):
         return Path(raw)
+    if name == "threads":  # the only optional number: its default None says nothing about its type
+        return int(raw)
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
@@ -125,3 +136,26 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     if problem:
         raise KbBotError(f"bad setting: {problem}", hint="fix the flag or KB_BOT_* variable, or unset it")
     return settings
+
+
+#: Where a build or refresh can be paused for crash-safety tests (``KB_BOT_TEST_PAUSE_AT``).
+PAUSE_POINTS = ("embedding", "writing", "publishing")
+
+
+def pause_for_tests(point: str, environ: Mapping[str, str] | None = None) -> None:
+    """Test hook: sleep at ``point`` when ``KB_BOT_TEST_PAUSE_AT`` names it, so a test can kill -9 us there.
+
+    Not a setting (never set outside tests), but read here so that this module stays the only reader of
+    ``KB_BOT_*`` variables. ``embedding``: the first batch of new vectors is in the embedding cache, the rest
+    is not embedded yet; ``writing``: the new generation is half written under ``generations/.tmp-*``;
+    ``publishing``: the new generation is complete and renamed, PREVIOUS is updated, CURRENT is not yet.
+    The process says ``kb-bot: test hook: paused at <point>`` on stderr, then sleeps
+    ``KB_BOT_TEST_PAUSE_SECONDS`` (default 60).
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("KB_BOT_TEST_PAUSE_AT") != point:
+        return
+    seconds = float(environ.get("KB_BOT_TEST_PAUSE_SECONDS") or 60)
+    sys.stderr.write(f"kb-bot: test hook: paused at {point} (pid {os.getpid()})\n")
+    sys.stderr.flush()
+    time.sleep(seconds)

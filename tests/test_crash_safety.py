@@ -1,7 +1,7 @@
 """Issue 5: a build or refresh killed with SIGKILL at any point leaves the last good index usable.
 
 The refresh runs as a real ``kb-bot`` process. The test hook ``KB_BOT_TEST_PAUSE_AT`` (see
-``kb_bot.store.pause_for_tests``) makes it stop at a known point and say so on stderr:
+``kb_bot.settings.pause_for_tests``) makes it stop at a known point and say so on stderr:
 
 * ``embedding``  - the first batch of new vectors is in the embedding cache, the rest is not;
 * ``writing``    - the new generation is half written under ``generations/.tmp-*``;
@@ -30,11 +30,10 @@ import pytest
 from kb_bot import cli
 from kb_bot.embedding import FakeEmbedder
 from kb_bot.engine import KnowledgeBase
-from kb_bot import store
 from kb_bot.errors import IndexMissingError, KbBotError
 from kb_bot.indexing import EMBED_BATCH, build_index, expected_manifest
 from kb_bot.settings import Settings
-from kb_bot.store import CURRENT, GENERATIONS, PREVIOUS, load_index, read_manifest
+from kb_bot.store import CURRENT, GENERATIONS, PREVIOUS, Generation, IndexLock, load_index, read_manifest
 
 from doc_fixtures import SEED_NAMES
 KB_BOT = Path(sys.executable).with_name("kb-bot")
@@ -142,7 +141,7 @@ def test_killed_during_embedding(settings, capsys):
 
     assert shards  # the killed refresh had persisted its first batch
     assert_serves(settings, base.generation, set(SEED_NAMES))
-    assert read_manifest(settings.index)["generation"] == base.generation
+    assert read_manifest(settings.index).generation == base.generation
 
     code, report, err = cli_refresh(settings, capsys)
     assert code == 0, err
@@ -227,17 +226,25 @@ def test_first_build_killed_leaves_no_index_and_the_next_build_resumes(settings,
     assert_serves(settings, report["generation"], set(SEED_NAMES) | {f"generated-{i:02d}.md" for i in range(12)})
 
 
-def test_wait_outlasts_a_refresh_that_is_killed(settings, capsys):
+def test_wait_outlasts_a_refresh_that_is_killed(settings, capsys, monkeypatch):
     build(settings)
     write_corpus(settings.documents, 2)
-    paused = Paused(settings, "embedding")
-    killer = threading.Timer(1.0, paused.kill)
-    killer.start()
-    started = time.monotonic()
-    code, report, err = cli_refresh(settings, capsys, "--wait", "60")  # waits for the lock, gets it at the kill
-    killer.join()
+    paused = Paused(settings, "embedding")  # holds the lock, paused
+    events: list[str] = []
+    real_enter = IndexLock.__enter__
+
+    def enter(self):  # the in-process refresh reaches the lock: kill the holder only now
+        events.append("waiting")
+        threading.Thread(target=lambda: (events.append("killed"), paused.kill()), daemon=True).start()
+        result = real_enter(self)  # blocks until the killed process's lock is released by the OS
+        events.append("acquired")
+        return result
+
+    monkeypatch.setattr(IndexLock, "__enter__", enter)
+    code, report, err = cli_refresh(settings, capsys, "--wait", "60")
     assert code == 0, err
-    assert time.monotonic() - started >= 0.9
+    assert events == ["waiting", "killed", "acquired"]  # started while the lock was held, got it at the kill
+    assert paused.proc.returncode == -signal.SIGKILL
     assert len(report["added"]) == 2
 
 
@@ -284,18 +291,18 @@ def test_a_reader_overtaken_by_new_generations_loads_the_newest(settings, monkey
     build(settings)
     (settings.documents / "jiyuanlu-street.md").unlink()
     newest = build(settings)
-    real = store._load_generation
+    real = Generation.load
     calls = []
 
-    def pruned_while_reading(path, index_dir, expected):
-        calls.append(path.name)
+    def pruned_while_reading(generation, spec, index_dir):
+        calls.append(generation.name)
         if len(calls) == 1:  # as if two refreshes had published and pruned the one being read
             (settings.index / CURRENT).write_text(newest.generation)
-            raise FileNotFoundError(2, "No such file or directory", str(path / "vectors.npy"))
-        return real(path, index_dir, expected)
+            raise FileNotFoundError(2, "No such file or directory", str(generation.path / "vectors.npy"))
+        return real(generation, spec, index_dir)
 
     (settings.index / CURRENT).write_text((settings.index / PREVIOUS).read_text())
-    monkeypatch.setattr(store, "_load_generation", pruned_while_reading)
+    monkeypatch.setattr(Generation, "load", pruned_while_reading)
     index = load_index(settings.index)
     assert index.generation == newest.generation
     assert calls[1] == newest.generation
@@ -313,13 +320,13 @@ def test_killed_at_arbitrary_moments(settings, capsys):
         write_corpus(settings.documents, 3 + attempt, seed=attempt)
         proc = subprocess.Popen(kb_bot_argv(settings, "refresh", "--json"), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=env_for(None))
-        time.sleep(delay)
+        time.sleep(delay)  # not a wait: the kill lands wherever this delay puts it (the point of the test)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
         index = load_index(settings.index, expected_manifest(settings))  # never half an index
         assert len(index.chunks) == len(index.vectors) == index.dense.ntotal
-        assert index.manifest["chunk_count"] == len(index.chunks)
+        assert index.manifest.chunk_count == len(index.chunks)
         served.add(index.generation)
         assert KnowledgeBase(settings).search("教师", 3)
     code, report, err = cli_refresh(settings, capsys)

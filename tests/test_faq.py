@@ -7,7 +7,7 @@ import pytest
 from kb_bot import faq
 from kb_bot.engine import KnowledgeBase
 from kb_bot.errors import KbBotError
-from kb_bot.store import IndexLock, rollback
+from kb_bot.store import IndexFolder
 
 QUESTION = "上街区的房价是多少？"
 
@@ -67,8 +67,9 @@ def test_staff_answer_is_matched_first_after_refresh_and_gone_after_rollback(fak
     assert answer.answer.startswith(faq.FAQ_TITLE) and "住建局" in answer.answer
     (citation,) = answer.citations
     assert citation.kind == "faq" and citation.doc == entry.path and citation.issued == entry.date
-    with IndexLock(fake_settings.index):
-        rollback(fake_settings.index)
+    folder = IndexFolder(fake_settings.index)
+    with folder.lock():
+        folder.rollback()
     assert kb.ask(QUESTION).mode != "faq"
 
 

@@ -347,7 +347,7 @@ def test_an_unexpected_error_skips_only_that_file(tmp_path, monkeypatch):
     def explode(data):
         raise RuntimeError("parser bug\nwith a second line")
 
-    monkeypatch.setattr(loading, "_html_to_markdown", explode)
+    monkeypatch.setattr(loading.formats, "_html_to_markdown", explode)
     result = load_documents(tmp_path)
     assert [d.path for d in result.documents] == ["good.md"]
     assert result.skipped[0].reason == "cannot read file (RuntimeError: parser bug)"

@@ -30,6 +30,7 @@ from kb_bot.store import CURRENT, GENERATIONS, PREVIOUS, IndexLock, load_index, 
 from kb_bot.watch import watch_documents
 
 from doc_fixtures import SEED, SEED_NAMES, make_pdf
+from waiting import wait_until
 KB_BOT = Path(sys.executable).with_name("kb-bot")
 
 
@@ -99,27 +100,29 @@ def test_first_refresh_indexes_every_document(settings):
     assert report.chunks_embedded == report.chunks > 0
     assert report.generation is not None
     manifest = read_manifest(settings.index)
-    assert set(manifest["documents"]) == set(SEED_NAMES)
-    assert sum(d["chunks"] for d in manifest["documents"].values()) == report.chunks
+    assert set(manifest.documents) == set(SEED_NAMES)
+    assert sum(d.chunks for d in manifest.documents.values()) == report.chunks
 
 
-def test_refresh_with_nothing_changed_embeds_nothing(settings):
+def test_refresh_with_nothing_changed_embeds_nothing(settings, monkeypatch):
     first = refresh(settings)
-    started = time.perf_counter()
+
+    def never_parse(*args, **kwargs):
+        raise AssertionError("a refresh with nothing changed must not parse any document")
+
+    monkeypatch.setattr("kb_bot.indexing.load_documents", never_parse)  # the byte-for-byte diff decides alone
     report = build_index(settings, never_embed)
-    elapsed = time.perf_counter() - started
     assert report.chunks_embedded == 0
     assert report.generation is None  # nothing written
     assert (report.added, report.changed, report.removed) == ((), (), ())
     assert report.unchanged == 3
     assert report.chunks == first.chunks
-    assert elapsed < 5  # sanity bound; it is a few milliseconds on the seed corpus
-    assert read_manifest(settings.index)["generation"] == first.generation
+    assert read_manifest(settings.index).generation == first.generation
 
 
 def test_editing_one_article_reembeds_only_its_chunks(settings, docs):
     refresh(settings)
-    before = read_manifest(settings.index)["documents"]
+    before = read_manifest(settings.index).documents
     path = docs / "education.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n上街区今年新建两所幼儿园，新增学位八百个。\n", encoding="utf-8")
 
@@ -135,10 +138,10 @@ def test_editing_one_article_reembeds_only_its_chunks(settings, docs):
     education_texts = {c.embed_text for c in education}
     assert set(recorder.embedded) <= education_texts  # nothing from the other two articles
     assert any("幼儿园" in text for text in recorder.embedded)
-    after = read_manifest(settings.index)["documents"]
+    after = read_manifest(settings.index).documents
     for name in ("advanced-manufacturing.md", "jiyuanlu-street.md"):
         assert after[name] == before[name]  # same hash, same indexed_at
-    assert after["education.md"]["hash"] != before["education.md"]["hash"]
+    assert after["education.md"].hash != before["education.md"].hash
 
 
 def test_refresh_recuts_keywords_only_for_new_chunk_texts(settings, docs, monkeypatch):
@@ -173,7 +176,7 @@ def test_damaged_keyword_tokens_are_recut_not_fatal(settings, docs, caplog):
     from kb_bot.keyword import CHUNK_TOKENS
 
     refresh(settings)
-    generation = settings.index / GENERATIONS / read_manifest(settings.index)["generation"]
+    generation = settings.index / GENERATIONS / read_manifest(settings.index).generation
     (generation / "keyword" / CHUNK_TOKENS).write_bytes(b"not an npz file")
     (docs / "education.md").write_text((docs / "education.md").read_text(encoding="utf-8") + "\n新增一句。\n",
                                        encoding="utf-8")
@@ -213,7 +216,7 @@ def test_deleting_an_article_removes_it_from_search(settings, docs):
     hits = kb.search(query, 10)  # the running knowledge base follows the new generation
     assert hits and all(hit.chunk.doc != "jiyuanlu-street.md" for hit in hits)
     assert not doc_chunks(settings, "jiyuanlu-street.md")
-    assert "jiyuanlu-street.md" not in read_manifest(settings.index)["documents"]
+    assert "jiyuanlu-street.md" not in read_manifest(settings.index).documents
 
 
 def test_added_and_renamed_documents(settings, docs):
@@ -312,7 +315,7 @@ def test_refresh_reports_each_bad_file_and_indexes_the_good_ones(docs, tmp_path,
         assert "\n" not in reason
     assert sorted(data["added"]) == sorted(SEED_NAMES) and data["documents"] == 3
     assert {c.doc for c in load_index(settings.index).chunks} == set(SEED_NAMES)
-    assert [s["path"] for s in read_manifest(settings.index)["skipped"]] == sorted(expected)
+    assert [s.path for s in read_manifest(settings.index).skipped] == sorted(expected)
 
     code, out, err = run_cli(capsys, *cli_args(settings, "refresh"))  # the text report says the same
     for path, reason in reasons.items():
@@ -326,7 +329,7 @@ def test_strict_refresh_exits_non_zero_when_a_file_is_skipped(settings, docs, ca
     code, out, err = run_cli(capsys, *cli_args(settings, "refresh", "--strict"))
     assert code == 1
     assert "skipped binary.txt: binary file" in out
-    assert load_index(settings.index).manifest["documents"].keys() == set(SEED_NAMES)  # still indexed
+    assert load_index(settings.index).manifest.documents.keys() == set(SEED_NAMES)  # still indexed
     code, out, err = run_cli(capsys, *cli_args(settings, "refresh", "--strict"))
     assert code == 1  # the file is still skipped on a no-change refresh
     (docs / "binary.txt").unlink()
@@ -380,43 +383,66 @@ def test_refresh_text_report(settings, docs, capsys):
 # --------------------------------------------------------------------------- lock
 
 
-def hold_lock(index: Path, seconds: float) -> threading.Thread:
-    """Hold the index lock in another thread for ``seconds``; returns once it is held."""
-    held = threading.Event()
+class HeldLock:
+    """The index lock held by another thread (as a running build would) until :meth:`release`."""
 
-    def run():
-        with IndexLock(index):
-            held.set()
-            time.sleep(seconds)
+    def __init__(self, index: Path):
+        held, self._release = threading.Event(), threading.Event()
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert held.wait(10)
-    return thread
+        def run():
+            with IndexLock(index):
+                held.set()
+                self._release.wait(60)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert held.wait(10), "the lock was never taken"
+
+    def release(self) -> None:
+        self._release.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+
+
+def release_when_a_writer_waits(monkeypatch, holder: HeldLock) -> list[str]:
+    """Release ``holder`` once another writer is blocked on the lock; returns the events seen, in order."""
+    events: list[str] = []
+    real_enter = IndexLock.__enter__
+
+    def enter(self):
+        events.append("waiting")
+        threading.Thread(target=lambda: (events.append("released"), holder.release()), daemon=True).start()
+        result = real_enter(self)  # blocks until the holder lets go
+        events.append("acquired")
+        return result
+
+    monkeypatch.setattr(IndexLock, "__enter__", enter)
+    return events
 
 
 def test_second_refresh_fails_clearly_while_one_runs(settings, capsys):
     refresh(settings)
-    holder = hold_lock(settings.index, 1.5)
-    with pytest.raises(IndexBusyError, match="another build or refresh is running"):
-        refresh(settings)
-    code, out, err = run_cli(capsys, *cli_args(settings, "refresh"))
-    assert code == 1
-    assert "kb-bot: error: 另一个索引更新正在进行 / another build or refresh is running" in err
-    assert "--wait" in err  # the hint
-    holder.join()
+    holder = HeldLock(settings.index)
+    try:
+        with pytest.raises(IndexBusyError, match="another build or refresh is running"):
+            refresh(settings)
+        code, out, err = run_cli(capsys, *cli_args(settings, "refresh"))
+        assert code == 1
+        assert "kb-bot: error: 另一个索引更新正在进行 / another build or refresh is running" in err
+        assert "--wait" in err  # the hint
+    finally:
+        holder.release()
 
 
-def test_refresh_wait_waits_for_the_running_one(settings, docs, capsys):
+def test_refresh_wait_waits_for_the_running_one(settings, docs, capsys, monkeypatch):
     refresh(settings)
     (docs / "new.md").write_text("# 新\n\n等待锁释放后再更新索引。", encoding="utf-8")
-    holder = hold_lock(settings.index, 0.8)
-    started = time.monotonic()
+    holder = HeldLock(settings.index)
+    events = release_when_a_writer_waits(monkeypatch, holder)
     code, out, err = run_cli(capsys, *cli_args(settings, "refresh", "--json", "--wait", "30"))
     assert code == 0, err
-    assert time.monotonic() - started >= 0.5
+    assert events == ["waiting", "released", "acquired"]  # it started while the lock was held, and waited
     assert json.loads(out)["added"] == ["new.md"]
-    holder.join()
 
 
 # --------------------------------------------------------------------------- generations and rollback
@@ -472,7 +498,7 @@ def test_readers_never_see_a_half_written_index(settings, docs):
             try:
                 index = load_index(settings.index, expected_manifest(settings))
                 assert len(index.chunks) == len(index.vectors) == index.dense.ntotal
-                assert index.manifest["chunk_count"] == len(index.chunks)
+                assert index.manifest.chunk_count == len(index.chunks)
                 loads[0] += 1
             except BaseException as exc:  # noqa: BLE001 - any failure is the finding
                 errors.append(exc)
@@ -508,7 +534,7 @@ def test_index_built_with_another_model_is_stale(settings, capsys):
 
     report = refresh(settings)  # a refresh with the new model rebuilds everything
     assert report.chunks_embedded == report.chunks
-    assert load_index(settings.index, expected_manifest(settings)).manifest["model_id"] == "fake/64"
+    assert load_index(settings.index, expected_manifest(settings)).manifest.model_id == "fake/64"
 
 
 def test_index_built_with_other_chunking_is_rebuilt_by_refresh(settings):
@@ -540,10 +566,7 @@ class WatchRun:
             daemon=True,
         )
         self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.said and time.monotonic() < deadline:  # "watching ..." once the observer runs
-            time.sleep(0.02)
-        assert self.said, "watch did not start"
+        wait_until(lambda: self.said, what='"watching ..." (said once the observer runs)')
 
     def next_report(self, timeout: float = 15):
         return self.reports.get(timeout=timeout)
@@ -568,7 +591,7 @@ def test_watch_refreshes_once_after_a_burst_of_changes(settings, docs):
         text = path.read_text(encoding="utf-8")
         for i in range(5):  # an editor saving in several steps
             path.write_text(text + f"\n第{i}次修改：增加校车线路。\n", encoding="utf-8")
-            time.sleep(0.05)
+            time.sleep(0.05)  # not a wait: the burst's saves are spread out, as an editor's are
         report = run.next_report()
         assert report.changed == ("education.md",)
         assert report.chunks_embedded >= 1
@@ -622,15 +645,14 @@ def test_watch_survives_a_failing_refresh(settings, docs, caplog):
     caplog.set_level(logging.ERROR, logger="kb_bot.watch")
     run = WatchRun(kb, debounce=0.2)
     try:
+        def failures() -> int:  # logged once the failed refresh is over and the watch is waiting again
+            return sum("refresh failed" in r.getMessage() or "documents folder vanished" in r.getMessage()
+                       for r in caplog.records)
+
         (docs / "a.md").write_text("# A\n\n第一次。", encoding="utf-8")
-        deadline = time.monotonic() + 10
-        while len(calls) < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        wait_until(lambda: failures() >= 1, what="the first refresh to fail")
         (docs / "a.md").write_text("# A\n\n第二次。", encoding="utf-8")
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        wait_until(lambda: failures() >= 2, what="the second refresh to fail")
         (docs / "a.md").write_text("# A\n\n第三次，终于成功。", encoding="utf-8")
         report = run.next_report()
         assert report.added == ("a.md",)
@@ -642,16 +664,20 @@ def test_watch_survives_a_failing_refresh(settings, docs, caplog):
     assert any("documents folder vanished (put it back)" in m for m in messages)
 
 
-def test_watch_retries_when_the_index_is_busy(settings, docs):
+def test_watch_retries_when_the_index_is_busy(settings, docs, caplog):
     refresh(settings)
+    caplog.set_level(logging.WARNING, logger="kb_bot.watch")
     kb = KnowledgeBase(settings)
     run = WatchRun(kb, debounce=0.2)
     try:
-        holder = hold_lock(settings.index, 1.0)
+        holder = HeldLock(settings.index)
         (docs / "b.md").write_text("# B\n\n忙的时候改的。", encoding="utf-8")
-        report = run.next_report()  # arrives after the lock is released
+        wait_until(lambda: any("will retry" in r.getMessage() for r in caplog.records),
+                   what="the watch to find the index busy")  # busy: it says so and keeps the change ...
+        assert run.reports.empty()
+        holder.release()
+        report = run.next_report()  # ... and the refresh retried once it was released
         assert report.added == ("b.md",)
-        holder.join()
     finally:
         run.stop()
 
@@ -659,11 +685,11 @@ def test_watch_retries_when_the_index_is_busy(settings, docs):
 def test_watch_stops_after_max_refreshes(settings, docs):
     refresh(settings)
     kb = KnowledgeBase(settings)
-    result = []
-    thread = threading.Thread(
-        target=lambda: result.append(watch_documents(kb, lambda r: None, debounce=0.2, max_refreshes=1, say=None)))
+    result, said = [], []
+    thread = threading.Thread(target=lambda: result.append(
+        watch_documents(kb, lambda r: None, debounce=0.2, max_refreshes=1, say=said.append)))
     thread.start()
-    time.sleep(0.5)
+    wait_until(lambda: said, what="the watch to start")
     (docs / "c.md").write_text("# C\n\n内容。", encoding="utf-8")
     thread.join(15)
     assert not thread.is_alive()
@@ -683,14 +709,13 @@ def test_watch_stops_on_keyboard_interrupt(settings, docs):
         target=lambda: result.append(watch_documents(kb, on_report, debounce=0.2, say=said.append)))
     threads_before = threading.active_count()
     thread.start()
-    time.sleep(0.5)
+    wait_until(lambda: said, what="the watch to start")
     (docs / "d.md").write_text("# D\n\n内容。", encoding="utf-8")
     thread.join(15)
     assert not thread.is_alive()
     assert result == [0]  # returned normally, no exception escaped
     assert said[-1].startswith("stopped watching")
-    time.sleep(0.2)
-    assert threading.active_count() <= threads_before  # the observer thread is gone too
+    wait_until(lambda: threading.active_count() <= threads_before, what="the observer thread to end")
 
 
 def test_watch_missing_documents_folder(tmp_path):

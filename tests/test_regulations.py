@@ -372,9 +372,9 @@ def test_an_index_from_an_older_chunker_is_rebuilt_on_first_use(tmp_path, monkey
     with monkeypatch.context() as patch:  # an index written before regulations were chunked by article
         patch.setattr(indexing, "CHUNKER_VERSION", version - 1)
         KnowledgeBase(settings).build(full=True)
-    assert read_manifest(settings.index)["chunker"]["version"] == version - 1
+    assert read_manifest(settings.index).chunker["version"] == version - 1
     report = KnowledgeBase(settings).ensure_index()
-    assert report is not None and read_manifest(settings.index)["chunker"]["version"] == version
+    assert report is not None and read_manifest(settings.index).chunker["version"] == version
     assert KnowledgeBase(settings).ensure_index() is None  # current now: nothing to do
     other_model = Settings(documents=folder, index=settings.index, model="fake:32")
     assert KnowledgeBase(other_model).ensure_index() is None  # another model's index is never replaced

@@ -56,7 +56,7 @@ def _reorder_dense_index(path):
 def test_manifest_lists_checksums_and_a_reordered_dense_index_is_caught(fake_settings, capsys):
     build(fake_settings)
     generation = current_generation(fake_settings.index)
-    checksums = read_manifest(fake_settings.index)["checksums"]
+    checksums = read_manifest(fake_settings.index).checksums
     assert {"chunks.jsonl", "vectors.npy", "dense.faiss", f"keyword/{QUERY_DICTIONARY}"} <= set(checksums)
     assert checksums["dense.faiss"] == hashlib.sha256((generation / "dense.faiss").read_bytes()).hexdigest()
     code, out, _ = run_cli(capsys, "verify", "--index", str(fake_settings.index))

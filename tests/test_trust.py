@@ -113,5 +113,5 @@ def test_calibrate_refits_with_staff_questions_and_the_app_uses_the_refit(real_k
     assert code == 0 and "before:" in out and "after:" in out and "staff/answerable" in out
     refit = list(Path(index).glob("answerability-*.json"))
     assert len(refit) == 1 and json.loads(refit[0].read_text(encoding="utf-8"))["info"]["staff_questions"] == 30
-    model_id = real_kb.retriever.index.manifest["model_id"]
+    model_id = real_kb.retriever.index.manifest.model_id
     assert load_model(model_id, [index]).info["staff_questions"] == 30  # what the app loads for this index
