@@ -5,10 +5,12 @@ Fusion methods (chosen by measurement, see README "Fusion" and ``benchmarks/fusi
 * ``minmax`` (default): each list's scores are min-max normalised over its candidates
   (dense: cosine; keyword: BM25 divided by its best score), then
   ``dense_weight * dense + (1 - dense_weight) * keyword``; a chunk missing from a list scores 0 there.
-  The default weight 0.4 was chosen on held-out data split by document (``benchmarks/fusion_choice.py``):
-  best MRR on the CMRC validation split (questions written by people), and better than 0.5-0.8 on questions
-  generated from the regulations' articles too. The old 0.7 buried passages that BM25 ranked first on policy
-  text, where a question and the article it asks about often share their rare words.
+  Then BM25's own first passage is moved up into the first ``keyword_first_within`` (3) when the fusion put
+  it lower: on policy text the weighted sum buried articles that BM25 ranked first (a question and the article
+  it asks about often share their rare words). Chosen on held-out data split by document
+  (``benchmarks/fusion_choice.py``): a lower dense weight (0.4) did as well there, but cost the seed questions
+  on ``kb-bot search`` (no synonym expansion) a passage from the top 3; this rule leaves every seed rank as it
+  was.
 * ``rrf``: weighted reciprocal rank fusion, ``w / (60 + rank)``.
 * ``dense`` / ``keyword``: one list alone (for comparison).
 
@@ -37,8 +39,9 @@ class FusionConfig:
     """How dense and keyword results are combined."""
 
     method: str = "minmax"
-    dense_weight: float = 0.4
+    dense_weight: float = 0.7
     candidates: int = 50
+    keyword_first_within: int = 3  # 0: off
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
@@ -97,6 +100,21 @@ def fuse(
         for index, value in zip(indices.tolist(), _contributions(scores, config.method, kind, weight).tolist()):
             fused[index] = fused.get(index, 0.0) + value
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def keep_keyword_first(ranked: list[tuple[int, float]], keyword_first: int | None,
+                       within: int) -> list[tuple[int, float]]:
+    """``ranked`` with BM25's first chunk moved up to position ``within`` when the fusion put it lower (it takes
+    the score of the chunk it displaces, so scores stay in order)."""
+    if keyword_first is None or within <= 0:
+        return ranked
+    at = next((i for i, (index, _) in enumerate(ranked) if index == keyword_first), None)
+    if at is None or at < within:
+        return ranked
+    moved = list(ranked)
+    item = moved.pop(at)
+    moved.insert(within - 1, (item[0], moved[within - 1][1]))
+    return moved
 
 
 def prefer_current(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:
@@ -196,7 +214,10 @@ class Retriever:
             dense_by_index = dict(zip(dense[0].tolist(), dense[1].tolist()))
             keyword_by_index = dict(zip(keyword[0].tolist(), keyword[1].tolist()))
             hits = []
-            ranked = distinct(prefer_current(fuse(dense, keyword, self.fusion), self.index.chunks), self.index.chunks)
+            fused = fuse(dense, keyword, self.fusion)
+            if self.fusion.method in ("minmax", "rrf") and len(keyword[0]):
+                fused = keep_keyword_first(fused, int(keyword[0][0]), self.fusion.keyword_first_within)
+            ranked = distinct(prefer_current(fused, self.index.chunks), self.index.chunks)
             for rank, (index, score) in enumerate(ranked[:top_k], start=1):
                 dense_score = dense_by_index.get(index)
                 if dense_score is None and query_vectors is not None:

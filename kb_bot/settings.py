@@ -24,7 +24,7 @@ class Settings:
     # Retrieval and fusion (chosen by measurement, see README "Fusion").
     top_k: int = 5
     fusion: str = "minmax"
-    dense_weight: float = 0.4  # was 0.7: see benchmarks/fusion_choice.py (held-out CMRC and policy questions)
+    dense_weight: float = 0.7
     candidates: int = 100
     # Loading limits.
     max_file_mb: float = 20.0
