@@ -66,6 +66,9 @@ def main() -> None:
     results = kb.search_many([q["question"] for q in answerable], top_k=5)
     ranks = [_article_rank(hits, q) for q, hits in zip(answerable, results)]
     recall = {k: sum(1 for r in ranks if r is not None and r <= k) / len(ranks) for k in (1, 3, 5)}
+    # What `ask` retrieves: keywords expanded with synonyms (engine.retrieve); `search` above expands none.
+    ask_ranks = [_article_rank(kb.retrieve(q["question"])[0], q) for q in answerable]
+    ask_recall = {k: sum(1 for r in ask_ranks if r is not None and r <= k) / len(ask_ranks) for k in (1, 3, 5)}
 
     fact, cited, answered = 0, 0, 0
     for q in answerable:
@@ -86,6 +89,7 @@ def main() -> None:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "article_recall": {f"@{k}": round(v, 3) for k, v in recall.items()},
+        "article_recall_ask_path": {f"@{k}": round(v, 3) for k, v in ask_recall.items()},
         "answered": answered,
         "answers_with_fact": fact,
         "answers_citing_title_and_article": cited,

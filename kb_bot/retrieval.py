@@ -1,10 +1,16 @@
 """Retrieval: hybrid dense (FAISS) + keyword (BM25) search, fused into one ranking.
 
-Fusion methods (chosen by measurement, see README "Fusion"):
+Fusion methods (chosen by measurement, see README "Fusion" and ``benchmarks/fusion_choice.py``):
 
 * ``minmax`` (default): each list's scores are min-max normalised over its candidates
   (dense: cosine; keyword: BM25 divided by its best score), then
   ``dense_weight * dense + (1 - dense_weight) * keyword``; a chunk missing from a list scores 0 there.
+  Dense weight 0.7 stays (re-checked on held-out data split by document, ``benchmarks/fusion_choice.py``).
+  Two ways of giving BM25 more say won on questions generated from the regulations' articles but did not
+  carry over to questions people wrote: a dense weight of 0.4, and moving BM25's first passage up into the
+  top 3 (``keyword_first_within``, off by default, kept for that benchmark). The generated questions repeat
+  their article's wording; on CMRC the gain was within noise, and both cost the seed or regulation questions
+  ranks (benchmarks/results.md, "Retrieval on held-out data").
 * ``rrf``: weighted reciprocal rank fusion, ``w / (60 + rank)``.
 * ``dense`` / ``keyword``: one list alone (for comparison).
 
@@ -35,6 +41,7 @@ class FusionConfig:
     method: str = "minmax"
     dense_weight: float = 0.7
     candidates: int = 50
+    keyword_first_within: int = 0  # 0: off (measured, not shipped: see the module docstring)
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
@@ -95,6 +102,21 @@ def fuse(
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+def keep_keyword_first(ranked: list[tuple[int, float]], keyword_first: int | None,
+                       within: int) -> list[tuple[int, float]]:
+    """``ranked`` with BM25's first chunk moved up to position ``within`` when the fusion put it lower (it takes
+    the score of the chunk it displaces, so scores stay in order)."""
+    if keyword_first is None or within <= 0:
+        return ranked
+    at = next((i for i, (index, _) in enumerate(ranked) if index == keyword_first), None)
+    if at is None or at < within:
+        return ranked
+    moved = list(ranked)
+    item = moved.pop(at)
+    moved.insert(within - 1, (item[0], moved[within - 1][1]))
+    return moved
+
+
 def prefer_current(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:
     """Drop repealed chunks and move superseded ones after all others, keeping order within each group."""
     kept = [item for item in ranked if chunks[item[0]].status != "repealed"]
@@ -112,6 +134,43 @@ def distinct(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[t
             seen.add(key)
             kept.append((index, score))
     return kept
+
+
+def _same_passage(a: Chunk, b: Chunk) -> bool:
+    return a.doc == b.doc and a.section == b.section and a.article == b.article and abs(a.position - b.position) == 1
+
+
+def _join(left: str, right: str) -> str:
+    """``left`` + ``right`` without the overlap the splitter repeated at the start of ``right``."""
+    for size in range(min(len(left), len(right)), 4, -1):  # under 5 characters: a chance match, not the overlap
+        if left.endswith(right[:size]):
+            return left + right[size:]
+    return left + right
+
+
+def enclosing_passage(chunks: Sequence[Chunk], index: int, max_chars: int = 600) -> str:
+    """Small-to-big: the text of the passage chunk ``index`` was cut from (its neighbours of the same document,
+    section and article, overlaps removed), growing around it up to about ``max_chars``.
+
+    Why: a small chunk is what scores best (it is about one thing), but the sentence that answers may sit in the
+    next chunk of the same paragraph. Ranking 200-character chunks and reading their enclosing passage (up to
+    600 characters) put a passage holding the answer first for 0.97 / 0.98 of held-out CMRC questions
+    (validation / test) against 0.91 for the chunk itself (benchmarks/results.md). Not used by the answer step
+    yet. ``chunks`` must be in index order (a document's chunks in a row).
+    """
+    text, low, high = chunks[index].text, index, index
+    while True:
+        grown = False
+        if low > 0 and _same_passage(chunks[low - 1], chunks[low]) and len(text) < max_chars:
+            low -= 1
+            text = _join(chunks[low].text, text)
+            grown = True
+        if high + 1 < len(chunks) and _same_passage(chunks[high], chunks[high + 1]) and len(text) < max_chars:
+            high += 1
+            text = _join(text, chunks[high].text)
+            grown = True
+        if not grown:
+            return text
 
 
 class Retriever:
@@ -156,7 +215,10 @@ class Retriever:
             dense_by_index = dict(zip(dense[0].tolist(), dense[1].tolist()))
             keyword_by_index = dict(zip(keyword[0].tolist(), keyword[1].tolist()))
             hits = []
-            ranked = distinct(prefer_current(fuse(dense, keyword, self.fusion), self.index.chunks), self.index.chunks)
+            fused = fuse(dense, keyword, self.fusion)
+            if self.fusion.method in ("minmax", "rrf") and len(keyword[0]):
+                fused = keep_keyword_first(fused, int(keyword[0][0]), self.fusion.keyword_first_within)
+            ranked = distinct(prefer_current(fused, self.index.chunks), self.index.chunks)
             for rank, (index, score) in enumerate(ranked[:top_k], start=1):
                 dense_score = dense_by_index.get(index)
                 if dense_score is None and query_vectors is not None:

@@ -119,7 +119,8 @@ def test_an_article_is_one_chunk_with_its_items():
     assert article.text.startswith("第二十四条 失业人员领取失业保险金的期限")
     assert "（三）累计缴费时间十年以上的" in article.text and article.text.endswith("最长不得超过二十四个月。")
     assert article.section == "第四章 失业保险待遇" and article.issued == "2019-01-22" and article.kind == "regulation"
-    assert article.embed_text.startswith("郑州市失业保险条例 第四章 失业保险待遇 第二十四条\n")
+    # Embedded under the regulation's title only: chapter and article number made neighbouring articles alike.
+    assert article.embed_text == "郑州市失业保险条例\n" + article.text
     assert all(c.article for c in chunks if c.section != "制定和修改")
 
 
@@ -130,7 +131,7 @@ def test_a_long_article_is_split_and_every_piece_carries_its_number():
     pieces = [c for c in chunk_documents([doc], 200, 40) if c.article == "第十五条"]
     assert len(pieces) >= 2 and all(len(p.text) <= 200 for p in pieces)
     assert pieces[0].text.startswith("第十五条") and not pieces[1].text.startswith("第十五条")
-    assert all("第十五条" in p.embed_text.split("\n")[0] for p in pieces)
+    assert all(p.article == "第十五条" and p.embed_text.startswith("河南省劳动保障监察条例\n") for p in pieces)
 
 
 def test_old_records_without_legal_fields_still_load():
@@ -305,10 +306,11 @@ def corpus_kb(tmp_path_factory) -> KnowledgeBase:
 @pytest.mark.slow
 def test_the_right_article_is_among_the_first_results(corpus_kb):
     """The issue's target is the right article in the top 3 for >= 95%. Measured on 2026-11-27 (bundled model,
-    defaults): top 3 0.904 (47/52), top 5 0.981. The top-3 misses are neighbouring articles of the same
-    regulation ranked 4th-5th (失业保险 第二十四条, 禁止吸烟 第三条, 急救 第十九条, 劳动保障监察 第二十条) and the
-    English question on opening a company (8th). This asserts what is met (top 5 >= 95%) and the top-3
-    floor measured, so a regression fails; raising top 3 to 95% is open (README "Regulations")."""
+    defaults, `kb-bot search` path): top 1/3/5 0.788/0.904/0.981 with the chapter and article number in the
+    embedded text; 0.808/0.942/0.962 since a regulation passage is embedded under its title only (chosen on
+    held-out generated questions, benchmarks/fusion_choice.py). Top-3 misses left: the English company-registration
+    question, 哪些地方不许抽烟 and 打了120 (neighbouring articles of the right regulation). This asserts the
+    measured floors, so a regression fails; 95% in the top 3 is still open."""
     answerable = [q for q in _questions() if q["expect"]]
     hits = corpus_kb.search_many([q["question"] for q in answerable], top_k=5)
 
@@ -319,7 +321,7 @@ def test_the_right_article_is_among_the_first_results(corpus_kb):
 
     (top3, misses3), (top5, misses5) = recall(3), recall(5)
     assert top5 >= 0.95, f"top-5 article recall {top5:.3f}; missed: {misses5}"
-    assert top3 >= 0.90, f"top-3 article recall {top3:.3f}; missed: {misses3}"
+    assert top3 >= 0.94, f"top-3 article recall {top3:.3f}; missed: {misses3}"
 
 
 @pytest.mark.slow
@@ -328,8 +330,10 @@ def test_seed_retrieval_holds_on_the_whole_corpus(corpus_kb):
 
     seed = load_questions(Path(__file__).parent / "data" / "seed_questions.jsonl")
     report = score(seed, [[h.chunk for h in hits] for hits in corpus_kb.search_many([q.question for q in seed], 10)])
-    # Seed only: recall@3 0.978, MRR 0.929; with the 72 regulations: recall@3 0.978, MRR 0.891.
-    assert report.recall[3] >= 0.95 and report.mrr >= 0.85, report
+    # Seed only: recall@3 0.978, MRR 0.929; with the 72 regulations: recall@3 0.978, MRR 0.891, and 0.899 since
+    # regulation passages are embedded under their title only (their chapter headings no longer pull seed
+    # questions towards them).
+    assert report.recall[3] >= 0.95 and report.mrr >= 0.89, report
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ import pytest
 
 from kb_bot.embedding import load_embedder
 from kb_bot.indexing import build_index
-from kb_bot.retrieval import FusionConfig, Retriever, fuse
+from kb_bot.chunking import chunk_documents
+from kb_bot.retrieval import FusionConfig, Retriever, enclosing_passage, fuse
 from kb_bot.store import load_index
 
 
@@ -24,6 +25,22 @@ def test_minmax_fusion_weights_normalised_scores():
     assert fused[2] == pytest.approx(0.0 + 0.3)    # worst dense, best keyword
     assert fused[3] == pytest.approx(0.15)         # keyword only, half the best BM25
     assert fused[1] == pytest.approx(0.35)
+
+
+def test_keyword_first_rule_moves_bm25s_first_passage_into_the_top_3_and_is_off_by_default():
+    """Measured in benchmarks/fusion_choice.py and not shipped (it cost hand-written questions ranks): the default
+    fusion stays min-max with dense weight 0.7, the rule only runs when asked for."""
+    from kb_bot.retrieval import keep_keyword_first
+
+    assert FusionConfig().keyword_first_within == 0 and FusionConfig().dense_weight == 0.7
+    dense = (np.arange(6), np.array([0.9, 0.89, 0.88, 0.87, 0.86, 0.5], dtype=np.float32))
+    keyword = (np.array([5, 0]), np.array([4.0, 3.9], dtype=np.float32))  # BM25's first: dense's last
+    fused = fuse(dense, keyword, FusionConfig())
+    assert [i for i, _ in fused].index(5) > 2  # the weighted sum alone buries it
+    kept = keep_keyword_first(fused, 5, 3)
+    assert [i for i, _ in kept][:3] == [0, 1, 5] and [i for i, _ in kept][3:] == [2, 3, 4]
+    assert all(a[1] >= b[1] for a, b in zip(kept, kept[1:]))
+    assert keep_keyword_first(fused, 0, 3) == fused and keep_keyword_first(fused, 5, 0) == fused
 
 
 def test_rrf_and_single_list_methods():
@@ -66,3 +83,19 @@ def test_identical_passages_are_collapsed_to_the_best_ranked_copy(tmp_path):
     texts = ["".join(h.chunk.text.split()) for h in hits]
     assert len(texts) == len(set(texts))
     assert sum(measure in t for t in texts) == 1
+
+
+def test_small_to_big_reads_the_enclosing_passage_without_the_overlap():
+    from kb_bot.loading import parse_document
+
+    sentences = "".join(f"第{i}句讲的是区里第{i}项惠企措施的具体内容。" for i in range(1, 13))
+    document = parse_document(f"# 标题\n\n## 一节\n\n{sentences}\n\n## 二节\n\n另一节的内容。", "a.md")
+    chunks = chunk_documents([document], 60, 20)
+    first = [c for c in chunks if c.section == "一节"]
+    assert len(first) >= 4
+    middle = chunks.index(first[2])
+    whole = enclosing_passage(chunks, middle, max_chars=10_000)
+    assert whole == sentences  # the section, each sentence once
+    assert "另一节" not in whole
+    short = enclosing_passage(chunks, middle, max_chars=100)
+    assert first[2].text in short and len(short) < len(sentences) and short in sentences
