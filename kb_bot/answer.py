@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .answer_model import AnswerModel, load_model
-from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, choose, gather,
+from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, choose, gather, passage_text,
                             heuristic_scores, topic_row)
 from .question_reading import GUARDED_TYPES, absent_details, carries
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
@@ -245,15 +245,16 @@ CROSS_LANGUAGE_MARGIN = 0.0303
 CROSS_LANGUAGE_SCALE = 0.02
 
 
-def detail_gap(question: str, evidence: Evidence, best: int) -> str | None:
-    """The detail the question asks for and the passages lack (贷款利率, 电话), or None when that cannot be told.
+def detail_gap(question: str, evidence: Evidence, chosen: Sequence[Candidate]) -> str | None:
+    """The detail the question asks for and the quoted passages lack (贷款利率, 电话), or None when that cannot be told.
 
-    Said only when it can be read off the question: a detail word (利率, 电话, 地址, 材料 ...) that no considered
-    passage contains, or an asked type (an amount, a date ...) that no candidate sentence carries.
+    Said only when it can be read off the question: a detail word (利率, 电话, 地址, 材料 ...) that none of the
+    passages quoted from contains, or an asked type (an amount, a date ...) that no candidate sentence carries.
     """
-    absent = absent_details(question, [c.text for c in evidence.candidates])
-    flags = evidence.passage_flags[evidence.candidates[best].hit_rank]
-    phrase = missing_phrase(question, evidence.units, flags)
+    absent = absent_details(question, [passage_text(c.hit) for c in chosen])
+    best = chosen[0] if chosen else None
+    flags = evidence.passage_flags[best.hit_rank] if best is not None else ()
+    phrase = missing_phrase(question, evidence.units, flags) if best is not None else None
     if absent:
         return phrase if phrase and absent[0] in phrase else absent[0]
     carried = evidence.ranker_rows[:, RANKER_FEATURES.index("carries_asked")].max() > 0
@@ -286,9 +287,10 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     confidence = float(model.answer.probability(answer_row(evidence.ranker_rows, evidence.question_row, best, scores))[0])
     topic = float(model.topic.probability(topic_row(evidence.question_row))[0])
     chosen = tuple(_choose(evidence, scores))
-    # A detail the question names (利率, 电话, 材料 ...) that no candidate sentence mentions is never answered,
-    # however close the rest is: the issue's 2600万元 quoted for a loan's interest rate.
-    gap = absent_details(question, [c.text for c in evidence.candidates])
+    # A detail the question names (利率, 电话, 材料 ...) that the passages quoted from never mention is never
+    # answered, however close the rest is (the issue's 2600万元 quoted for a loan's interest rate), even when some
+    # other retrieved passage happens to mention the word.
+    gap = absent_details(question, [passage_text(c.hit) for c in chosen])
     # ...and a phone number or an amount asked for that the quoted sentences do not carry is not an answer either
     # (抢修电话 asked; the rule only says one must be published). See question_reading.GUARDED_TYPES.
     gap = gap or (evidence.answer_type in GUARDED_TYPES and not any(carries(evidence.answer_type, c.text) for c in chosen))
@@ -300,7 +302,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
         # passages about every word of it answer it, as sure as the topic model is that it is covered.
         return Judgement(ANSWERED, topic, topic, chosen, None)
     status = RELATED if topic >= model.topic_threshold else NOT_FOUND
-    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, best))
+    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
 
 
 def answer_question(

@@ -165,14 +165,19 @@ class Outcomes:
 
 
 def _guarded(record: dict, scores: np.ndarray) -> bool:
-    """The answer step's guards: a detail word no candidate mentions, or an asked kind of answer (amount,
-    date, phone ...) that the chosen sentences do not carry."""
-    if absent_details(record["question"], record["texts"]):
+    """The answer step's guards: a detail word the passages quoted from do not mention, or an asked kind of
+    answer (amount, phone) that the chosen sentences do not carry. Records packed for shipping keep neither
+    texts nor passages: no guard applies to them."""
+    texts = record["texts"]
+    if not texts or not isinstance(texts[0], str):
+        return False
+    chosen = choose(texts, scores)
+    passages = record.get("passages")
+    quoted = [passages[record["passage_of"][i]] for i in chosen] if passages else [texts[i] for i in chosen]
+    if absent_details(record["question"], quoted):
         return True
     kind = asked_type(record["question"])
-    texts = record["texts"]
-    return kind in GUARDED_TYPES and isinstance(texts[0], str) and not any(
-        carries(kind, texts[i]) for i in choose(texts, scores))
+    return kind in GUARDED_TYPES and not any(carries(kind, texts[i]) for i in chosen)
 
 
 def decide(model: AnswerModel, confidence: float, topic: float) -> str:
@@ -228,7 +233,7 @@ def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: st
                  top_k: int = 5) -> list[dict]:
     """Retrieve each question (``question``, ``answers``, ``doc``, ``source``, ``group``, ``split``) and keep
     its evidence; a candidate is labelled when it comes from ``doc`` (if given) and holds an answer."""
-    from .answerability import gather
+    from .answerability import PASSAGES_CONSIDERED, gather, passage_text
 
     texts = [synonyms.expand_query(q["question"]) for q in questions]
     all_hits = retriever.search_many(texts, top_k, query_vectors=vectors)
@@ -242,6 +247,9 @@ def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: st
             "question": q["question"], "answers": list(q["answers"]),
             "ranker_rows": evidence.ranker_rows.astype("float32"), "question_row": evidence.question_row,
             "labels": labels, "texts": [c.text for c in evidence.candidates],
+            # the passages the candidates come from (what the detail-word guard reads)
+            "passages": [passage_text(h) for h in hits[:PASSAGES_CONSIDERED]],
+            "passage_of": [c.hit_rank for c in evidence.candidates],
         })
     return records
 

@@ -236,3 +236,12 @@ def test_spoken_variants_keep_the_question_word_and_shorten_written_questions():
     assert len(set(variants)) > 1  # openings, endings and kept words vary
     assert "多少" in spoken_variant("收到建议的单位应当自收到建议之日起多少日内整改？", rng)
 
+
+
+def test_a_detail_another_passage_mentions_does_not_make_the_quoted_one_an_answer():
+    # 利率 appears in a retrieved passage about something else; the sentence quoted (2600万元) never gives a rate.
+    hits = [_hit(LOANS), _hit("物业服务收费标准由业主大会决定，逾期缴纳的按同期存款利率计息。", 2, doc="b.md")]
+    stats = GramStats([h.chunk.text for h in hits])
+    reply = answer_question("银企对接平台的贷款利率是多少？", hits, None, None, "test", model=_model(6.0, 2.0), stats=stats)
+    assert "2600万元" in "".join(s.text for s in reply.sentences)
+    assert reply.status == RELATED and reply.missing and "利率" in reply.missing
