@@ -53,6 +53,7 @@ def _reword(word: str, rng: random.Random) -> str:
 
 _POLITE = re.compile(r"^(?:请问|我想问一下|我想问下|想问一下|想问下|想知道|问一下)[，,]?")
 _KEEP = re.compile(r"^(?:不|未|没|非|禁止|不得)")
+_ASKED_NOUN = re.compile(r"部门|单位|机关|日|天|个月|年|元|次|人|家")
 
 
 def spoken_variant(question: str, rng: random.Random) -> str:
@@ -64,7 +65,8 @@ def spoken_variant(question: str, rng: random.Random) -> str:
     plain = _POLITE.sub("", question.strip()).rstrip("？?。")
     words = [w for w in jieba.lcut(plain) if w.strip() and not _PUNCT.match(w)]
     asking = {i for i, w in enumerate(words) if _QUESTION_WORDS.search(w)}
-    asking |= {i + 1 for i in asking if i + 1 < len(words) and re.fullmatch(r"部门|单位|机关|日|天|个月|年|元|次|人|家", words[i + 1])}
+    # 哪个 + 部门, 多少 + 日: the word after a question word belongs to what is asked
+    asking |= {i + 1 for i in asking if i + 1 < len(words) and _ASKED_NOUN.fullmatch(words[i + 1])}
     content = [i for i in range(len(words)) if i not in asking and not _KEEP.match(words[i])]
     ranked = sorted(content, key=lambda i: (-general_weight(words[i]) * len(words[i]) ** 0.5, i))
     kept = set(ranked[: rng.randint(3, 6)]) | asking | {i for i in range(len(words)) if _KEEP.match(words[i])}
