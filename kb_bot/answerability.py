@@ -33,13 +33,10 @@ from .question_reading import QUESTION_NOISE as _QUESTION_NOISE
 from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch
 from .retrieval import SearchHit
 from .synonyms import Expansion, Synonyms
-from .word_weights import GramStats, grams, jieba_dictionary
+from .word_weights import CJK as _CJK, CJK_RUN as _CJK_RUN, LATIN as _LATIN, GramStats, grams, jieba_dictionary
 
 PASSAGES_CONSIDERED = 3
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_LATIN = re.compile(r"[a-z]{2,}|\d+(?:\.\d+)?")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+[”’」』）)]*|$)")
 
 

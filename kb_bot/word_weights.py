@@ -11,16 +11,17 @@ import re
 from collections import Counter
 from typing import Callable, Sequence
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_LATIN = re.compile(r"[a-z]{2,}|\d+(?:\.\d+)?")
+#: Chinese characters, runs of them, and Latin words or numbers: what a question and a passage are cut into.
+CJK = re.compile(r"[\u3400-\u9fff]")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+LATIN = re.compile(r"[a-z]{2,}|\d+(?:\.\d+)?")
 
 
 def grams(text: str) -> set[str]:
     """Character bigrams of Chinese runs (a lone character stands for itself), Latin words and numbers."""
     text = text.lower()
-    found = set(_LATIN.findall(text))
-    for run in _CJK_RUN.findall(text):
+    found = set(LATIN.findall(text))
+    for run in CJK_RUN.findall(text):
         if len(run) == 1:
             found.add(run)
         found.update(run[i : i + 2] for i in range(len(run) - 1))
@@ -53,7 +54,7 @@ _COMMON_COUNT, _RARE_COUNT = 50_000, 10
 
 def general_weight(word: str) -> float:
     """How telling ``word`` is in general Chinese, 0 (everyday) to 1 (rare or unknown); 1 for non-Chinese."""
-    if not _CJK.search(word):
+    if not CJK.search(word):
         return 1.0
     dictionary = _jieba().dt
     count = dictionary.FREQ.get(word, 0)
@@ -81,7 +82,7 @@ class GramStats:
         self.unseen = self.idf("\x00")
         self.words = words or default_words
         #: Mostly Chinese passages (a question in another language then shares no words with them).
-        self.chinese = sum(bool(_CJK.search(t)) for t in sample) * 2 > len(sample)
+        self.chinese = sum(bool(CJK.search(t)) for t in sample) * 2 > len(sample)
 
     def idf(self, gram: str) -> float:
         """Smoothed inverse document frequency of one character or bigram."""
