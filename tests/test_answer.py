@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -13,6 +10,8 @@ from kb_bot.answer import answer_to_json, compose, format_answer, split_sentence
 from kb_bot.chunking import Chunk
 from kb_bot.engine import KnowledgeBase
 from kb_bot.retrieval import SearchHit
+
+from fake_llm import FakeLLM, serving
 
 
 ANSWER_KEYS = {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
@@ -100,56 +99,27 @@ ANSWERED_QUESTION = "上街区教育局局长是谁？"
 LLM_REPLY = "上街区教育局局长是王利霞。[1]"
 
 
-class _FakeLLM(BaseHTTPRequestHandler):
-    requests: list = []
-    mode = "ok"
-
-    def do_POST(self):  # noqa: N802 (http.server API)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append((self.path, body))
-        if self.mode == "error":
-            self.send_response(500)
-            self.end_headers()
-            return
-        if self.mode == "slow":
-            threading.Event().wait(2.0)
-        reply = {"choices": [{"message": {"role": "assistant", "content": LLM_REPLY}}]}
-        data = json.dumps(reply, ensure_ascii=False).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def fake_llm():
-    server = HTTPServer(("127.0.0.1", 0), _FakeLLM)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _FakeLLM.requests = []
-    yield server, f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with serving(LLM_REPLY) as url:
+        yield url
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["ok", "error", "slow"])
+@pytest.mark.parametrize("mode", ["reply", "error", "hang"])
 def test_llm_answer_keeps_citations_and_falls_back(real_kb, fake_llm, mode):
-    server, url = fake_llm
-    _FakeLLM.mode = mode
+    url = fake_llm
+    FakeLLM.mode = mode
     kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="test-model", llm_timeout=0.5),
                        embedder=real_kb.embedder)
     extractive = real_kb.ask(ANSWERED_QUESTION)
     assert extractive.status == "answered"
     answer = kb.ask(ANSWERED_QUESTION)
-    path, body = _FakeLLM.requests[0]
+    path, _, body = FakeLLM.requests[0]
     assert path == "/v1/chat/completions" and body["model"] == "test-model"
     assert "王利霞" in body["messages"][-1]["content"]  # the passages are in the prompt
     assert answer.citations == extractive.citations
-    if mode == "ok":
+    if mode == "reply":
         assert answer.mode == "llm" and answer.answer == LLM_REPLY
     else:
         assert answer.mode == "extractive" and answer.answer == extractive.answer
@@ -157,9 +127,9 @@ def test_llm_answer_keeps_citations_and_falls_back(real_kb, fake_llm, mode):
 
 @pytest.mark.slow
 def test_llm_is_not_called_when_abstaining(real_kb, fake_llm):
-    server, url = fake_llm
+    url = fake_llm
     kb = KnowledgeBase(replace(real_kb.settings, llm_url=url, llm_model="m"), embedder=real_kb.embedder)
     assert kb.ask("明天上街区天气怎么样？").found is False
     related = kb.ask("招聘会帮企业招到了多少人？")  # related on the seed articles: quoted, never rewritten
     assert related.status == "related" and related.mode == "related"
-    assert _FakeLLM.requests == []
+    assert FakeLLM.requests == []
