@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .answer_model import AnswerModel, load_model
-from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, choose, gather, passage_text,
-                            heuristic_scores, topic_row)
+from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
+                            passage_text, quote, quoted_whole, topic_row)
 from .question_reading import GUARDED_TYPES, absent_details, carries
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
@@ -191,8 +191,11 @@ def not_found_text(question: str, suggestions: Sequence[str]) -> str:
 
 
 def _choose(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
-    """The ranker's best sentence and close runners-up, in reading order."""
-    chosen = [evidence.candidates[i] for i in choose([c.text for c in evidence.candidates], scores)]
+    """The ranker's best sentence and close runners-up (with the rest of a short article), in reading order."""
+    cands = evidence.candidates
+    picked = quote([c.text for c in cands], scores, [c.hit_rank for c in cands],
+                   [quoted_whole(c.hit.chunk) for c in cands])
+    chosen = [cands[i] for i in picked]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
 
 
@@ -211,7 +214,10 @@ def _cite(chosen: Sequence[Candidate]) -> tuple[str, tuple[Citation, ...], tuple
         sentences.append(AnswerSentence(candidate.text.strip(), by_chunk[chunk.chunk_id]))
     citations = [replace(c, span=(min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])))
                  for c in citations]
-    return "".join(f"{s.text}[{s.citation + 1}]" for s in sentences), tuple(citations), tuple(sentences)
+    # One source tag after each run of sentences from the same passage (a whole article reads as one quote).
+    text = "".join(s.text + (f"[{s.citation + 1}]" if i + 1 == len(sentences) or sentences[i + 1].citation != s.citation
+                             else "") for i, s in enumerate(sentences))
+    return text, tuple(citations), tuple(sentences)
 
 
 def related_text(question: str, missing: str | None, closest: str) -> str:

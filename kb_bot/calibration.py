@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from .answer_model import AnswerModel, Linear, Trees
-from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row, choose,
-                            heuristic_scores, topic_row)
+from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
+                            heuristic_scores, quote, topic_row)
 from .answer import CROSS_LANGUAGE_MARGIN
 from .errors import KbBotError
 from .question_reading import GUARDED_TYPES, absent_details, asked_type, carries
@@ -83,7 +83,12 @@ def quote_answers(record: dict, scores: np.ndarray) -> bool:
     """Does the quote chosen with ``scores`` hold the answer (for an answerable record)?"""
     if record["kind"] != "answerable" or not len(scores):
         return False
-    return any(record["labels"][i] for i in choose(record["texts"], scores))
+    return any(record["labels"][i] for i in quoted(record, scores))
+
+
+def quoted(record: dict, scores: np.ndarray) -> list[int]:
+    """The candidates the app would quote for ``record`` (a whole short article where the record says so)."""
+    return quote(record["texts"], scores, record.get("passage_of"), record.get("whole_of"))
 
 
 def fit_models(model_id: str, train: list[dict], validation: list[dict], near_answered: float = 0.04,
@@ -171,10 +176,10 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     texts = record["texts"]
     if not texts or not isinstance(texts[0], str):
         return False
-    chosen = choose(texts, scores)
+    chosen = quoted(record, scores)
     passages = record.get("passages")
-    quoted = [passages[record["passage_of"][i]] for i in chosen] if passages else [texts[i] for i in chosen]
-    if absent_details(record["question"], quoted):
+    sources = [passages[record["passage_of"][i]] for i in chosen] if passages else [texts[i] for i in chosen]
+    if absent_details(record["question"], sources):
         return True
     kind = asked_type(record["question"])
     return kind in GUARDED_TYPES and not any(carries(kind, texts[i]) for i in chosen)
@@ -233,7 +238,7 @@ def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: st
                  top_k: int = 5) -> list[dict]:
     """Retrieve each question (``question``, ``answers``, ``doc``, ``source``, ``group``, ``split``) and keep
     its evidence; a candidate is labelled when it comes from ``doc`` (if given) and holds an answer."""
-    from .answerability import PASSAGES_CONSIDERED, gather, passage_text
+    from .answerability import PASSAGES_CONSIDERED, gather, passage_text, quoted_whole
 
     texts = [synonyms.expand_query(q["question"]) for q in questions]
     all_hits = retriever.search_many(texts, top_k, query_vectors=vectors)
@@ -250,6 +255,7 @@ def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: st
             # the passages the candidates come from (what the detail-word guard reads)
             "passages": [passage_text(h) for h in hits[:PASSAGES_CONSIDERED]],
             "passage_of": [c.hit_rank for c in evidence.candidates],
+            "whole_of": [quoted_whole(c.hit.chunk) for c in evidence.candidates],  # quoted with its whole article
         })
     return records
 
@@ -276,6 +282,10 @@ def pack(records: list[dict]) -> dict[str, np.ndarray]:
         # Only whether two candidates are the same sentence matters when fitting: keep a checksum, not the text.
         "texts": np.asarray([zlib.crc32(t.strip().encode("utf-8")) for r in records for t in r["texts"]],
                             dtype=np.int64),
+        # ...and which passage each candidate comes from, and whether that passage is quoted whole (see ``quoted``).
+        "passage_of": np.asarray([p for r in records for p in r.get("passage_of", [0] * len(r["texts"]))],
+                                 dtype=np.int8),
+        "whole_of": np.asarray([w for r in records for w in r.get("whole_of", [False] * len(r["texts"]))], dtype=bool),
     }
 
 
@@ -283,7 +293,7 @@ def unpack(data) -> list[dict]:
     """Records from ``pack``'s arrays."""
     # Read each array once: indexing an NpzFile decompresses the whole array again on every access.
     arrays = {name: data[name] for name in ("kind", "source", "split", "lengths", "ranker_rows", "question_rows",
-                                            "labels", "texts")}
+                                            "labels", "texts", "passage_of", "whole_of") if name in data}
     records, at = [], 0
     for i, length in enumerate(arrays["lengths"].tolist()):
         records.append({
@@ -293,6 +303,9 @@ def unpack(data) -> list[dict]:
             "question_row": dict(zip(QUESTION_FEATURES, arrays["question_rows"][i].tolist())),
             "labels": arrays["labels"][at : at + length].tolist(), "texts": arrays["texts"][at : at + length].tolist(),
         })
+        if "whole_of" in arrays:  # files packed before whole-article quotes have neither
+            records[-1]["passage_of"] = arrays["passage_of"][at : at + length].tolist()
+            records[-1]["whole_of"] = arrays["whole_of"][at : at + length].tolist()
         at += length
     return records
 
