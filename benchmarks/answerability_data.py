@@ -77,10 +77,31 @@ def sentence_span(text: str, position: int) -> tuple[int, int]:
     return start, match.end() if match else len(text)
 
 
+_LOOSE = re.compile(r"[\s，,。．.；;：:！!？?、“”\"'（）()]+")
+
+
+def _plain(text: str) -> str:
+    """Text without spaces and punctuation, for telling whether a wording occurs anywhere in a corpus."""
+    return _LOOSE.sub("", text)
+
+
+def still_there(answer: str, corpus: str) -> bool:
+    """Does the kept corpus (``_plain``-ed) still say ``answer``, word for word? A long answer also counts as
+    still there when one of its sentences of ten characters or more is (CMRC articles repeat sentences across
+    paragraphs; regulations repeat provisions across articles). Answers shorter than six characters are never
+    "still there": a date or a count recurs elsewhere without answering. A near-domain question whose answer is still
+    in the corpus is answerable, and labelling it unanswerable teaches the model to doubt real answers."""
+    plain = _plain(answer)
+    if len(plain) >= 6 and plain in corpus:  # a short answer (1965年, 二次) recurs without answering
+        return True
+    pieces = [_plain(p) for p in re.split(r"[。！？；;!?]", answer)]
+    return any(len(p) >= 10 and p in corpus for p in pieces) if len(plain) >= 20 else False
+
+
 def cmrc_corpora(folder_full: Path, folder_redacted: Path) -> list[dict]:
     """Write CMRC paragraphs (title line + text) twice: whole, and without every answer sentence."""
     data = json.loads(CMRC.read_text(encoding="utf-8"))
-    questions = []
+    questions, redacted_of = [], {}
     for folder in (folder_full, folder_redacted):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -98,11 +119,15 @@ def cmrc_corpora(folder_full: Path, folder_redacted: Path) -> list[dict]:
             title = article.get("title") or paragraph["id"]
             (folder_full / f"{paragraph['id']}.txt").write_text(f"{title}\n\n{context}", encoding="utf-8")
             (folder_redacted / f"{paragraph['id']}.txt").write_text(f"{title}\n\n{redacted}", encoding="utf-8")
+            redacted_of[f"{paragraph['id']}.txt"] = redacted
             for qa in paragraph["qas"]:
                 answers = [a["text"] for a in qa["answers"] if a["text"]]
                 questions.append({"source": "cmrc", "group": f"cmrc:{article['id']}", "doc": f"{paragraph['id']}.txt",
-                                  "question": qa["question"], "answers": answers,
-                                  "gone": not any(a in redacted for a in answers)})
+                                  "question": qa["question"], "answers": answers})
+    # Near-domain only when no paragraph of the redacted corpus still gives the answer (not just its own).
+    kept = "\x00".join(_plain(p.read_text(encoding="utf-8")) for p in sorted(folder_redacted.glob("*.txt")))
+    for q in questions:
+        q["gone"] = not any(a in redacted_of[q["doc"]] or still_there(a, kept) for a in q["answers"])
     return questions
 
 
@@ -158,7 +183,9 @@ def cloze(article: dict, rng: random.Random) -> dict | None:
             if len(question) < 8:
                 continue
             prefix = rng.choice(["", "", "请问", "我想问一下，", "想知道"])
-            return {"question": f"{prefix}{question}？", "answers": [match.group(1) + unit if unit else match.group(1)]}
+            answer = match.group(1) + unit if unit else match.group(1)
+            wording = question.replace(replacement.format(unit=unit), answer, 1)  # the article's words, gap filled
+            return {"question": f"{prefix}{question}？", "answers": [answer], "wording": wording}
     return None
 
 
@@ -179,7 +206,7 @@ def yes_no(article: dict, rng: random.Random) -> dict | None:
             question = subject + clause[: match.start()] + spoken + clause[match.end():]
             ending = rng.choice(["吗？", "吗", "吗？", "不？"])
             return {"question": f"{rng.choice(['', '', '请问', '想问下'])}{question.strip()}{ending}",
-                    "answers": [clause.strip()]}
+                    "answers": [clause.strip()], "wording": clause.strip()}
     return None
 
 
@@ -209,6 +236,12 @@ def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> l
             if made:
                 questions.append({"source": "regulation", "group": f"reg:{article['regulation']}", "doc": name,
                                   "gone": held_out, **made})
+    # Held out means unanswerable only when no kept article repeats the rule word for word (penalty clauses
+    # such as 逾期不改正的，处以五千元罚款 recur across articles and regulations).
+    kept = "\x00".join(_plain(p.read_text(encoding="utf-8")) for p in sorted(folder_kept.glob("*.txt")))
+    for q in questions:
+        wording = q.pop("wording")
+        q["gone"] = q["gone"] and not still_there(wording, kept)
     return questions
 
 

@@ -245,3 +245,51 @@ def test_a_detail_another_passage_mentions_does_not_make_the_quoted_one_an_answe
     reply = answer_question("银企对接平台的贷款利率是多少？", hits, None, None, "test", model=_model(6.0, 2.0), stats=stats)
     assert "2600万元" in "".join(s.text for s in reply.sentences)
     assert reply.status == RELATED and reply.missing and "利率" in reply.missing
+
+
+def _article(text: str, article: str, rank: int = 1) -> SearchHit:
+    chunk = Chunk(f"art{rank}", "regulations/失业保险条例.md", "郑州市失业保险条例", None, "第四章 失业保险待遇", text, 0,
+                  len(text), rank, article=article, kind="regulation")
+    return SearchHit(rank, 1.0 / rank, chunk, 0.9, 3.0)
+
+
+RATE = ("第二十五条 失业保险金按照当地最低工资标准的百分之八十确定。\n\n"
+        "农民合同制工人一次性生活补助金，按其工作时间每满一年发给一个月的失业保险金标准计发。")
+
+
+def test_a_short_regulation_article_is_quoted_whole_and_tagged_once():
+    # However the ranker scores its sentences, the reader gets the article's rule with its exception.
+    reply = answer_question("失业保险金一个月能领多少？", [_article(RATE, "第二十五条")], None, None, "test",
+                            model=_model(6.0, 2.0), stats=GramStats([RATE, LOANS]))
+    quoted = "".join(s.text for s in reply.sentences)
+    assert "百分之八十" in quoted and "农民合同制工人" in quoted
+    assert reply.answer.count("[1]") == 1 and reply.answer.endswith("[1]")
+    assert reply.citations[0].span == (0, len(RATE))
+
+
+def test_a_long_article_and_a_news_paragraph_keep_sentence_quotes():
+    from kb_bot.answerability import WHOLE_ARTICLE_CHARS, quote, quoted_whole
+
+    long_text = RATE + "\n\n" + "失业人员在领取失业保险金期间应当积极求职。" * (WHOLE_ARTICLE_CHARS // 20)
+    assert quoted_whole(_article(RATE, "第二十五条").chunk)
+    assert not quoted_whole(_article(long_text, "第二十五条").chunk)
+    assert not quoted_whole(_hit(LOANS).chunk)  # no article: a news paragraph
+    scores = np.asarray([2.0, 0.1, 1.9, 0.0])
+    texts = ["甲。", "乙。", "丙。", "丁。"]
+    assert quote(texts, scores) == [0, 2]
+    assert sorted(quote(texts, scores, [0, 0, 1, 1], [True, True, False, False])) == [0, 1, 2]
+
+
+def test_near_domain_questions_whose_answer_another_document_still_gives_are_not_near():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from answerability_data import _plain, still_there
+
+    kept = "\x00".join(_plain(t) for t in ("第十条 逾期不改正的，处以五千元罚款。", "第二条 本条例适用于本市。"))
+    assert still_there("逾期不改正的，处以五千元罚款", kept)  # the penalty clause recurs in a kept article
+    assert not still_there("逾期不改正的，处以一万元罚款", kept)  # another amount: still unanswerable
+    assert not still_there("五千元", kept)  # a short answer recurring says nothing
+    long_answer = "翼尖涡流使升力降低。为了削弱这种绕流现象，很多飞机的翼尖都安装了翼尖小翼。"
+    assert still_there(long_answer, _plain("为了削弱这种绕流现象，很多飞机的翼尖都安装了翼尖小翼。"))
