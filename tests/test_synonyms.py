@@ -1,0 +1,89 @@
+"""The shipped synonym table: every target is a word the documents use, and citizens' words find the regulation."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb_bot.engine import KnowledgeBase
+from kb_bot.settings import Settings
+from kb_bot.synonyms import DEFAULT_FILE, load_synonyms, parse_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = ROOT / "documents"
+REGULATIONS = DOCUMENTS / "regulations"
+
+
+def _shipped_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(DOCUMENTS.rglob("*.md")))
+
+
+def test_every_target_of_the_shipped_table_occurs_in_the_shipped_documents():
+    # A target the documents never use adds a keyword that finds nothing and counts no coverage.
+    text = _shipped_text()
+    rules = parse_rules(DEFAULT_FILE.read_text(encoding="utf-8"), str(DEFAULT_FILE))
+    missing = sorted({(t, r.terms[0]) for r in rules for t in r.targets if t not in text})
+    assert not missing, f"synonym targets found in no shipped document: {missing}"
+
+
+def test_each_citizen_word_has_one_rule():
+    # Two rules for one word: only the first would ever match (matching takes each span once).
+    rules = parse_rules(DEFAULT_FILE.read_text(encoding="utf-8"))
+    terms = [t for r in rules for t in r.terms]
+    assert len(rules) > 100
+    assert sorted(t for t in set(terms) if terms.count(t) > 1) == []
+
+
+@pytest.mark.parametrize("question, words", [
+    ("房东涨租", {"出租人", "租金"}),
+    ("电动车上牌", {"电动自行车", "号牌"}),
+    ("老板不签合同", {"用人单位", "书面劳动合同"}),
+    ("打120叫救护车", {"急救"}),
+    ("小区物业费", {"物业服务"}),
+    ("遛狗", {"犬链"}),
+])
+def test_colloquial_words_bring_in_the_regulations_words(question, words):
+    assert words <= set(load_synonyms().expand(question).extra_terms)
+
+
+# One regulation per domain, so each colloquial question has one right answer among neighbours.
+SMALL_KB = ("郑州市城市房屋租赁管理条例", "郑州市城市道路交通安全管理条例", "郑州市劳动用工条例", "郑州市社会急救医疗条例",
+            "郑州市城市养犬管理条例", "郑州市物业管理条例", "郑州市殡葬管理条例", "郑州市燃气管理条例",
+            "郑州市公共场所禁止吸烟条例", "郑州市失业保险条例", "郑州市停车场建设管理条例", "郑州市城市公共汽车客运条例")
+
+
+@pytest.fixture(scope="module")
+def regulations_kb(tmp_path_factory) -> KnowledgeBase:
+    """A few shipped regulations on keyword search alone (the fake embedder's vectors carry no meaning)."""
+    base = tmp_path_factory.mktemp("synonyms")
+    documents = base / "documents"
+    documents.mkdir()
+    for name in SMALL_KB:
+        (source,) = REGULATIONS.glob(f"{name}*.md")
+        shutil.copy(source, documents / source.name)
+    kb = KnowledgeBase(Settings(documents=documents, index=base / "index", model="fake", fusion="keyword"))
+    kb.build(full=True)
+    return kb
+
+
+@pytest.mark.parametrize("question, regulation, citizen_word", [
+    ("房东涨租", "郑州市城市房屋租赁管理条例", "房东"),
+    ("电动车上牌", "郑州市城市道路交通安全管理条例", "电动车"),
+    ("老板拖欠工资", "郑州市劳动用工条例", "老板"),
+    ("叫救护车", "郑州市社会急救医疗条例", "救护车"),
+    ("狗证", "郑州市城市养犬管理条例", "狗"),
+    ("业委会", "郑州市物业管理条例", "业委会"),
+    ("家里办白事", "郑州市殡葬管理条例", "白事"),
+    ("开通天然气", "郑州市燃气管理条例", "开通天然气"),
+    ("失业金", "郑州市失业保险条例", "失业金"),
+    ("违停", "郑州市停车场建设管理条例", "违停"),
+    ("坐公交", "郑州市城市公共汽车客运条例", "坐公交"),
+])
+def test_a_short_colloquial_question_finds_the_regulation(regulations_kb, question, regulation, citizen_word):
+    # The regulation never uses the citizen's word, so only the synonym can lead there.
+    (source,) = REGULATIONS.glob(f"{regulation}*.md")
+    assert citizen_word not in source.read_text(encoding="utf-8")
+    hits, _ = regulations_kb.retrieve(question)
+    assert hits and Path(hits[0].chunk.doc).stem.startswith(regulation), [h.chunk.doc for h in hits[:3]]
