@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import kb_bot.store  # noqa: E402
+from kb_bot.answerability import WHOLE_ARTICLE_CHARS  # noqa: E402
 from kb_bot.calibration import make_records  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
@@ -278,11 +279,20 @@ def query_vectors(embedder, questions: list[str]):
     return np.vstack([cached[q] for q in questions])
 
 
+_ARTICLE_FILE = re.compile(r"-\d{4}\.txt$")
+
+
+def whole_article(chunk) -> bool:
+    """The app quotes a short regulation article whole (``answerability.quoted_whole``); here every article is a
+    document of its own (``regulation_corpora``), without the legal metadata the app's loader reads."""
+    return bool(_ARTICLE_FILE.search(chunk.doc)) and len(chunk.text) <= WHOLE_ARTICLE_CHARS
+
+
 def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
     """Retrieve every question through ``kb`` and keep its evidence and per-candidate labels."""
     for q in questions:
         q["split"] = split_of(q["group"])
-    return make_records(questions, kb.retriever, kb.gram_stats(), kb.synonyms(), kind, vectors, TOP_K)
+    return make_records(questions, kb.retriever, kb.gram_stats(), kb.synonyms(), kind, vectors, TOP_K, whole_article)
 
 
 def main() -> int:

@@ -235,10 +235,13 @@ def table(result: Outcomes) -> list[str]:
 
 
 def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: str, vectors: np.ndarray,
-                 top_k: int = 5) -> list[dict]:
+                 top_k: int = 5, whole=None) -> list[dict]:
     """Retrieve each question (``question``, ``answers``, ``doc``, ``source``, ``group``, ``split``) and keep
-    its evidence; a candidate is labelled when it comes from ``doc`` (if given) and holds an answer."""
+    its evidence; a candidate is labelled when it comes from ``doc`` (if given) and holds an answer.
+    ``whole(chunk)`` tells a passage the app quotes whole (default: ``answerability.quoted_whole``)."""
     from .answerability import PASSAGES_CONSIDERED, gather, passage_text, quoted_whole
+
+    whole = whole or quoted_whole
 
     texts = [synonyms.expand_query(q["question"]) for q in questions]
     all_hits = retriever.search_many(texts, top_k, query_vectors=vectors)
@@ -255,7 +258,7 @@ def make_records(questions: Sequence[dict], retriever, stats, synonyms, kind: st
             # the passages the candidates come from (what the detail-word guard reads)
             "passages": [passage_text(h) for h in hits[:PASSAGES_CONSIDERED]],
             "passage_of": [c.hit_rank for c in evidence.candidates],
-            "whole_of": [quoted_whole(c.hit.chunk) for c in evidence.candidates],  # quoted with its whole article
+            "whole_of": [whole(c.hit.chunk) for c in evidence.candidates],  # quoted with its whole article
         })
     return records
 
