@@ -185,7 +185,7 @@ def cloze(article: dict, rng: random.Random) -> dict | None:
                 continue
             prefix = rng.choice(["", "", "请问", "我想问一下，", "想知道"])
             answer = match.group(1) + unit if unit else match.group(1)
-            wording = question.replace(replacement.format(unit=unit), answer, 1)  # the article's words, gap filled
+            wording = question.replace(replacement.format(unit=unit), match.group(0), 1)  # the article's own words
             return {"question": f"{prefix}{question}？", "answers": [answer], "wording": wording}
     return None
 
