@@ -36,6 +36,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
          r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]+年|[一二三四五六七八九十]+月|\d+[天日]|[一二三四五六七八九十百]+[天日]|"
          r"个?工作日|[一二三四五六七八九十\d]+个?月|[一二三四五六七八九十\d]+(?:个)?(?:小时|分钟|周|星期)|年内|日内|日起|之日|以前|以后|期间|"
          r"每年|每月|周[一二三四五六日]|\d+[:：]\d+|上午|下午|当日|当天|及时|立即"),
+        # Money before any amount: 多少钱 is answered by a sum (2600万元, 百分之八十 of a wage, 免费), not by any
+        # count (100余家次) — the 开发区帮企业贷了多少钱 quoted the 大走访 sentence for its numbers.
+        ("money", r"多少钱|几块钱|多少元|多少万|(?:钱|费|金额|价格|价钱|罚款|工资|薪酬|补贴|补助|奖金|租金|利率|税率|费率|票价|"
+                  r"起步价|收费|保险金|失业金|养老金)(?:标准)?(?:现在)?(?:是|有|能领|能拿|要交|交|给|收)?(?:多少|几)|"
+                  r"(?:交|收|罚|领|拿|贷|借|补|奖|赔|花)了?多少|how much (?:money|does it cost)|\b(?:fee|price|cost)\b",
+         r"\d[\d,.]*\s*(?:万|亿)?元|[一二三四五六七八九十百千万亿两零〇]+(?:万|亿)?元|块钱|免费|免收|不收|无偿|百分之|"
+         r"\d+(?:\.\d+)?\s*[%％]|倍"),
         ("amount", r"多少|几|多大|多高|多长|多重|比例|金额|费用|收费|标准|利率|税率|罚款|罚多少|价格|多少钱|how (?:many|much)|amount|rate|fee|price|number",
          r"\d|[一二三四五六七八九十百千万亿两半]+(?:个|家|列|件|名|人|项|所|元|万|倍|年|月|日|天|次|户|岗|%|％|分之|小时|分钟|周|岁|"
          r"米|公里|公斤|吨|只|辆|张|份|层|级|趟|批|类|种)|百分之|以上|以下|不超过|不少于|不低于|不得超过|最长|最多|至少|免费|免收|不收|无偿"),
@@ -49,7 +56,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
     )
 )
 GENERAL = "general"
-SPECIFIC_TYPES = ("phone", "address", "date", "amount", "person", "procedure")
+SPECIFIC_TYPES = ("phone", "address", "date", "money", "amount", "person", "procedure")
 
 
 def asked_type(question: str) -> str:
@@ -116,8 +123,9 @@ def absent_details(question: str, texts: list[str]) -> list[str]:
     return [w for w in detail_words(question) if w.lower() not in joined]
 
 #: Kinds of answer whose carrier is unmistakable in a sentence: a question asking one is never answered without it
-#: (a phone number; an amount: a number, a numeral with its measure word, 以上/不超过/免费 ...). On the validation
+#: (a phone number; a sum of money: 元, 百分之, 免费 ...; an amount: a number, a numeral with its measure word,
+#: 以上/不超过/免费 ...). On the validation
 #: split the amount guard costs 0-3 points of answerable questions answered and keeps near-domain ones from
 #: quoting a rule without its figure (办养犬证要交多少钱 answered by the registration article). Dates, places and
 #: offices are not guarded: their carriers are too loose (an answer 韩国 carries no place marker).
-GUARDED_TYPES = ("phone", "amount")
+GUARDED_TYPES = ("phone", "money", "amount")

@@ -30,7 +30,9 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
 
 
 @pytest.mark.parametrize("question, expected", [
-    ("银企对接平台贷款利率是多少？", "amount"),
+    ("银企对接平台贷款利率是多少？", "money"),
+    ("开发区帮企业贷了多少钱？", "money"),
+    ("开发区今年走访了多少家企业？", "amount"),
     ("政务服务中心几点开门？", "date"),
     ("融资平台的咨询电话是多少", "phone"),
     ("招聘会在哪里举办？", "address"),
@@ -41,6 +43,12 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
 ])
 def test_asked_type_reads_what_the_question_wants(question, expected):
     assert asked_type(question) == expected
+
+
+def test_a_sum_asked_is_carried_by_money_not_by_any_count():
+    assert carries("money", "帮助企业融资贷款2600万元。") and carries("money", "按照最低工资标准的百分之八十确定。")
+    assert carries("money", "办理养犬登记免收费用。")
+    assert not carries("money", "共走访企业100余家次，协调解决问题35件。")
 
 
 def test_carries_checks_the_sentence_has_that_kind_of_answer():
@@ -293,3 +301,23 @@ def test_near_domain_questions_whose_answer_another_document_still_gives_are_not
     assert not still_there("五千元", kept)  # a short answer recurring says nothing
     long_answer = "翼尖涡流使升力降低。为了削弱这种绕流现象，很多飞机的翼尖都安装了翼尖小翼。"
     assert still_there(long_answer, _plain("为了削弱这种绕流现象，很多飞机的翼尖都安装了翼尖小翼。"))
+
+
+def test_the_ranker_learns_from_sentence_pairs_of_one_question():
+    from kb_bot.calibration import _fit_pairwise
+
+    rng = np.random.default_rng(1)
+
+    def record():
+        rows = np.zeros((4, len(RANKER_FEATURES)))
+        labels = [True, False, False, False]
+        rows[:, RANKER_FEATURES.index("sentence_coverage")] = np.asarray(labels, float) * 0.3 + rng.random(4) * 0.5
+        rows[:, RANKER_FEATURES.index("dense")] = rng.random()  # one value per question: says nothing of which sentence
+        return {"ranker_rows": rows, "labels": labels}
+
+    ranker = _fit_pairwise([record() for _ in range(300)], RANKER_FEATURES)
+    weights = dict(zip(ranker.features, ranker.coef))
+    assert weights["sentence_coverage"] > 0 and ranker.intercept == 0.0
+    held_out = [record() for _ in range(200)]
+    first = [int(np.argmax(ranker.decision(r["ranker_rows"]))) == 0 for r in held_out]
+    assert np.mean(first) > 0.7  # by coverage alone: P(answer's 0.3 + U > three others' U) is about 0.75
