@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import GUARDED_TYPES, absent_details, carries
+from .question_reading import absent_details, not_an_answer
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -295,11 +295,11 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     chosen = tuple(_choose(evidence, scores))
     # A detail the question names (利率, 电话, 材料 ...) that the passages quoted from never mention is never
     # answered, however close the rest is (the 2600万元 quoted for a loan's interest rate), even when some
-    # other retrieved passage happens to mention the word.
-    gap = absent_details(question, [passage_text(c.hit) for c in chosen])
-    # ...and a phone number or an amount asked for that the quoted sentences do not carry is not an answer either
-    # (抢修电话 asked; the rule only says one must be published). See question_reading.GUARDED_TYPES.
-    gap = gap or (evidence.answer_type in GUARDED_TYPES and not any(carries(evidence.answer_type, c.text) for c in chosen))
+    # other retrieved passage happens to mention the word; nor a phone number, sum or amount the quoted sentences
+    # do not carry (抢修电话 asked; the rule only says one must be published); nor a detail the best sentence
+    # leaves to someone else (由…确定并公布). See question_reading.not_an_answer.
+    gap = not_an_answer(question, evidence.candidates[best].text, [c.text for c in chosen],
+                        [passage_text(c.hit) for c in chosen])
     if confidence >= model.answer_threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
     if (evidence.question_row["topic_query"] and topic >= model.topic_threshold

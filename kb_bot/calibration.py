@@ -24,7 +24,7 @@ from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES,
                             heuristic_scores, quote, topic_row)
 from .answer import CROSS_LANGUAGE_MARGIN
 from .errors import KbBotError
-from .question_reading import GUARDED_TYPES, absent_details, asked_type, carries
+from .question_reading import not_an_answer
 
 KINDS = ("answerable", "near", "off")
 #: The raw bigram overlap and the longest shared phrase with the question: what a question copying its answer's
@@ -201,8 +201,7 @@ class Outcomes:
 
 
 def _guarded(record: dict, scores: np.ndarray) -> bool:
-    """The answer step's guards: a detail word the passages quoted from do not mention, or an asked kind of
-    answer (amount, phone) that the chosen sentences do not carry. Records packed for shipping keep neither
+    """The answer step's guards (``question_reading.not_an_answer``). Records packed for shipping keep neither
     texts nor passages: no guard applies to them."""
     texts = record["texts"]
     if not texts or not isinstance(texts[0], str):
@@ -210,10 +209,7 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     chosen = quoted(record, scores)
     passages = record.get("passages")
     sources = [passages[record["passage_of"][i]] for i in chosen] if passages else [texts[i] for i in chosen]
-    if absent_details(record["question"], sources):
-        return True
-    kind = asked_type(record["question"])
-    return kind in GUARDED_TYPES and not any(carries(kind, texts[i]) for i in chosen)
+    return not_an_answer(record["question"], texts[int(np.argmax(scores))], [texts[i] for i in chosen], sources)
 
 
 def decide(model: AnswerModel, confidence: float, topic: float) -> str:

@@ -321,3 +321,19 @@ def test_the_ranker_learns_from_sentence_pairs_of_one_question():
     held_out = [record() for _ in range(200)]
     first = [int(np.argmax(ranker.decision(r["ranker_rows"]))) == 0 for r in held_out]
     assert np.mean(first) > 0.7  # by coverage alone: P(answer's 0.3 + U > three others' U) is about 0.75
+
+
+def test_a_detail_the_regulation_leaves_to_a_department_is_not_answered():
+    from kb_bot.question_reading import delegates
+
+    rule = "第八条 禁止饲养烈性犬。禁养犬只的品种和体高标准，由市畜牧行政主管部门确定并公布。"
+    assert delegates("禁养犬只的品种和体高标准，由市畜牧行政主管部门确定并公布。")
+    assert delegates("具体办法由市人民政府制定。") and not delegates("养犬人应当到区主管部门申请注册登记。")
+    stats = GramStats([rule, LOANS])
+    asked = answer_question("禁养的烈性犬有哪些品种？", [_article(rule, "第八条")], None, None, "test",
+                            model=_model(6.0, 2.0), stats=stats)
+    assert asked.status == RELATED and "确定并公布" in "".join(s.text for s in asked.sentences)
+    # A yes/no question is answered by the same rule: it does say that there is such a list.
+    yes_no = answer_question("烈性犬能养吗？", [_article(rule, "第八条")], None, None, "test", model=_model(6.0, 2.0),
+                             stats=stats)
+    assert yes_no.status == ANSWERED
