@@ -170,9 +170,13 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
     """Is the completed reading's reply better than the literal one's?"""
     ahead = _overlap(aspect, completed) - _overlap(aspect, literal)
     stays = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal) and ahead >= 0
-    if stays and len(core(question)) <= 2:
-        # 去哪里办？ 谁来管？ name almost nothing: what their literal reading finds elsewhere is chance.
+    if stays and len(core(question)) <= 2 and literal.status != NOT_FOUND and not _overlap(aspect, literal):
+        # 去哪里办？ 谁来管？ name almost nothing: a reply found elsewhere that does not even say it is chance.
         return True
+    if previous.doc and _doc(completed) == _doc(literal) != previous.doc:
+        # The subject did not keep the reply in the conversation's document: the question's own words decided
+        # where it comes from (那个直播电商基地入驻了多少企业？ after a question on teachers), so it stands alone.
+        return False
     if kind == "explicit":
         # An explicit cue (那…呢, 它, 具体…) means the literal reading lacks its subject: the completed
         # reading wins unless it finds nothing while the literal one answers.

@@ -129,14 +129,18 @@ GUARDED_TYPES = ("phone", "amount")
 #: A question whose content (without question words and cues) is at most this long may be elliptical.
 SHORT_CORE = 8
 
-# 还 opening a question is "also" (还引进了什么人才？), except in 还款/还贷/还钱 (to repay).
-_OPENER = re.compile(r"^(?:那么|那|还有|还(?![款贷钱清债账])|另外|此外|然后|再问一下|再问|具体来说|具体|其中|其他的|其它的|其他|其它|那在|"
+# 还 opening a question is "also" (还引进了什么人才？), except in 还款/还贷/还钱 (to repay); 那 opens one, except as
+# the demonstrative 那个/那些 (left whole for _PRONOUN, so 那个基地 does not become 个基地).
+_OPENER = re.compile(r"^(?:那么|那(?![个些家里趟次位条项种件所批笔份])|还有|还(?![款贷钱清债账])|另外|此外|然后|再问一下|再问|具体来说|具体|其中|其他的|其它的|其他|其它|那在|"
                      r"and\b|what about\b|how about\b|also\b)", re.I)
 _ELLIPTIC_END = re.compile(r"(?:呢|呀|嘞)[？?。！!\s]*$")
 # A demonstrative with its measure word (那趟, 这种, 这位) points back like a pronoun; so do 在里面 (in the place
 # just named), 相关的 (related to what was said) and 都是些 (the things just mentioned).
-_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|[这那](?:个|些|家|里|儿|边|趟|次|位|条|项|种|件|所|批|笔|份|方面)|"
-                      r"该项|上述|前面说的|刚才说的|都是哪些|都是些|是哪几个|哪几个|哪几家|在里面|在里边|相关的|有关的")
+_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|[这那](?:个|些|家|里|趟|次|位|条|项|种|件|所|批|笔|份|方面)|"
+                      r"该项|上述|前面说的|刚才说的|都是些|在里面|在里边|相关的|有关的")
+# Asking "which ones" with nothing else (都是哪些？ 是哪几个？) leans on what was just said; in a question with content
+# of its own (街道主要抓哪几个方面？) it is just how the question asks.
+_BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
 _NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
                     r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
@@ -154,7 +158,7 @@ def strip_cues(question: str) -> str:
         if shorter == text:
             break
         text = shorter
-    text = _PRONOUN.sub("", text)
+    text = _BARE_ASK.sub("", _PRONOUN.sub("", text))
     text = _PRONOUN_EN.sub("", text)
     return " ".join(text.split())
 
@@ -174,6 +178,9 @@ def dependency(question: str) -> str:
     if not _CJK.search(text) and _PRONOUN_EN.search(text):
         return "explicit"
     content = core(text)
-    if _CJK.search(text) and len(content) <= SHORT_CORE:
+    if _BARE_ASK.search(text) and len(content) <= SHORT_CORE:
+        return "explicit"
+    # A short question naming its place (上街区的房价是多少？) has its own subject: it stands on its own.
+    if _CJK.search(text) and len(content) <= SHORT_CORE and not named_places(text):
         return "short"
     return ""
