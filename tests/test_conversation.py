@@ -301,36 +301,41 @@ def test_dialogue_set_has_enough_follow_ups():
 
 
 def run_dialogues(kb):
-    """(follow-ups, with the fact in the answer, in the answer or top passage, stand-alone, rewritten)."""
-    followups = in_text = in_top = standalone = rewritten = 0
+    """Per group ("seed": dialogues over the three articles, "regulations": over a regulation, named by "doc"):
+    [follow-ups, with the fact in the answer, in the answer or top passage, stand-alone, rewritten]."""
+    groups: dict[str, list[int]] = {}
     for dialogue in _dialogue_turns():
-        if dialogue.get("doc"):  # dialogues over documents not shipped yet (regulations)
-            continue
+        counts = groups.setdefault("regulations" if dialogue.get("doc") else "seed", [0, 0, 0, 0, 0])
         conversation = Conversation(kb)
         for number, turn in enumerate(dialogue["turns"]):
             answer = conversation.ask(turn["q"])
             if turn.get("followup"):
-                followups += 1
                 text_hit = any(e in answer.answer for e in turn["expect"])
                 top = answer.citations[0].text if answer.citations else ""
-                in_text += text_hit
-                in_top += text_hit or any(e in top for e in turn["expect"])
+                counts[0] += 1
+                counts[1] += text_hit
+                counts[2] += text_hit or any(e in top for e in turn["expect"])
             elif number:
-                standalone += 1
-                rewritten += answer.understood_as is not None
-    return followups, in_text, in_top, standalone, rewritten
+                counts[3] += 1
+                counts[4] += answer.understood_as is not None
+    return groups
 
 
 @pytest.mark.slow
-def test_dialogues_on_the_real_model(real_kb):
-    followups, in_text, in_top, standalone, rewritten = run_dialogues(real_kb)
-    print(f"follow-ups {followups}: fact in answer {in_text} ({in_text / followups:.1%}), "
-          f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, rewritten {rewritten}")
+def test_dialogues_on_the_real_model(corpus_kb):
+    # Every dialogue over the whole shipped corpus, as citizens meet it: the seed dialogues do as well there as
+    # over the seed articles alone (49/56 either way, 2026-11-27), and the regulation ones need it.
+    groups = run_dialogues(corpus_kb)
+    for name, (followups, in_text, in_top, standalone, rewritten) in groups.items():
+        print(f"{name}: follow-ups {followups}, fact in answer {in_text} ({in_text / followups:.1%}), "
+              f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, "
+              f"rewritten {rewritten}")
+    followups, _, in_top, _, rewritten = (sum(column) for column in zip(*groups.values()))
     assert rewritten == 0
-    # Target 0.85 (issue 12, not met): measured 48/56 before the answerability models, 46/56 after them, 45/56
-    # after this round's refit (2026-11-27; the completed-vs-literal choice rests on the answer outcomes). The
-    # floor catches a real regression of the follow-up rules without pinning the answer model.
-    assert in_top / followups >= 0.80
+    # Target 0.85 (issue 12): measured 2026-11-27 on the whole corpus, seed 49/56 and regulations 7/7 = 56/63
+    # (0.889; before this round's follow-up rules: 41/56 and 5/7 = 0.730). The floor is that less one turn
+    # (55/63 = 0.873), so a real regression of the follow-up rules fails without pinning the answer model.
+    assert in_top / followups >= 0.87
 
 
 # --------------------------------------------------------------------------- web: chat history and /ask
