@@ -59,9 +59,11 @@ def _unit_short(unit: str | None) -> str:
 def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool) -> Turn:
     """The state a follow-up to this turn needs.
 
-    A follow-up (answered in its completed reading, or dependent and not answered at all or answered from the
-    same document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked;
-    any other question opens a new topic.
+    A follow-up (answered in its completed reading, or dependent and not confidently answered from another
+    document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
+    other question opens a new topic. A follow-up whose reply comes from another document than the
+    conversation's keeps the conversation's subject and document too: one weak reply from an unrelated
+    regulation (没打表能不给钱吗？ -> 就业促进条例) must not carry the next turns away with it.
     """
     unit = None
     if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
@@ -70,10 +72,13 @@ def next_turn(question: str, effective: str, answer: Answer, previous: Turn | No
         # the regulation, so its title is the subject a follow-up continues.
         unit = (top.title.strip() if top.kind == "regulation" else _unit_short(top.unit) or top.title.strip()) or None
     doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
-    # A dependent question answered as asked from the same document continues the topic too.
-    followup = previous is not None and (
-        effective != question or (dependent and (answer.status == NOT_FOUND or doc == previous.doc)))
+    # A dependent question answered as asked continues the topic too, unless it is answered (not merely related)
+    # from another document: then it brought its own subject.
+    followup = previous is not None and (effective != question or (dependent and (
+        answer.status != ANSWERED or doc == previous.doc)))
     if followup:
+        if previous.doc and doc != previous.doc:
+            return Turn(question, effective, previous.unit, previous.topic, previous.doc)
         return Turn(question, effective, unit or previous.unit, previous.topic, doc or previous.doc)
     return Turn(question, effective, unit, core(effective), doc)
 

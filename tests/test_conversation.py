@@ -222,6 +222,21 @@ def test_a_completion_that_does_not_keep_the_conversations_document_is_not_shown
     assert conversation.ask(question).understood_as is None
 
 
+def test_a_weak_reply_from_another_document_does_not_carry_the_conversation_away():
+    # 没打表能不给钱吗？ finds nothing in the taxi regulation and only a related sentence of another one: the next
+    # follow-up is still completed with the taxi regulation, not with the one that reply came from.
+    kb = StubKB({
+        "出租车司机拒载怎么办？": ("related", "出租汽车条例", "驾驶员在营运中不得拒载乘客", "taxi.md", 0.22),
+        "没打表能不给钱吗？": ("related", "就业促进条例", "未安排就业专项资金的", "jobs.md", 0.3),
+        "出租车司机拒载办 过路费谁出": ("related", "出租汽车条例", "载客途中的过路费由乘客负担", "taxi.md", 0.2),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("出租车司机拒载怎么办？")
+    conversation.ask("没打表能不给钱吗？")
+    assert (conversation.last.doc, conversation.last.unit) == ("taxi.md", "出租汽车条例")
+    assert "由乘客负担" in conversation.ask("过路费谁出？").answer
+
+
 @pytest.mark.parametrize("question", ["还引进了什么人才？", "中俄的那趟是哪天开的？", "我看到有人在里面抽烟能不能劝阻？",
                                       "有没有相关的规划文件？", "都是些什么问题？", "是哪几个？"])
 def test_more_follow_up_cues(question):
