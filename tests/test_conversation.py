@@ -345,12 +345,13 @@ def test_dialogues_on_the_real_model(corpus_kb):
         print(f"{name}: follow-ups {followups}, fact in answer {in_text} ({in_text / followups:.1%}), "
               f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, "
               f"rewritten {rewritten}")
-    followups, _, in_top, _, rewritten = (sum(column) for column in zip(*groups.values()))
-    assert rewritten == 0
-    # Target 0.85 (issue 12): measured 2026-11-27 on the whole corpus, seed 49/56 and regulations 7/7 = 56/63
-    # (0.889; before this round's follow-up rules: 41/56 and 5/7 = 0.730). The floor is that less one turn
-    # (55/63 = 0.873), so a real regression of the follow-up rules fails without pinning the answer model.
-    assert in_top / followups >= 0.87
+    assert sum(counts[4] for counts in groups.values()) == 0  # no stand-alone question rewritten
+    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 49/56 (0.875), regulations 7/7
+    # (before this round's follow-up rules: 41/56 and 5/7). Each floor is the measured figure less one turn, so
+    # a real regression of the follow-up rules fails without pinning the answer model.
+    floors = {"seed": 48 / 56, "regulations": 6 / 7}
+    for name, (followups, _, in_top, _, _) in groups.items():
+        assert in_top / followups >= floors[name] - 1e-9, (name, in_top, followups)
 
 
 # --------------------------------------------------------------------------- web: chat history and /ask
