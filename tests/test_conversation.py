@@ -346,10 +346,12 @@ def test_dialogues_on_the_real_model(corpus_kb):
               f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, "
               f"rewritten {rewritten}")
     assert sum(counts[4] for counts in groups.values()) == 0  # no stand-alone question rewritten
-    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 49/56 (0.875), regulations 7/7
-    # (before this round's follow-up rules: 41/56 and 5/7). Each floor is the measured figure less one turn, so
-    # a real regression of the follow-up rules fails without pinning the answer model.
-    floors = {"seed": 48 / 56, "regulations": 6 / 7}
+    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 49/56 (0.875), met; regulations 15/26
+    # (0.577), not met: 8 of their 11 dialogues were written after this round's rules, blind, and scored 8/19; the
+    # misses are citizens' words the regulations do not use (没打表, 过路费, 扫码, 发票). Before this round's
+    # rules: 41/56 and 13/26, with one stand-alone question rewritten. Each floor is the measured figure less
+    # one turn, so a real regression of the follow-up rules fails without pinning the answer model.
+    floors = {"seed": 48 / 56, "regulations": 14 / 26}
     for name, (followups, _, in_top, _, _) in groups.items():
         assert in_top / followups >= floors[name] - 1e-9, (name, in_top, followups)
 
