@@ -182,6 +182,11 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
         # The subject did not keep the reply in the conversation's document: the question's own words decided
         # where it comes from (那个直播电商基地入驻了多少企业？ after a question on teachers), so it stands alone.
         return False
+    if literal.status != NOT_FOUND and _doc(literal) == previous.doc and ahead < 0:
+        # Read as asked, the question is answered from the conversation's own document with more of what it asks
+        # (楼宇经济具体怎么做的？ quotes how, its completed reading the sentence that opened the topic): the
+        # completed reading's better outcome label alone does not make it the better reply.
+        return False
     if kind == "explicit":
         # An explicit cue (那…呢, 它, 具体…) means the literal reading lacks its subject: the completed
         # reading wins unless it finds nothing while the literal one answers.
@@ -191,12 +196,13 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
     if literal.status == completed.status != NOT_FOUND:
         # ...or when both reach the same outcome (answered, or related: the closest sentences) but only the
         # completed reply speaks of what was asked, or the literal reply jumps to another document while the
-        # completed one stays with the conversation's.
-        return ahead >= 0.3 or (stays and completed.confidence >= literal.confidence)
+        # completed one stays with the conversation's and is more confident (to one decimal: two replies near 0
+        # are both guesses, as for 今天郑州下雨吗？).
+        return ahead >= 0.3 or (stays and round(completed.confidence, 1) > round(literal.confidence, 1))
     if literal.status == NOT_FOUND and stays:
         # ...or when the documents have nothing for it as asked, while the conversation's document, read with
-        # the subject, holds passages that speak of the new aspect.
-        return any(_mentions(aspect, c.text) > 0 for c in completed.citations)
+        # the subject, quotes sentences that speak of the new aspect.
+        return _overlap(aspect, completed) > 0
     return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
 
 

@@ -222,6 +222,34 @@ def test_a_completion_that_does_not_keep_the_conversations_document_is_not_shown
     assert conversation.ask(question).understood_as is None
 
 
+def test_a_completed_reading_does_not_win_on_its_outcome_label_alone():
+    # As asked, 楼宇经济具体怎么做的？ quotes how, from the conversation's own article; its completed reading is
+    # "answered" by the sentence that opened the topic, which names 楼宇 but says nothing of how.
+    kb = StubKB({
+        "济源路街道的四大主攻方向是什么？": ("answered", "济源路街道", "确定了重点抓楼宇、核心抓招商四大主攻方向", "street.md"),
+        "楼宇经济具体怎么做的？": ("related", "济源路街道", "把楼宇经济与招商引资相结合,盘活闲置楼宇", "street.md", 0.59),
+        "济源路街道 楼宇经济具体怎么做的": ("related", "济源路街道", "街道对闲置楼宇进行摸排", "street.md", 0.14),
+        "济源路街道四大主攻方向 楼宇经济具体怎么做的": (
+            "answered", "济源路街道", "确定了重点抓楼宇、核心抓招商四大主攻方向", "street.md", 0.85),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("济源路街道的四大主攻方向是什么？")
+    answer = conversation.ask("楼宇经济具体怎么做的？")
+    assert answer.understood_as is None and "盘活闲置楼宇" in answer.answer
+
+
+def test_two_guesses_near_zero_confidence_do_not_rewrite_a_question():
+    # Both readings only find unrelated closest sentences (confidence ~0): the question is left as asked.
+    kb = StubKB({
+        "济源路街道搞了哪些促消费的活动？": ("related", "济源路街道", "开展烟火夜市活动", "street.md", 0.3),
+        "今天郑州下雨吗？": ("related", None, "节约用水", "water.md", 0.001),
+        "济源路街道搞促消费活动 今天郑州下雨吗": ("related", "济源路街道", "开展烟火夜市活动", "street.md", 0.004),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("济源路街道搞了哪些促消费的活动？")
+    assert conversation.ask("今天郑州下雨吗？").understood_as is None
+
+
 def test_a_weak_reply_from_another_document_does_not_carry_the_conversation_away():
     # 没打表能不给钱吗？ finds nothing in the taxi regulation and only a related sentence of another one: the next
     # follow-up is still completed with the taxi regulation, not with the one that reply came from.
@@ -339,19 +367,19 @@ def run_dialogues(kb):
 @pytest.mark.slow
 def test_dialogues_on_the_real_model(corpus_kb):
     # Every dialogue over the whole shipped corpus, as citizens meet it: the seed dialogues do as well there as
-    # over the seed articles alone (49/56 either way, 2026-11-27), and the regulation ones need it.
+    # over the seed articles alone (50/56 and 49/56, 2026-11-27), and the regulation ones need it.
     groups = run_dialogues(corpus_kb)
     for name, (followups, in_text, in_top, standalone, rewritten) in groups.items():
         print(f"{name}: follow-ups {followups}, fact in answer {in_text} ({in_text / followups:.1%}), "
               f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, "
               f"rewritten {rewritten}")
     assert sum(counts[4] for counts in groups.values()) == 0  # no stand-alone question rewritten
-    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 49/56 (0.875), met; regulations 15/26
+    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 50/56 (0.893), met; regulations 15/26
     # (0.577), not met: 8 of their 11 dialogues were written after this round's rules, blind, and scored 8/19; the
     # misses are citizens' words the regulations do not use (没打表, 过路费, 扫码, 发票). Before this round's
     # rules: 41/56 and 13/26, with one stand-alone question rewritten. Each floor is the measured figure less
     # one turn, so a real regression of the follow-up rules fails without pinning the answer model.
-    floors = {"seed": 48 / 56, "regulations": 14 / 26}
+    floors = {"seed": 49 / 56, "regulations": 14 / 26}
     for name, (followups, _, in_top, _, _) in groups.items():
         assert in_top / followups >= floors[name] - 1e-9, (name, in_top, followups)
 
