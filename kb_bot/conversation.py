@@ -234,8 +234,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         log.debug("follow-up %r: literal %s %.2f %s %.1f; readings %s; kept %r", question, literal.status,
                   literal.confidence, _doc(literal), _overlap(aspect, literal), [(r, a.status, round(a.confidence, 2), _doc(a), _overlap(
                       aspect, a)) for r, a in zip(readings, completed_answers)], reading)
+        # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
+        completed = _focus(kb, completed, reading, question, aspect)
         if _completed_wins(question, aspect, kind, literal, completed, previous):
-            completed = _focus(kb, completed, reading, question, aspect)
             chosen, effective = replace(completed, understood_as=reading), reading
     turn = next_turn(question, effective, chosen, previous, bool(kind))
     return chosen, turn
@@ -274,16 +275,17 @@ def llm_reading(settings: Any, question: str, previous: Turn) -> str | None:
 def _focus(kb: Any, answer: Answer, reading: str, question: str, aspect: Aspect) -> Answer:
     """Quote the sentences about the new aspect: passages are found with the completed reading, but
     sentences are chosen by the question without the subject (else the subject's words pull the
-    previous turn's sentences back in). The refocused sentences replace the reply's only when they speak more
-    of the aspect; else the completed reading's own choice stands (为什么要搞这个？ has no aspect words to choose
-    sentences by, and its refocused sentences were chosen by 为什么 alone)."""
+    previous turn's sentences back in). Only passages of the document the reply cites are used (sentences from
+    another one would only make the reply seem to speak of the aspect). The refocused sentences replace the
+    reply's only when they speak more of the aspect; else the completed reading's own choice stands
+    (为什么要搞这个？ has no aspect words to choose sentences by: its refocused sentences are chosen by 为什么)."""
     from .answer import compose
 
     if answer.status not in (ANSWERED, RELATED) or answer.mode not in ("extractive", "related") or len(core(question)) < 2:
         return answer
     try:
-        hits = kb.search(reading, max(kb.settings.top_k, 5))
-        text, citations, sentences = compose(strip_cues(question), hits)
+        hits = [h for h in kb.search(reading, max(kb.settings.top_k, 5)) if h.chunk.doc == _doc(answer)]
+        text, citations, sentences = compose(strip_cues(question), hits) if hits else ("", (), ())
     except Exception as exc:  # never lose the answer we already have
         log.warning("follow-up answer not refocused: %s", exc)
         return answer

@@ -293,17 +293,45 @@ def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_
         "上街区有哪些教育集团？": ("related", "上街区教育局", "成立了钱学森小学教育集团", "edu.md", 0.5),
         "上街区教育集团 为什么要搞": ("related", "上街区教育局", "通过集团化办学推动教育优质均衡发展", "edu.md", 0.09),
     })
-    picked = [("并深入推进集团内部管理、考核评价等方面的一体化", "x")]
+    hit = type("Hit", (), {"chunk": type("Chunk", (), {"doc": "edu.md"})()})()
+    elsewhere = type("Hit", (), {"chunk": type("Chunk", (), {"doc": "other.md"})()})()
+    found = [[hit]]
+    kb.search = lambda query, top_k: found[0]
+    picked = ["并深入推进集团内部管理、考核评价等方面的一体化"]
     monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
-        picked[0][0], (Citation("edu.md", "标题", None, None, picked[0][0], None, 0.5, "c"),),
-        (AnswerSentence(picked[0][0], 0),)))
+        picked[0], (Citation(hits[0].chunk.doc, "标题", None, None, picked[0], None, 0.5, "c"),),
+        (AnswerSentence(picked[0], 0),)))
+
+    def reply():
+        conversation = Conversation(kb)
+        conversation.ask("上街区有哪些教育集团？")
+        return conversation.ask("为什么要搞这个？").answer
+
+    assert "优质均衡" in reply()  # 为什么 alone chose the refocused sentence: the reply's own stands
+    picked[0] = "之所以要搞教育集团，是为了缩小校际差距"
+    assert "缩小校际" in reply()  # it speaks of 要搞: it replaces the reply
+    found[0] = [elsewhere]
+    assert "优质均衡" in reply()  # ...but never from another document's passages
+
+
+def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quoted(monkeypatch):
+    # The completed reading first quotes the zone's overview; refocused on 融资 it quotes the loans. It must be
+    # compared with the literal reply (which also quotes the loans) as refocused, or the literal one wins.
+    import kb_bot.answer as answer_module
+
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("related", ZONE, "达成就业意向300余人", "a.md", 0.3),
+        "那融资方面呢？": ("related", ZONE, "帮助企业融资贷款2600万元", "a.md", 0.01),
+        "先进制造业开发区 融资方面": ("related", ZONE, "开发区推动产业转型升级", "a.md", 0.24),
+    })
+    kb.search = lambda query, top_k: [type("Hit", (), {"chunk": type("Chunk", (), {"doc": "a.md"})()})()]
+    loans = "帮助企业融资贷款2600万元"
+    monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
+        loans, (Citation("a.md", "标题", ZONE, None, loans, None, 0.5, "c"),), (AnswerSentence(loans, 0),)))
     conversation = Conversation(kb)
-    conversation.ask("上街区有哪些教育集团？")
-    assert "优质均衡" in conversation.ask("为什么要搞这个？").answer  # 为什么 alone chose the refocused sentence
-    picked[0] = ("之所以要搞教育集团，是为了缩小校际差距", "x")
-    conversation = Conversation(kb)
-    conversation.ask("上街区有哪些教育集团？")
-    assert "缩小校际" in conversation.ask("为什么要搞这个？").answer  # it speaks of 要搞: it replaces the reply
+    conversation.ask("招聘会帮企业招到了多少人？")
+    answer = conversation.ask("那融资方面呢？")
+    assert answer.understood_as == "先进制造业开发区 融资方面" and "2600万元" in answer.answer
 
 
 def _cli(args, stdin, settings):
