@@ -144,6 +144,7 @@ class Aspect:
 
     @classmethod
     def of(cls, question: str, documents: Any = None) -> Aspect:
+        """The aspect of ``question``, with the shipped synonyms and the staff's (``documents``/synonyms.txt)."""
         from .synonyms import load_synonyms
 
         content = core(question)
