@@ -207,6 +207,10 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
     return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
 
 
+def _trace(aspect: Aspect, answer: Answer) -> tuple:
+    return answer.status, round(float(answer.confidence), 2), _doc(answer), _overlap(aspect, answer)
+
+
 def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, Turn]:
     """Answer ``question`` after the turn ``previous`` (None: first turn) and describe the new turn."""
     from . import faq
@@ -232,9 +236,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         aspect = Aspect.of(question, getattr(kb.settings, "documents", None))
         best = _best_reading(question, aspect, readings, completed_answers, previous)
         completed, reading = completed_answers[best], readings[best]
-        log.debug("follow-up %r: literal %s %.2f %s %.1f; readings %s; kept %r", question, literal.status,
-                  literal.confidence, _doc(literal), _overlap(aspect, literal), [(r, a.status, round(a.confidence, 2), _doc(a), _overlap(
-                      aspect, a)) for r, a in zip(readings, completed_answers)], reading)
+        log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
+                  [(r, *_trace(aspect, a)) for r, a in zip(readings, completed_answers)], reading)
         # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
         completed = _focus(kb, completed, reading, question, aspect)
         if _completed_wins(question, aspect, kind, literal, completed, previous):
