@@ -25,22 +25,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
+from .question_reading import core, dependency, strip_cues  # noqa: F401  (part of this module's API)
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
-#: A question whose content (without question words and cues) is at most this long may be elliptical.
-SHORT_CORE = 8
-
-_OPENER = re.compile(r"^(?:那么|那|还有|另外|此外|然后|再问一下|再问|具体来说|具体|其中|其他的|其它的|其他|其它|那在|"
-                     r"and\b|what about\b|how about\b|also\b)", re.I)
-_ELLIPTIC_END = re.compile(r"(?:呢|呀|嘞)[？?。！!\s]*$")
-_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|这个|那个|这些|那些|这家|那家|这里|那里|这方面|那方面|"
-                      r"这项|该项|上述|前面说的|刚才说的|都是哪些|是哪几个|哪几个|哪几家")
-_PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
-_NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
-                    r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
-_PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _UNIT_PREFIX = re.compile(r"^(?:郑州市)?上街区\s*")
 
 log = logging.getLogger(__name__)
@@ -64,41 +52,6 @@ class Turn:
         return tuple(dict.fromkeys(s for s in (self.unit, self.topic) if s))
 
 
-def strip_cues(question: str) -> str:
-    """The question without follow-up openers, pronouns, a trailing 呢 and end punctuation."""
-    text = " ".join(question.split()).strip()
-    text = _ELLIPTIC_END.sub("", text)
-    text = re.sub(r"[？?。！!]+$", "", text)
-    while True:
-        shorter = _OPENER.sub("", text).lstrip(" ，,")
-        if shorter == text:
-            break
-        text = shorter
-    text = _PRONOUN.sub("", text)
-    text = _PRONOUN_EN.sub("", text)
-    return " ".join(text.split())
-
-
-def core(question: str) -> str:
-    """The content characters of a question: no question words, cues, pronouns or punctuation."""
-    return _PUNCT.sub("", _NOISE.sub("", strip_cues(question)))
-
-
-def dependency(question: str) -> str:
-    """"explicit" (a follow-up cue), "short" (may name only a new aspect) or "" (stands on its own)."""
-    text = " ".join(question.split())
-    if not text:
-        return ""
-    if _OPENER.match(text) or _ELLIPTIC_END.search(text) or _PRONOUN.search(text):
-        return "explicit"
-    if not _CJK.search(text) and _PRONOUN_EN.search(text):
-        return "explicit"
-    content = core(text)
-    if _CJK.search(text) and len(content) <= SHORT_CORE:
-        return "short"
-    return ""
-
-
 def _unit_short(unit: str | None) -> str:
     return _UNIT_PREFIX.sub("", (unit or "").strip()).replace(" ", "")
 
@@ -106,9 +59,11 @@ def _unit_short(unit: str | None) -> str:
 def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool) -> Turn:
     """The state a follow-up to this turn needs.
 
-    A follow-up (answered in its completed reading, or dependent and not answered at all or
-    answered from the same document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
-    other question opens a new topic.
+    A follow-up (answered in its completed reading, or dependent and not confidently answered from another
+    document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
+    other question opens a new topic. A follow-up whose reply comes from another document than the
+    conversation's keeps the conversation's subject and document too: one weak reply from an unrelated
+    regulation (没打表能不给钱吗？ -> 就业促进条例) must not carry the next turns away with it.
     """
     unit = None
     if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
@@ -117,10 +72,13 @@ def next_turn(question: str, effective: str, answer: Answer, previous: Turn | No
         # the regulation, so its title is the subject a follow-up continues.
         unit = (top.title.strip() if top.kind == "regulation" else _unit_short(top.unit) or top.title.strip()) or None
     doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
-    # A dependent question answered as asked from the same document continues the topic too.
-    followup = previous is not None and (
-        effective != question or (dependent and (answer.status == NOT_FOUND or doc == previous.doc)))
+    # A dependent question answered as asked continues the topic too, unless it is answered (not merely related)
+    # from another document: then it brought its own subject.
+    followup = previous is not None and (effective != question or (dependent and (
+        answer.status != ANSWERED or doc == previous.doc)))
     if followup:
+        if previous.doc and doc != previous.doc:
+            return Turn(question, effective, previous.unit, previous.topic, previous.doc)
         return Turn(question, effective, unit or previous.unit, previous.topic, doc or previous.doc)
     return Turn(question, effective, unit, core(effective), doc)
 
@@ -152,11 +110,105 @@ def _doc(answer: Answer) -> str | None:
     return answer.citations[0].doc if answer.citations else None
 
 
-def _overlap(aspect: set[str], answer: Answer) -> float:
-    """How much of the new aspect the quoted answer mentions (a follow-up must address it)."""
-    if not aspect or answer.status == NOT_FOUND:
+def _quoted(answer: Answer) -> str:
+    """The sentences a reply quotes, without its framing: 文件中没有提到“进度”。最接近的内容… repeats the question's
+    words, so a reply that only says it lacks the aspect must not count as speaking of it."""
+    if answer.status == NOT_FOUND:
+        return ""
+    return "".join(s.text for s in answer.sentences) if answer.sentences else answer.answer
+
+
+def _overlap(aspect: Aspect, answer: Answer) -> float:
+    """How much of the new aspect the quoted sentences mention (a follow-up must address it)."""
+    return _mentions(aspect, _quoted(answer))
+
+
+def _mentions(aspect: Aspect, text: str) -> float:
+    """The share of the aspect's character pairs ``text`` contains, to one decimal; a word counts as mentioned
+    when the text has one of its synonyms (招工 asked, 用工 quoted)."""
+    if not aspect.grams or not text:
         return 0.0
-    return round(sum(1 for g in aspect if g in answer.answer) / len(aspect), 1)
+    covered = {g for g in aspect.grams if g in text}
+    for term, alternatives in aspect.synonyms:
+        if any(a in text for a in alternatives):
+            covered |= _grams(term) & aspect.grams
+    return round(len(covered) / len(aspect.grams), 1)
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """What a follow-up adds: the character pairs of its content, and its words that have synonyms."""
+
+    grams: frozenset[str]
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(cls, question: str, documents: Any = None) -> Aspect:
+        """The aspect of ``question``, with the shipped synonyms and the staff's (``documents``/synonyms.txt)."""
+        from .synonyms import load_synonyms
+
+        content = core(question)
+        expansion = load_synonyms(documents).expand(content)
+        return cls(frozenset(_grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
+
+
+def _best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn) -> int:
+    """Which completed reading to keep: one that finds something; then, for a question with no content of its
+    own (是怎么帮的？ 都是哪些？), the topic's reading (it asks about the topic itself); else the one whose quoted
+    sentences speak most of the new aspect, then the better outcome, then the higher confidence to one decimal
+    (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
+    general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress)."""
+    contentless = len(core(question)) <= 1
+
+    def key(i: int) -> tuple:
+        answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
+        found = answer.status != NOT_FOUND
+        if contentless:
+            return found, on_topic, *support(answer)
+        rank, confidence = support(answer)
+        return found, _overlap(aspect, answer), rank, round(confidence, 1), on_topic, confidence
+
+    return max(range(len(readings)), key=key)
+
+
+def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer,
+                    previous: Turn) -> bool:
+    """Is the completed reading's reply better than the literal one's?"""
+    ahead = _overlap(aspect, completed) - _overlap(aspect, literal)
+    stays = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal) and ahead >= 0
+    if stays and len(core(question)) <= 2 and literal.status != NOT_FOUND and not _overlap(aspect, literal):
+        # 去哪里办？ 谁来管？ name almost nothing: a reply found elsewhere that does not even say it is chance.
+        return True
+    if previous.doc and _doc(completed) == _doc(literal) != previous.doc:
+        # The subject did not keep the reply in the conversation's document: the question's own words decided
+        # where it comes from (那个直播电商基地入驻了多少企业？ after a question on teachers), so it stands alone.
+        return False
+    if literal.status != NOT_FOUND and _doc(literal) == previous.doc and ahead < 0:
+        # Read as asked, the question is answered from the conversation's own document with more of what it asks
+        # (楼宇经济具体怎么做的？ quotes how, its completed reading the sentence that opened the topic): the
+        # completed reading's better outcome label alone does not make it the better reply.
+        return False
+    if kind == "explicit":
+        # An explicit cue (那…呢, 它, 具体…) means the literal reading lacks its subject: the completed
+        # reading wins unless it finds nothing while the literal one answers.
+        return support(completed)[0] >= support(literal)[0]
+    # A short question without a cue may stand on its own: it is completed only when the literal reading is not
+    # answered and the completed one is...
+    if literal.status == completed.status != NOT_FOUND:
+        # ...or when both reach the same outcome (answered, or related: the closest sentences) but only the
+        # completed reply speaks of what was asked, or the literal reply jumps to another document while the
+        # completed one stays with the conversation's and is more confident (to one decimal: two replies near 0
+        # are both guesses, as for 今天郑州下雨吗？).
+        return ahead >= 0.3 or (stays and round(completed.confidence, 1) > round(literal.confidence, 1))
+    if literal.status == NOT_FOUND and stays:
+        # ...or when the documents have nothing for it as asked, while the conversation's document, read with
+        # the subject, quotes sentences that speak of the new aspect.
+        return _overlap(aspect, completed) > 0
+    return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
+
+
+def _trace(aspect: Aspect, answer: Answer) -> tuple:
+    return answer.status, round(float(answer.confidence), 2), _doc(answer), _overlap(aspect, answer)
 
 
 def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, Turn]:
@@ -179,35 +231,17 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
 
     literal = kb.ask(question, _literal=True)
     chosen, effective = literal, question
-    if readings:
+    if readings and previous is not None:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
-        aspect = _grams(core(question))
-        # Outcome first; then, for a question with no content of its own (是怎么帮的？ 都是哪些？ 还有别的吗？),
-        # the topic's reading (it is about the topic itself), else the answer that speaks of the new aspect;
-        # then confidence.
-        contentless = len(core(question)) <= 1
-        keyed = [(support(a)[0], float(r.startswith(f"{previous.topic} ")) if contentless else _overlap(aspect, a),
-                  support(a)[1]) for a, r in zip(completed_answers, readings)]
-        best = max(range(len(readings)), key=lambda i: keyed[i])
+        aspect = Aspect.of(question, getattr(kb.settings, "documents", None))
+        best = _best_reading(question, aspect, readings, completed_answers, previous)
         completed, reading = completed_answers[best], readings[best]
-        if kind == "explicit":
-            # An explicit cue (那…呢, 它, 具体…) means the literal reading lacks its subject: the completed
-            # reading wins unless it finds nothing while the literal one answers.
-            better = support(completed)[0] >= support(literal)[0]
-        else:
-            # A short question without a cue may stand on its own: it is completed only when the literal
-            # reading is not answered and the completed one is.
-            better = support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
-            # ...or when both reach the same outcome (answered, or related: the closest sentences) but only the
-            # completed reply speaks of what was asked, or the literal reply jumps to another document while the
-            # completed one stays with the conversation's.
-            if literal.status == completed.status != NOT_FOUND:
-                better = keyed[best][1] >= _overlap(aspect, literal) + 0.3 or (
-                    _doc(completed) == previous.doc != _doc(literal)
-                    and keyed[best][1] >= _overlap(aspect, literal)
-                    and completed.confidence >= literal.confidence)
-        if better:
-            chosen, effective = replace(_focus(kb, completed, reading, question), understood_as=reading), reading
+        log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
+                  [(r, *_trace(aspect, a)) for r, a in zip(readings, completed_answers)], reading)
+        # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
+        completed = _focus(kb, completed, reading, question, aspect)
+        if _completed_wins(question, aspect, kind, literal, completed, previous):
+            chosen, effective = replace(completed, understood_as=reading), reading
     turn = next_turn(question, effective, chosen, previous, bool(kind))
     return chosen, turn
 
@@ -242,26 +276,31 @@ def llm_reading(settings: Any, question: str, previous: Turn) -> str | None:
     return text
 
 
-def _focus(kb: Any, answer: Answer, reading: str, question: str) -> Answer:
+def _focus(kb: Any, answer: Answer, reading: str, question: str, aspect: Aspect) -> Answer:
     """Quote the sentences about the new aspect: passages are found with the completed reading, but
     sentences are chosen by the question without the subject (else the subject's words pull the
-    previous turn's sentences back in)."""
+    previous turn's sentences back in). Only passages of the document the reply cites are used (sentences from
+    another one would only make the reply seem to speak of the aspect). The refocused sentences replace the
+    reply's only when they speak more of the aspect; else the completed reading's own choice stands
+    (为什么要搞这个？ has no aspect words to choose sentences by: its refocused sentences are chosen by 为什么)."""
     from .answer import compose
 
-    aspect = strip_cues(question)
     if answer.status not in (ANSWERED, RELATED) or answer.mode not in ("extractive", "related") or len(core(question)) < 2:
         return answer
     try:
-        hits = kb.search(reading, max(kb.settings.top_k, 5))
-        text, citations, sentences = compose(aspect, hits)
+        hits = [h for h in kb.search(reading, max(kb.settings.top_k, 5)) if h.chunk.doc == _doc(answer)]
+        text, citations, sentences = compose(strip_cues(question), hits) if hits else ("", (), ())
     except Exception as exc:  # never lose the answer we already have
         log.warning("follow-up answer not refocused: %s", exc)
         return answer
     if not text:
         return answer
+    focused = replace(answer, answer=text, citations=citations, sentences=sentences)
+    if _overlap(aspect, focused) <= _overlap(aspect, answer):
+        return answer
     if answer.status == RELATED:  # still the closest sentences, said as such
         text = related_text(question, answer.missing, text)
-    return replace(answer, answer=text, citations=citations, sentences=sentences)
+    return replace(focused, answer=text)
 
 
 class Conversation:

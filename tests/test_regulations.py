@@ -292,17 +292,6 @@ def test_question_set_shape():
         assert all(e in text for e in q["expect"]), q["question"]
 
 
-@pytest.fixture(scope="module")
-def corpus_kb(tmp_path_factory) -> KnowledgeBase:
-    """The shipped documents indexed with the bundled model (vectors from the shipped cache)."""
-    base = tmp_path_factory.mktemp("regs")
-    documents = base / "documents"
-    shutil.copytree(SEED_DOCUMENTS, documents)
-    kb = KnowledgeBase(Settings(documents=documents, index=base / "index"))
-    kb.build(full=True)
-    return kb
-
-
 @pytest.mark.slow
 def test_the_right_article_is_among_the_first_results(corpus_kb):
     """The issue's target is the right article in the top 3 for >= 95%. Measured on 2026-11-27 (bundled model,
