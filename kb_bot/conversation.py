@@ -56,14 +56,17 @@ def _unit_short(unit: str | None) -> str:
     return _UNIT_PREFIX.sub("", (unit or "").strip()).replace(" ", "")
 
 
-def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool) -> Turn:
+def next_turn(question: str, effective: str, answer: Answer, previous: Turn | None, dependent: bool,
+              own_subject: bool = False) -> Turn:
     """The state a follow-up to this turn needs.
 
     A follow-up (answered in its completed reading, or dependent and not confidently answered from another
     document) keeps the topic of the turn it followed, so the topic does not drift with each aspect asked; any
     other question opens a new topic. A follow-up whose reply comes from another document than the
     conversation's keeps the conversation's subject and document too: one weak reply from an unrelated
-    regulation (没打表能不给钱吗？ -> 就业促进条例) must not carry the next turns away with it.
+    regulation (没打表能不给钱吗？ -> 就业促进条例) must not carry the next turns away with it. A short question
+    that names the source it was answered from (``own_subject``: 出租车拒载罚多少？ answered from 郑州市客运出租汽车
+    管理条例) is no follow-up: it opens its own topic.
     """
     unit = None
     if answer.citations and answer.status != NOT_FOUND and answer.citations[0].kind != "faq":
@@ -74,7 +77,7 @@ def next_turn(question: str, effective: str, answer: Answer, previous: Turn | No
     doc = answer.citations[0].doc if answer.citations and answer.status != NOT_FOUND else None
     # A dependent question answered as asked continues the topic too, unless it is answered (not merely related)
     # from another document: then it brought its own subject.
-    followup = previous is not None and (effective != question or (dependent and (
+    followup = previous is not None and (effective != question or (dependent and not own_subject and (
         answer.status != ANSWERED or doc == previous.doc)))
     if followup:
         if previous.doc and doc != previous.doc:
@@ -231,7 +234,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
 
     literal = kb.ask(question, _literal=True)
     chosen, effective = literal, question
-    if readings and previous is not None:
+    # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
+    own = kind == "short" and previous is not None and _names_source(
+        question, literal, previous, getattr(kb.settings, "documents", None))
+    if readings and previous is not None and not own:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
         aspect = Aspect.of(question, getattr(kb.settings, "documents", None))
         best = _best_reading(question, aspect, readings, completed_answers, previous)
@@ -242,8 +248,16 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         completed = _focus(kb, completed, reading, question, aspect)
         if _completed_wins(question, aspect, kind, literal, completed, previous):
             chosen, effective = replace(completed, understood_as=reading), reading
-    turn = next_turn(question, effective, chosen, previous, bool(kind))
+    turn = next_turn(question, effective, chosen, previous, bool(kind), own)
     return chosen, turn
+
+
+def _names_source(question: str, answer: Answer, previous: Turn, documents: Any) -> bool:
+    """Does a short question, answered as asked from another document than the conversation's, name that document
+    (its words or their synonyms in the cited title: 出租车 -> 出租汽车)? Then it stands on its own."""
+    if answer.status == NOT_FOUND or not answer.citations or _doc(answer) == previous.doc:
+        return False
+    return _mentions(Aspect.of(question, documents), answer.citations[0].title) > 0
 
 
 REWRITE_PROMPT = (

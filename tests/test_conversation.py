@@ -265,6 +265,33 @@ def test_a_weak_reply_from_another_document_does_not_carry_the_conversation_away
     assert "由乘客负担" in conversation.ask("过路费谁出？").answer
 
 
+class TitledKB(StubKB):
+    """StubKB whose citations carry the unit as the document's title (a regulation is cited by its title)."""
+
+    def ask(self, question, history=(), *, _literal=False):
+        from dataclasses import replace as _replace
+
+        answer = super().ask(question, history, _literal=_literal)
+        return _replace(answer, citations=tuple(_replace(c, title=c.unit or c.title) for c in answer.citations))
+
+
+def test_a_short_question_naming_its_own_source_opens_a_topic():
+    # 出租车拒载罚多少？ is short, but it names the taxi regulation it is answered from (出租车 -> 出租汽车): it is not
+    # read with the metro's subject, and the next follow-up continues the taxi regulation, not the metro.
+    kb = TitledKB({
+        "地铁里能抽烟吗？": ("answered", "郑州市轨道交通条例", "车站和车厢内禁止吸烟", "metro.md", 0.8),
+        "出租车拒载罚多少？": ("related", "郑州市客运出租汽车管理条例", "拒载的，处以罚款", "taxi.md", 0.3),
+        "郑州市轨道交通条例 出租车拒载罚多少": ("answered", "郑州市轨道交通条例", "禁止在车厢内饮食", "metro.md", 0.9),
+        "郑州市客运出租汽车管理条例 绕道": ("related", "郑州市客运出租汽车管理条例", "绕道的，处以罚款", "taxi.md", 0.3),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("地铁里能抽烟吗？")
+    reply = conversation.ask("出租车拒载罚多少？")
+    assert reply.understood_as is None and "郑州市轨道交通条例 出租车拒载罚多少" not in kb.asked
+    assert conversation.last.doc == "taxi.md"
+    assert conversation.ask("绕道呢？").understood_as == "郑州市客运出租汽车管理条例 绕道"
+
+
 @pytest.mark.parametrize("question", ["还引进了什么人才？", "中俄的那趟是哪天开的？", "我看到有人在里面抽烟能不能劝阻？",
                                       "有没有相关的规划文件？", "都是些什么问题？", "是哪几个？"])
 def test_more_follow_up_cues(question):
@@ -272,7 +299,7 @@ def test_more_follow_up_cues(question):
 
 
 @pytest.mark.parametrize("question", ["上街区的房价是多少？", "济源路街道今年抓经济主要抓哪几个方面？",
-                                      "豫翠园那边空着的楼以后打算做什么？"])
+                                      "豫翠园那边空着的楼以后打算做什么？", "厂里停工停产了，这个月工资还发吗？"])
 def test_questions_with_their_own_subject_stand_alone(question):
     assert dependency(question) == ""
 
