@@ -91,7 +91,9 @@ def completions(question: str, previous: Turn) -> list[str]:
     rest = strip_cues(question) or question.strip()
     rest_core = core(question)
     readings = []
-    for subject in previous.subjects:
+    # 都是哪些？ after 拜访了几家企业？ asks which of what was just asked about: the previous question is a subject too.
+    subjects = (*previous.subjects, core(previous.effective)) if len(rest_core) <= 1 else previous.subjects
+    for subject in subjects:
         if not subject or subject in rest or subject == rest_core:  # the question already names its subject
             continue
         reading = f"{subject} {rest}".strip()
@@ -157,17 +159,19 @@ class Aspect:
 
 def _best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn) -> int:
     """Which completed reading to keep: one that finds something; then, for a question with no content of its
-    own (是怎么帮的？ 都是哪些？), the topic's reading (it asks about the topic itself); else the one whose quoted
+    own (是怎么帮的？ 都是哪些？), the previous question's reading when that question asked something of its own
+    (拜访了几家企业？), else the topic's (it asks about the topic itself); else the one whose quoted
     sentences speak most of the new aspect, then the better outcome, then the higher confidence to one decimal
     (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
     general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress)."""
     contentless = len(core(question)) <= 1
+    last = core(previous.effective)
 
     def key(i: int) -> tuple:
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
         found = answer.status != NOT_FOUND
-        if contentless:
-            return found, on_topic, *support(answer)
+        if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
+            return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
         rank, confidence = support(answer)
         return found, _overlap(aspect, answer), rank, round(confidence, 1), on_topic, confidence
 
@@ -370,23 +374,19 @@ def _cache_for(kb: Any) -> _TurnCache:
         return cache
 
 
-def _generation(kb: Any) -> Any:
-    return getattr(kb, "_generation", None)
-
-
 def last_turn(kb: Any, history: Sequence[str]) -> Turn | None:
     """The state after the earlier questions ``history`` (oldest first), replayed once and cached."""
     questions = tuple(" ".join(str(q).split()) for q in history if str(q).strip())[-HISTORY_TURNS:]
     if not questions:
         return None
     cache = _cache_for(kb)
-    key = (_generation(kb), questions)
+    key = (getattr(kb, "_generation", None), questions)
     hit, turn = cache.get(key)
     if hit:
         return turn
     previous = last_turn(kb, questions[:-1]) if len(questions) > 1 else None
     _, turn = answer_turn(kb, questions[-1], previous)
-    cache.put((_generation(kb), questions), turn)
+    cache.put((getattr(kb, "_generation", None), questions), turn)
     return turn
 
 
@@ -395,5 +395,5 @@ def answer_in_context(kb: Any, question: str, history: Sequence[str] = ()) -> An
     previous = last_turn(kb, history)
     answer, turn = answer_turn(kb, question, previous)
     questions = tuple(" ".join(str(q).split()) for q in history if str(q).strip())
-    _cache_for(kb).put((_generation(kb), (*questions, " ".join(question.split()))[-HISTORY_TURNS:]), turn)
+    _cache_for(kb).put((getattr(kb, "_generation", None), (*questions, " ".join(question.split()))[-HISTORY_TURNS:]), turn)
     return answer
