@@ -159,8 +159,6 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True
     return kind in DETAIL_TYPES and delegates(best)
 
-GUARDED_TYPES = ("phone", "amount")
-
 
 # --------------------------------------------------------------------------- follow-up cues (conversation.py)
 
