@@ -123,6 +123,8 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float])
     text = question
     state = [0] * len(text)  # 0 no unit, 1 covered, -1 missing
     for unit, flag in zip(units, flags):
+        if len(unit.text) < 2 and flag < 0.5:
+            continue  # one character names nothing a reader can look for (不办会怎样？ -> "no mention of 办")
         for i in range(unit.start, min(unit.end, len(text))):
             state[i] = 1 if flag >= 0.5 or state[i] == 1 else -1
     runs, start = [], None

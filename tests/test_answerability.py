@@ -71,6 +71,13 @@ def test_coverage_counts_a_synonym_as_covering_the_citizens_word():
     assert coverage(units, covered(units, "学校招聘教师。")) < 0.5
 
 
+def test_a_single_character_is_never_named_as_missing():
+    stats = GramStats([LOANS])
+    question = "不办会怎样？"
+    units = question_units(question, load_synonyms().expand(question), stats)
+    assert missing_phrase(question, units, covered(units, LOANS)) is None
+
+
 def test_missing_phrase_names_the_detail_nobody_gives():
     stats = GramStats([LOANS])
     question = "银企对接平台的贷款利率是多少？"
