@@ -1,16 +1,17 @@
 """Answerability: does a sentence of the retrieved passages answer the question, or are they only related?
 
-The answer step asks three questions of the top passages, each a small logistic model fitted
-on data nobody labelled by hand (``benchmarks/answerability_data.py`` then
-``benchmarks/fit_answerability.py``, see README "Answers you can trust"):
+The answer step asks three questions of the top passages, each a small model fitted on data
+nobody labelled by hand (``benchmarks/answerability_data.py`` then ``benchmarks/fit_answerability.py``,
+see README "Answers you can trust"):
 
-1. **ranker** — which candidate sentence answers best (features of the sentence alone);
-2. **answer** — the probability that the best sentence really answers the question
+1. **ranker** — which candidate sentence answers best (a logistic regression on the feature
+   differences of pairs of one question's sentences, so score differences are log-odds);
+2. **answer** — boosted trees: the probability that the quote really answers the question
    (``Answer.confidence``): the sentence's and its passage's coverage of the question's
    content words (weighted by rarity in the corpus, synonyms counted), whether it carries
    the asked type (amount, date, phone, address, office, procedure, ...), whether the
    question names a place the document does not, dense and keyword agreement and margins;
-3. **topic** — whether the knowledge base is on the question's topic at all, which tells a
+3. **topic** — a logistic regression: whether the knowledge base is on the question's topic at all, which tells a
    ``related`` answer (close passages, no answer) from ``not_found``.
 
 Every feature is a named function of plain inputs, so the fitting script and the running
