@@ -86,6 +86,11 @@ def _plain(text: str) -> str:
     return _LOOSE.sub("", text)
 
 
+def plain_corpus(folder: Path) -> str:
+    """Every ``.txt`` of ``folder``, ``_plain``-ed and kept apart (for ``still_there``)."""
+    return "\x00".join(_plain(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.txt")))
+
+
 def still_there(answer: str, corpus: str) -> bool:
     """Does the kept corpus (``_plain``-ed) still say ``answer``, word for word? A long answer also counts as
     still there when one of its sentences of ten characters or more is (CMRC articles repeat sentences across
@@ -126,7 +131,7 @@ def cmrc_corpora(folder_full: Path, folder_redacted: Path) -> list[dict]:
                 questions.append({"source": "cmrc", "group": f"cmrc:{article['id']}", "doc": f"{paragraph['id']}.txt",
                                   "question": qa["question"], "answers": answers})
     # Near-domain only when no paragraph of the redacted corpus still gives the answer (not just its own).
-    kept = "\x00".join(_plain(p.read_text(encoding="utf-8")) for p in sorted(folder_redacted.glob("*.txt")))
+    kept = plain_corpus(folder_redacted)
     for q in questions:
         q["gone"] = not any(a in redacted_of[q["doc"]] or still_there(a, kept) for a in q["answers"])
     return questions
@@ -239,7 +244,7 @@ def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> l
                                   "gone": held_out, **made})
     # Held out means unanswerable only when no kept article repeats the rule word for word (penalty clauses
     # such as 逾期不改正的，处以五千元罚款 recur across articles and regulations).
-    kept = "\x00".join(_plain(p.read_text(encoding="utf-8")) for p in sorted(folder_kept.glob("*.txt")))
+    kept = plain_corpus(folder_kept)
     for q in questions:
         wording = q.pop("wording")
         q["gone"] = q["gone"] and not still_there(wording, kept)

@@ -239,11 +239,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     literal = kb.ask(question, _literal=True)
     chosen, effective = literal, question
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
-    own = kind == "short" and previous is not None and _names_source(
-        question, literal, previous, getattr(kb.settings, "documents", None))
+    aspect = Aspect.of(question, getattr(kb.settings, "documents", None)) if kind else None
+    own = kind == "short" and previous is not None and _names_source(aspect, literal, previous)
     if readings and previous is not None and not own:
         completed_answers = [replace(kb.ask(r, _literal=True), question=question) for r in readings]
-        aspect = Aspect.of(question, getattr(kb.settings, "documents", None))
         best = _best_reading(question, aspect, readings, completed_answers, previous)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
@@ -256,12 +255,12 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     return chosen, turn
 
 
-def _names_source(question: str, answer: Answer, previous: Turn, documents: Any) -> bool:
+def _names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:
     """Does a short question, answered as asked from another document than the conversation's, name that document
     (its words or their synonyms in the cited title: 出租车 -> 出租汽车)? Then it stands on its own."""
     if answer.status == NOT_FOUND or not answer.citations or _doc(answer) == previous.doc:
         return False
-    return _mentions(Aspect.of(question, documents), answer.citations[0].title) > 0
+    return _mentions(aspect, answer.citations[0].title) > 0
 
 
 REWRITE_PROMPT = (

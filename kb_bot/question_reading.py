@@ -125,10 +125,10 @@ def absent_details(question: str, texts: list[str]) -> list[str]:
 
 #: Kinds of answer whose carrier is unmistakable in a sentence: a question asking one is never answered without it
 #: (a phone number; a sum of money: 元, 百分之, 免费 ...; an amount: a number, a numeral with its measure word,
-#: 以上/不超过/免费 ...). On the validation
-#: split the amount guard costs 0-3 points of answerable questions answered and keeps near-domain ones from
-#: quoting a rule without its figure (办养犬证要交多少钱 answered by the registration article). Dates, places and
-#: offices are not guarded: their carriers are too loose (an answer 韩国 carries no place marker).
+#: 以上/不超过/免费 ...). On the validation split the amount guard costs 0-3 points of answerable questions answered
+#: and keeps near-domain ones from quoting a rule without its figure (办养犬证要交多少钱 answered by the
+#: registration article). Dates, places and offices are not guarded: their carriers are too loose (an answer 韩国
+#: carries no place marker).
 GUARDED_TYPES = ("phone", "money", "amount")
 
 
