@@ -19,6 +19,13 @@ the few most telling words, synonyms the way citizens say them, a colloquial fra
 same answer and hold-out status, as sources ``cmrc-spoken`` and ``regulation-spoken``: the written
 questions copy their answer's wording, which no citizen does.
 
+And about 2,000 of them come a third time as a **paraphrase** (``benchmarks/data/paraphrases.jsonl``,
+sources ``cmrc-para`` and ``regulation-para``): written one by one the way a citizen types, short,
+in everyday words and without the source sentence's phrasing, asking for the same answer (every
+CMRC question, every validation and test regulation question and 420 train ones). The labels stay
+the data set's and the hold-out's; only the wording is new. This is the data the spoken rules only
+imitate: what the answer step is chosen on (see ``benchmarks/fit_answerability.py``).
+
 Every record carries its document group (CMRC article, regulation) and its split
 (train / validation / test by a hash of the group), so fitting never sees a test document.
 The seed and regulation question sets in ``tests/data`` are never used here.
@@ -40,6 +47,7 @@ import re
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +65,7 @@ WORK = REPO / "benchmarks" / ".work" / "answerability"
 CMRC = REPO.parent / "shared" / "benchmarks" / "cmrc2018_trial.json"
 REGULATIONS = REPO.parent / "shared" / "corpora" / "zhengzhou-regulations"
 SEED_DOCS = REPO / "documents"
+PARAPHRASES = REPO / "benchmarks" / "data" / "paraphrases.jsonl"
 TOP_K = 5
 
 
@@ -245,10 +254,41 @@ def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> l
     # Held out means unanswerable only when no kept article repeats the rule word for word (penalty clauses
     # such as 逾期不改正的，处以五千元罚款 recur across articles and regulations).
     kept = plain_corpus(folder_kept)
+    restates = Restatements(folder_kept)
     for q in questions:
         wording = q.pop("wording")
-        q["gone"] = q["gone"] and not still_there(wording, kept)
+        q["gone"] = q["gone"] and not still_there(wording, kept) and not restates(wording, q["answers"][0])
     return questions
+
+
+#: Share of a held-out rule's character pairs another sentence must hold to restate it: 广告协会、商会等行业组织应当加强行业
+#: 自律 restates 行业协会商会应当加强行业自律 (0.62), 机动车驾驶人在城市禁鸣区内鸣喇叭的 (fined) answers whether 在城市禁鸣区内禁止
+#: 机动车鸣喇叭 (0.71), while articles of one regulation on neighbouring duties share under half. Set once, from
+#: those two pairs and the rule's wording, not fitted.
+RESTATED = 0.6
+
+
+class Restatements:
+    """Sentences of the kept regulation articles, to tell whether one of them restates a held-out rule in other
+    words (regulations repeat duties across articles and across regulations, rarely word for word)."""
+
+    def __init__(self, folder: Path):
+        self.sentences = [_plain(s) for p in sorted(folder.glob("*.txt"))
+                          for s in re.split(r"[。；;\n]", p.read_text(encoding="utf-8")) if len(_plain(s)) >= 6]
+        self.index: dict[str, list[int]] = {}
+        for i, sentence in enumerate(self.sentences):
+            for pair in {sentence[j : j + 2] for j in range(len(sentence) - 1)}:
+                self.index.setdefault(pair, []).append(i)
+
+    def __call__(self, wording: str, answer: str) -> bool:
+        """Does a kept sentence hold RESTATED of ``wording``'s character pairs and the answer itself?"""
+        plain, answer = _plain(wording), _plain(answer)
+        pairs = {plain[j : j + 2] for j in range(len(plain) - 1)}
+        if not pairs:
+            return False
+        hits = Counter(i for pair in pairs for i in self.index.get(pair, ()))
+        return any(n / len(pairs) >= RESTATED and (answer in self.sentences[i] or answer == plain)
+                   for i, n in hits.items())
 
 
 # --------------------------------------------------------------------------- features
@@ -293,6 +333,21 @@ def whole_article(chunk) -> bool:
     return bool(_ARTICLE_FILE.search(chunk.doc)) and len(chunk.text) <= WHOLE_ARTICLE_CHARS
 
 
+def question_key(question: dict) -> str:
+    """What a paraphrase is filed under: the corpus, the question's document and its machine wording."""
+    return f"{question['source'].split('-')[0].replace('regulation', 'reg')}:{question['doc']}:{question['question']}"
+
+
+def paraphrased(questions: list[dict], source: str) -> list[dict]:
+    """The questions that have a paraphrase, reworded by it (same answer, document and hold-out status)."""
+    table = {}
+    for line in PARAPHRASES.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            table[item["key"]] = item["paraphrase"].strip()
+    return [dict(q, question=table[question_key(q)], source=source) for q in questions if table.get(question_key(q))]
+
+
 def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
     """Retrieve every question through ``kb`` and keep its evidence and per-candidate labels."""
     for q in questions:
@@ -323,11 +378,15 @@ def main() -> int:
         ("policy", policy), ("reg-kept", WORK / "docs-reg-kept"))}
     embedder = kbs["cmrc"].retriever
     records = []
-    for style in ("written", "spoken"):
+    written = cmrc_q, reg_q
+    for style in ("written", "spoken", "paraphrase"):
         if style == "spoken":  # one citizen-style variant of every question (benchmarks/spoken_questions.py)
             rng = random.Random(11)
-            cmrc_q = [dict(q, question=spoken_variant(q["question"], rng), source="cmrc-spoken") for q in cmrc_q]
-            reg_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken") for q in reg_q]
+            cmrc_q = [dict(q, question=spoken_variant(q["question"], rng), source="cmrc-spoken") for q in written[0]]
+            reg_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken")
+                     for q in written[1]]
+        elif style == "paraphrase":  # written the way citizens type (benchmarks/data/paraphrases.jsonl)
+            cmrc_q, reg_q = paraphrased(written[0], "cmrc-para"), paraphrased(written[1], "regulation-para")
         cmrc_vectors = query_vectors(embedder, [q["question"] for q in cmrc_q])
         reg_vectors = query_vectors(embedder, [q["question"] for q in reg_q])
         records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)

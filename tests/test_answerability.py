@@ -40,6 +40,11 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
     ("怎么申请创业补贴？", "procedure"),
     ("盾构厂投产了没有", "yesno"),
     ("开发区", "general"),
+    # how citizens type it: 啥时候 / 几时 ask for a date, 咋办 for a procedure, 为啥 for a reason
+    ("失业金啥时候发？", "date"),
+    ("社保卡几时能拿到", "date"),
+    ("狗丢了咋办", "procedure"),
+    ("为啥要办居住证？", "reason"),
 ])
 def test_asked_type_reads_what_the_question_wants(question, expected):
     assert asked_type(question) == expected
