@@ -196,8 +196,7 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
         # completed reading's better outcome label alone does not make it the better reply.
         return False
     if kind == "explicit":
-        # An explicit cue (那…呢, 它, 具体…) means the literal reading lacks its subject: the completed
-        # reading wins unless it finds nothing while the literal one answers.
+        # An explicit cue (那…呢, 它, 具体…): the literal reading lacks its subject; the completed one wins unless worse.
         return support(completed)[0] >= support(literal)[0]
     # A short question without a cue may stand on its own: it is completed only when the literal reading is not
     # answered and the completed one is...
@@ -211,7 +210,10 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
         # ...or when the documents have nothing for it as asked, while the conversation's document, read with
         # the subject, quotes sentences that speak of the new aspect.
         return _overlap(aspect, completed) > 0
-    return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED
+    # ...or when only it is answered, from the literal reply's document or speaking of the aspect (a subject's words
+    # alone lift 济源路街道四大主攻方向 over the dog rule 我家能养几条狗？ found by itself).
+    return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED and (
+        _doc(completed) == _doc(literal) or _overlap(aspect, completed) > 0)
 
 
 def _trace(aspect: Aspect, answer: Answer) -> tuple:

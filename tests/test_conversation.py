@@ -166,6 +166,22 @@ def test_the_topic_reading_wins_when_confidence_differs_by_noise_only():
     assert answer.understood_as == "奥克斯上街建 工期" and "年底投产" in answer.answer
 
 
+def test_a_subject_alone_does_not_carry_a_short_question_to_another_document():
+    # 我家能养几条狗？ finds the dog rule by itself (related); read with the street's four directions it is
+    # "answered" with the directions sentence, which says nothing of dogs: the question stays as asked.
+    kb = StubKB({
+        "济源路街道的四大主攻方向是什么？": ("answered", "上街区济源路街道", "确定了四大主攻方向", "jiyuan.md", 0.98),
+        "我家能养几条狗？": ("related", "郑州市人民代表大会常务委员会", "每户居民只准饲养一只犬", "dogs.md", 0.73),
+        "济源路街道 我家能养几条狗": ("related", "郑州市人民代表大会常务委员会", "每户居民只准饲养一只犬", "dogs.md", 0.12),
+        "济源路街道四大主攻方向 我家能养几条狗": ("answered", "上街区济源路街道", "确定了四大主攻方向", "jiyuan.md", 0.76),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("济源路街道的四大主攻方向是什么？")
+    answer = conversation.ask("我家能养几条狗？")
+    assert "济源路街道四大主攻方向 我家能养几条狗" in kb.asked  # the completed reading was tried...
+    assert answer.understood_as is None and "一只犬" in answer.answer  # ...and lost
+
+
 def test_a_synonym_quoted_counts_as_speaking_of_the_aspect():
     # 招工 is quoted as 用工/招聘 (the shipped synonyms): that reading speaks of the aspect, the other does not.
     kb = StubKB({
