@@ -315,6 +315,48 @@ def test_near_domain_questions_whose_answer_another_document_still_gives_are_not
     assert still_there(long_answer, _plain("为了削弱这种绕流现象，很多飞机的翼尖都安装了翼尖小翼。"))
 
 
+def test_a_held_out_rule_another_kept_article_restates_is_not_near(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from answerability_data import Restatements
+
+    (tmp_path / "a-0001.txt").write_text("某条例 第六条\n\n第六条 广告协会、商会等行业组织应当加强行业自律，规范行业标准。",
+                                         encoding="utf-8")
+    (tmp_path / "a-0002.txt").write_text("某条例 第九条\n\n第九条 违反本条例规定的，处以五千元罚款。", encoding="utf-8")
+    restates = Restatements(tmp_path)
+    assert restates("行业协会商会应当加强行业自律", "行业协会商会应当加强行业自律")  # a yes/no rule, other words
+    assert not restates("市场主体应当依法纳税", "市场主体应当依法纳税")  # nothing kept says it
+    assert restates("违反本条例规定的，处以五千元罚款", "五千元")
+    assert not restates("违反本条例规定的，处以一万元罚款", "一万元")  # the same clause with another amount: still near
+
+
+def test_paraphrases_reword_generated_questions_and_keep_their_labels(tmp_path, monkeypatch):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import answerability_data
+
+    question = {"source": "regulation", "group": "reg:x", "doc": "x-0001.txt", "question": "养犬人要办理养犬登记吗？",
+                "answers": ["养犬人应当办理养犬登记"], "gone": True}
+    other = dict(question, doc="x-0002.txt", question="未登记的犬只罚款多少元？")
+    lines = [{"key": answerability_data.question_key(question), "paraphrase": "养狗要上户口不"},
+             {"key": answerability_data.question_key(question), "paraphrase": "我家新养了条狗，得去登记吗？"}]
+    shipped_path = answerability_data.PARAPHRASES
+    path = tmp_path / "paraphrases.jsonl"
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
+    monkeypatch.setattr(answerability_data, "PARAPHRASES", path)
+    made = answerability_data.paraphrased([question, other], "regulation-para")
+    assert [m["question"] for m in made] == ["养狗要上户口不", "我家新养了条狗，得去登记吗？"]  # no paraphrase, no record
+    assert all(m["answers"] == question["answers"] and m["gone"] and m["source"] == "regulation-para" for m in made)
+    # the shipped file: one line per paraphrase, every one filed under a generated question's key
+    shipped = [json.loads(line) for line in shipped_path.read_text(encoding="utf-8").splitlines()]
+    assert len(shipped) >= 3000 and all(s["key"].split(":")[0] in ("cmrc", "reg") and s["paraphrase"] for s in shipped)
+
+
 def test_the_ranker_learns_from_sentence_pairs_of_one_question():
     from kb_bot.calibration import _fit_pairwise
 
