@@ -43,6 +43,9 @@ def test_each_citizen_word_has_one_rule():
     ("打120叫救护车", {"急救"}),
     ("小区物业费", {"物业服务"}),
     ("遛狗", {"犬链"}),
+    ("驾照扣分", {"机动车驾驶证", "记分"}),
+    ("楼上扔东西", {"高空抛物"}),
+    ("流浪狗", {"无主犬", "犬只"}),
 ])
 def test_colloquial_words_bring_in_the_regulations_words(question, words):
     assert words <= set(load_synonyms().expand(question).extra_terms)
@@ -80,6 +83,13 @@ def regulations_kb(tmp_path_factory) -> KnowledgeBase:
     ("失业金", "郑州市失业保险条例", "失业金"),
     ("违停", "郑州市停车场建设管理条例", "违停"),
     ("坐公交", "郑州市城市公共汽车客运条例", "坐公交"),
+    ("驾照扣分", "郑州市城市道路交通安全管理条例", "驾照"),
+    ("不戴头盔罚不罚", "郑州市城市道路交通安全管理条例", "戴头盔"),
+    ("小区地下车库", "郑州市停车场建设管理条例", "地下车库"),
+    ("路边停车收费吗", "郑州市停车场建设管理条例", "路边停车"),
+    ("换煤气罐", "郑州市燃气管理条例", "煤气罐"),
+    ("流浪狗没人管", "郑州市城市养犬管理条例", "流浪狗"),
+    ("黑车拉客", "郑州市城市公共汽车客运条例", "黑车"),
 ])
 def test_a_short_colloquial_question_finds_the_regulation(regulations_kb, question, regulation, citizen_word):
     # The regulation never uses the citizen's word, so only the synonym can lead there.
