@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .question_reading import core, dependency, strip_cues  # noqa: F401  (part of this module's API)
+from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -178,13 +178,13 @@ def _best_reading(question: str, aspect: Aspect, readings: list[str], answers: l
     return max(range(len(readings)), key=key)
 
 
-def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer,
-                    previous: Turn) -> bool:
+def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn) -> bool:
     """Is the completed reading's reply better than the literal one's?"""
     ahead = _overlap(aspect, completed) - _overlap(aspect, literal)
     stays = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal) and ahead >= 0
-    if stays and len(core(question)) <= 2 and literal.status != NOT_FOUND and not _overlap(aspect, literal):
-        # 去哪里办？ 谁来管？ name almost nothing: a reply found elsewhere that does not even say it is chance.
+    if stays and len(core(question)) <= 2 and not _overlap(aspect, literal) and (
+            literal.status != NOT_FOUND or names_nothing(question)):
+        # 去哪里办？ 谁来管？ name almost nothing: a reply found elsewhere without the aspect is chance (or nothing).
         return True
     if previous.doc and _doc(completed) == _doc(literal) != previous.doc:
         # The subject did not keep the reply in the conversation's document: the question's own words decided

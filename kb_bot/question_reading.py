@@ -206,6 +206,16 @@ def core(question: str) -> str:
     return _PUNCT.sub("", _NOISE.sub("", strip_cues(question)))
 
 
+def names_nothing(question: str) -> bool:
+    """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
+    True when its content holds no word of two or more characters from jieba's dictionary."""
+    from .word_weights import jieba_dictionary
+
+    words = jieba_dictionary().FREQ
+    content = core(question)
+    return not any(words.get(content[i:j]) for i in range(len(content)) for j in range(i + 2, len(content) + 1))
+
+
 def dependency(question: str) -> str:
     """"explicit" (a follow-up cue), "short" (may name only a new aspect) or "" (stands on its own)."""
     text = " ".join(question.split())

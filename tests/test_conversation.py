@@ -238,6 +238,18 @@ def test_a_question_naming_almost_nothing_stays_with_the_conversations_document(
     assert answer.understood_as == "郑州养狗要办证 去哪里办" and "街道办事处" in answer.answer
 
 
+def test_a_question_naming_almost_nothing_found_nowhere_as_asked_stays_with_the_conversation():
+    # 谁来管？ as asked is not found at all; read with the smoking regulation it finds who enforces it.
+    kb = StubKB({
+        "郑州哪些地方不能抽烟？": ("related", None, "室内公共场所禁止吸烟", "smoking.md", 0.37),
+        "郑州地方不能抽烟 谁来管": ("related", None, "卫生健康行政主管部门负责监督管理", "smoking.md", 0.22),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("郑州哪些地方不能抽烟？")
+    answer = conversation.ask("谁来管？")
+    assert answer.status == "related" and "卫生健康" in answer.answer
+
+
 def test_which_ones_asks_about_what_the_previous_question_asked():
     # 都是哪些？ after 拜访了几家企业？ asks which companies, not which "outside investment" in general.
     kb = StubKB({
