@@ -50,6 +50,16 @@ def test_asked_type_reads_what_the_question_wants(question, expected):
     assert asked_type(question) == expected
 
 
+@pytest.mark.parametrize("question, nothing", [
+    ("谁来管？", True), ("去哪里办？", True), ("多少钱？", True),
+    ("房价多少？", False), ("进度怎么样？", False), ("那招商呢？", False),
+])
+def test_a_question_naming_no_thing_is_told_from_one_naming_a_thing(question, nothing):
+    from kb_bot.question_reading import names_nothing
+
+    assert names_nothing(question) is nothing
+
+
 def test_a_sum_asked_is_carried_by_money_not_by_any_count():
     assert carries("money", "帮助企业融资贷款2600万元。") and carries("money", "按照最低工资标准的百分之八十确定。")
     assert carries("money", "办理养犬登记免收费用。")
