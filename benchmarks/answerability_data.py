@@ -27,6 +27,10 @@ is new. This is the data the spoken rules only imitate, and the one that shows t
 before it was used, paraphrased test questions were answered with their fact 23% of the time
 against 41% for their machine-made originals.
 
+The other half of the regulations (not embedded above) gives more questions of the same kinds, for
+training only (against all regulations, and without their held-out articles): the validation and test
+sets stay the first half's.
+
 Every record carries its document group (CMRC article, regulation) and its split
 (train / validation / test by a hash of the group), so fitting never sees a test document.
 The seed and regulation question sets in ``tests/data`` are never used here.
@@ -158,15 +162,15 @@ _SLOTS = (
 )
 
 
-def regulation_articles(every: int = 2) -> list[dict]:
-    """Every article of every ``every``-th regulation: title, article number, text.
+def regulation_articles(every: int = 2, offset: int = 0) -> list[dict]:
+    """Every article of every ``every``-th regulation from ``offset``: title, article number, text.
 
-    Half the regulations by default: embedding all of them twice over (these article documents and
-    the shipped index) costs ~10 minutes on 2 cores, and half gives ~1,000 questions already.
+    Half the regulations (offset 0) make the train / validation / test questions; the other half (offset 1)
+    more train questions only, so the validation and test sets stay what they were.
     """
     articles = []
     paths = [p for p in sorted(REGULATIONS.glob("*.md")) if p.name != "NOTICE.md"]
-    for path in paths[::every]:
+    for path in paths[offset::every]:
         lines = path.read_text(encoding="utf-8").splitlines()
         title = next((l[2:].strip() for l in lines if l.startswith("# ")), path.stem)
         current = None
@@ -233,14 +237,16 @@ def _sentences(article: dict, rng: random.Random) -> list[str]:
     return sentences
 
 
-def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> list[dict]:
-    """Regulation articles as documents (all, and without the held-out half); cloze questions on them."""
+def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7, offset: int = 0,
+                       also_kept: tuple[Path, ...] = ()) -> list[dict]:
+    """Regulation articles as documents (all, and without the held-out half); cloze questions on them.
+    ``also_kept``: other kept articles the near-domain questions are asked against too."""
     rng = random.Random(seed)
     for folder in (folder_full, folder_kept):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     questions = []
-    for number, article in enumerate(regulation_articles()):
+    for number, article in enumerate(regulation_articles(offset=offset)):
         held_out = rng.random() < 0.5
         name = f"{article['regulation']}-{number:04d}.txt"
         text = f"{article['title']} {article['article']}\n\n{article['text']}"
@@ -254,8 +260,8 @@ def regulation_corpora(folder_full: Path, folder_kept: Path, seed: int = 7) -> l
                                   "gone": held_out, **made})
     # Held out means unanswerable only when no kept article repeats the rule word for word (penalty clauses
     # such as 逾期不改正的，处以五千元罚款 recur across articles and regulations).
-    kept = plain_corpus(folder_kept)
-    restates = Restatements(folder_kept)
+    kept = "\x00".join(plain_corpus(f) for f in (folder_kept, *also_kept))
+    restates = Restatements(folder_kept, *also_kept)
     for q in questions:
         wording = q.pop("wording")
         q["gone"] = q["gone"] and not still_there(wording, kept) and not restates(wording, q["answers"][0])
@@ -273,8 +279,8 @@ class Restatements:
     """Sentences of the kept regulation articles, to tell whether one of them restates a held-out rule in other
     words (regulations repeat duties across articles and across regulations, rarely word for word)."""
 
-    def __init__(self, folder: Path):
-        self.sentences = [_plain(s) for p in sorted(folder.glob("*.txt"))
+    def __init__(self, *folders: Path):
+        self.sentences = [_plain(s) for folder in folders for p in sorted(folder.glob("*.txt"))
                           for s in re.split(r"[。；;\n]", p.read_text(encoding="utf-8")) if len(_plain(s)) >= 6]
         self.index: dict[str, list[int]] = {}
         for i, sentence in enumerate(self.sentences):
@@ -353,7 +359,7 @@ def paraphrased(questions: list[dict], source: str) -> list[dict]:
 def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
     """Retrieve every question through ``kb`` and keep its evidence and per-candidate labels."""
     for q in questions:
-        q["split"] = split_of(q["group"])
+        q.setdefault("split", split_of(q["group"]))  # the extra regulations' questions are train only
     return make_records(questions, kb.retriever, kb.gram_stats(), kb.synonyms(), kind, vectors, TOP_K, whole_article)
 
 
@@ -369,26 +375,49 @@ def main() -> int:
 
     cmrc_q = cmrc_corpora(WORK / "docs-cmrc", WORK / "docs-cmrc-redacted")
     reg_q = regulation_corpora(WORK / "docs-reg", WORK / "docs-reg-kept")
-    policy = WORK / "docs-policy"  # the regulations plus the seed articles: the product's own kind of corpus
-    shutil.rmtree(policy, ignore_errors=True)
-    shutil.copytree(WORK / "docs-reg", policy)
-    for path in SEED_DOCS.glob("*.md"):
-        shutil.copy(path, policy / path.name)
+    # The other half of the regulations: more train questions (asked against all regulations; near-domain
+    # against every kept article), never validation or test, so those sets stay comparable across rounds.
+    extra_q = regulation_corpora(WORK / "docs-reg-extra", WORK / "docs-reg-extra-kept", seed=8, offset=1,
+                                 also_kept=(WORK / "docs-reg-kept",))
+    for q in extra_q:
+        q["split"] = "train"
+    policy, policy_all, kept_all = WORK / "docs-policy", WORK / "docs-policy-all", WORK / "docs-reg-kept-all"
+    for folder, parts in ((policy, ("docs-reg",)), (policy_all, ("docs-reg", "docs-reg-extra")),
+                          (kept_all, ("docs-reg-kept", "docs-reg-extra-kept"))):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        for part in parts:
+            for path in (WORK / part).glob("*.txt"):
+                shutil.copy(path, folder / path.name)
+    for path in SEED_DOCS.glob("*.md"):  # the regulations plus the seed articles: the product's kind of corpus
+        for folder in (policy, policy_all):
+            shutil.copy(path, folder / path.name)
 
     kbs = {name: open_kb(folder, name, cache) for name, folder in (
         ("cmrc", WORK / "docs-cmrc"), ("cmrc-redacted", WORK / "docs-cmrc-redacted"),
-        ("policy", policy), ("reg-kept", WORK / "docs-reg-kept"))}
+        ("policy", policy), ("reg-kept", WORK / "docs-reg-kept"), ("policy-all", policy_all),
+        ("reg-kept-all", kept_all))}
     embedder = kbs["cmrc"].retriever
     records = []
-    written = cmrc_q, reg_q
+    written = cmrc_q, reg_q, extra_q
     for style in ("written", "spoken", "paraphrase"):
         if style == "spoken":  # one citizen-style variant of every question (benchmarks/spoken_questions.py)
             rng = random.Random(11)
             cmrc_q = [dict(q, question=spoken_variant(q["question"], rng), source="cmrc-spoken") for q in written[0]]
             reg_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken")
                      for q in written[1]]
+            rng = random.Random(12)
+            extra_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken")
+                       for q in written[2]]
         elif style == "paraphrase":  # written the way citizens type (benchmarks/data/paraphrases.jsonl)
             cmrc_q, reg_q = paraphrased(written[0], "cmrc-para"), paraphrased(written[1], "regulation-para")
+            extra_q = paraphrased(written[2], "regulation-para")
+        if extra_q:
+            extra_vectors = query_vectors(embedder, [q["question"] for q in extra_q])
+            records += records_for(kbs["policy-all"], extra_q, "answerable", extra_vectors)
+            held = [i for i, q in enumerate(extra_q) if q["gone"]]
+            records += records_for(kbs["reg-kept-all"], [extra_q[i] for i in held], "near", extra_vectors[held])
+            records += records_for(kbs["cmrc"], extra_q, "off", extra_vectors)
         cmrc_vectors = query_vectors(embedder, [q["question"] for q in cmrc_q])
         reg_vectors = query_vectors(embedder, [q["question"] for q in reg_q])
         records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)

@@ -91,7 +91,7 @@ def test_follow_up_insight_and_staff_answer(server, browser):  # noqa: F811
 
     # --- On a phone the long answer shows its first line, not the end of its last source card.
     phone = open_app(browser, server["url"], width=390, height=700, mobile=True)
-    ask(phone, "教育局局长是谁？")  # answered: its first source card opens, longer than the screen
+    ask(phone, "那个直播电商基地现在入驻了多少企业、招租面积多大？")  # answered: its first source card opens
     phone.wait_for_function("""() => {
         const wrap = document.querySelector('#kb-chat .bubble-wrap');
         const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');

@@ -29,7 +29,8 @@ from kb_bot.web.staff import NOT_CONFIGURED, NOT_LOGGED_IN, StaffActions, StaffD
 
 HIRING_QUESTION = "招聘会帮企业招到了多少人？"
 #: Answered (not only related) on the seed articles by the shipped answerability model.
-ANSWERED_QUESTION = "教育局局长是谁？"  # answered by the model (0.81 on 2026-11-27), quoting 王利霞
+# Answered with a wide margin on the seed corpus (0.96 on 2026-11-27; the threshold is 0.70), quoting 10余家.
+ANSWERED_QUESTION = "那个直播电商基地现在入驻了多少企业、招租面积多大？"
 CITATION_KEYS = {"doc", "title", "section", "text", "span", "score"}
 
 
@@ -106,7 +107,7 @@ def test_chat_streams_the_answer_then_shows_source_cards(web_real_kb):
     assert len(partials[0]) < len(partials[-1])
     records = steps[-1].records
     final = steps[-1].chat[-1]
-    assert final["role"] == "assistant" and "王利霞" in final["content"]
+    assert final["role"] == "assistant" and "10余家" in final["content"]
     assert '<details class="kb-card"' in final["content"] and "<mark>" in final["content"]
     assert "<mark>" in final["content"].split("kb-quote")[1]  # the span is marked inside the quoted passage
     assert "kb-related" not in final["content"] and "options" not in final
