@@ -35,7 +35,7 @@ Every record carries its document group (CMRC article, regulation) and its split
 (train / validation / test by a hash of the group), so fitting never sees a test document.
 The seed and regulation question sets in ``tests/data`` are never used here.
 
-    .venv/bin/python benchmarks/answerability_data.py        # ~15 min on 2 cores the first time (embedding)
+    .venv/bin/python benchmarks/answerability_data.py        # ~20 min on 2 cores the first time (embedding)
 
 Writes ``benchmarks/.work/answerability/records.pkl``; re-runs reuse the embedding cache.
 """
