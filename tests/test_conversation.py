@@ -67,6 +67,14 @@ class StubKB:
         return []
 
 
+def converse(kb, *questions):
+    """Ask ``questions`` in one conversation over ``kb``; the last reply."""
+    conversation = Conversation(kb)
+    for question in questions[:-1]:
+        conversation.ask(question)
+    return conversation.ask(questions[-1])
+
+
 def test_a_follow_up_to_a_regulation_continues_the_regulation_not_the_body_that_adopted_it():
     from kb_bot.conversation import next_turn
 
@@ -95,9 +103,7 @@ def test_stand_alone_question_after_another_topic_is_not_altered():
         "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
         "上街区老师的待遇怎么样？": ("answered", "上街区教育局", "教师工资不低于公务员"),
     })
-    conversation = Conversation(kb)
-    conversation.ask("招聘会帮企业招到了多少人？")
-    answer = conversation.ask("上街区老师的待遇怎么样？")
+    answer = converse(kb, "招聘会帮企业招到了多少人？", "上街区老师的待遇怎么样？")
     assert answer.understood_as is None and "公务员" in answer.answer
     assert answer.question == "上街区老师的待遇怎么样？"
 
@@ -160,9 +166,7 @@ def test_the_topic_reading_wins_when_confidence_differs_by_noise_only():
         "先进制造业开发区 工期": ("answered", ZONE, "开发区加快推动产业转型升级", "a.md", 0.74),
         "奥克斯上街建 工期": ("answered", ZONE, "奥克斯智能空调生产基地项目力争年底投产", "a.md", 0.71),
     })
-    conversation = Conversation(kb)
-    conversation.ask("奥克斯在上街建了什么？")
-    answer = conversation.ask("那工期呢？")
+    answer = converse(kb, "奥克斯在上街建了什么？", "那工期呢？")
     assert answer.understood_as == "奥克斯上街建 工期" and "年底投产" in answer.answer
 
 
@@ -175,9 +179,7 @@ def test_a_subject_alone_does_not_carry_a_short_question_to_another_document():
         "济源路街道 我家能养几条狗": ("related", "郑州市人民代表大会常务委员会", "每户居民只准饲养一只犬", "dogs.md", 0.12),
         "济源路街道四大主攻方向 我家能养几条狗": ("answered", "上街区济源路街道", "确定了四大主攻方向", "jiyuan.md", 0.76),
     })
-    conversation = Conversation(kb)
-    conversation.ask("济源路街道的四大主攻方向是什么？")
-    answer = conversation.ask("我家能养几条狗？")
+    answer = converse(kb, "济源路街道的四大主攻方向是什么？", "我家能养几条狗？")
     assert "济源路街道四大主攻方向 我家能养几条狗" in kb.asked  # the completed reading was tried...
     assert answer.understood_as is None and "一只犬" in answer.answer  # ...and lost
 
@@ -191,9 +193,7 @@ def test_a_hair_more_confidence_does_not_rewrite_a_stand_alone_question():
         "先进制造业开发区 孩子上学的老师待遇怎么样": ("related", ZONE, "引进人才给教师待遇", "zone.md", 0.16),
         "开发区主要发展产业 孩子上学的老师待遇怎么样": ("related", ZONE, "引进人才给教师待遇", "zone.md", 0.16),
     })
-    conversation = Conversation(kb)
-    conversation.ask("开发区主要发展什么产业？")
-    answer = conversation.ask("孩子上学的老师待遇怎么样？")
+    answer = converse(kb, "开发区主要发展什么产业？", "孩子上学的老师待遇怎么样？")
     assert len(kb.asked) > 2 and answer.understood_as is None  # readings tried, the question kept as asked
 
 
@@ -214,9 +214,7 @@ def test_a_short_question_found_nowhere_as_asked_is_completed_when_the_conversat
         "海铁联运班列开了几列？": ("answered", ZONE, "共开行9列海铁联运国际班列"),
         "海铁联运班列开列 首列是哪天开的": ("related", ZONE, "2022年11月12日首列海铁联运国际班列开行", "a.md", 0.07),
     }
-    conversation = Conversation(StubKB(table))
-    conversation.ask("海铁联运班列开了几列？")
-    answer = conversation.ask("首列是哪天开的？")
+    answer = converse(StubKB(table), "海铁联运班列开了几列？", "首列是哪天开的？")
     assert answer.understood_as == "海铁联运班列开列 首列是哪天开的" and "2022年11月12日" in answer.answer
     # ...but not when the conversation's passages never name it: the honest "not found" stays.
     table["海铁联运班列开列 房价多少"] = ("related", ZONE, "共开行9列海铁联运国际班列", "a.md", 0.3)
@@ -232,9 +230,7 @@ def test_a_question_naming_almost_nothing_stays_with_the_conversations_document(
         "去哪里办？": ("answered", None, "举报事项应当在三日内转办", "tourism.md", 0.75),
         "郑州养狗要办证 去哪里办": ("related", None, "区城市市容环境卫生行政主管部门可以委托街道办事处受理", "dogs.md", 0.03),
     })
-    conversation = Conversation(kb)
-    conversation.ask("在郑州养狗要办证吗？")
-    answer = conversation.ask("去哪里办？")
+    answer = converse(kb, "在郑州养狗要办证吗？", "去哪里办？")
     assert answer.understood_as == "郑州养狗要办证 去哪里办" and "街道办事处" in answer.answer
 
 
@@ -244,9 +240,7 @@ def test_a_question_naming_almost_nothing_found_nowhere_as_asked_stays_with_the_
         "郑州哪些地方不能抽烟？": ("related", None, "室内公共场所禁止吸烟", "smoking.md", 0.37),
         "郑州地方不能抽烟 谁来管": ("related", None, "卫生健康行政主管部门负责监督管理", "smoking.md", 0.22),
     })
-    conversation = Conversation(kb)
-    conversation.ask("郑州哪些地方不能抽烟？")
-    answer = conversation.ask("谁来管？")
+    answer = converse(kb, "郑州哪些地方不能抽烟？", "谁来管？")
     assert answer.status == "related" and "卫生健康" in answer.answer
 
 
@@ -290,9 +284,7 @@ def test_a_completed_reading_does_not_win_on_its_outcome_label_alone():
         "济源路街道四大主攻方向 楼宇经济具体怎么做的": (
             "answered", "济源路街道", "确定了重点抓楼宇、核心抓招商四大主攻方向", "street.md", 0.85),
     })
-    conversation = Conversation(kb)
-    conversation.ask("济源路街道的四大主攻方向是什么？")
-    answer = conversation.ask("楼宇经济具体怎么做的？")
+    answer = converse(kb, "济源路街道的四大主攻方向是什么？", "楼宇经济具体怎么做的？")
     assert answer.understood_as is None and "盘活闲置楼宇" in answer.answer
 
 
@@ -413,9 +405,7 @@ def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quo
     loans = "帮助企业融资贷款2600万元"
     monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
         loans, (Citation("a.md", "标题", ZONE, None, loans, None, 0.5, "c"),), (AnswerSentence(loans, 0),)))
-    conversation = Conversation(kb)
-    conversation.ask("招聘会帮企业招到了多少人？")
-    answer = conversation.ask("那融资方面呢？")
+    answer = converse(kb, "招聘会帮企业招到了多少人？", "那融资方面呢？")
     assert answer.understood_as == "先进制造业开发区 融资方面" and "2600万元" in answer.answer
 
 
