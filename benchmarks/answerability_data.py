@@ -53,6 +53,7 @@ import shutil
 import sys
 import time
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -349,12 +350,19 @@ def paraphrased(questions: list[dict], source: str) -> list[dict]:
     """One question per paraphrase of each question (same answer, document and hold-out status); a train
     question may have three, written in different shapes (a plain question; a few words or the asker's
     situation; loose chat)."""
+    table = _paraphrases(PARAPHRASES)
+    return [dict(q, question=text, source=source) for q in questions for text in table.get(question_key(q), ()) if text]
+
+
+@lru_cache(maxsize=2)
+def _paraphrases(path: Path) -> dict[str, list[str]]:
+    """Question key -> its paraphrases, read once per file."""
     table: dict[str, list[str]] = {}
-    for line in PARAPHRASES.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
             table.setdefault(item["key"], []).append(item["paraphrase"].strip())
-    return [dict(q, question=text, source=source) for q in questions for text in table.get(question_key(q), ()) if text]
+    return table
 
 
 def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) -> list[dict]:
@@ -362,6 +370,24 @@ def records_for(kb: KnowledgeBase, questions: list[dict], kind: str, vectors) ->
     for q in questions:
         q.setdefault("split", split_of(q["group"]))  # the extra regulations' questions are train only
     return make_records(questions, kb.retriever, kb.gram_stats(), kb.synonyms(), kind, vectors, TOP_K, whole_article)
+
+
+def spoken(questions: list[dict], source: str, rng: random.Random) -> list[dict]:
+    """One citizen-style variant of each question (``spoken_questions.spoken_variant``), same labels."""
+    return [dict(q, question=spoken_variant(q["question"], rng), source=source) for q in questions]
+
+
+def held_out_records(embedder, questions: list[dict], answered_in: KnowledgeBase, near_in: KnowledgeBase,
+                     off_in: KnowledgeBase) -> list[dict]:
+    """Every question as answerable against ``answered_in``, those whose answer is gone as near-domain against
+    ``near_in`` (the corpus without it), and every one as off-topic against ``off_in``."""
+    if not questions:
+        return []
+    vectors = query_vectors(embedder, [q["question"] for q in questions])
+    gone = [i for i, q in enumerate(questions) if q["gone"]]
+    return (records_for(answered_in, questions, "answerable", vectors)
+            + records_for(near_in, [questions[i] for i in gone], "near", vectors[gone])
+            + records_for(off_in, questions, "off", vectors))
 
 
 def main() -> int:
@@ -404,31 +430,14 @@ def main() -> int:
     for style in ("written", "spoken", "paraphrase"):
         if style == "spoken":  # one citizen-style variant of every question (benchmarks/spoken_questions.py)
             rng = random.Random(11)
-            cmrc_q = [dict(q, question=spoken_variant(q["question"], rng), source="cmrc-spoken") for q in written[0]]
-            reg_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken")
-                     for q in written[1]]
-            rng = random.Random(12)
-            extra_q = [dict(q, question=spoken_variant(q["question"], rng), source="regulation-spoken")
-                       for q in written[2]]
+            cmrc_q, reg_q = spoken(written[0], "cmrc-spoken", rng), spoken(written[1], "regulation-spoken", rng)
+            extra_q = spoken(written[2], "regulation-spoken", random.Random(12))
         elif style == "paraphrase":  # written the way citizens type (benchmarks/data/paraphrases.jsonl)
             cmrc_q, reg_q = paraphrased(written[0], "cmrc-para"), paraphrased(written[1], "regulation-para")
             extra_q = paraphrased(written[2], "regulation-para")
-        if extra_q:
-            extra_vectors = query_vectors(embedder, [q["question"] for q in extra_q])
-            records += records_for(kbs["policy-all"], extra_q, "answerable", extra_vectors)
-            held = [i for i, q in enumerate(extra_q) if q["gone"]]
-            records += records_for(kbs["reg-kept-all"], [extra_q[i] for i in held], "near", extra_vectors[held])
-            records += records_for(kbs["cmrc"], extra_q, "off", extra_vectors)
-        cmrc_vectors = query_vectors(embedder, [q["question"] for q in cmrc_q])
-        reg_vectors = query_vectors(embedder, [q["question"] for q in reg_q])
-        records += records_for(kbs["cmrc"], cmrc_q, "answerable", cmrc_vectors)
-        gone = [i for i, q in enumerate(cmrc_q) if q["gone"]]
-        records += records_for(kbs["cmrc-redacted"], [cmrc_q[i] for i in gone], "near", cmrc_vectors[gone])
-        records += records_for(kbs["policy"], cmrc_q, "off", cmrc_vectors)
-        records += records_for(kbs["policy"], reg_q, "answerable", reg_vectors)
-        held = [i for i, q in enumerate(reg_q) if q["gone"]]
-        records += records_for(kbs["reg-kept"], [reg_q[i] for i in held], "near", reg_vectors[held])
-        records += records_for(kbs["cmrc"], reg_q, "off", reg_vectors)
+        records += held_out_records(embedder, extra_q, kbs["policy-all"], kbs["reg-kept-all"], kbs["cmrc"])
+        records += held_out_records(embedder, cmrc_q, kbs["cmrc"], kbs["cmrc-redacted"], kbs["policy"])
+        records += held_out_records(embedder, reg_q, kbs["policy"], kbs["reg-kept"], kbs["cmrc"])
 
     with (WORK / "records.pkl").open("wb") as handle:
         pickle.dump(records, handle)
