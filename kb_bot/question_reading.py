@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .word_weights import CJK as _CJK, jieba_dictionary
+
 # Function words of questions: they say how something is asked, not what it is about.
 QUESTION_NOISE = re.compile(
     r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么时候|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
@@ -183,7 +185,6 @@ _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one
 _NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
                     r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
 _PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def strip_cues(question: str) -> str:
@@ -209,8 +210,6 @@ def core(question: str) -> str:
 def names_nothing(question: str) -> bool:
     """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
     True when its content holds no word of two or more characters from jieba's dictionary."""
-    from .word_weights import jieba_dictionary
-
     words = jieba_dictionary().FREQ
     content = core(question)
     return not any(words.get(content[i:j]) for i in range(len(content)) for j in range(i + 2, len(content) + 1))
