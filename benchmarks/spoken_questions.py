@@ -34,11 +34,12 @@ REWORD_TABLE = 0.6
 
 @lru_cache(maxsize=1)
 def _citizen_words() -> dict[str, list[str]]:
-    """Document word -> how citizens say it, read backwards from the shipped synonym table."""
-    from kb_bot.synonyms import load_synonyms
+    """Document word -> how citizens say it, read backwards from the shipped Chinese synonym table (the English
+    one is for questions asked in English)."""
+    from kb_bot.synonyms import DEFAULT_FILE, parse_rules
 
     spoken: dict[str, list[str]] = {}
-    for rule in load_synonyms().rules:
+    for rule in parse_rules(DEFAULT_FILE.read_text(encoding="utf-8")):
         for target in rule.targets:
             spoken.setdefault(target, []).extend(s for s in rule.terms if s != target)
     return spoken

@@ -1,15 +1,20 @@
 """Synonyms: how citizens word a question -> how the documents word it.
 
 A search engine's synonym filter for the policy domain. Rules are read from the defaults
-shipped in ``kb_bot/data/synonyms.txt`` plus the staff's own ``synonyms.txt`` kept with the
-documents (same format, see the shipped file's header). They are used twice: the keyword
-(BM25) query is expanded with the documents' words, and the answer step counts a question
-word as covered when the passage has one of its synonyms.
+shipped in ``kb_bot/data/synonyms.txt`` (Chinese) and ``kb_bot/data/synonyms-en.txt`` (English
+words -> the documents' Chinese words, for questions asked in English) plus the staff's own
+``synonyms.txt`` kept with the documents (same format, see the shipped file's header). They are
+used twice: the keyword (BM25) query is expanded with the documents' words, and the answer step
+counts a question word as covered when the passage has one of its synonyms.
+
+Chinese words match anywhere (Chinese has no spaces); a Latin word matches a whole word, with a
+plural -s / -es (``fee`` finds "fees", never "coffee"), and only in a question without Chinese.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +24,7 @@ from .loading import SYNONYMS_FILE as STAFF_FILE_NAME  # the staff's own list, w
 log = logging.getLogger(__name__)
 
 DEFAULT_FILE = Path(__file__).with_name("data") / "synonyms.txt"
+ENGLISH_FILE = Path(__file__).with_name("data") / "synonyms-en.txt"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class Expansion:
 
     matched: tuple[str, ...]  # the question's own words that a rule matched
     alternatives: tuple[tuple[str, ...], ...]  # for each matched word: itself and its synonyms
+    spans: tuple[tuple[int, int], ...] = ()  # for each matched word: where it stands in the question
 
     @property
     def extra_terms(self) -> tuple[str, ...]:
@@ -64,31 +71,40 @@ def parse_rules(text: str, source: str = "synonyms") -> list[Rule]:
 
 
 class Synonyms:
-    """A set of rules, matched against questions by substring (Chinese has no spaces)."""
+    """A set of rules, matched against questions: a Chinese word by substring (Chinese has no spaces), an English
+    one as a whole word."""
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
         # Longest terms first, so 停水停电 wins over 停水 and a matched span is not matched twice.
         self._terms = sorted({(t, i) for i, r in enumerate(rules) for t in r.terms}, key=lambda p: (-len(p[0]), p[0]))
+        # A Latin term's whole-word pattern, compiled once (hundreds of them would thrash re's own cache).
+        self._patterns = {t: _whole_word(t.lower()) for t, _ in self._terms
+                          if _LATIN_TERM.search(t.lower()) and not CJK.search(t)}  # LED屏 is a Chinese word
 
     def expand(self, question: str) -> Expansion:
         """The rules the question matches, longest words first, without overlaps."""
         lowered = question.lower()
         taken = [False] * len(lowered)
         matched: dict[str, list[str]] = {}
+        spans: dict[str, tuple[int, int]] = {}
+        # English terms serve questions asked in English: in a Chinese question a Latin word is a name (POWER6, APP).
+        latin = bool(_LATIN_TERM.search(lowered)) and not CJK.search(lowered)
         for term, rule_index in self._terms:
-            start = lowered.find(term.lower())
-            while start >= 0:
-                end = start + len(term)
+            pattern = self._patterns.get(term)
+            if pattern is not None and not (latin and term.lower() in lowered):  # the quick test first
+                continue
+            occurrences = (m.span() for m in pattern.finditer(lowered)) if pattern else _occurrences(lowered, term.lower())
+            for start, end in occurrences:
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * (end - start)
                     alternatives = matched.setdefault(term, [term])
+                    spans[term] = (start, end)
                     for target in self.rules[rule_index].targets:
                         if target not in alternatives:
                             alternatives.append(target)
                     break
-                start = lowered.find(term.lower(), start + 1)
-        return Expansion(tuple(matched), tuple(tuple(v) for v in matched.values()))
+        return Expansion(tuple(matched), tuple(tuple(v) for v in matched.values()), tuple(spans[t] for t in matched))
 
     def expand_query(self, question: str) -> str:
         """The question with its synonyms appended, for the keyword index."""
@@ -96,10 +112,29 @@ class Synonyms:
         return f"{question} {' '.join(extra)}" if extra else question
 
 
+_LATIN_TERM = re.compile(r"[a-z]")
+CJK = re.compile(r"[\u3400-\u9fff]")  # word_weights.CJK: that module sits in the answer layer, above this one
+
+
+def _whole_word(term: str) -> re.Pattern:
+    """Where a Latin ``term`` (lower case) stands as a whole word, a plural -s / -es allowed."""
+    plural = r"(?:e?s)?" if term[-1].isalpha() else ""
+    return re.compile(rf"(?<![a-z]){re.escape(term)}{plural}(?![a-z])")
+
+
+def _occurrences(text: str, term: str):
+    """(start, end) of each place a Chinese ``term`` stands in ``text`` (both lower case)."""
+    start = text.find(term)
+    while start >= 0:
+        yield start, start + len(term)
+        start = text.find(term, start + 1)
+
+
 @lru_cache(maxsize=1)
 def _default_rules() -> tuple[Rule, ...]:
     """The shipped rules, read once per process (answers without an engine ask for them per question)."""
-    return tuple(parse_rules(DEFAULT_FILE.read_text(encoding="utf-8"), str(DEFAULT_FILE)))
+    return tuple(rule for path in (DEFAULT_FILE, ENGLISH_FILE) if path.is_file()
+                 for rule in parse_rules(path.read_text(encoding="utf-8"), str(path)))
 
 
 def load_synonyms(documents: Path | None = None) -> Synonyms:
