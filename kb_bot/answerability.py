@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .question_reading import QUESTION_NOISE as _QUESTION_NOISE
+from .question_reading import question_noise
 from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch
 from .retrieval import SearchHit
 from .synonyms import Expansion, Synonyms
@@ -73,17 +73,21 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
     text = question.lower()
     units: list[Unit] = []
     taken = [False] * len(text)
-    for term, alternatives in zip(expansion.matched, expansion.alternatives):
-        at = text.find(term.lower())
+    noise = question_noise(question)
+    spans = expansion.spans or ((-1, -1),) * len(expansion.matched)
+    for term, alternatives, (at, end) in zip(expansion.matched, expansion.alternatives, spans):
+        if _CJK.search(term) or at < 0:  # an English term stands where its whole word (plural and all) was found
+            at = text.find(term.lower())
+            end = at + len(term)
         if at < 0:
             continue
-        units.append(Unit(term, tuple(a.lower() for a in alternatives), stats.weight(term.lower()), at, at + len(term)))
-        taken[at : at + len(term)] = [True] * len(term)
+        units.append(Unit(term, tuple(a.lower() for a in alternatives), stats.weight(term.lower()), at, end))
+        taken[at:end] = [True] * (end - at)
     for word, start, end in stats.words(text):
         if any(taken[start:end]):
             continue
         word, start, end = _without_modal(word, start, end)
-        for match in re.finditer(r"[^\x00]+", _QUESTION_NOISE.sub(lambda m: "\x00" * len(m.group()), word)):
+        for match in re.finditer(r"[^\x00]+", noise.sub(lambda m: "\x00" * len(m.group()), word)):
             piece = match.group()
             if not (_CJK.search(piece) or _LATIN.fullmatch(piece)):
                 continue
@@ -240,7 +244,7 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
     passage_flags = tuple(tuple(covered(units, passage_text(h))) for h in considered)
     passage_cov = [coverage(units, f) for f in passage_flags]
     specific = answer_type in SPECIFIC_TYPES
-    content = _QUESTION_NOISE.sub(" ", question)
+    content = question_noise(question).sub(" ", question)
     cand_grams = [grams(c.text) for c in cands]
     local = _local_overlap(grams(content), cand_grams) if cands else []
     rare = sorted(range(len(units)), key=lambda i: -units[i].weight)[:3]  # the question's most telling words

@@ -11,7 +11,7 @@ import re
 from .word_weights import CJK as _CJK, jieba_dictionary
 
 # Function words of questions: they say how something is asked, not what it is about.
-QUESTION_NOISE = re.compile(
+_NOISE = (
     r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么时候|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
     # how long / which day / how many: asking words, never the detail a passage lacks (多久 is no missing fact)
     r"多久|多长时间|多长|多大|多远|多高|哪天|哪年|哪一年|哪几|何时|为何|为什么|啥时候|啥时|几时|为啥|咋办|咋|啥|几|谁|"
@@ -19,15 +19,47 @@ QUESTION_NOISE = re.compile(
     r"帮忙|帮帮|一共|总共|到底|具体|现在|最近|上次|听说|真的|这块|那边|那个|这个|"
     r"是否|请问|一下|能否|可以|需要|应该|吗|呢|吧|啊|呀|么|的|了|得|地|是|有|在|我们|我|你们|你|他们|咱们|给|被|把|都|还|也|就|"
     r"\b(?:what|which|who|whom|whose|when|where|why|how|many|much|is|are|was|were|do|does|did|can|could|will|would|"
-    r"the|a|an|of|to|in|on|for|and|or|there|any|about|please|tell|me|i|we|you|it|they|this|that)\b",
+    r"the|a|an|of|to|in|on|for|and|or|there|any|about|please|tell|me|i|we|you|it|they|this|that)\b"
+)
+QUESTION_NOISE = re.compile(_NOISE, re.I)
+#: In a question asked in English, also the English words around it that name no topic, so that its coverage is
+#: over its topic words (a Chinese question keeps the list above: in 卡拉OK, OK is a name).
+ENGLISH_QUESTION_NOISE = re.compile(
+    _NOISE + "|"
+    r"\b(?:"
+    # English around a question: being, having, needing, whom it concerns, contractions cut apart (don't -> don t)
+    r"be|been|has|have|had|get|got|my|our|your|their|his|her|its|us|them|he|she|if|should|must|need|needs|may|"
+    r"might|shall|with|at|by|from|as|so|than|then|just|still|also|too|some|anyone|someone|long|soon|often|"
+    r"allowed|ok|okay|possible|im|don|doesn|didn|isn|aren|won|can't|s|t|"
+    # English words that name no topic (counted as noise so a question's coverage is its topic words')
+    r"up|use|used|using|uses|after|afterwards|before|set|over|out|new|no|not|want|give|gives|gave|take|takes|"
+    r"taken|taking|put|puts|go|goes|going|went|back|own|first|keep|keeps|kept|check|checks|checked|checking|"
+    r"run|runs|running|ran|people|person|days|day|year|years|month|months|time|times|within|without|under|"
+    r"into|onto|near|next|inside|outside|along|around|behind|between|besides|during|until|while|because|"
+    r"whether|either|both|each|every|all|other|others|another|else|same|different|more|less|lower|half|few|"
+    r"lots|one|two|three|five|six|number|total|per|only|already|again|yet|later|last|never|once|directly|"
+    r"properly|proper|make|makes|made|done|doing|come|coming|gets|getting|show|shows|shown|ask|asks|asking|"
+    r"say|says|let|lets|like|look|looking|find|finds|found|start|starts|started|starting|needed|required|"
+    r"requires|supposed|sure|follow|according|based|provide|something|anything|nothing|stuff|thing|things|"
+    r"kind|type|types|way|ways|part|parts|old|small|big|good|great|extra|top|far|down|off|away|myself|"
+    r"ourselves|themselves|him|am|but|these|those|ones|rule|rules|law|laws|manage|manages|managed|management|"
+    r"deals|handle|hold|act|acts|play|chance|matters|problem|problems|spot|level|line|date|october|oct|august|"
+    r"july|march|dec)\b",
     re.I,
 )
+
+
+def question_noise(question: str) -> re.Pattern:
+    """The question words to drop from ``question``: the English list too when it has no Chinese."""
+    return QUESTION_NOISE if _CJK.search(question) else ENGLISH_QUESTION_NOISE
 _INTERROGATIVE = re.compile(r"[?？吗呢]|什么|怎么|如何|多少|哪|谁|几|是否|能否|有没有|是不是|能不能|可不可以|"
                             r"\b(?:what|which|who|when|where|why|how|is|are|can|does|do)\b", re.I)
 
 # --------------------------------------------------------------------------- answer types
 
-#: (type, what in a question asks for it, what in a sentence carries it). First match wins.
+#: (type, what in a question asks for it, what in a sentence carries it). First match wins. The first English
+#: words (where, who, rate ...) match anywhere, as when the shipped model was fitted (bounding them changes a
+#: CMRC record and with it every fitted weight); the later ones match whole words.
 ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
     (name, re.compile(asks, re.I), re.compile(carries, re.I))
     for name, asks, carries in (
@@ -35,7 +67,8 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
          r"\d{3,4}-?\d{7,8}|\d{7,}|12345|热线"),
         ("address", r"地址|在哪|哪里|什么地方|地点|位置|哪儿|where|address|location",
          r"[路街道巷]\d*号|[路街]|大道|广场|大厦|大楼|中心|大厅|楼|号院|区|镇|村|市|县|省"),
-        ("date", r"什么时候|啥时候|啥时|几时|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多久|多长时间|期限|截止|几点|开放|when|date|deadline|hours",
+        ("date", r"什么时候|啥时候|啥时|几时|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|多久|多长时间|期限|截止|几点|开放|"
+         r"when|date|deadline|hours|\b(?:how (?:long|soon)|how many (?:days|weeks|months|years)|within how|what time|by when|time limit)\b",
          r"\d{4}年|\d{1,2}月|\d{1,2}日|[一二三四五六七八九十〇零]+年|[一二三四五六七八九十]+月|\d+[天日]|[一二三四五六七八九十百]+[天日]|"
          r"个?工作日|[一二三四五六七八九十\d]+个?月|[一二三四五六七八九十\d]+(?:个)?(?:小时|分钟|周|星期)|年内|日内|日起|之日|以前|以后|期间|"
          r"每年|每月|周[一二三四五六日]|\d+[:：]\d+|上午|下午|当日|当天|及时|立即"),
@@ -43,19 +76,23 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
         # count (100余家次) — the issue's 开发区帮企业贷了多少钱 quoted the 大走访 sentence for its numbers.
         ("money", r"多少钱|几块钱|多少元|多少万|(?:钱|费|金额|价格|价钱|罚款|工资|薪酬|补贴|补助|奖金|租金|利率|税率|费率|票价|"
                   r"起步价|收费|保险金|失业金|养老金)(?:标准)?(?:现在)?(?:是|有|能领|能拿|要交|交|给|收)?(?:多少|几)|"
-                  r"(?:交|收|罚|领|拿|贷|借|补|奖|赔|花)了?多少|how much (?:money|does it cost)|\b(?:fee|price|cost)\b",
+                  r"(?:交|收|罚|领|拿|贷|借|补|奖|赔|花)了?多少|how much (?:money|does it cost)|\b(?:fee|price|cost)\b|"
+                  r"^(?=.*\bhow much\b)(?=.*\b(?:fees?|fines?|penalt|salar|wages?|rent|subsid|allowance|compensation|pay|benefit|bonus|reward|charge))",
          r"\d[\d,.]*\s*(?:万|亿)?元|[一二三四五六七八九十百千万亿两零〇]+(?:万|亿)?元|块钱|免费|免收|不收|无偿|百分之|"
          r"\d+(?:\.\d+)?\s*[%％]|倍"),
         ("amount", r"多少|几|多大|多高|多长|多重|比例|金额|费用|收费|标准|利率|税率|罚款|罚多少|价格|多少钱|how (?:many|much)|amount|rate|fee|price|number",
          r"\d|[一二三四五六七八九十百千万亿两半]+(?:个|家|列|件|名|人|项|所|元|万|倍|年|月|日|天|次|户|岗|%|％|分之|小时|分钟|周|岁|"
          r"米|公里|公斤|吨|只|辆|张|份|层|级|趟|批|类|种)|百分之|以上|以下|不超过|不少于|不低于|不得超过|最长|最多|至少|免费|免收|不收|无偿"),
-        ("person", r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|找谁|负责|主管|机关|who|which (?:office|department)|responsible",
+        ("person", r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|找谁|负责|主管|机关|"
+         r"who|which (?:office|department)|responsible|\b(?:which (?:agency|authority|bureau|body|government)|in charge)\b",
          r"部门|局|委员会|政府|办公室|中心|机关|机构|单位|负责人|主任|局长|书记|区长|镇长|校长|院长|经理|董事长|主管|人民法院|检察院"),
-        ("procedure", r"怎么办|咋办|咋弄|咋整|咋申请|咋办理|咋处理|怎么申请|如何申请|如何办理|怎么办理|办理|流程|手续|程序|步骤|材料|怎么领|如何领取|申请|怎样|如何|怎么|how to|apply|procedure|steps|documents",
+        ("procedure", r"怎么办|咋办|咋弄|咋整|咋申请|咋办理|咋处理|怎么申请|如何申请|如何办理|怎么办理|办理|流程|手续|程序|步骤|材料|怎么领|如何领取|申请|怎样|如何|怎么|"
+         r"how to|apply|procedure|steps|documents|\b(?:how (?:do|can|should) (?:i|we)|what (?:do|should) (?:i|we) do|process)\b",
          r"申请|提交|提出|办理|材料|登记|凭|持|手续|程序|备案|审核|审批|受理|报送|填写|出具|核发|领取"),
         ("reason", r"为什么|为何|为啥|原因|why", r"因为|由于|为了|原因|目的|以便"),
         ("list", r"哪些|有什么|有哪|包括|都有|which|what are", r"、|（一）|\(一\)|以及|等|和|包括"),
-        ("yesno", r"吗|是否|能否|有没有|没有$|了没|是不是|能不能|可不可以|会不会|行不行|对不对|可以|\b(?:is|are|can|does|do|will)\b", r"."),
+        ("yesno", r"吗|是否|能否|有没有|没有$|了没|是不是|能不能|可不可以|会不会|行不行|对不对|可以|"
+                   r"\b(?:is|are|can|does|do|will|must|should|may|need|have to|allowed)\b", r"."),
     )
 )
 GENERAL = "general"
