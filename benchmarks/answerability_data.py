@@ -27,6 +27,11 @@ is new. This is the data the spoken rules only imitate, and the one that shows t
 by the model fitted without them, paraphrased test questions were answered with their fact 23% (CMRC)
 and 8% (regulations) of the time, against 41% and 71% for their machine-made originals.
 
+The regulation questions come once more **in English** (``benchmarks/data/english_questions.jsonl``, source
+``regulation-en``): every validation and test question and 800 train questions, written by helper sessions the
+way an English-speaking resident types (short, everyday words, no Chinese), same answer and labels. Over the
+Chinese documents they share words only through the English synonym table (``kb_bot/data/synonyms-en.txt``).
+
 The other half of the regulations (not embedded above) gives more questions of the same kinds, for
 training only (against all regulations, and without their held-out articles): the validation and test
 sets stay the first half's.
@@ -72,6 +77,7 @@ CMRC = REPO.parent / "shared" / "benchmarks" / "cmrc2018_trial.json"
 REGULATIONS = REPO.parent / "shared" / "corpora" / "zhengzhou-regulations"
 SEED_DOCS = REPO / "documents"
 PARAPHRASES = REPO / "benchmarks" / "data" / "paraphrases.jsonl"
+ENGLISH = REPO / "benchmarks" / "data" / "english_questions.jsonl"
 TOP_K = 5
 
 
@@ -346,22 +352,22 @@ def question_key(question: dict) -> str:
     return f"{question['source'].split('-')[0].replace('regulation', 'reg')}:{question['doc']}:{question['question']}"
 
 
-def paraphrased(questions: list[dict], source: str) -> list[dict]:
+def paraphrased(questions: list[dict], source: str, path: Path | None = None, field: str = "paraphrase") -> list[dict]:
     """One question per paraphrase of each question (same answer, document and hold-out status); a train
     question may have three, written in different shapes (a plain question; a few words or the asker's
-    situation; loose chat)."""
-    table = _paraphrases(PARAPHRASES)
+    situation; loose chat). With ``ENGLISH, "english"``: the question as an English speaker types it."""
+    table = _paraphrases(path or PARAPHRASES, field)
     return [dict(q, question=text, source=source) for q in questions for text in table.get(question_key(q), ()) if text]
 
 
-@lru_cache(maxsize=2)
-def _paraphrases(path: Path) -> dict[str, list[str]]:
+@lru_cache(maxsize=4)
+def _paraphrases(path: Path, field: str) -> dict[str, list[str]]:
     """Question key -> its paraphrases, read once per file."""
     table: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             item = json.loads(line)
-            table.setdefault(item["key"], []).append(item["paraphrase"].strip())
+            table.setdefault(item["key"], []).append(item[field].strip())
     return table
 
 
@@ -427,7 +433,7 @@ def main() -> int:
     embedder = kbs["cmrc"].retriever
     records = []
     written = cmrc_q, reg_q, extra_q
-    for style in ("written", "spoken", "paraphrase"):
+    for style in ("written", "spoken", "paraphrase", "english"):
         if style == "spoken":  # one citizen-style variant of every question (benchmarks/spoken_questions.py)
             rng = random.Random(11)
             cmrc_q, reg_q = spoken(written[0], "cmrc-spoken", rng), spoken(written[1], "regulation-spoken", rng)
@@ -435,6 +441,9 @@ def main() -> int:
         elif style == "paraphrase":  # written the way citizens type (benchmarks/data/paraphrases.jsonl)
             cmrc_q, reg_q = paraphrased(written[0], "cmrc-para"), paraphrased(written[1], "regulation-para")
             extra_q = paraphrased(written[2], "regulation-para")
+        elif style == "english":  # regulation questions as English speakers type them (benchmarks/data/english_questions.jsonl)
+            cmrc_q, reg_q = [], paraphrased(written[1], "regulation-en", ENGLISH, "english")
+            extra_q = paraphrased(written[2], "regulation-en", ENGLISH, "english")
         records += held_out_records(embedder, extra_q, kbs["policy-all"], kbs["reg-kept-all"], kbs["cmrc"])
         records += held_out_records(embedder, cmrc_q, kbs["cmrc"], kbs["cmrc-redacted"], kbs["policy"])
         records += held_out_records(embedder, reg_q, kbs["policy"], kbs["reg-kept"], kbs["cmrc"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import pickle
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def main() -> int:
     lines = [f"# Answerability on held-out documents ({datetime.now(timezone.utc):%Y-%m-%d})", "",
              f"Records: {len(train)} train, {len(validation)} validation, {len(test)} test "
              "(split by document group; the test split is never used for fitting or choosing).",
-             f"Thresholds (chosen on validation): answer {model.answer_threshold:.3f}, "
+             f"Thresholds (chosen on validation): answer {model.answer_threshold:.3f} "
+             f"(questions in English: {model.english_threshold:.3f}, their own trees), "
              f"topic {model.topic_threshold:.3f}.", ""]
     for name, system in (("before (cosine threshold, bigram sentence scoring)", None), ("after", model)):
         results[name] = outcomes(test, system)
@@ -66,8 +68,7 @@ def main() -> int:
 
     info = dict(model.info)
     info["test"] = results["after"].summary()
-    final = type(model)(model.model_id, model.ranker, model.answer, model.topic, model.answer_threshold,
-                        model.topic_threshold, info)
+    final = replace(model, info=info)
     path = model_path(model_id)
     import json
 

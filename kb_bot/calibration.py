@@ -22,13 +22,14 @@ import numpy as np
 from .answer_model import AnswerModel, Linear, Trees
 from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
                             heuristic_scores, quote, topic_row)
-from .answer import CROSS_LANGUAGE_MARGIN
+from .answer import CROSS_LANGUAGE_MARGIN, dense_only
 from .errors import KbBotError
+from .files import write_atomic
 from .question_reading import not_an_answer
 
 KINDS = ("answerable", "near", "off")
-#: The raw bigram overlap and the longest shared phrase with the question: what a question copying its answer's
-#: wording shares with it.
+MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
+#: The raw bigram overlap and the longest shared phrase: what a question copying its answer's wording shares with it.
 COPY_FEATURES = ("local_overlap", "phrase_match")
 #: The ranker weighs every feature: it only orders the sentences of one question, and there the copy features are
 #: strong signals (on validation, left out they cost 3-4 points of first sentences holding the answer, spoken
@@ -37,8 +38,7 @@ RANKER_USED = RANKER_FEATURES
 #: The confidence does not weigh the copy features: with them, a question copying its answer's phrases looks sure
 #: and a citizen's paraphrase of the same question does not.
 ANSWER_USED = tuple(n for n in ANSWER_FEATURES if n not in COPY_FEATURES)
-#: At most this many sentence pairs (one holding the answer, one not) per question, so long passages with many
-#: sentences do not outweigh short ones.
+#: At most this many sentence pairs (one holding the answer, one not) per question: long passages do not outweigh.
 PAIRS_PER_QUESTION = 20
 # The old decision (before the models): cosine over the corpus centroid, per language.
 _OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}
@@ -127,31 +127,45 @@ def quoted(record: dict, scores: np.ndarray) -> list[int]:
 
 def fit_models(model_id: str, train: list[dict], validation: list[dict], near_answered: float = 0.04,
                refused: float = 0.02, info: dict | None = None) -> AnswerModel:
-    """Ranker and answer model on ``train``; thresholds on ``validation``."""
+    """Ranker and answer model on ``train``; thresholds on ``validation``. Questions not in Chinese (English) get
+    confidence trees and a threshold of their own; everything else is fitted on the Chinese questions."""
+    every, other = train + validation, [r for r in train if _other_language(r)]
+    train = [r for r in train if not _other_language(r)] or other
     usable = [r for r in train if r["kind"] == "answerable" and any(r["labels"])]
     ranker = replace(_fit_pairwise(usable, RANKER_USED), inputs=RANKER_FEATURES)
-    answer_x, answer_y = _answer_data(train, ranker)
     used = [ANSWER_FEATURES.index(n) for n in ANSWER_USED]
-    answer = replace(_fit_trees(answer_x[:, used], answer_y, ANSWER_USED), inputs=ANSWER_FEATURES)
+    answer = replace(_fit_trees(*_answer_data(train, ranker, used), ANSWER_USED), inputs=ANSWER_FEATURES)
+    english = (replace(_fit_trees(*_answer_data(other, ranker, used), ANSWER_USED), inputs=ANSWER_FEATURES)
+               if other is not train and sum(r["kind"] == "answerable" for r in other) >= MIN_OTHER_LANGUAGE else None)
     topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
     topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
-    provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {})
+    provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {}, english, 0.5)
     scored = [_score(r, provisional) for r in validation]
-    near = np.asarray([c for r, (c, _, _) in zip(validation, scored) if r["kind"] == "near"])
-    answer_threshold = float(np.quantile(near, 1 - near_answered)) if len(near) else 0.5
+    chinese = [not _other_language(r) for r in validation]
+    near = [[c for r, (c, _, _), zh in zip(validation, scored, chinese) if r["kind"] == "near" and zh == lang]
+            for lang in (True, False)]  # each language's threshold: at most `near_answered` of its near-domain
+    answer_threshold = float(np.quantile(near[0], 1 - near_answered)) if near[0] else 0.5
+    english_threshold = float(np.quantile(near[1], 1 - near_answered)) if near[1] else answer_threshold
+    on_topic_set, scored = [r for r, zh in zip(validation, chinese) if zh], [s for s, zh in zip(scored, chinese) if zh]
     # Topic threshold: highest value that still refuses (not_found) at most `refused` of the on-topic questions.
-    on_topic = np.asarray([t for r, (c, t, _) in zip(validation, scored)
+    on_topic = np.asarray([t for r, (c, t, _) in zip(on_topic_set, scored)
                            if r["kind"] != "off" and c < answer_threshold])
-    total_on_topic = sum(1 for r in validation if r["kind"] != "off")
+    total_on_topic = sum(1 for r in on_topic_set if r["kind"] != "off")
     allowed = int(refused * total_on_topic)
     topic_threshold = float(np.sort(on_topic)[allowed]) if len(on_topic) > allowed else 0.5
-    counts = {f"{s}/{k}": sum(1 for r in train + validation if r["source"] == s and r["kind"] == k)
-              for s in sorted({r["source"] for r in train + validation}) for k in KINDS}
-    meta = {"train_records": len(train), "validation_records": len(validation), "counts": counts, **(info or {})}
-    return AnswerModel(model_id, ranker, answer, topic, answer_threshold, topic_threshold, meta)
+    counts = {f"{s}/{k}": sum(1 for r in every if r["source"] == s and r["kind"] == k)
+              for s in sorted({r["source"] for r in every}) for k in KINDS}
+    meta = {"train_records": len(every) - len(validation), "validation_records": len(validation), "counts": counts,
+            **(info or {})}
+    return AnswerModel(model_id, ranker, answer, topic, answer_threshold, topic_threshold, meta, english,
+                       english_threshold)
 
 
-def _answer_data(records: list[dict], ranker: Linear) -> tuple[np.ndarray, np.ndarray]:
+def _other_language(record: dict) -> bool:  # words, none Chinese (CMRC's few empty questions count as Chinese)
+    return not record["question_row"]["is_cjk"] and record["question_row"]["log_question"] > 0
+
+
+def _answer_data(records: list[dict], ranker: Linear, used: list[int]) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for record in records:
         if not len(record["ranker_rows"]):
@@ -160,7 +174,7 @@ def _answer_data(records: list[dict], ranker: Linear) -> tuple[np.ndarray, np.nd
         best = int(np.argmax(scores))
         rows.append(answer_row(record["ranker_rows"], record["question_row"], best, scores))
         labels.append(quote_answers(record, scores))
-    return np.vstack(rows), np.asarray(labels, dtype=int)
+    return np.vstack(rows)[:, used], np.asarray(labels, dtype=int)
 
 
 def _score(record: dict, model: AnswerModel) -> tuple[float, float, np.ndarray]:
@@ -169,8 +183,8 @@ def _score(record: dict, model: AnswerModel) -> tuple[float, float, np.ndarray]:
         return 0.0, 0.0, np.zeros(0)
     scores = model.ranker.decision(record["ranker_rows"].astype(np.float64))
     best = int(np.argmax(scores))
-    confidence = float(model.answer.probability(answer_row(record["ranker_rows"], record["question_row"], best,
-                                                           scores))[0])
+    trees, _ = model.confidence_model(not _other_language(record))
+    confidence = float(trees.probability(answer_row(record["ranker_rows"], record["question_row"], best, scores))[0])
     return confidence, float(model.topic.probability(topic_row(record["question_row"]))[0]), scores
 
 
@@ -212,9 +226,9 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     return not_an_answer(record["question"], texts[int(np.argmax(scores))], [texts[i] for i in chosen], sources)
 
 
-def decide(model: AnswerModel, confidence: float, topic: float) -> str:
+def decide(model: AnswerModel, confidence: float, topic: float, chinese: bool = True) -> str:
     """The status the app gives for a confidence and topic probability."""
-    if confidence >= model.answer_threshold:
+    if confidence >= model.confidence_model(chinese)[1]:
         return "answered"
     return "related" if topic >= model.topic_threshold else "not_found"
 
@@ -228,12 +242,13 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
             status, value, scores = _old(record)
         else:
             value, topic, scores = _score(record, model)
-            status = decide(model, value, topic) if len(scores) else "not_found"
+            status = decide(model, value, topic, not _other_language(record)) if len(scores) else "not_found"
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
-            if not record["question_row"]["is_cjk"]:  # the app's rule for questions in another language
-                status = ("related" if record["question_row"]["centroid_margin"] >= CROSS_LANGUAGE_MARGIN
-                          else "not_found")
+            row = record["question_row"]
+            # the app's rules for questions in another language (answer.judge): only dense evidence, or not found
+            if dense_only(row) or (status == "not_found" and not row["is_cjk"]):
+                status = "related" if row["centroid_margin"] >= CROSS_LANGUAGE_MARGIN else "not_found"
         fact = status == "answered" and quote_answers(record, scores)
         result.add(f"{record['source']}/{record['kind']}", status, fact)
         values.append(value)
@@ -381,7 +396,5 @@ def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str
     after = table(outcomes(staff, model))
     path = model_path(model_id, Path(folder))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, (json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     return before, after, path

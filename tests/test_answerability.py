@@ -45,6 +45,14 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
     ("社保卡几时能拿到", "date"),
     ("狗丢了咋办", "procedure"),
     ("为啥要办居住证？", "reason"),
+    # in English
+    ("How long does it take to register a company?", "date"),
+    ("How much is the fine for smoking in a restaurant?", "money"),
+    ("Which office is in charge of dog registration?", "person"),
+    ("How do I apply for unemployment benefits?", "procedure"),
+    ("where to register my dog", "address"),
+    ("Can I take my dog on the metro?", "yesno"),
+    ("Which agency is in charge of parking?", "person"),
 ])
 def test_asked_type_reads_what_the_question_wants(question, expected):
     assert asked_type(question) == expected
@@ -365,6 +373,9 @@ def test_paraphrases_reword_generated_questions_and_keep_their_labels(tmp_path, 
     # the shipped file: one line per paraphrase, every one filed under a generated question's key
     shipped = [json.loads(line) for line in shipped_path.read_text(encoding="utf-8").splitlines()]
     assert len(shipped) >= 3000 and all(s["key"].split(":")[0] in ("cmrc", "reg") and s["paraphrase"] for s in shipped)
+    # the English versions: regulation questions only, no Chinese in them
+    english = [json.loads(line) for line in answerability_data.ENGLISH.read_text(encoding="utf-8").splitlines()]
+    assert len(english) >= 1000 and all(e["key"].startswith("reg:") and e["english"].isascii() for e in english)
 
 
 def test_the_ranker_learns_from_sentence_pairs_of_one_question():
@@ -401,3 +412,53 @@ def test_a_detail_the_regulation_leaves_to_a_department_is_not_answered():
     yes_no = answer_question("烈性犬能养吗？", [_article(rule, "第八条")], None, None, "test", model=_model(6.0, 2.0),
                              stats=stats)
     assert yes_no.status == ANSWERED
+
+
+# --------------------------------------------------------------------------- questions in English
+
+
+def test_a_question_in_english_is_judged_by_its_own_model(tmp_path):
+    hits, stats = [_hit(LOANS)], GramStats([LOANS, "其他内容。"])
+    question = "How much loan financing did the platform give companies?"  # loan, financing -> 贷款, 融资
+    sure = _model(-3.0, -2.0).answer
+    chinese_only = _model(-30.0, -2.0)  # never sure of anything
+    both = AnswerModel("test", chinese_only.ranker, chinese_only.answer, chinese_only.topic, 0.5, 0.5, {}, sure, 0.5)
+    answered = answer_question(question, hits, None, None, "test", model=both, stats=stats)
+    assert answered.status == ANSWERED and "2600万元" in answered.answer
+    assert answer_question("开发区帮企业贷款多少", hits, None, None, "test", model=both, stats=stats).status != ANSWERED
+    # without trees of its own the Chinese model judges it; and an English question is "not found" only when the
+    # cosines say so too (few of its words reach the Chinese passages)
+    alone = answer_question(question, hits, np.ones(4) / 2, np.zeros(4), "test", model=chinese_only, stats=stats)
+    assert alone.status == RELATED
+    path = model_path("test", tmp_path)
+    path.write_text(json.dumps(both.to_json()), encoding="utf-8")
+    loaded = load_model("test", [tmp_path])
+    assert loaded.english is not None and loaded.confidence_model(False)[1] == 0.5
+    assert np.allclose(loaded.english.coef, sure.coef) and loaded.confidence_model(True)[0].intercept == -30.0
+
+
+def test_english_questions_get_trees_of_their_own_and_leave_the_chinese_model_as_it_was():
+    from kb_bot.answerability import QUESTION_FEATURES
+    from kb_bot.calibration import fit_models
+
+    rng = np.random.default_rng(2)
+
+    def record(kind: str, chinese: bool, split: str) -> dict:
+        rows = rng.random((3, len(RANKER_FEATURES)))
+        labels = [kind == "answerable", False, False]
+        rows[0, RANKER_FEATURES.index("sentence_coverage")] += 0.5 * labels[0]
+        row = dict(zip(QUESTION_FEATURES, rng.random(len(QUESTION_FEATURES)).tolist()))
+        row["is_cjk"] = float(chinese)
+        return {"kind": kind, "source": "zh" if chinese else "en", "split": split, "ranker_rows": rows,
+                "question_row": row, "labels": labels, "texts": ["a", "b", "c"]}
+
+    chinese = [record(k, True, s) for s in ("train", "validation") for k in ("answerable", "near", "off") * 60]
+    english = [record(k, False, s) for s in ("train", "validation") for k in ("answerable", "near", "off") * 100]
+    train = lambda rs: [r for r in rs if r["split"] == "train"]  # noqa: E731
+    validation = lambda rs: [r for r in rs if r["split"] == "validation"]  # noqa: E731
+    alone = fit_models("test", train(chinese), validation(chinese))
+    mixed = fit_models("test", train(chinese + english), validation(chinese + english))
+    assert alone.english is None and mixed.english is not None
+    assert mixed.answer.to_json() == alone.answer.to_json() and mixed.answer_threshold == alone.answer_threshold
+    assert mixed.english.to_json() != mixed.answer.to_json()
+    assert mixed.info["counts"]["en/answerable"] == 200
