@@ -318,7 +318,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     status = RELATED if topic >= model.topic_threshold else NOT_FOUND
     if status == NOT_FOUND and not evidence.question_row["is_cjk"] and stats.chinese:
         # Few words of an English question reach the Chinese passages: "not found" needs the dense evidence too.
-        return _cross_language(evidence, scores)
+        return replace(_cross_language(evidence, scores), confidence=confidence)
     return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
 
 
