@@ -74,9 +74,8 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
     units: list[Unit] = []
     taken = [False] * len(text)
     noise = question_noise(question)
-    spans = expansion.spans or ((-1, -1),) * len(expansion.matched)
-    for term, alternatives, (at, end) in zip(expansion.matched, expansion.alternatives, spans):
-        if _CJK.search(term) or at < 0:  # an English term stands where its whole word (plural and all) was found
+    for term, alternatives, (at, end) in zip(expansion.matched, expansion.alternatives, expansion.spans):
+        if _CJK.search(term):  # a Chinese word at its first place; an English one where its whole word was found
             at = text.find(term.lower())
             end = at + len(term)
         if at < 0:

@@ -41,7 +41,7 @@ class Expansion:
 
     matched: tuple[str, ...]  # the question's own words that a rule matched
     alternatives: tuple[tuple[str, ...], ...]  # for each matched word: itself and its synonyms
-    spans: tuple[tuple[int, int], ...] = ()  # for each matched word: where it stands in the question
+    spans: tuple[tuple[int, int], ...]  # for each matched word: where it stands in the question
 
     @property
     def extra_terms(self) -> tuple[str, ...]:
@@ -80,7 +80,7 @@ class Synonyms:
         self._terms = sorted({(t, i) for i, r in enumerate(rules) for t in r.terms}, key=lambda p: (-len(p[0]), p[0]))
         # A Latin term's whole-word pattern, compiled once (hundreds of them would thrash re's own cache).
         self._patterns = {t: _whole_word(t.lower()) for t, _ in self._terms
-                          if _LATIN_TERM.search(t.lower()) and not CJK.search(t)}  # LED屏 is a Chinese word
+                          if _LATIN_TERM.search(t.lower()) and not _CJK.search(t)}  # LED屏 is a Chinese word
 
     def expand(self, question: str) -> Expansion:
         """The rules the question matches, longest words first, without overlaps."""
@@ -89,7 +89,7 @@ class Synonyms:
         matched: dict[str, list[str]] = {}
         spans: dict[str, tuple[int, int]] = {}
         # English terms serve questions asked in English: in a Chinese question a Latin word is a name (POWER6, APP).
-        latin = bool(_LATIN_TERM.search(lowered)) and not CJK.search(lowered)
+        latin = bool(_LATIN_TERM.search(lowered)) and not _CJK.search(lowered)
         for term, rule_index in self._terms:
             pattern = self._patterns.get(term)
             if pattern is not None and not (latin and term.lower() in lowered):  # the quick test first
@@ -113,7 +113,7 @@ class Synonyms:
 
 
 _LATIN_TERM = re.compile(r"[a-z]")
-CJK = re.compile(r"[\u3400-\u9fff]")  # word_weights.CJK: that module sits in the answer layer, above this one
+_CJK = re.compile(r"[\u3400-\u9fff]")  # word_weights.CJK: that module sits in the answer layer, above this one
 
 
 def _whole_word(term: str) -> re.Pattern:
