@@ -34,6 +34,11 @@ _UNIT_PREFIX = re.compile(r"^(?:郑州市)?上街区\s*")
 log = logging.getLogger(__name__)
 
 _RANK = {ANSWERED: 2, RELATED: 1, NOT_FOUND: 0}
+#: A follow-up read as asked leaves the conversation's document only when its reply speaks this much more of
+#: the question's words (share of their character pairs) than the reply staying in the document does.
+NAMES_ELSEWHERE = 0.2
+#: Confidences closer than this are the same (0.16 against 0.14 is noise, not a reason to rewrite a question).
+NOISE = 0.05
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,8 @@ def _mentions(aspect: Aspect, text: str) -> float:
     covered = {g for g in aspect.grams if g in text}
     for term, alternatives in aspect.synonyms:
         if any(a in text for a in alternatives):
-            covered |= _grams(term) & aspect.grams
+            # a one-character word (狗 quoted as 犬) covers the pairs it stands in
+            covered |= {g for g in aspect.grams if term in g} if len(term) == 1 else _grams(term) & aspect.grams
     return round(len(covered) / len(aspect.grams), 1)
 
 
@@ -181,11 +187,20 @@ def _best_reading(question: str, aspect: Aspect, readings: list[str], answers: l
 def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn) -> bool:
     """Is the completed reading's reply better than the literal one's?"""
     ahead = _overlap(aspect, completed) - _overlap(aspect, literal)
-    stays = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal) and ahead >= 0
-    if stays and len(core(question)) <= 2 and not _overlap(aspect, literal) and (
-            literal.status != NOT_FOUND or names_nothing(question)):
-        # 去哪里办？ 谁来管？ name almost nothing: a reply found elsewhere without the aspect is chance (or nothing).
+    continues = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal)
+    surer = completed.confidence - literal.confidence >= NOISE
+    if continues and (len(core(question)) <= 2 or (ahead > -NAMES_ELSEWHERE and surer)) and (
+            literal.status != NOT_FOUND or names_nothing(question) or _overlap(aspect, completed) > 0):
+        # A follow-up stays with the conversation's document unless its words are clearly what the other
+        # document's reply is about (a question naming that document's title stands alone earlier: see
+        # _names_source). Read alone, a follow-up is mostly its question words, and what they find elsewhere is
+        # chance: 被抓到罚多少？ (地铁) finds 基本农田 fines, 不改呢？ (吸烟) 拒不整改 in another regulation,
+        # 要开啥证明？ (殡葬) an article on certificates for firms. A follow-up found nowhere as asked stays "not
+        # found" unless it names nothing (去哪办？) or the conversation's reply speaks of it: the subject's words
+        # make any reading look on topic (明天天气怎么样？ after dogs, read with the dog regulation's title). A
+        # question naming more than that moves only for a surer reply (two guesses near 0 are noise).
         return True
+    stays = continues and ahead >= 0
     if previous.doc and _doc(completed) == _doc(literal) != previous.doc:
         # The subject did not keep the reply in the conversation's document: the question's own words decided
         # where it comes from (那个直播电商基地入驻了多少企业？ after a question on teachers), so it stands alone.
@@ -228,7 +243,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     kind = dependency(question) if previous is not None else ""
     readings = completions(question, previous) if kind and previous is not None else []
     if readings:
-        rewritten = llm_reading(kb.settings, question, previous)
+        from .llm import rewrite_followup
+
+        rewritten = rewrite_followup(kb.settings, question, previous.effective)
         if rewritten and rewritten not in readings:
             readings.insert(0, rewritten)
 
@@ -263,36 +280,6 @@ def _names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:
     if answer.status == NOT_FOUND or not answer.citations or _doc(answer) == previous.doc:
         return False
     return _mentions(aspect, answer.citations[0].title) > 0
-
-
-REWRITE_PROMPT = (
-    "你帮助理解市民的追问。根据上一个问题，把追问改写成一个意思完整、可以单独理解的问题。"
-    "只输出改写后的问题，不要回答，不要解释。Rewrite in the language of the follow-up question."
-)
-
-
-def llm_reading(settings: Any, question: str, previous: Turn) -> str | None:
-    """The follow-up rewritten by the optional LLM endpoint (``KB_BOT_LLM_URL``), or None.
-
-    It is one more candidate reading, chosen by the same rules and shown the same way
-    (按“…”理解); any error, timeout or implausible reply is ignored.
-    """
-    url, model = getattr(settings, "llm_url", None), getattr(settings, "llm_model", None)
-    if not (url and model):
-        return None
-    from .llm import chat_completion
-
-    messages = [{"role": "system", "content": REWRITE_PROMPT},
-                {"role": "user", "content": f"上一个问题：{previous.effective}\n追问：{question}"}]
-    try:
-        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0))
-    except Exception as exc:  # the endpoint is optional: the rule-based readings remain
-        log.warning("LLM rewrite of a follow-up failed (%s: %s)", type(exc).__name__, exc)
-        return None
-    text = " ".join(str(text or "").split()).strip("“”\"'")
-    if not text or text == question or len(text) > 2 * len(question) + 60:
-        return None
-    return text
 
 
 def _focus(kb: Any, answer: Answer, reading: str, question: str, aspect: Aspect) -> Answer:

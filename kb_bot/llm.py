@@ -253,3 +253,32 @@ def generate_answer(answer: Answer, hits: Sequence[SearchHit], settings: Setting
     finally:
         limiter.leave(failed)
     return replace(answer, answer=text, mode="llm")
+
+
+REWRITE_PROMPT = (
+    "你帮助理解市民的追问。根据上一个问题，把追问改写成一个意思完整、可以单独理解的问题。"
+    "只输出改写后的问题，不要回答，不要解释。Rewrite in the language of the follow-up question."
+)
+
+
+def rewrite_followup(settings: Settings, question: str, previous: str) -> str | None:
+    """A follow-up rewritten to stand alone by the optional endpoint (``KB_BOT_LLM_URL``), or None.
+
+    ``previous`` is how the previous question was understood. The rewrite is one more candidate reading for the
+    conversation module, chosen by its rules and shown the same way (按“…”理解); any error, timeout or
+    implausible reply is ignored.
+    """
+    url, model = getattr(settings, "llm_url", None), getattr(settings, "llm_model", None)
+    if not (url and model):
+        return None
+    messages = [{"role": "system", "content": REWRITE_PROMPT},
+                {"role": "user", "content": f"上一个问题：{previous}\n追问：{question}"}]
+    try:
+        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0))
+    except Exception as exc:  # the endpoint is optional: the rule-based readings remain
+        log.warning("LLM rewrite of a follow-up failed (%s: %s)", type(exc).__name__, exc)
+        return None
+    text = " ".join(str(text or "").split()).strip("“”\"'")
+    if not text or text == question or len(text) > 2 * len(question) + 60:
+        return None
+    return text

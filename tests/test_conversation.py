@@ -315,6 +315,34 @@ def test_a_weak_reply_from_another_document_does_not_carry_the_conversation_away
     assert "由乘客负担" in conversation.ask("过路费谁出？").answer
 
 
+def test_a_follow_up_found_by_chance_elsewhere_stays_with_the_conversations_document():
+    # 被抓到罚多少？ as asked finds the farmland regulation's fines (a guess, 0.08); read with the metro
+    # regulation it finds the metro's fines: the conversation's document is kept although neither reply quotes
+    # the words 抓到 or 罚多少 (before, the literal reply won because it shared a character pair more).
+    kb = StubKB({
+        "地铁里能吃东西吗？": ("related", None, "禁止在列车车厢内进食", "metro.md", 0.2),
+        "被抓到罚多少？": ("related", None, "罚款必须在规定期限内缴纳，被占用的基本农田", "farmland.md", 0.08),
+        "地铁里能吃东西 被抓到罚多少": ("answered", None, "违反第三十一条的，处以二十元以上一百元以下罚款", "metro.md", 0.76),
+    })
+    answer = converse(kb, "地铁里能吃东西吗？", "被抓到罚多少？")
+    assert answer.understood_as == "地铁里能吃东西 被抓到罚多少" and "二十元以上一百元以下" in answer.answer
+    # ...but not for a reply no surer than the one found elsewhere (0.10 against 0.08 is noise)...
+    kb.table["地铁里能吃东西 被抓到罚多少"] = ("related", None, "违反第三十一条的，处以罚款", "metro.md", 0.1)
+    assert converse(kb, "地铁里能吃东西吗？", "被抓到罚多少？").understood_as is None
+    # ...nor when the reply found elsewhere is clearly about what the question names (its words quoted there only).
+    kb.table["被抓到罚多少？"] = ("related", None, "被抓到的，罚多少由公安机关决定", "police.md", 0.08)
+    kb.table["地铁里能吃东西 被抓到罚多少"] = ("answered", None, "违反第三十一条的，处以二十元罚款", "metro.md", 0.76)
+    assert converse(kb, "地铁里能吃东西吗？", "被抓到罚多少？").understood_as is None
+
+
+def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
+    from kb_bot.conversation import Aspect, _mentions
+
+    aspect = Aspect(frozenset({"养条", "条狗"}), (("狗", ("犬", "养犬")),))
+    assert _mentions(aspect, "每户居民只准饲养一只犬") == 0.5  # 条狗 holds 狗, quoted as 犬
+    assert _mentions(aspect, "每户居民只准饲养一只猫") == 0.0
+
+
 class TitledKB(StubKB):
     """StubKB whose citations carry the unit as the document's title (a regulation is cited by its title)."""
 
@@ -599,7 +627,7 @@ def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
 
 
 def test_llm_rewrite_failure_falls_back_to_the_rules():
-    from kb_bot.conversation import Turn, llm_reading
+    from kb_bot.llm import rewrite_followup
 
     settings = type("S", (), {"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m", "llm_timeout": 1.0})()
-    assert llm_reading(settings, "那融资方面呢？", Turn("q", "q", None, "q")) is None
+    assert rewrite_followup(settings, "那融资方面呢？", "q") is None
