@@ -277,8 +277,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
 def _names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:
     """Does a short question, answered as asked from another document than the conversation's, name that document
     (its words or their synonyms in the cited title: 出租车 -> 出租汽车)? Then it stands on its own."""
-    if answer.status == NOT_FOUND or not answer.citations or _doc(answer) == previous.doc:
-        return False
+    if answer.status == NOT_FOUND or not answer.citations or _doc(answer) == previous.doc or answer.confidence < NOISE:
+        return False  # a guess (投资总额多少？ -> 0.04 from the 政府投资项目 regulation) names nothing it found
     return _mentions(aspect, answer.citations[0].title) > 0
 
 

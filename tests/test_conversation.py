@@ -370,6 +370,23 @@ def test_a_short_question_naming_its_own_source_opens_a_topic():
     assert conversation.ask("绕道呢？").understood_as == "郑州市客运出租汽车管理条例 绕道"
 
 
+def test_a_guess_from_a_document_whose_title_shares_a_word_does_not_open_a_topic():
+    # 投资总额多少？ after a question on the zone's signed projects: as asked it only finds a guess (0.04) in the
+    # 政府投资项目 regulation, whose title shares 投资. A guess names nothing it found: the conversation stays with
+    # the zone, and the next follow-up (还有在谈的吗？) is read with it, not with the regulation.
+    kb = TitledKB({
+        "开发区最近签了哪些项目？": ("answered", "先进制造业开发区", "签约项目7个", "zone.md", 0.8),
+        "投资总额多少？": ("related", "郑州市政府投资项目管理条例", "政府投资项目应当编制初步设计", "invest.md", 0.04),
+        "先进制造业开发区 投资总额多少": ("related", "先进制造业开发区", "签约项目7个,总投资", "zone.md", 0.3),
+        "先进制造业开发区 在谈的吗": ("answered", "先进制造业开发区", "在谈项目有中建材、联东U谷", "zone.md", 0.8),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("开发区最近签了哪些项目？")
+    assert conversation.ask("投资总额多少？").understood_as == "先进制造业开发区 投资总额多少"
+    assert conversation.last.doc == "zone.md"
+    assert "中建材" in conversation.ask("还有在谈的吗？").answer
+
+
 @pytest.mark.parametrize("question", ["还引进了什么人才？", "中俄的那趟是哪天开的？", "我看到有人在里面抽烟能不能劝阻？",
                                       "有没有相关的规划文件？", "都是些什么问题？", "是哪几个？"])
 def test_more_follow_up_cues(question):
