@@ -189,7 +189,7 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
     ahead = _overlap(aspect, completed) - _overlap(aspect, literal)
     continues = completed.status != NOT_FOUND and _doc(completed) == previous.doc != _doc(literal)
     surer = completed.confidence - literal.confidence >= NOISE
-    if continues and (len(core(question)) <= 2 or (ahead > -NAMES_ELSEWHERE and surer)) and (
+    if continues and (len(core(question)) <= 2 or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit"))) and (
             literal.status != NOT_FOUND or names_nothing(question) or _overlap(aspect, completed) > 0):
         # A follow-up stays with the conversation's document unless its words are clearly what the other
         # document's reply is about (a question naming that document's title stands alone earlier: see
@@ -198,7 +198,8 @@ def _completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, c
         # 要开啥证明？ (殡葬) an article on certificates for firms. A follow-up found nowhere as asked stays "not
         # found" unless it names nothing (去哪办？) or the conversation's reply speaks of it: the subject's words
         # make any reading look on topic (明天天气怎么样？ after dogs, read with the dog regulation's title). A
-        # question naming more than that moves only for a surer reply (two guesses near 0 are noise).
+        # question naming more than that moves only for a surer reply (two guesses near 0 are noise), unless it
+        # points back itself (上街区也这样吗？ is "answered" 0.9 as asked by a sentence of the education article).
         return True
     stays = continues and ahead >= 0
     if previous.doc and _doc(completed) == _doc(literal) != previous.doc:

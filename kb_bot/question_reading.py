@@ -214,7 +214,7 @@ _ELLIPTIC_END = re.compile(r"(?:呢|呀|嘞)[？?。！!\s]*$")
 # 这个月 / 这周 / 那个时候 say when, not what: a time after the demonstrative points back to nothing.
 _PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其吉])[他她]|"
                       r"[这那](?:个|些|家|里|趟|次|位|条|项|种|件|所|批|笔|份|方面)(?!月|星期|礼拜|周|季度|时候|阵子|年)|"
-                      r"该项|上述|前面说的|刚才说的|都是些|在里面|在里边|相关的|有关的")
+                      r"该项|上述|前面说的|刚才说的|都是些|在里面|在里边|相关的|有关的|[这那]样(?!子)")
 # Asking "which ones" with nothing else (都是哪些？ 是哪几个？) leans on what was just said; in a question with content
 # of its own (街道主要抓哪几个方面？) it is just how the question asks.
 _BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")

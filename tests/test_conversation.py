@@ -18,7 +18,8 @@ DIALOGUES = ROOT / "tests" / "data" / "dialogues.jsonl"
 
 
 @pytest.mark.parametrize("question", ["那融资方面呢？", "它的目标是什么？", "具体是哪些企业在做智能化改造？",
-                                      "还有正在谈的吗？", "帮他们解决了多少问题？", "她说了什么？", "what about loans?"])
+                                      "还有正在谈的吗？", "帮他们解决了多少问题？", "她说了什么？", "what about loans?",
+                                      "上街区也这样吗？", "那样行不行？"])
 def test_follow_up_cues_are_explicit(question):
     assert dependency(question) == "explicit"
 
@@ -341,6 +342,18 @@ def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
     aspect = Aspect(frozenset({"养条", "条狗"}), (("狗", ("犬", "养犬")),))
     assert _mentions(aspect, "每户居民只准饲养一只犬") == 0.5  # 条狗 holds 狗, quoted as 犬
     assert _mentions(aspect, "每户居民只准饲养一只猫") == 0.0
+
+
+def test_a_question_pointing_back_stays_with_the_conversation_even_against_a_surer_reply_elsewhere():
+    # 上街区也这样吗？ (这样: the parking rule just quoted) is "answered" 0.9 as asked by a sentence of the education
+    # article that names 上街区; it asks whether the parking regulation applies there.
+    kb = StubKB({
+        "收费停车场要备案吗？": ("answered", None, "停车场应当自取得营业执照之日起十五日内备案", "parking.md", 0.8),
+        "上街区也这样吗？": ("answered", None, "上街区广泛开展名师示范课展示", "education.md", 0.9),
+        "收费停车场要备案 上街区也吗": ("related", None, "上街区参照本条例执行", "parking.md", 0.64),
+    })
+    answer = converse(kb, "收费停车场要备案吗？", "上街区也这样吗？")
+    assert answer.understood_as == "收费停车场要备案 上街区也吗" and "参照本条例执行" in answer.answer
 
 
 class TitledKB(StubKB):
