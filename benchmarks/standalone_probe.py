@@ -5,8 +5,8 @@
 Each question of tests/data/seed_questions.jsonl and tests/data/regulation_questions.jsonl (written to stand on
 their own) is asked after the opening question of a few dialogues of tests/data/dialogues.jsonl, over the whole
 shipped corpus with the bundled model (index built in a temp folder from the shipped embedding cache). A reply
-with ``understood_as`` set was rewritten: each is printed, the count at the end. 2026-11-27: 1 of 405 with three
-openers (还有哪些项目在谈、还没签约？, a follow-up in form); 24 of 405 with the rules before that round.
+with ``understood_as`` set was rewritten: each is printed, the count at the end. 2026-11-28: 3 of 405 with three
+openers, all 还有哪些项目在谈、还没签约？ (a follow-up in form); 2 and 1 in the two rounds before, 24 before those.
 """
 
 from __future__ import annotations
