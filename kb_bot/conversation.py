@@ -271,8 +271,19 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         completed = _focus(kb, completed, reading, question, aspect)
         if _completed_wins(question, aspect, kind, literal, completed, previous):
             chosen, effective = replace(completed, understood_as=reading), reading
+            if chosen.status == ANSWERED and not _overlap(aspect, chosen) and not names_nothing(question):
+                chosen = _hedged(chosen)
     turn = next_turn(question, effective, chosen, previous, bool(kind), own)
     return chosen, turn
+
+
+def _hedged(answer: Answer) -> Answer:
+    """A completed reading's "answered" reply whose quote says nothing of what the follow-up names, as related:
+    its confidence came from the subject's words (能带人吗？ read with the traffic regulation's title was
+    "answered" 0.82 by the article on whom the regulation binds)."""
+    closest = answer.answer if answer.mode == "extractive" else _quoted(answer)
+    return replace(answer, found=False, status=RELATED, mode="related",
+                   answer=related_text(answer.question, answer.missing, closest))
 
 
 def _names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:

@@ -356,6 +356,23 @@ def test_a_question_pointing_back_stays_with_the_conversation_even_against_a_sur
     assert answer.understood_as == "收费停车场要备案 上街区也吗" and "参照本条例执行" in answer.answer
 
 
+def test_a_completed_answer_quoting_nothing_the_follow_up_names_is_only_related():
+    # 能带人吗？ read with the traffic regulation is "answered" 0.82 by the article saying whom the regulation binds:
+    # the subject's words made it sure. Its quote says nothing of 带人, so the reply is related, quote kept.
+    kb = StubKB({
+        "电动车几岁能骑？": ("related", None, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.36),
+        "能带人吗？": ("related", None, "人才流动不受单位性质限制", "talent.md", 0.0),
+        "电动车岁能骑 能带人吗": ("answered", None, "车辆驾驶人、乘车人均应遵守本条例", "traffic.md", 0.82),
+    })
+    answer = converse(kb, "电动车几岁能骑？", "能带人吗？")
+    assert answer.understood_as == "电动车岁能骑 能带人吗"
+    assert answer.status == "related" and not answer.found and "乘车人均应遵守本条例" in answer.answer
+    assert answer.answer.startswith("没有找到能确定回答这个问题的原文")
+    # A quote that does speak of it stays answered.
+    kb.table["电动车岁能骑 能带人吗"] = ("answered", None, "电动自行车可以带人：载一名未成年人", "traffic.md", 0.82)
+    assert converse(kb, "电动车几岁能骑？", "能带人吗？").status == "answered"
+
+
 class TitledKB(StubKB):
     """StubKB whose citations carry the unit as the document's title (a regulation is cited by its title)."""
 
