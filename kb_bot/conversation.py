@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
+from .llm import rewrite_followup
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
 
 #: Only the most recent earlier questions matter for completing a follow-up.
@@ -244,8 +245,6 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     kind = dependency(question) if previous is not None else ""
     readings = completions(question, previous) if kind and previous is not None else []
     if readings:
-        from .llm import rewrite_followup
-
         rewritten = rewrite_followup(kb.settings, question, previous.effective)
         if rewritten and rewritten not in readings:
             readings.insert(0, rewritten)
