@@ -337,7 +337,7 @@ def test_a_follow_up_found_by_chance_elsewhere_stays_with_the_conversations_docu
 
 
 def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
-    from kb_bot.conversation import Aspect, _mentions
+    from kb_bot.followup import Aspect, mentions as _mentions
 
     aspect = Aspect(frozenset({"养条", "条狗"}), (("狗", ("犬", "养犬")),))
     assert _mentions(aspect, "每户居民只准饲养一只犬") == 0.5  # 条狗 holds 狗, quoted as 犬

@@ -1,0 +1,169 @@
+"""Comparing readings of a follow-up: the question as asked against its completed readings.
+
+:mod:`kb_bot.conversation` completes a follow-up with the conversation's subject and asks both; the rules
+here say which reply to keep: the one that speaks of what the follow-up adds (its *aspect*), stays with the
+conversation's document unless the question's own words clearly belong elsewhere, and is not a guess. They
+see answers and the previous turn only, never the knowledge base, so they are tested with hand-made answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
+from .question_reading import core, names_nothing
+
+if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
+    from .conversation import Turn
+
+_RANK = {ANSWERED: 2, RELATED: 1, NOT_FOUND: 0}
+#: A follow-up read as asked leaves the conversation's document only when its reply speaks this much more of
+#: the question's words (share of their character pairs) than the reply staying in the document does.
+NAMES_ELSEWHERE = 0.2
+#: Confidences closer than this are the same (0.16 against 0.14 is noise, not a reason to rewrite a question).
+NOISE = 0.05
+
+
+def support(answer: Answer) -> tuple[int, float]:
+    """How well an answer is supported: its outcome first, then its confidence."""
+    return _RANK.get(answer.status, 0), float(answer.confidence)
+
+
+def grams(text: str) -> set[str]:
+    """The character pairs of ``text`` (the text itself when it is one character)."""
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def doc_of(answer: Answer) -> str | None:
+    """The document a reply's first source comes from."""
+    return answer.citations[0].doc if answer.citations else None
+
+
+def quoted(answer: Answer) -> str:
+    """The sentences a reply quotes, without its framing: 文件中没有提到“进度”。最接近的内容… repeats the question's
+    words, so a reply that only says it lacks the aspect must not count as speaking of it."""
+    if answer.status == NOT_FOUND:
+        return ""
+    return "".join(s.text for s in answer.sentences) if answer.sentences else answer.answer
+
+
+def overlap(aspect: Aspect, answer: Answer) -> float:
+    """How much of the new aspect the quoted sentences mention (a follow-up must address it)."""
+    return mentions(aspect, quoted(answer))
+
+
+def mentions(aspect: Aspect, text: str) -> float:
+    """The share of the aspect's character pairs ``text`` contains, to one decimal; a word counts as mentioned
+    when the text has one of its synonyms (招工 asked, 用工 quoted)."""
+    if not aspect.grams or not text:
+        return 0.0
+    covered = {g for g in aspect.grams if g in text}
+    for term, alternatives in aspect.synonyms:
+        if any(a in text for a in alternatives):
+            # a one-character word (狗 quoted as 犬) covers the pairs it stands in
+            covered |= {g for g in aspect.grams if term in g} if len(term) == 1 else grams(term) & aspect.grams
+    return round(len(covered) / len(aspect.grams), 1)
+
+
+@dataclass(frozen=True)
+class Aspect:
+    """What a follow-up adds: the character pairs of its content, and its words that have synonyms."""
+
+    grams: frozenset[str]
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(cls, question: str, documents: Any = None) -> Aspect:
+        """The aspect of ``question``, with the shipped synonyms and the staff's (``documents``/synonyms.txt)."""
+        from .synonyms import load_synonyms
+
+        content = core(question)
+        expansion = load_synonyms(documents).expand(content)
+        return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
+
+
+def best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn) -> int:
+    """Which completed reading to keep: one that finds something; then, for a question with no content of its
+    own (是怎么帮的？ 都是哪些？), the previous question's reading when that question asked something of its own
+    (拜访了几家企业？), else the topic's (it asks about the topic itself); else the one whose quoted
+    sentences speak most of the new aspect, then the better outcome, then the higher confidence to one decimal
+    (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
+    general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress)."""
+    contentless = len(core(question)) <= 1
+    last = core(previous.effective)
+
+    def key(i: int) -> tuple:
+        answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
+        found = answer.status != NOT_FOUND
+        if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
+            return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
+        rank, confidence = support(answer)
+        return found, overlap(aspect, answer), rank, round(confidence, 1), on_topic, confidence
+
+    return max(range(len(readings)), key=key)
+
+
+def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn) -> bool:
+    """Is the completed reading's reply better than the literal one's?"""
+    ahead = overlap(aspect, completed) - overlap(aspect, literal)
+    continues = completed.status != NOT_FOUND and doc_of(completed) == previous.doc != doc_of(literal)
+    surer = completed.confidence - literal.confidence >= NOISE
+    if continues and (len(core(question)) <= 2 or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit"))) and (
+            literal.status != NOT_FOUND or names_nothing(question) or overlap(aspect, completed) > 0):
+        # A follow-up stays with the conversation's document unless its words are clearly what the other
+        # document's reply is about (a question naming that document's title stands alone earlier: see
+        # names_source). Read alone, a follow-up is mostly its question words, and what they find elsewhere is
+        # chance: 被抓到罚多少？ (地铁) finds 基本农田 fines, 不改呢？ (吸烟) 拒不整改 in another regulation,
+        # 要开啥证明？ (殡葬) an article on certificates for firms. A follow-up found nowhere as asked stays "not
+        # found" unless it names nothing (去哪办？) or the conversation's reply speaks of it: the subject's words
+        # make any reading look on topic (明天天气怎么样？ after dogs, read with the dog regulation's title). A
+        # question naming more than that moves only for a surer reply (two guesses near 0 are noise), unless it
+        # points back itself (上街区也这样吗？ is "answered" 0.9 as asked by a sentence of the education article).
+        return True
+    stays = continues and ahead >= 0
+    if previous.doc and doc_of(completed) == doc_of(literal) != previous.doc:
+        # The subject did not keep the reply in the conversation's document: the question's own words decided
+        # where it comes from (那个直播电商基地入驻了多少企业？ after a question on teachers), so it stands alone.
+        return False
+    if literal.status != NOT_FOUND and doc_of(literal) == previous.doc and ahead < 0:
+        # Read as asked, the question is answered from the conversation's own document with more of what it asks
+        # (楼宇经济具体怎么做的？ quotes how, its completed reading the sentence that opened the topic): the
+        # completed reading's better outcome label alone does not make it the better reply.
+        return False
+    if kind == "explicit":
+        # An explicit cue (那…呢, 它, 具体…): the literal reading lacks its subject; the completed one wins unless worse.
+        return support(completed)[0] >= support(literal)[0]
+    # A short question without a cue may stand on its own: it is completed only when the literal reading is not
+    # answered and the completed one is...
+    if literal.status == completed.status != NOT_FOUND:
+        # ...or when both reach the same outcome (answered, or related: the closest sentences) but only the
+        # completed reply speaks of what was asked, or the literal reply jumps to another document while the
+        # completed one stays with the conversation's and is more confident by 0.1 or more (two replies near 0 are
+        # both guesses, as for 今天郑州下雨吗？; 0.16 against 0.14 is noise, not a reason to rewrite a question).
+        return ahead >= 0.3 or (stays and completed.confidence - literal.confidence >= 0.1)
+    if literal.status == NOT_FOUND and stays:
+        # ...or when the documents have nothing for it as asked, while the conversation's document, read with
+        # the subject, quotes sentences that speak of the new aspect.
+        return overlap(aspect, completed) > 0
+    # ...or when only it is answered, from the literal reply's document or speaking of the aspect (a subject's words
+    # alone lift 济源路街道四大主攻方向 over the dog rule 我家能养几条狗？ found by itself).
+    return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED and (
+        doc_of(completed) == doc_of(literal) or overlap(aspect, completed) > 0)
+
+
+def hedged(answer: Answer) -> Answer:
+    """A completed reading's "answered" reply whose quote says nothing of what the follow-up names, as related:
+    its confidence came from the subject's words (能带人吗？ read with the traffic regulation's title was
+    "answered" 0.82 by the article on whom the regulation binds)."""
+    closest = answer.answer if answer.mode == "extractive" else quoted(answer)
+    return replace(answer, found=False, status=RELATED, mode="related",
+                   answer=related_text(answer.question, answer.missing, closest))
+
+
+def names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:
+    """Does a short question, answered as asked from another document than the conversation's, name that document
+    (its words or their synonyms in the cited title: 出租车 -> 出租汽车)? Then it stands on its own."""
+    if answer.status == NOT_FOUND or not answer.citations or doc_of(answer) == previous.doc or answer.confidence < NOISE:
+        return False  # a guess (投资总额多少？ -> 0.04 from the 政府投资项目 regulation) names nothing it found
+    return mentions(aspect, answer.citations[0].title) > 0
