@@ -184,6 +184,27 @@ def delegates(sentence: str) -> bool:
     return bool(DELEGATION.search(sentence))
 
 
+#: A number asked in a unit (多少平, 几个钟头, 多少吨, 几个点): (how a question asks it, what carries it). A quote with
+#: some other number does not answer it (宅基地一户最多批多少平 was "answered" by 一户占用两处以上宅基地的; 贴息能贴几个点
+#: by an article whose only "amount" is 无偿). Everyday units are read as the documents write them (钟头 as 小时, 平 as
+#: 平方米, 几个点 as 百分之).
+ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks), re.compile(carries)) for asks, carries in (
+    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少",
+     r"平方米|平米|平方|亩|公顷|面积"),
+    (r"(?:多少|几)个?(?:钟头|小时)", r"小时|时"),
+    (r"(?:多少|几)(?:吨|方水|立方)", r"吨|立方米|立方"),
+    (r"(?:多少|几)个(?:百分)?点|多少比例|什么比例|比例是?多少|百分之几|几成", r"百分之|千分之|万分之|[%％‰]|[一二三四五六七八九十]成|倍"),
+    (r"多少岁|几岁|多大岁数|多大年纪|多大年龄|年龄多大|岁数", r"岁|年龄|年满"),
+    (r"(?:多少|几)(?:公里|千米|米)|多远|多宽|多高", r"米|公里|千米|里|km"),
+    (r"(?:多少|几)(?:斤|公斤|千克)|多重", r"斤|公斤|千克|吨"),
+))
+
+
+def asked_unit(question: str) -> re.Pattern | None:
+    """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
+    return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
+
+
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
     """The answer step's guards, one definition for the app and the calibration tables. A quote is no answer when
     the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention; when
@@ -195,6 +216,9 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True
     kind = asked_type(question)
     if kind in GUARDED_TYPES and not any(carries(kind, text) for text in quoted):
+        return True
+    unit = asked_unit(question)
+    if unit is not None and not any(unit.search(text) for text in quoted):
         return True
     return kind in DETAIL_TYPES and delegates(best)
 

@@ -74,6 +74,22 @@ def test_a_sum_asked_is_carried_by_money_not_by_any_count():
     assert not carries("money", "共走访企业100余家次，协调解决问题35件。")
 
 
+def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
+    from kb_bot.question_reading import asked_unit, not_an_answer
+
+    # some other number (两处, 无偿) is no answer to 多少平 / 几个点; the unit as the documents write it is
+    area = "一户占用两处以上宅基地的，分别确认宅基地使用权。"
+    assert not_an_answer("宅基地一户最多批多少平", area, [area], [area])
+    assert not not_an_answer("宅基地一户最多批多少平", "每户宅基地面积不得超过二百平方米。",
+                             ["每户宅基地面积不得超过二百平方米。"], ["每户宅基地面积不得超过二百平方米。"])
+    subsidy = "财政投入的农业资金，可采用无偿、贷款贴息等使用方式。"
+    assert not_an_answer("农业贷款贴息能贴几个点？", subsidy, [subsidy], [subsidy])
+    assert not not_an_answer("一天最多上几个钟头班？", "每日工作时间不超过八小时。", ["每日工作时间不超过八小时。"],
+                             ["每日工作时间不超过八小时。"])
+    assert asked_unit("多大岁数能出来找活干？").search("年满十六周岁") and asked_unit("光电追踪仪的追踪距离有多远？").search("10km")
+    assert asked_unit("平安保险怎么买") is None and asked_unit("养狗要办证吗？") is None
+
+
 def test_carries_checks_the_sentence_has_that_kind_of_answer():
     assert carries("amount", "帮助企业融资贷款2600万元。")
     assert not carries("amount", "开发区积极搭建银企对接平台。")
