@@ -10,11 +10,15 @@ sentences hold one of its expected strings (from the expected document, when the
     .venv/bin/python benchmarks/answer_quality.py            # writes benchmarks/answer_quality.md
 
 Corpora: the three seed articles alone (what the seed set was written for) and the shipped
-documents (seed articles + regulations), for the seed and the regulation questions.
+documents (seed articles + regulations), for the seed and the regulation questions, and for the questions
+written blind the way citizens type (``benchmarks/data/citizen_questions.jsonl``: the first blind set and the
+larger set written for training, which the shipped model was not fitted on) and the off-topic ones
+(``benchmarks/data/off_topic_questions.jsonl``).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -31,6 +35,25 @@ from kb_bot.settings import load_settings  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work" / "answer_quality"
 SETS = {"seed": REPO / "tests/data/seed_questions.jsonl", "regulations": REPO / "tests/data/regulation_questions.jsonl"}
+CITIZEN = REPO / "benchmarks" / "data" / "citizen_questions.jsonl"
+OFF_TOPIC = REPO / "benchmarks" / "data" / "off_topic_questions.jsonl"
+#: The sets written blind the way citizens type (benchmarks/citizen_questions.py): ``set`` blind / train.
+CITIZEN_SETS = {"citizen-blind": "blind", "citizen-written": "train"}
+
+
+def citizen_sets() -> dict[str, Path]:
+    """The citizen questions as two question files (the first blind set, the set written for training) and the
+    off-topic ones, with ``doc`` as a file stem like the other sets."""
+    paths = {}
+    lines = [json.loads(line) for line in CITIZEN.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for name, wanted in CITIZEN_SETS.items():
+        path = WORK / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(dict(item, doc=item["doc"].rsplit(".", 1)[0]), ensure_ascii=False) + "\n"
+                                for item in lines if item.get("set") == wanted), encoding="utf-8")
+        paths[name] = path
+    if OFF_TOPIC.is_file():
+        paths["off-topic"] = OFF_TOPIC
+    return paths
 
 
 def records(kb: KnowledgeBase, name: str, path: Path) -> list[dict]:
@@ -52,7 +75,9 @@ def main() -> int:
     seed_docs = WORK / "seed-docs"
     shutil.rmtree(seed_docs, ignore_errors=True)
     shutil.copytree(REPO / "documents", seed_docs, ignore=shutil.ignore_patterns("regulations", "faq", ".*"))
-    corpora = {"seed articles": (seed_docs, ["seed"]), "shipped documents": (REPO / "documents", ["seed", "regulations"])}
+    SETS.update(citizen_sets())
+    corpora = {"seed articles": (seed_docs, ["seed"]),
+               "shipped documents": (REPO / "documents", ["seed", "regulations", *citizen_sets()])}
     lines = ["# Answer quality on the hand-written test sets", "",
              "Never used for fitting. `answerable` rows: share answered, answered with the expected fact, related, "
              "not found; `near` rows: questions the documents do not answer (answered is the error).", ""]

@@ -70,6 +70,7 @@ from kb_bot.answerability import WHOLE_ARTICLE_CHARS  # noqa: E402
 from kb_bot.calibration import make_records  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
+import citizen_questions  # noqa: E402
 from spoken_questions import spoken_variant  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work" / "answerability"
@@ -396,6 +397,19 @@ def held_out_records(embedder, questions: list[dict], answered_in: KnowledgeBase
             + records_for(off_in, questions, "off", vectors))
 
 
+def citizen_records(embedder, policy_all: KnowledgeBase, off_in: KnowledgeBase) -> list[dict]:
+    """Questions written blind the way citizens type (``citizen_questions.py``): answerable ones against all
+    regulations and the seed articles, unanswerable ones as near-domain against the same, all as off-topic
+    against CMRC."""
+    questions = citizen_questions.with_documents(citizen_questions.load(), Path(policy_all.settings.documents))
+    vectors = query_vectors(embedder, [q["question"] for q in questions])
+    answerable = [i for i, q in enumerate(questions) if q["answers"]]
+    unanswerable = [i for i, q in enumerate(questions) if not q["answers"]]
+    return (records_for(policy_all, [questions[i] for i in answerable], "answerable", vectors[answerable])
+            + records_for(policy_all, [questions[i] for i in unanswerable], "near", vectors[unanswerable])
+            + records_for(off_in, questions, "off", vectors))
+
+
 def main() -> int:
     # One embedding cache serves all five corpora (they share most passages): a build must not
     # compact away the other corpora's vectors.
@@ -447,6 +461,8 @@ def main() -> int:
         records += held_out_records(embedder, extra_q, kbs["policy-all"], kbs["reg-kept-all"], kbs["cmrc"])
         records += held_out_records(embedder, cmrc_q, kbs["cmrc"], kbs["cmrc-redacted"], kbs["policy"])
         records += held_out_records(embedder, reg_q, kbs["policy"], kbs["reg-kept"], kbs["cmrc"])
+    if citizen_questions.DATA.is_file():
+        records += citizen_records(embedder, kbs["policy-all"], kbs["cmrc"])
 
     with (WORK / "records.pkl").open("wb") as handle:
         pickle.dump(records, handle)
