@@ -37,22 +37,20 @@ WORK = REPO / "benchmarks" / ".work" / "answer_quality"
 SETS = {"seed": REPO / "tests/data/seed_questions.jsonl", "regulations": REPO / "tests/data/regulation_questions.jsonl"}
 CITIZEN = REPO / "benchmarks" / "data" / "citizen_questions.jsonl"
 OFF_TOPIC = REPO / "benchmarks" / "data" / "off_topic_questions.jsonl"
-#: The sets written blind the way citizens type (benchmarks/citizen_questions.py): ``set`` blind / train.
-CITIZEN_SETS = {"citizen-blind": "blind", "citizen-written": "train"}
 
 
 def citizen_sets() -> dict[str, Path]:
-    """The citizen questions as two question files (the first blind set, the set written for training) and the
-    off-topic ones, with ``doc`` as a file stem like the other sets."""
+    """The citizen questions and the off-topic ones as question files, each split by ``set`` (the first blind set;
+    the larger one written for training), with ``doc`` as a file stem like the other sets."""
     paths = {}
-    lines = [json.loads(line) for line in CITIZEN.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for name, wanted in CITIZEN_SETS.items():
-        path = WORK / f"{name}.jsonl"
-        path.write_text("".join(json.dumps(dict(item, doc=item["doc"].rsplit(".", 1)[0]), ensure_ascii=False) + "\n"
-                                for item in lines if item.get("set") == wanted), encoding="utf-8")
-        paths[name] = path
-    if OFF_TOPIC.is_file():
-        paths["off-topic"] = OFF_TOPIC
+    for source, prefix in ((CITIZEN, "citizen"), (OFF_TOPIC, "off-topic")):
+        lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for wanted, suffix in (("blind", "blind"), ("train", "written")):
+            path = WORK / f"{prefix}-{suffix}.jsonl"
+            path.write_text("".join(json.dumps(dict(item, doc=item.get("doc", "").rsplit(".", 1)[0] or None),
+                                               ensure_ascii=False) + "\n"
+                                    for item in lines if item.get("set") == wanted), encoding="utf-8")
+            paths[f"{prefix}-{suffix}"] = path
     return paths
 
 
