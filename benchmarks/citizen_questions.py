@@ -8,10 +8,13 @@ carry the answer (checked to occur there), each unanswerable one asking a detail
 phone number, an office's address, a figure left to a department), checked against every document.
 
 A line: ``{"question", "expect": [...], "doc": "<regulation or article file>", "article"?: "第X条", "why"?,
-"set": "train" | "blind"}``. ``set: train`` lines were written for training, over the train-split regulations
-only; ``set: blind`` lines are the first set, written over all documents to measure the transfer gap; their
-lines on a train-split regulation train too, the rest validate (the seed articles and the validation-split
-regulations) or test (the test-split regulations), by the same document split as everything else.
+"set": "train" | "blind" | "open-yesno"}``. ``set: train`` lines were written for training, over the train-split
+regulations only; ``set: blind`` lines are the first set, written over all documents to measure the transfer gap;
+their lines on a train-split regulation train too, the rest validate (the seed articles and the validation-split
+regulations) or test (the test-split regulations), by the same document split as everything else. ``set:
+open-yesno`` lines (source ``citizen-open``) are yes/no questions on the documents' topics about situations no
+document rules on (checked by grep with the legal synonyms, articles read around each hit): the set the yes/no
+answer threshold is chosen on (``fit_answerability.py``).
 
 Records (source ``citizen``): answerable questions against all regulations and the seed articles (a candidate
 is labelled when it comes from the question's article, or from its regulation when no article is given, and
@@ -49,7 +52,8 @@ def load(path: Path = DATA) -> list[dict]:
         if item.get("set") == "train" and split != "train":
             raise ValueError(f"{path}:{number}: a line written for training names {item['doc']}, "
                              f"a {split}-split document; move it to set 'blind' or drop it")
-        questions.append({"source": "citizen", "question": item["question"], "answers": list(item["expect"]),
+        source = "citizen-open" if item.get("set") == "open-yesno" else "citizen"
+        questions.append({"source": source, "question": item["question"], "answers": list(item["expect"]),
                           "regulation": stem if regulation else None, "article": item.get("article"),
                           "doc": None if regulation else item["doc"], "group": group, "split": split})
     return questions

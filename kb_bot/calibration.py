@@ -25,7 +25,7 @@ from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES,
 from .answer import CROSS_LANGUAGE_MARGIN, dense_only
 from .errors import KbBotError
 from .files import write_atomic
-from .question_reading import not_an_answer
+from .question_reading import asked_type, not_an_answer
 
 KINDS = ("answerable", "near", "off")
 MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
@@ -40,8 +40,7 @@ RANKER_USED = RANKER_FEATURES
 ANSWER_USED = tuple(n for n in ANSWER_FEATURES if n not in COPY_FEATURES)
 #: At most this many sentence pairs (one holding the answer, one not) per question: long passages do not outweigh.
 PAIRS_PER_QUESTION = 20
-# The old decision (before the models): cosine over the corpus centroid, per language.
-_OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}
+_OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}  # the old decision: cosine over the centroid, per language
 
 
 def _sklearn():
@@ -226,9 +225,9 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     return not_an_answer(record["question"], texts[int(np.argmax(scores))], [texts[i] for i in chosen], sources)
 
 
-def decide(model: AnswerModel, confidence: float, topic: float, chinese: bool = True) -> str:
+def decide(model: AnswerModel, confidence: float, topic: float, chinese: bool = True, yesno: bool = False) -> str:
     """The status the app gives for a confidence and topic probability."""
-    if confidence >= model.confidence_model(chinese)[1]:
+    if confidence >= model.confidence_model(chinese, yesno)[1]:
         return "answered"
     return "related" if topic >= model.topic_threshold else "not_found"
 
@@ -242,7 +241,8 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
             status, value, scores = _old(record)
         else:
             value, topic, scores = _score(record, model)
-            status = decide(model, value, topic, not _other_language(record)) if len(scores) else "not_found"
+            status = (decide(model, value, topic, not _other_language(record), asked_type(record["question"]) == "yesno")
+                      if len(scores) else "not_found")
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
             row = record["question_row"]

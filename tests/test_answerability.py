@@ -204,6 +204,21 @@ def test_model_file_round_trips_and_the_index_folder_wins(tmp_path):
     assert load_model("no-such-model", [tmp_path]) is None
 
 
+def test_a_chinese_yes_no_question_has_its_own_threshold_and_it_round_trips(tmp_path):
+    from dataclasses import replace
+
+    model = replace(_model(1.0, 2.0), yesno_threshold=0.4)
+    path = model_path("test", tmp_path)
+    path.write_text(json.dumps(model.to_json()), encoding="utf-8")
+    loaded = load_model("test", [tmp_path])
+    assert loaded.yesno_threshold == 0.4
+    assert loaded.confidence_model(True, yesno=True)[1] == 0.4 and loaded.confidence_model(True)[1] == 0.5
+    # a file from before the yes/no threshold: every question has the answer threshold
+    older = {k: v for k, v in model.to_json().items() if k != "yesno_threshold"}
+    path.write_text(json.dumps(older), encoding="utf-8")
+    assert load_model("test", [tmp_path]).confidence_model(True, yesno=True)[1] == 0.5
+
+
 # --------------------------------------------------------------------------- synonyms
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
 from kb_bot import legal
-from kb_bot.answer import Answer, Citation, answer_to_json, format_answer
+from kb_bot.answer import ANSWERED, Answer, Citation, answer_to_json, format_answer
 from kb_bot.chunking import Chunk, chunk_documents
 from kb_bot.embedding import model_id_for
 from kb_bot.engine import KnowledgeBase
@@ -333,6 +333,19 @@ def test_a_regulation_answer_cites_title_and_article(corpus_kb):
     cited = answer.citations[0]
     assert f"《{cited.title}》{cited.article}" in format_answer(answer) and "失业保险" in cited.title
     assert answer_to_json(answer)["citations"][0]["kind"] == "regulation"
+
+@pytest.mark.parametrize("question, fact", [("修车厂能不经同意给我换零件吗？", "不得擅自更换零部件"),
+                                            ("有人在室内公共场所抽烟，我能上去制止吗？", "有权制止")])
+def test_a_yes_no_question_is_answered_by_quoting_its_rule(corpus_kb, question, fact):
+    # below the answer threshold (0.46 and 0.52), above the yes/no one chosen on questions the documents leave open
+    answer = corpus_kb.ask(question)
+    assert answer.status == ANSWERED and fact in answer.answer, (answer.status, answer.confidence, answer.answer)
+
+
+@pytest.mark.parametrize("question", ["入职体检要自己掏钱吗？", "在小区里练车行不行啊"])
+def test_a_yes_no_question_the_documents_leave_open_is_not_answered(corpus_kb, question):
+    assert corpus_kb.ask(question).status != ANSWERED
+
 
 def test_staff_can_mark_a_document_repealed(tmp_path):
     from kb_bot import admin
