@@ -16,7 +16,7 @@ from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, index_spec
 from .answer import NOT_FOUND, Answer, answer_question, is_cjk_question, not_found_text
-from .answer_model import load_model
+from .answer_model import AnswerModel, load_model
 from .answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 from .llm import generate_answer
@@ -150,6 +150,10 @@ class KnowledgeBase:
                                 query_vector=vector)
         return hits, vector
 
+    def answer_model(self) -> AnswerModel | None:
+        """The fitted answerability model the answers use (the index folder's refit first, else the shipped one)."""
+        return load_model(self.retriever.index.manifest.model_id, [self.settings.index])
+
     def ask(self, question: str, history: Sequence[str] = (), *, _literal: bool = False) -> Answer:
         """Answer a question from the current index, say what is related, or say honestly that nothing is.
 
@@ -173,7 +177,7 @@ class KnowledgeBase:
 
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
-                                 model=load_model(model_id, [self.settings.index]))
+                                 model=self.answer_model())
         if answer.status == NOT_FOUND and answer.suggestions and not is_cjk_question(question):
             # The topics stay Chinese names in `suggestions` (the web maps them to its buttons); the sentence
             # an English reader gets names them in English.

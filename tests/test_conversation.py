@@ -373,6 +373,33 @@ def test_a_completed_answer_quoting_nothing_the_follow_up_names_is_only_related(
     assert converse(kb, "电动车几岁能骑？", "能带人吗？").status == "answered"
 
 
+class ModelKB(StubKB):
+    """StubKB with a fitted model's thresholds: 0.7 to answer, 0.4 for a Chinese yes/no question."""
+
+    def answer_model(self):
+        from kb_bot.answer_model import AnswerModel
+
+        return AnswerModel("stub", None, None, None, 0.7, 0.2, {}, yesno_threshold=0.4)
+
+
+def test_a_follow_up_is_answered_only_at_the_answer_threshold_not_the_yes_no_one():
+    # The yes/no threshold was chosen on questions that stand alone: 员工自己也要交吗？ read with the unemployment
+    # regulation's title was "answered" 0.50 by the article on whom the regulation applies to.
+    table = {
+        "失业保险谁来交？": ("answered", None, "用人单位和职工应当缴纳失业保险费", "unemployment.md", 0.8),
+        "员工自己也要交吗？": ("related", None, "职工应当按时足额缴纳", "other.md", 0.1),
+        "失业保险来交 员工自己也要交吗": ("answered", None, "本条例适用于本市行政区域内的员工缴费", "unemployment.md", 0.5),
+    }
+    answer = converse(ModelKB(table), "失业保险谁来交？", "员工自己也要交吗？")
+    assert answer.understood_as == "失业保险来交 员工自己也要交吗" and answer.status == "related", answer
+    assert "本条例适用于本市行政区域内的员工缴费" in answer.answer  # the quote is kept, hedged
+    # above the answer threshold it stays answered; and a first question is judged as the app judged it
+    table["失业保险来交 员工自己也要交吗"] = ("answered", None, "本条例适用于本市行政区域内的员工缴费", "unemployment.md", 0.75)
+    assert converse(ModelKB(table), "失业保险谁来交？", "员工自己也要交吗？").status == "answered"
+    table["失业保险谁来交？"] = ("answered", None, "用人单位和职工应当缴纳失业保险费", "unemployment.md", 0.5)
+    assert converse(ModelKB(table), "失业保险谁来交？").status == "answered"
+
+
 class TitledKB(StubKB):
     """StubKB whose citations carry the unit as the document's title (a regulation is cited by its title)."""
 
