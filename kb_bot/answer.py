@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asked_type, not_an_answer
+from .question_reading import absent_details, asked_type, asks_nothing, not_an_answer
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -289,7 +289,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
           model: AnswerModel | None, stats: GramStats, synonyms: Synonyms) -> Judgement:
     """Answered, related or not found, with the sentences to quote and the calibrated confidence."""
     evidence = gather(question, hits, query_vector, centroid, stats, synonyms)
-    if not evidence.candidates:
+    if not evidence.candidates or asks_nothing(question):  # 在吗, Hello: the passages found are chance
         return Judgement(NOT_FOUND, 0.0, 0.0, (), None)
     if model is None:  # a model nobody fitted: the old behaviour, answer whenever something was retrieved
         return Judgement(ANSWERED, 1.0, 1.0, tuple(_choose(evidence, heuristic_scores(evidence.ranker_rows))), None)

@@ -25,7 +25,7 @@ from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES,
 from .answer import CROSS_LANGUAGE_MARGIN, dense_only
 from .errors import KbBotError
 from .files import write_atomic
-from .question_reading import asked_type, not_an_answer
+from .question_reading import asked_type, asks_nothing, not_an_answer
 
 KINDS = ("answerable", "near", "off")
 MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
@@ -214,8 +214,7 @@ class Outcomes:
 
 
 def _guarded(record: dict, scores: np.ndarray) -> bool:
-    """The answer step's guards (``question_reading.not_an_answer``). Records packed for shipping keep neither
-    texts nor passages: no guard applies to them."""
+    """The answer step's guards (``question_reading.not_an_answer``); none for packed records (no texts)."""
     texts = record["texts"]
     if not texts or not isinstance(texts[0], str):
         return False
@@ -241,13 +240,14 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
             status, value, scores = _old(record)
         else:
             value, topic, scores = _score(record, model)
+            nothing = asks_nothing(record["question"])  # a greeting or a ping (answer.judge)
             status = (decide(model, value, topic, not _other_language(record), asked_type(record["question"]) == "yesno")
-                      if len(scores) else "not_found")
+                      if len(scores) and not nothing else "not_found")
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
             row = record["question_row"]
             # the app's rules for questions in another language (answer.judge): only dense evidence, or not found
-            if dense_only(row) or (status == "not_found" and not row["is_cjk"]):
+            if (dense_only(row) or (status == "not_found" and not row["is_cjk"])) and not nothing:
                 status = "related" if row["centroid_margin"] >= CROSS_LANGUAGE_MARGIN else "not_found"
         fact = status == "answered" and quote_answers(record, scores)
         result.add(f"{record['source']}/{record['kind']}", status, fact)

@@ -268,6 +268,19 @@ def core(question: str) -> str:
     return _PUNCT.sub("", _NOISE.sub("", strip_cues(question)))
 
 
+#: What a greeting, a thanks or a ping is made of in English (Hello, Thanks a lot!, who are you?).
+_COURTESY = re.compile(r"\b(?:hello|hi|hey|thanks|thank|thx|bye|goodbye|ok|okay|please|sorry|yes|no|lot|there)\b", re.I)
+
+
+def asks_nothing(question: str) -> bool:
+    """Is ``question`` a greeting, a thanks or a ping with nothing to look up (在吗, 111, Hello, Thanks a lot!)? Its
+    retrieved passages are chance: the reply offers the topics instead of quoting one of them."""
+    if _CJK.search(question):
+        return not re.sub(r"\d", "", core(question))
+    rest = _COURTESY.sub(" ", ENGLISH_QUESTION_NOISE.sub(" ", question))
+    return not re.search(r"[A-Za-z]{2,}", rest)
+
+
 def names_nothing(question: str) -> bool:
     """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
     True when its content holds no word of two or more characters from jieba's dictionary."""

@@ -74,6 +74,15 @@ def test_a_sum_asked_is_carried_by_money_not_by_any_count():
     assert not carries("money", "共走访企业100余家次，协调解决问题35件。")
 
 
+def test_a_greeting_or_a_ping_asks_nothing():
+    from kb_bot.question_reading import asks_nothing
+
+    for question in ("在吗", "在吗？", "111", "Hello", "Thanks a lot!", "Hello, who are you?"):
+        assert asks_nothing(question), question
+    for question in ("狗", "招工", "多少钱？", "怎么办？", "Tell me a joke", "Can I take my dog on the subway?"):
+        assert not asks_nothing(question), question
+
+
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     from kb_bot.question_reading import asked_unit, not_an_answer
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
 from kb_bot import legal
-from kb_bot.answer import ANSWERED, Answer, Citation, answer_to_json, format_answer
+from kb_bot.answer import ANSWERED, NOT_FOUND, Answer, Citation, answer_to_json, format_answer
 from kb_bot.chunking import Chunk, chunk_documents
 from kb_bot.embedding import model_id_for
 from kb_bot.engine import KnowledgeBase
@@ -345,6 +345,13 @@ def test_a_yes_no_question_is_answered_by_quoting_its_rule(corpus_kb, question, 
 @pytest.mark.parametrize("question", ["入职体检要自己掏钱吗？", "在小区里练车行不行啊"])
 def test_a_yes_no_question_the_documents_leave_open_is_not_answered(corpus_kb, question):
     assert corpus_kb.ask(question).status != ANSWERED
+
+
+@pytest.mark.parametrize("question", ["在吗", "Hello", "Thanks a lot!"])
+def test_a_greeting_is_not_found_with_the_topics_not_a_chance_quote(corpus_kb, question):
+    # over the whole corpus these were "related", quoting whatever article ranked first
+    answer = corpus_kb.ask(question)
+    assert answer.status == NOT_FOUND and not answer.citations and answer.suggestions, answer
 
 
 def test_staff_can_mark_a_document_repealed(tmp_path):
