@@ -26,7 +26,7 @@ LAYERS = (
     ("indexing", {"indexing", "watch"}),
     ("retrieval", {"retrieval"}),
     ("answers", {"question_reading", "word_weights", "answerability", "answer_model", "answer", "calibration", "faq", "llm",
-                 "conversation", "topics", "evaluation"}),
+                 "conversation", "followup", "topics", "evaluation"}),
     ("engine and staff tools", {"engine", "admin", "questionlog", "report"}),
     ("entry points", {"cli", "web"}),
 )
