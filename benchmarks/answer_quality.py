@@ -73,9 +73,10 @@ def main() -> int:
     seed_docs = WORK / "seed-docs"
     shutil.rmtree(seed_docs, ignore_errors=True)
     shutil.copytree(REPO / "documents", seed_docs, ignore=shutil.ignore_patterns("regulations", "faq", ".*"))
-    SETS.update(citizen_sets())
+    citizen = citizen_sets()
+    SETS.update(citizen)
     corpora = {"seed articles": (seed_docs, ["seed"]),
-               "shipped documents": (REPO / "documents", ["seed", "regulations", *citizen_sets()])}
+               "shipped documents": (REPO / "documents", ["seed", "regulations", *citizen])}
     lines = ["# Answer quality on the hand-written test sets", "",
              "Never used for fitting. `answerable` rows: share answered, answered with the expected fact, related, "
              "not found; `near` rows: questions the documents do not answer (answered is the error).", ""]

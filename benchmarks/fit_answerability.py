@@ -32,7 +32,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kb_bot.calibration import Outcomes, _guarded, _other_language, _score, fit_models, outcomes, table  # noqa: E402
-from kb_bot.question_reading import asked_type  # noqa: E402
 from kb_bot.embedding import model_id_for  # noqa: E402
 from kb_bot.answer_model import model_path  # noqa: E402
 
@@ -69,7 +68,7 @@ def main() -> int:
              f"(questions in English: {model.english_threshold:.3f}, their own trees), "
              f"topic {model.topic_threshold:.3f}; Chinese yes/no questions: {model.yesno_threshold or 0:.3f} "
              f"(chosen on {len(open_yesno)} citizens' questions the documents leave open, "
-             f"{sum(1 for r in open_yesno if asked_type(r['question']) == 'yesno')} of them read as yes/no).", ""]
+             f"{sum(1 for r in open_yesno if r['question_row']['yesno'])} of them read as yes/no).", ""]
     for name, system in (("before (cosine threshold, bigram sentence scoring)", None), ("after", model)):
         results[name] = outcomes(test, system)
         lines += [f"## {name}", "", *table(results[name]), ""]
@@ -98,7 +97,7 @@ def yesno_threshold(model, records: list[dict], share: float) -> float | None:
     and most ask a detail; its yes/no ones mostly ask whether a government body must do something a sibling
     article says of another body (要制定应急预案吗). A resident's yes/no question (养狗要办证吗？ 电动车要上牌不？) is
     answered by quoting its rule, and the confidence on such paraphrases is low (see the README's citizen table)."""
-    chinese = [r for r in records if not _other_language(r) and asked_type(r["question"]) == "yesno"]
+    chinese = [r for r in records if not _other_language(r) and r["question_row"]["yesno"]]
     if not chinese:
         return None
     answered = []

@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asked_type, asks_nothing, not_an_answer
+from .question_reading import absent_details, asks_nothing, not_an_answer
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -297,7 +297,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     best = int(np.argmax(scores))
     if dense_only(evidence.question_row) and stats.chinese:
         return _cross_language(evidence, scores)
-    trees, threshold = model.confidence_model(bool(evidence.question_row["is_cjk"]), asked_type(question) == "yesno")
+    trees, threshold = model.confidence_model(bool(evidence.question_row["is_cjk"]), bool(evidence.question_row["yesno"]))
     confidence = float(trees.probability(answer_row(evidence.ranker_rows, evidence.question_row, best, scores))[0])
     topic = float(model.topic.probability(topic_row(evidence.question_row))[0])
     chosen = tuple(_choose(evidence, scores))

@@ -25,7 +25,7 @@ from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES,
 from .answer import CROSS_LANGUAGE_MARGIN, dense_only
 from .errors import KbBotError
 from .files import write_atomic
-from .question_reading import asked_type, asks_nothing, not_an_answer
+from .question_reading import asks_nothing, not_an_answer
 
 KINDS = ("answerable", "near", "off")
 MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
@@ -241,7 +241,7 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
         else:
             value, topic, scores = _score(record, model)
             nothing = asks_nothing(record["question"])  # a greeting or a ping (answer.judge)
-            status = (decide(model, value, topic, not _other_language(record), asked_type(record["question"]) == "yesno")
+            status = (decide(model, value, topic, not _other_language(record), bool(record["question_row"]["yesno"]))
                       if len(scores) and not nothing else "not_found")
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
