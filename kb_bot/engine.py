@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, index_spec
-from .answer import NOT_FOUND, Answer, answer_question, is_cjk_question, not_found_text
+from .answer import NOT_FOUND, Answer, answer_question, not_found_text, replies_in_chinese
 from .answer_model import AnswerModel, load_model
 from .answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
@@ -178,7 +178,7 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=self.answer_model())
-        if answer.status == NOT_FOUND and answer.suggestions and not is_cjk_question(question):
+        if answer.status == NOT_FOUND and answer.suggestions and not replies_in_chinese(question):
             # The topics stay Chinese names in `suggestions` (the web maps them to its buttons); the sentence
             # an English reader gets names them in English.
             guide = self._topic_state()[1]

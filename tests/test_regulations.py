@@ -354,6 +354,14 @@ def test_a_greeting_is_not_found_with_the_topics_not_a_chance_quote(corpus_kb, q
     assert answer.status == NOT_FOUND and not answer.citations and answer.suggestions, answer
 
 
+def test_a_message_without_letters_is_answered_in_chinese_not_english(corpus_kb):
+    # 111 or ？？ is written in no language: the district's own is the one to reply in
+    for message in ("111", "？？"):
+        answer = corpus_kb.ask(message)
+        assert answer.status == NOT_FOUND and answer.answer.startswith("抱歉"), answer.answer
+    assert corpus_kb.ask("Hello").answer.startswith("Sorry")
+
+
 def test_staff_can_mark_a_document_repealed(tmp_path):
     from kb_bot import admin
     from kb_bot.errors import KbBotError

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, Iterator, Sequence
 
 from .. import legal
-from ..answer import is_cjk_question
+from ..answer import replies_in_chinese
 from ..topics import english_name
 
 #: Questions for topic groups that carry no example of their own.
@@ -134,8 +134,8 @@ WORDS = {
 
 
 def language(text: str | None) -> str:
-    """"zh" for a question with Chinese characters, else "en"."""
-    return "zh" if is_cjk_question(text or "") else "en"
+    """"zh" unless the text is written in English (see ``replies_in_chinese``)."""
+    return "zh" if replies_in_chinese(text or "") else "en"
 
 
 def words(text: str | None) -> dict[str, str]:
