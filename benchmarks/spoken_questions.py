@@ -9,7 +9,8 @@ that mimic how citizens write:
 * **shorten** — the three to six most telling content words stay (rarest in general Chinese, by
   jieba's dictionary counts), in their order, with the question word and any negation; the rest
   go (the generated questions are whole clauses; a citizen's question is a few words);
-* **reword** — a word the synonym table knows is replaced by how citizens say it (用工 -> 招人).
+* **reword** — a word the synonym table knows is replaced by how citizens say it (用工 -> 招人), from the
+  table as it was when the sets were made (``benchmarks/data/spoken_reword.txt``, frozen).
   (Replacing other words by an everyday word sharing a character was tried: it made nonsense such
   as 主管部门 -> 荆门, which says nothing about paraphrase.)
 * **frame** — a colloquial opening or ending (我想问下, 听说…, …呀).
@@ -24,22 +25,25 @@ from __future__ import annotations
 import random
 import re
 from functools import lru_cache
+from pathlib import Path
 
 _QUESTION_WORDS = re.compile(r"多少|哪个部门|哪些|哪里|什么|怎么|如何|几|谁|吗|是否|能否|有没有|是不是|哪")
 _PUNCT = re.compile(r"^[\s，,。？?！!：:；;、“”\"'（）()]+$")
 _OPENINGS = ("", "", "", "请问", "我想问下，", "问一下", "听说", "想了解下，", "咨询一下，")
 _ENDINGS = ("？", "？", "", "呀？", "啊？", "呢？")
 REWORD_TABLE = 0.6
+REWORD_FILE = Path(__file__).with_name("data") / "spoken_reword.txt"
 
 
 @lru_cache(maxsize=1)
 def _citizen_words() -> dict[str, list[str]]:
-    """Document word -> how citizens say it, read backwards from the shipped Chinese synonym table (the English
-    one is for questions asked in English)."""
-    from kb_bot.synonyms import DEFAULT_FILE, parse_rules
+    """Document word -> how citizens say it, read backwards from the Chinese synonym table as it stood when the
+    generated sets were made (``benchmarks/data/spoken_reword.txt``): the shipped table grows, the test questions
+    made from it must not change with it."""
+    from kb_bot.synonyms import parse_rules
 
     spoken: dict[str, list[str]] = {}
-    for rule in parse_rules(DEFAULT_FILE.read_text(encoding="utf-8")):
+    for rule in parse_rules(REWORD_FILE.read_text(encoding="utf-8"), str(REWORD_FILE)):
         for target in rule.targets:
             spoken.setdefault(target, []).extend(s for s in rule.terms if s != target)
     return spoken
