@@ -77,10 +77,16 @@ class Synonyms:
     def __init__(self, rules: list[Rule]):
         self.rules = rules
         # Longest terms first, so 停水停电 wins over 停水 and a matched span is not matched twice.
-        self._terms = sorted({(t, i) for i, r in enumerate(rules) for t in r.terms}, key=lambda p: (-len(p[0]), p[0]))
+        self._terms = sorted({(t, i) for i, r in enumerate(rules) for t in r.terms}, key=_longest_first)
         # A Latin term's whole-word pattern, compiled once (hundreds of them would thrash re's own cache).
         self._patterns = {t: _whole_word(t.lower()) for t, _ in self._terms
                           if _LATIN_TERM.search(t.lower()) and not _CJK.search(t)}  # LED屏 is a Chinese word
+        # The other terms by their first two characters (one for a one-character term): a question is checked
+        # against the few terms that can start in it, not against thousands.
+        self._by_head: dict[str, list[tuple[str, int]]] = {}
+        for term, rule_index in self._terms:
+            if term not in self._patterns:
+                self._by_head.setdefault(term.lower()[:2], []).append((term, rule_index))
 
     def expand(self, question: str) -> Expansion:
         """The rules the question matches, longest words first, without overlaps."""
@@ -90,12 +96,17 @@ class Synonyms:
         spans: dict[str, tuple[int, int]] = {}
         # English terms serve questions asked in English: in a Chinese question a Latin word is a name (POWER6, APP).
         latin = bool(_LATIN_TERM.search(lowered)) and not _CJK.search(lowered)
-        for term, rule_index in self._terms:
+        straddles = _word_ends(lowered) if _CJK.search(lowered) else {}
+        heads = {lowered[i : i + n] for i in range(len(lowered)) for n in (1, 2)}
+        found = [p for head in heads for p in self._by_head.get(head, ())]
+        if latin:
+            found += [(t, i) for t, i in self._terms if t in self._patterns and t.lower() in lowered]
+        for term, rule_index in sorted(found, key=_longest_first):
             pattern = self._patterns.get(term)
-            if pattern is not None and not (latin and term.lower() in lowered):  # the quick test first
-                continue
             occurrences = (m.span() for m in pattern.finditer(lowered)) if pattern else _occurrences(lowered, term.lower())
             for start, end in occurrences:
+                if end > straddles.get(start, end):  # 区里 in 小区里: starts inside a word and runs past it
+                    continue
                 if not any(taken[start:end]):
                     taken[start:end] = [True] * (end - start)
                     alternatives = matched.setdefault(term, [term])
@@ -116,10 +127,32 @@ _LATIN_TERM = re.compile(r"[a-z]")
 _CJK = re.compile(r"[\u3400-\u9fff]")  # word_weights.CJK: that module sits in the answer layer, above this one
 
 
+def _longest_first(pair: tuple[str, int]) -> tuple[int, str]:
+    return -len(pair[0]), pair[0]
+
+
 def _whole_word(term: str) -> re.Pattern:
     """Where a Latin ``term`` (lower case) stands as a whole word, a plural -s / -es allowed."""
     plural = r"(?:e?s)?" if term[-1].isalpha() else ""
     return re.compile(rf"(?<![a-z]){re.escape(term)}{plural}(?![a-z])")
+
+
+def _word_ends(text: str) -> dict[int, int]:
+    """For each place inside (not at the start of) a dictionary word of ``text``, where that word ends.
+
+    A Chinese term found from such a place to beyond the word's end straddles two words and is no match: 区里 in
+    小区里 or 保护区里, 水管 in 用水管理, 缺人 in 紧缺人才, 工资 in 竣工资料. A term inside the word (小企业 in 中小企业,
+    钱 in 出钱) stays a match. jieba's own segmentation, as the keyword index uses.
+    """
+    import jieba  # the keyword index loads it anyway; imported here so reading rules stays light
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary load logs to stderr (initialised once, under its own lock)
+    ends: dict[int, int] = {}
+    for word, start, end in jieba.tokenize(text):
+        if end - start >= 2 and jieba.dt.FREQ.get(word):
+            for inside in range(start + 1, end):
+                ends[inside] = end
+    return ends
 
 
 def _occurrences(text: str, term: str):

@@ -38,6 +38,17 @@ def test_each_citizen_word_has_one_rule():
     assert sorted(t for t in set(terms) if terms.count(t) > 1) == []
 
 
+def test_a_chinese_word_is_not_matched_across_two_words():
+    # 区里 (in our district) is no match in 小区里 (in the housing estate); a word inside a longer one still is
+    synonyms = Synonyms(parse_rules("区里 => 上街区\n水管 => 供水管道\n缺人 => 用工\n小企业 => 中小企业\n钱 => 费用"))
+    assert synonyms.expand("小区里能私装地锁吗").matched == ()
+    assert synonyms.expand("节约用水管理怎么做").matched == ()
+    assert synonyms.expand("紧缺人才有补贴吗").matched == ()
+    assert synonyms.expand("区里能帮忙招工吗").matched == ("区里",)
+    assert synonyms.expand("厂里缺人怎么办").matched == ("缺人",)
+    assert synonyms.expand("中小企业谁出钱").matched == ("小企业", "钱")
+
+
 def test_an_english_word_matches_whole_words_and_plurals_only():
     synonyms = Synonyms(parse_rules("fee => 收费\ndog => 犬\nbus => 公共汽车\n狗 => 犬\nLED屏 => 电子显示屏"))
     assert synonyms.expand("门口的LED屏").matched == ("LED屏",)  # a Chinese word with Latin letters in it
