@@ -84,8 +84,11 @@ class Synonyms:
         # The other terms by their first two characters (one for a one-character term): a question is checked
         # against the few terms that can start in it, not against thousands.
         self._by_head: dict[str, list[tuple[str, int]]] = {}
+        self._latin: list[tuple[str, int]] = []  # the terms with a pattern, for questions asked in English
         for term, rule_index in self._terms:
-            if term not in self._patterns:
+            if term in self._patterns:
+                self._latin.append((term, rule_index))
+            else:
                 self._by_head.setdefault(term.lower()[:2], []).append((term, rule_index))
 
     def expand(self, question: str) -> Expansion:
@@ -100,7 +103,7 @@ class Synonyms:
         heads = {lowered[i : i + n] for i in range(len(lowered)) for n in (1, 2)}
         found = [p for head in heads for p in self._by_head.get(head, ())]
         if latin:
-            found += [(t, i) for t, i in self._terms if t in self._patterns and t.lower() in lowered]
+            found += [(t, i) for t, i in self._latin if t.lower() in lowered]  # the quick test before the pattern
         for term, rule_index in sorted(found, key=_longest_first):
             pattern = self._patterns.get(term)
             occurrences = (m.span() for m in pattern.finditer(lowered)) if pattern else _occurrences(lowered, term.lower())
