@@ -35,6 +35,7 @@ from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_quer
 from .retrieval import SearchHit
 from .synonyms import Expansion, Synonyms
 from .word_weights import CJK as _CJK, CJK_RUN as _CJK_RUN, LATIN as _LATIN, GramStats, grams, jieba_dictionary
+from .word_weights import tagged_words
 
 PASSAGES_CONSIDERED = 3
 
@@ -118,11 +119,27 @@ def coverage(units: Sequence[Unit], flags: Sequence[float]) -> float:
     return sum(u.weight * float(f) for u, f in zip(units, flags)) / total if total > 0 else 0.0
 
 
+#: Parts of speech that name a thing a reader could look for in the documents: nouns (n, nr, ns, nt, nz, ng, vn),
+#: verbs, adjectives, time words (周六), Latin words, idioms and abbreviations. Numerals and measure words (一套, 一亩),
+#: adverbs (大概), pronouns, place deixis (区里) and particles never do: 文件中没有提到“一套” says nothing.
+_NAMING_TAGS = re.compile(r"^(?:n|v|a|t|eng|i|j|l)")
+
+
+def _names_a_thing(word: str, tag: str) -> bool:
+    """Can ``word`` (with jieba's ``tag``) stand for what is missing: two characters or more, a naming part of
+    speech, not a negated verb (不让, 没给: the missing thing is what is refused, not the refusal)."""
+    if len(word) < 2 or not _NAMING_TAGS.match(tag) or word[0] in "不没别" or word in ("时候", "时间"):
+        return False  # 时候 of 什么时候 is how a date is asked, not a thing the documents could name
+    # A piece jieba guessed (上能充 of 地铁上能充手机, 后交, 一平) is not a word; a Latin one (app) is.
+    return bool(jieba_dictionary().FREQ.get(word)) or not _CJK.search(word)
+
+
 def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float]) -> str | None:
     """What the passages do not mention, read off the question (e.g. 贷款利率 for a rate nobody gives).
 
-    A character is missing when every unit standing on it is uncovered; the longest missing run,
-    with the covered word just before it when the run is short (利率 -> 贷款利率), names it.
+    Whole words only: a word of the question is missing when a unit standing on it is uncovered and none is
+    covered; the longest run of missing naming words (see ``_names_a_thing``) names it, with the covered noun just
+    before it when the run is one short word (利率 -> 贷款利率, 电话 -> 总工会电话). None when no word qualifies.
     """
     text = question
     state = [0] * len(text)  # 0 no unit, 1 covered, -1 missing
@@ -131,20 +148,23 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float])
             continue  # one character names nothing a reader can look for (不办会怎样？ -> "no mention of 办")
         for i in range(unit.start, min(unit.end, len(text))):
             state[i] = 1 if flag >= 0.5 or state[i] == 1 else -1
-    runs, start = [], None
-    for i, value in enumerate(state + [0]):
-        if value == -1 and start is None:
-            start = i
-        elif value != -1 and start is not None:
-            runs.append((start, i))
-            start = None
+    words = tagged_words(text)
+    marks = [(-1 if -1 in state[a:b] and 1 not in state[a:b] and _names_a_thing(w, tag)
+              else (1 if 1 in state[a:b] else 0)) for w, a, b, tag in words]
+    runs, first = [], None
+    for i, mark in enumerate(marks + [0]):
+        if mark == -1 and first is None:
+            first = i
+        elif mark != -1 and first is not None:
+            runs.append((first, i))
+            first = None
     if not runs:
         return None
-    start, end = max(runs, key=lambda r: (r[1] - r[0], -r[0]))
-    if end - start <= 2 and start >= 2 and all(s == 1 for s in state[start - 2 : start]):
-        start -= 2
-    phrase = text[start:end].strip()
-    return phrase if len(phrase) >= 2 or _CJK.search(phrase) else None
+    first, last = max(runs, key=lambda r: (words[r[1] - 1][2] - words[r[0]][1], -r[0]))
+    if (last - first == 1 and len(words[first][0]) <= 2 and first > 0 and marks[first - 1] == 1
+            and words[first - 1][3].startswith(("n", "vn", "j"))):
+        first -= 1
+    return text[words[first][1] : words[last - 1][2]].strip() or None
 
 
 # --------------------------------------------------------------------------- candidates and features

@@ -46,6 +46,21 @@ def default_words(text: str) -> list[tuple[str, int, int]]:
     return [(w, a, b) for w, a, b in _jieba().tokenize(text.lower()) if w.strip()]
 
 
+def tagged_words(text: str) -> list[tuple[str, int, int, str]]:
+    """Words of ``text`` with jieba's part-of-speech tag (word, start, end, tag): n noun, v verb, m numeral, ..."""
+    import jieba.posseg
+
+    _jieba()
+    words, at = [], 0
+    for word, tag in jieba.posseg.dt.cut(text):
+        at = text.find(word, at)  # posseg yields every piece in order; find keeps offsets right if it merged spaces
+        if at < 0:
+            return []
+        words.append((word, at, at + len(word), tag))
+        at += len(word)
+    return words
+
+
 # A word's weight in general Chinese, from jieba's dictionary counts: words at least as common as 公司
 # weigh nothing, words as rare as ten uses (or unknown) weigh fully. Without it, everyday words a corpus
 # happens not to use (公司, 今年, 上次) would count as "the detail the documents lack".

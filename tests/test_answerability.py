@@ -136,6 +136,19 @@ def test_missing_phrase_names_the_detail_nobody_gives():
                           [True] * 20) is None and full
 
 
+@pytest.mark.parametrize("question, passage, named", [
+    ("翡翠城商务楼租金多少钱一平", "高景网络直播电商基地项目在翡翠城商务楼落地，招租面积4000平方米。", "商务楼租金"),
+    ("市总工会电话多少", "市、县（市）、区总工会的法律咨询服务机构，为保护职工和工会组织的合法权益提供服务。", "总工会电话"),
+    ("房屋登记费一套多少钱", "申请房屋登记的，申请人应当按照有关规定缴纳登记费用。", None),
+    ("新建的小学叫啥，什么时候开学", "城市新区开发时，应当配套新建或改建中小学。", "开学"),
+])
+def test_what_is_missing_is_named_in_whole_words(question, passage, named):
+    """Never half a word (务楼租金, 工会电话) nor a quantity (记费一套) or the 时候 of 什么时候: a reader sees it quoted."""
+    stats = GramStats([passage])
+    units = question_units(question, load_synonyms().expand(question), stats)
+    assert missing_phrase(question, units, covered(units, passage)) == named
+
+
 def test_place_mismatch_catches_another_province():
     assert place_mismatch("安徽省的失业保险金怎么领？", "山东省失业保险条例") == 1.0
     assert place_mismatch("郑州市的失业保险金怎么领？", "郑州市失业保险条例") == 0.0
