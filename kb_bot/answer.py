@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asks_nothing, not_an_answer
+from .question_reading import absent_details, asks_nothing, is_bare_topic, not_an_answer
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -317,7 +317,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
                         [passage_text(c.hit) for c in chosen])
     if confidence >= threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
-    if (evidence.question_row["topic_query"] and topic >= model.topic_threshold
+    if (evidence.question_row["topic_query"] and is_bare_topic(question) and topic >= model.topic_threshold
             and evidence.question_row["best_passage_coverage"] >= 0.999):
         # A bare topic (招工, 教师工资) asks for what the documents say about it, not for a detail: the
         # passages about every word of it answer it, as sure as the topic model is that it is covered.

@@ -116,8 +116,20 @@ def carries(answer_type: str, sentence: str) -> bool:
 
 
 def is_topic_query(question: str) -> bool:
-    """A bare topic such as 招工 or 教师工资: short and without any question word."""
+    """A bare topic such as 招工 or 教师工资: short and without any question word (the answer models' feature)."""
     return len(question.strip()) <= 8 and not _INTERROGATIVE.search(question)
+
+
+#: How citizens ask without 吗 or ？, which ``is_topic_query`` (a feature the shipped models were fitted with) does
+#: not read: 啥, 咋, 多久, a verb-not-verb (准不准, 罚不罚) or a closing 不 / 没 (能坐公交不, 涨了没).
+_COLLOQUIAL_ASK = re.compile(r"啥|咋|怎样|为何|多(?:久|长|大|高|远|老|重|宽|深)|([\u3400-\u9fff])[不没]\1|"
+                             r"[不没][？?。！!～~\s]*$")
+
+
+def is_bare_topic(question: str) -> bool:
+    """A topic asked by itself (招工, 教师工资), which the passages about it answer as a whole: not a short question
+    asked the colloquial way (办房产证要等多久 asks a time, 出租车拒载咋罚 a fine, 卖烟给初中生行不 a yes or no)."""
+    return is_topic_query(question) and not _COLLOQUIAL_ASK.search(question)
 
 
 # --------------------------------------------------------------------------- places and names

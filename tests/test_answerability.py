@@ -13,6 +13,7 @@ from kb_bot.answerability import (ANSWER_FEATURES, RANKER_FEATURES, TOPIC_FEATUR
                                   covered, coverage, gather, is_topic_query, missing_phrase, place_mismatch,
                                   question_units)
 from kb_bot.chunking import Chunk
+from kb_bot.question_reading import is_bare_topic
 from kb_bot.engine import KnowledgeBase
 from kb_bot.loading import load_documents
 from kb_bot.retrieval import SearchHit
@@ -109,6 +110,15 @@ def test_carries_checks_the_sentence_has_that_kind_of_answer():
 def test_topic_queries_are_short_and_without_question_words():
     assert is_topic_query("招工") and is_topic_query("教师工资")
     assert not is_topic_query("招工怎么办？") and not is_topic_query("开发区帮企业融资贷款了多少钱呢")
+
+
+@pytest.mark.parametrize("question", ["办房产证要等多久", "出租车拒载咋罚", "举报污染打啥电话", "卖烟给初中生行不",
+                                      "老师工资涨了没", "星座准不准啊", "端午节为啥吃粽子"])
+def test_short_colloquial_questions_are_not_bare_topics(question):
+    """Asked without 吗 or ？ (多久, 咋, 啥, 行不, 涨了没): a question, judged by the confidence like any other, not a
+    bare topic that the topic model alone may answer (办房产证要等多久 was "answered" 1.0 by an article giving no time)."""
+    assert not is_bare_topic(question)
+    assert is_bare_topic("招工") and is_bare_topic("教师工资") and is_bare_topic("停水停电")
 
 
 def test_coverage_counts_a_synonym_as_covering_the_citizens_word():
