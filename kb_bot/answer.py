@@ -283,6 +283,14 @@ def detail_gap(question: str, evidence: Evidence, chosen: Sequence[Candidate]) -
     return None
 
 
+def answers_as_topic(question: str, question_row: dict, topic: float, topic_threshold: float) -> bool:
+    """A bare topic (招工, 教师工资) asks for what the documents say about it, not for a detail: the passages about every
+    word of it answer it, as sure as the topic model is that it is covered (never a short question asked the
+    colloquial way: ``question_reading.is_bare_topic``)."""
+    return (bool(question_row["topic_query"]) and is_bare_topic(question) and topic >= topic_threshold
+            and question_row["best_passage_coverage"] >= 0.999)
+
+
 def _cross_language(evidence: Evidence, scores: np.ndarray) -> Judgement:
     """Related or not found for a question in another language than the documents (dense evidence only)."""
     margin = evidence.question_row["centroid_margin"]
@@ -317,10 +325,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
                         [passage_text(c.hit) for c in chosen])
     if confidence >= threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
-    if (evidence.question_row["topic_query"] and is_bare_topic(question) and topic >= model.topic_threshold
-            and evidence.question_row["best_passage_coverage"] >= 0.999):
-        # A bare topic (招工, 教师工资) asks for what the documents say about it, not for a detail: the
-        # passages about every word of it answer it, as sure as the topic model is that it is covered.
+    if answers_as_topic(question, evidence.question_row, topic, model.topic_threshold):
         return Judgement(ANSWERED, topic, topic, chosen, None)
     status = RELATED if topic >= model.topic_threshold else NOT_FOUND
     if status == NOT_FOUND and not evidence.question_row["is_cjk"] and stats.chinese:

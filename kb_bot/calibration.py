@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, Linear, Trees
 from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
                             heuristic_scores, quote, topic_row)
-from .answer import CROSS_LANGUAGE_MARGIN, dense_only
+from .answer import CROSS_LANGUAGE_MARGIN, answers_as_topic, dense_only
 from .errors import KbBotError
 from .files import write_atomic
 from .question_reading import asks_nothing, not_an_answer
@@ -58,9 +58,8 @@ def _fit(rows: np.ndarray, labels: np.ndarray, names: Sequence[str], c: float = 
     LogisticRegression, _ = _sklearn()
     if len(set(labels.tolist())) < 2:
         raise KbBotError("cannot fit: the labelled data has only one class", hint="add answerable and unanswerable questions")
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, spread = rows.mean(axis=0), rows.std(axis=0)
+    scale = np.where(spread < 1e-9, 1.0, spread)
     model = LogisticRegression(C=c, max_iter=2000).fit((rows - mean) / scale, labels)
     return Linear(tuple(names), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
 
@@ -87,8 +86,7 @@ def _fit_pairwise(records: Sequence[dict], names: Sequence[str], c: float = 1.0)
         raise KbBotError("cannot fit the ranker: no question has both a sentence holding its answer and one not",
                          hint="add answerable questions whose passages have several sentences")
     diffs = np.asarray(differences)
-    scale = diffs.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    scale = np.where(diffs.std(axis=0) < 1e-9, 1.0, diffs.std(axis=0))
     both = np.vstack([diffs / scale, -diffs / scale])
     model = LogisticRegression(C=c, fit_intercept=False, max_iter=2000).fit(
         both, np.r_[np.ones(len(diffs)), np.zeros(len(diffs))])
@@ -114,9 +112,7 @@ def _fit_trees(rows: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> Tr
 
 def quote_answers(record: dict, scores: np.ndarray) -> bool:
     """Does the quote chosen with ``scores`` hold the answer (for an answerable record)?"""
-    if record["kind"] != "answerable" or not len(scores):
-        return False
-    return any(record["labels"][i] for i in quoted(record, scores))
+    return record["kind"] == "answerable" and len(scores) > 0 and any(record["labels"][i] for i in quoted(record, scores))
 
 
 def quoted(record: dict, scores: np.ndarray) -> list[int]:
@@ -245,6 +241,9 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
                       if len(scores) and not nothing else "not_found")
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
+            if status != "answered" and answers_as_topic(record["question"], record["question_row"], topic,
+                                                         model.topic_threshold) and len(scores) and not nothing:
+                status, value = "answered", topic  # the app's bare-topic rule (answer.judge), sure as the topic
             row = record["question_row"]
             # the app's rules for questions in another language (answer.judge): only dense evidence, or not found
             if (dense_only(row) or (status == "not_found" and not row["is_cjk"])) and not nothing:
