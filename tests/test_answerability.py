@@ -78,9 +78,11 @@ def test_a_sum_asked_is_carried_by_money_not_by_any_count():
 def test_a_greeting_or_a_ping_asks_nothing():
     from kb_bot.question_reading import asks_nothing
 
-    for question in ("在吗", "在吗？", "111", "Hello", "Thanks a lot!", "Hello, who are you?"):
+    for question in ("在吗", "在吗？", "111", "Hello", "Thanks a lot!", "Hello, who are you?", "你好呀", "谢谢你啊，辛苦了",
+                     "拜拜", "早上好！", "好的知道了", "哈哈哈哈", "测试"):
         assert asks_nothing(question), question
-    for question in ("狗", "招工", "多少钱？", "怎么办？", "Tell me a joke", "Can I take my dog on the subway?"):
+    for question in ("狗", "招工", "多少钱？", "怎么办？", "Tell me a joke", "Can I take my dog on the subway?",
+                     "你好，失业金怎么领", "水平衡测试", "收到罚单怎么办", "感谢信"):
         assert not asks_nothing(question), question
 
 
