@@ -358,8 +358,17 @@ def test_a_message_without_letters_is_answered_in_chinese_not_english(corpus_kb)
     # 111 or ？？ is written in no language: the district's own is the one to reply in
     for message in ("111", "？？"):
         answer = corpus_kb.ask(message)
-        assert answer.status == NOT_FOUND and answer.answer.startswith("抱歉"), answer.answer
-    assert corpus_kb.ask("Hello").answer.startswith("Sorry")
+        assert answer.status == NOT_FOUND and answer.answer.startswith("您好"), answer.answer
+    assert corpus_kb.ask("Hello").answer.startswith("Hello!")
+
+
+@pytest.mark.parametrize("message, opening", [("你好", "您好！"), ("谢谢你啊，辛苦了", "不客气！"), ("Thanks a lot!", "You're welcome!"),
+                                              ("明天天气怎么样？", "抱歉")])
+def test_a_greeting_is_greeted_and_a_question_told_it_is_not_answered(corpus_kb, message, opening):
+    # "Sorry, the articles do not answer that question" to 你好 or 谢谢 answers a question nobody asked
+    answer = corpus_kb.ask(message)
+    assert answer.status == NOT_FOUND and answer.answer.startswith(opening) and answer.suggestions, answer.answer
+    assert any(topic in answer.answer for topic in answer.suggestions) or "Topics it" in answer.answer, answer.answer
 
 
 @pytest.mark.parametrize("question, fact", [("办房产证要等多久", "三十个工作日"), ("你会干啥", None)])
