@@ -43,6 +43,21 @@ def test_keyword_first_rule_moves_bm25s_first_passage_into_the_top_3_and_is_off_
     assert keep_keyword_first(fused, 0, 3) == fused and keep_keyword_first(fused, 5, 0) == fused
 
 
+def test_a_flat_dense_list_can_be_left_to_the_keywords_and_is_not_by_default():
+    """门口能装地锁吗？: e5 found nothing close (cosines 0.853, 0.852, 0.851 ...) and min-max stretches those to 1..0, so
+    the dense weight puts chance passages above BM25's first, the one about 地锁. ``dense_floor`` leaves a flat list to
+    the keywords and scores a list with a clear winner as before; measured, it did not lift answers, so it is off."""
+    flat = (np.array([0, 1, 2]), np.array([0.853, 0.852, 0.851], dtype=np.float32))
+    keyword = (np.array([7]), np.array([6.4], dtype=np.float32))
+    assert FusionConfig().dense_floor == 0.0
+    assert [i for i, _ in fuse(flat, keyword, FusionConfig())][0] == 0
+    assert [i for i, _ in fuse(flat, keyword, FusionConfig(dense_floor=0.06))][0] == 7
+    spread, _ = _lists()  # cosines 0.9 .. 0.7: a range above the floor, so nothing changes
+    assert dict(fuse(spread, keyword, FusionConfig(dense_floor=0.06))) == pytest.approx(dict(fuse(spread, keyword, FusionConfig())))
+    with pytest.raises(ValueError):
+        FusionConfig(dense_floor=-0.1)
+
+
 def test_rrf_and_single_list_methods():
     dense, keyword = _lists()
     rrf = dict(fuse(dense, keyword, FusionConfig("rrf", 0.5, 50)))
