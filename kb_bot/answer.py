@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asks_nothing, is_bare_topic, not_an_answer
+from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer
 from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -189,9 +189,9 @@ _THANKS = re.compile(r"谢|感谢|辛苦|\bthanks?\b|\bthx\b", re.I)
 
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     """The honest "not found" message, in the question's language. A greeting, a thanks or a ping (你好, 谢谢, 111:
-    ``question_reading.asks_nothing``) asked nothing: it is greeted or thanked, not told that its question has no
+    ``question_reading.greets``) asked nothing: it is greeted or thanked, not told that its question has no
     answer, and gets the topics all the same."""
-    greeting, thanks = asks_nothing(question), bool(_THANKS.search(question))
+    greeting, thanks = greets(question), bool(_THANKS.search(question))
     if replies_in_chinese(question):
         text = (("不客气！还有问题请直接输入。" if thanks else "您好！请直接输入您想了解的政策问题。") if greeting
                 else "抱歉，知识库中的文章没有回答这个问题。")

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
 from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap
 from .llm import rewrite_followup
-from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -111,7 +111,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     from . import faq
 
     question = " ".join((question or "").split())
-    kind = dependency(question) if previous is not None else ""
+    # A greeting or a thanks (你好, 谢谢) is no follow-up: read with the subject it would quote the conversation's document
+    # ("养狗要办证 你好" came back related, quoting the dog registration article).
+    kind = dependency(question) if previous is not None and not greets(question) else ""
     readings = completions(question, previous) if kind and previous is not None else []
     if readings:
         rewritten = rewrite_followup(kb.settings, question, previous.effective)
@@ -125,6 +127,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         return answer, next_turn(question, used, answer, previous, bool(kind))
 
     literal = _standing_alone(kb, question, kb.ask(question, _literal=True), bool(kind))
+    if previous is not None and greets(question):
+        return literal, previous  # 谢谢 between two questions leaves the conversation's subject where it was
     chosen, effective = literal, question
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
     aspect = Aspect.of(question, getattr(kb.settings, "documents", None)) if kind else None

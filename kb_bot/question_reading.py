@@ -298,6 +298,19 @@ def asks_nothing(question: str) -> bool:
     return not re.search(r"[A-Za-z]{2,}", rest)
 
 
+_PING = re.compile(r"^\s*(?:在吗|在不在|有人吗|有人在吗)[？?！!。～~\s]*$")
+
+
+def greets(question: str) -> bool:
+    """A greeting, a thanks or a ping (你好, 谢谢, 在吗, Hello, 111): it asks nothing, and it is not a question made of
+    question words only (都是哪些？ 去哪办？ ask about what was just said, in a conversation)."""
+    if not asks_nothing(question):
+        return False
+    if _CJK.search(question):  # what is left besides question words was all courtesy, or it is a ping
+        return bool(re.sub(r"\d", "", core(question))) or bool(_PING.match(question))
+    return bool(_COURTESY.search(question)) or not re.search(r"[A-Za-z]", question)
+
+
 def names_nothing(question: str) -> bool:
     """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
     True when its content holds no word of two or more characters from jieba's dictionary."""

@@ -86,6 +86,16 @@ def test_a_greeting_or_a_ping_asks_nothing():
         assert not asks_nothing(question), question
 
 
+def test_a_greeting_is_told_from_a_question_made_of_question_words():
+    from kb_bot.question_reading import asks_nothing, greets
+
+    for question in ("你好", "谢谢", "在吗？", "111", "？？", "Hello", "Thanks a lot!", "测试"):
+        assert greets(question), question
+    for question in ("都是哪些？", "What are they?", "招工"):  # in a conversation these ask about what was just said
+        assert not greets(question), question
+    assert asks_nothing("都是哪些？")
+
+
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     from kb_bot.question_reading import asked_unit, not_an_answer
 

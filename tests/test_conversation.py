@@ -79,6 +79,22 @@ def converse(kb, *questions):
     return conversation.ask(questions[-1])
 
 
+@pytest.mark.parametrize("greeting", ["你好", "谢谢", "测试"])
+def test_a_greeting_in_a_conversation_is_not_read_as_a_follow_up(greeting):
+    kb = StubKB({
+        "养狗要办证吗？": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+        f"郑州市城市养犬管理条例 {greeting}": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+        f"养狗要办证 {greeting}": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("养狗要办证吗？")
+    subject = conversation.last
+    reply = conversation.ask(greeting)
+    assert reply.status == "not_found" and reply.understood_as is None
+    assert kb.asked[-1] == greeting  # never read with the conversation's subject
+    assert conversation.last == subject  # and the next follow-up still has it
+
+
 def test_a_follow_up_to_a_regulation_continues_the_regulation_not_the_body_that_adopted_it():
     from kb_bot.conversation import next_turn
 
