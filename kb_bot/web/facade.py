@@ -201,8 +201,11 @@ class WebKB:
 
     def warm_up(self) -> None:
         """Load the index and the model before the first visitor."""
+        from ..word_weights import tagged_words
+
         _ = self.kb.retriever
         self.kb.search("上街区", 1)
+        tagged_words("上街区")  # jieba's part-of-speech tables (0.5 s), read when a reply names what is missing
 
 
 _BY_KB: "weakref.WeakKeyDictionary[KnowledgeBase, WebKB]" = weakref.WeakKeyDictionary()
