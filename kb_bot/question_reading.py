@@ -169,10 +169,25 @@ def detail_words(question: str) -> list[str]:
     return DETAIL_WORDS.findall(question)
 
 
+_NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
+#: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
+#: 期限 by 三十日内. "文件中没有提到“几点”" above a quote saying 当日二十时至二十四时内 was false, and the guard refused it.
+VALUE_WORDS = (
+    (re.compile(r"几点|营业时间|办公时间|开放时间"), re.compile(_NUMERAL + r"(?:时|点)(?:至|到|—|-|半|前|后|以前|以后)|"
+                                                       r"\d{1,2}[:：]\d{2}")),
+    (re.compile(r"期限|截止"), re.compile(_NUMERAL + r"个?(?:工作日|日|天|周|个月|月|年|小时)(?:内|以内|之内|前)|有效期")),
+)
+
+
+def _value_given(word: str, text: str) -> bool:
+    return any(asks.fullmatch(word) and gives.search(text) for asks, gives in VALUE_WORDS)
+
+
 def absent_details(question: str, texts: list[str]) -> list[str]:
-    """The detail words of ``question`` that none of ``texts`` contains (利率 asked, no passage gives a rate)."""
+    """The detail words of ``question`` that none of ``texts`` contains (利率 asked, no passage gives a rate); a word
+    asking for a time or a period counts as present where the texts give one (``VALUE_WORDS``)."""
     joined = " ".join(texts).lower()
-    return [w for w in detail_words(question) if w.lower() not in joined]
+    return [w for w in detail_words(question) if w.lower() not in joined and not _value_given(w, joined)]
 
 #: Kinds of answer whose carrier is unmistakable in a sentence: a question asking one is never answered without it
 #: (a phone number; a sum of money: 元, 百分之, 免费 ...; an amount: a number, a numeral with its measure word,

@@ -96,6 +96,18 @@ def test_a_greeting_is_told_from_a_question_made_of_question_words():
     assert asks_nothing("都是哪些？")
 
 
+def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
+    """几点 is answered by 六时至二十二时 and 期限 by 三十日内: the reply said 文件中没有提到“几点” above the very rule, and the
+    guard refused to answer with it. A passage giving no time or period still lacks them."""
+    from kb_bot.question_reading import absent_details
+
+    assert absent_details("收来的东西当天几点前得运走？", ["当日回收的物品必须在当日二十时至二十四时内运离回收站（点）"]) == []
+    assert absent_details("嵩阳书院几点开门？", ["嵩山历史建筑群包括太室阙和中岳庙。"]) == ["几点"]
+    assert absent_details("被司机坑了，投诉有没有期限？", ["可以自权利被侵犯之日起三十日内向管理机构投诉"]) == []
+    assert absent_details("营业执照有效期限多久", ["申请人应当提交申请材料。"]) == ["期限"]
+    assert absent_details("银企对接平台的贷款利率是多少？", ["帮助企业融资贷款2600万元"]) == ["利率"]
+
+
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     from kb_bot.question_reading import asked_unit, not_an_answer
 
