@@ -23,7 +23,7 @@ from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
 from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer
-from .answerability import missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
+from .answerability import covered, missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
 from .synonyms import Synonyms, load_synonyms
@@ -281,7 +281,8 @@ def detail_gap(question: str, evidence: Evidence, chosen: Sequence[Candidate]) -
     """
     absent = absent_details(question, [passage_text(c.hit) for c in chosen])
     best = chosen[0] if chosen else None
-    flags = evidence.passage_flags[best.hit_rank] if best is not None else ()
+    # What the passage is about counts as mentioned, its office too (济源路街道 for an article of the street office's).
+    flags = covered(evidence.units, f"{best.hit.chunk.unit or ''} {passage_text(best.hit)}") if best is not None else ()
     phrase = missing_phrase(question, evidence.units, flags) if best is not None else None
     if absent:
         return phrase if phrase and absent[0] in phrase else absent[0]
