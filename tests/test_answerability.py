@@ -106,6 +106,9 @@ def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
     assert absent_details("被司机坑了，投诉有没有期限？", ["可以自权利被侵犯之日起三十日内向管理机构投诉"]) == []
     assert absent_details("营业执照有效期限多久", ["申请人应当提交申请材料。"]) == ["期限"]
     assert absent_details("银企对接平台的贷款利率是多少？", ["帮助企业融资贷款2600万元"]) == ["利率"]
+    # ... and 手续 by the formality the rule names (办理招工备案, 批准文件), not by any sentence about the topic
+    assert absent_details("招了个刚毕业的，单位要办什么手续？", ["应当自用工之日起三十日内到人力资源社会保障行政部门办理招工备案"]) == []
+    assert absent_details("开店要办什么手续？", ["鼓励和支持个体工商户发展。"]) == ["手续"]
 
 
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
