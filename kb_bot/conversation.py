@@ -113,7 +113,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     question = " ".join((question or "").split())
     # A greeting or a thanks (你好, 谢谢) is no follow-up: read with the subject it would quote the conversation's document
     # ("养狗要办证 你好" came back related, quoting the dog registration article).
-    kind = dependency(question) if previous is not None and not greets(question) else ""
+    greeting = previous is not None and greets(question)
+    kind = dependency(question) if previous is not None and not greeting else ""
     readings = completions(question, previous) if kind and previous is not None else []
     if readings:
         rewritten = rewrite_followup(kb.settings, question, previous.effective)
@@ -127,7 +128,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         return answer, next_turn(question, used, answer, previous, bool(kind))
 
     literal = _standing_alone(kb, question, kb.ask(question, _literal=True), bool(kind))
-    if previous is not None and greets(question):
+    if greeting:
         return literal, previous  # 谢谢 between two questions leaves the conversation's subject where it was
     chosen, effective = literal, question
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
