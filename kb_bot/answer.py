@@ -22,7 +22,7 @@ import numpy as np
 from .answer_model import AnswerModel, load_model
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
                             passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer
+from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer, thanks
 from .answerability import covered, missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from .legal import SUPERSEDED, citation_label, superseded_note
 from .retrieval import SearchHit
@@ -184,21 +184,18 @@ def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -
                     getattr(chunk, "status", None), getattr(chunk, "superseded_by", None))
 
 
-_THANKS = re.compile(r"谢|感谢|辛苦|\bthanks?\b|\bthx\b", re.I)
-
-
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     """The honest "not found" message, in the question's language. A greeting, a thanks or a ping (你好, 谢谢, 111:
     ``question_reading.greets``) asked nothing: it is greeted or thanked, not told that its question has no
     answer, and gets the topics all the same."""
-    greeting, thanks = greets(question), bool(_THANKS.search(question))
+    greeting, thanked = greets(question), thanks(question)
     if replies_in_chinese(question):
-        text = (("不客气！还有问题请直接输入。" if thanks else "您好！请直接输入您想了解的政策问题。") if greeting
+        text = (("不客气！还有问题请直接输入。" if thanked else "您好！请直接输入您想了解的政策问题。") if greeting
                 else "抱歉，知识库中的文章没有回答这个问题。")
         if suggestions:
             text += "目前可以查询的主题有：" + "、".join(suggestions) + "。"
         return text
-    text = (("You're welcome! Ask me anything else." if thanks else "Hello! Type the question you would like answered.")
+    text = (("You're welcome! Ask me anything else." if thanked else "Hello! Type the question you would like answered.")
             if greeting else "Sorry, the articles in this knowledge base do not answer that question.")
     if suggestions:
         text += " Topics it does cover: " + ", ".join(suggestions) + "."

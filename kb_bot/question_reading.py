@@ -327,6 +327,14 @@ def greets(question: str) -> bool:
     return bool(_COURTESY.search(question)) or not re.search(r"[A-Za-z]", question)
 
 
+_THANKS = re.compile(r"谢|感谢|辛苦|\bthanks?\b|\bthx\b", re.I)
+
+
+def thanks(question: str) -> bool:
+    """Does a greeting (``greets``) thank (谢谢你啊，辛苦了, Thanks a lot!)? It is answered 不客气, not 您好."""
+    return bool(_THANKS.search(question))
+
+
 def names_nothing(question: str) -> bool:
     """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
     True when its content holds no word of two or more characters from jieba's dictionary."""
