@@ -6,6 +6,7 @@ and the crash-safety test hook (``KB_BOT_TEST_PAUSE_AT``) is read by :func:`paus
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -43,7 +44,6 @@ class Settings:
     llm_concurrency: int = 2  # LLM requests at once; other questions get the extractive answer meanwhile
     llm_api_key: str | None = field(default=None, repr=False)
     # Web app.
-    feedback_log: Path | None = None
     question_log: Path | None = None  # None: index/questions.jsonl (monthly files questions-YYYY-MM.jsonl)
     log_retention_days: int = 90
     admin_user: str | None = None
@@ -51,11 +51,6 @@ class Settings:
     upload_max_mb: float = 10.0
     concurrency: int = 4
     rate_limit_per_minute: int = 120  # requests a client may make a minute (queue joins, calls); 0: no limit
-
-    @property
-    def feedback_path(self) -> Path:
-        """Where thumbs up/down feedback is appended (JSON lines)."""
-        return self.feedback_log or (self.index / "feedback.jsonl")
 
     @property
     def question_log_path(self) -> Path:
@@ -93,9 +88,17 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+_PATHS = ("documents", "index", "question_log")
+#: Variables earlier versions read, and what took their place (a deployment that still sets one is told).
+RETIRED = {
+    "KB_BOT_FEEDBACK_LOG": "ratings are kept in the question log (KB_BOT_QUESTION_LOG), masked and pruned with "
+                           "the questions; an old feedback.jsonl holds questions unmasked: delete it",
+}
+
+
 def _convert(name: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the field's default."""
-    if name in ("documents", "index", "feedback_log", "question_log"):
+    if name in _PATHS:
         return Path(raw)
     if name == "threads":  # the only optional number: its default None says nothing about its type
         return int(raw)
@@ -119,7 +122,7 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
     for setting in fields(Settings):
         if flags.get(setting.name) is not None:
             value = flags[setting.name]
-            values[setting.name] = Path(value) if setting.name in ("documents", "index", "feedback_log", "question_log") else value
+            values[setting.name] = Path(value) if setting.name in _PATHS else value
             continue
         raw = environ.get(f"KB_BOT_{setting.name.upper()}")
         if raw is None or raw == "":
@@ -131,6 +134,9 @@ def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, 
                 f"environment variable KB_BOT_{setting.name.upper()}={raw!r} is not a valid {setting.name}",
                 hint="fix or unset it",
             ) from None
+    for name, instead in RETIRED.items():
+        if environ.get(name):
+            logging.getLogger(__name__).warning("%s is no longer used: %s", name, instead)
     settings = replace(base, **values)
     problem = settings.problem()
     if problem:

@@ -10,13 +10,13 @@ and 390 px for a phone) to a temporary folder, or to KB_BOT_SCREENSHOT_DIR when 
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from kb_bot.questionlog import read_records
 from web_fixtures import (
     PARKING_DOC,
     PARKING_FACT,
@@ -46,9 +46,8 @@ pytestmark = [
 def server(tmp_path):
     """`kb-bot serve --port N` on a temp copy of the documents; yields its URL and the paths it uses."""
     documents = copy_seed_documents(tmp_path / "documents")
-    with kb_bot_serve(tmp_path, documents, KB_BOT_FEEDBACK_LOG=str(tmp_path / "feedback.jsonl")) as url:
-        yield {"url": url, "documents": documents, "index": tmp_path / "index", "feedback": tmp_path / "feedback.jsonl",
-               "tmp": tmp_path}
+    with kb_bot_serve(tmp_path, documents) as url:
+        yield {"url": url, "documents": documents, "index": tmp_path / "index", "tmp": tmp_path}
 
 
 @pytest.fixture
@@ -121,13 +120,15 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     assert related.locator("mark").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "related.png"), full_page=True)
 
-    # --- Thumbs up: one JSON line with question, answer and sources.
+    # --- Thumbs up: the rating joins the question's line in the question log.
     page.locator("#kb-chat button[aria-label='赞']").last.click()
-    feedback = wait_until(lambda: server["feedback"].exists() and server["feedback"].read_text(encoding="utf-8"),
-                          timeout=10, what="the feedback log")
-    record = json.loads(feedback.splitlines()[-1])
-    assert record["rating"] == "up" and record["question"] == "招聘会帮企业招到了多少人？"
-    assert "300余人" in record["answer"] and record["sources"][0]["doc"] == "advanced-manufacturing.md"
+
+    def rated():
+        lines = read_records(server["index"] / "questions.jsonl")
+        return next((r for r in lines if r["question"] == "招聘会帮企业招到了多少人？" and r.get("feedback")), None)
+
+    record = wait_until(rated, timeout=10, what="the rating in the question log")
+    assert record["feedback"] == "up" and record["docs"][0] == "advanced-manufacturing.md"
 
     # --- Not found: honest message with the nearest topics as clickable suggestions.
     page.locator("#kb-chat button[aria-label='清空对话']").click()

@@ -210,3 +210,12 @@ def test_log_settings_come_from_the_environment(tmp_path):
     settings = load_settings(environ={"KB_BOT_QUESTION_LOG": str(tmp_path / "q.jsonl"), "KB_BOT_LOG_RETENTION_DAYS": "30"})
     assert settings.question_log_path == tmp_path / "q.jsonl" and settings.log_retention_days == 30
     assert Settings(index=tmp_path).question_log_path == tmp_path / "questions.jsonl"
+
+
+def test_the_retired_feedback_log_variable_is_named_with_what_replaced_it(tmp_path, caplog):
+    from kb_bot.settings import load_settings
+
+    with caplog.at_level("WARNING", logger="kb_bot.settings"):
+        settings = load_settings(environ={"KB_BOT_FEEDBACK_LOG": str(tmp_path / "feedback.jsonl")})
+    assert "KB_BOT_FEEDBACK_LOG is no longer used" in caplog.text and "question log" in caplog.text
+    assert not hasattr(settings, "feedback_log")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from types import SimpleNamespace
 
@@ -24,7 +23,7 @@ from kb_bot.answer import Answer, Citation  # noqa: E402
 from kb_bot.errors import KbBotError  # noqa: E402
 from kb_bot.web import render  # noqa: E402
 from kb_bot.web.app import build_app, launch_options  # noqa: E402
-from kb_bot.web.feedback import append_feedback, feedback_record  # noqa: E402
+from kb_bot.questionlog import read_records  # noqa: E402
 from kb_bot.web.staff import NOT_CONFIGURED, NOT_LOGGED_IN, StaffActions, StaffDenied  # noqa: E402
 
 HIRING_QUESTION = "招聘会帮企业招到了多少人？"
@@ -170,32 +169,25 @@ def test_source_cards_escape_document_text():
 # --------------------------------------------------------------------------- feedback
 
 
-def test_feedback_is_appended_as_json_lines(tmp_path):
+def test_a_rating_is_kept_on_the_question_log_line_and_nowhere_unmasked(tmp_path):
+    # A rating once went to a second file too, with the question as typed (phone number and all) and never
+    # pruned: it is kept only in the question log, joined by id, where the question is masked and aged out.
     kb = fake_kb(tmp_path)
-    citizen = build_app(kb).kb_tabs.citizen
-    records = last_step(citizen.respond(citizen.add_question("企业融资贷款有什么支持？", []).chat, {})).records
-    assert not kb.settings.feedback_path.exists()
+    demo = build_app(kb)
+    citizen = demo.kb_tabs.citizen
+    question = "企业融资贷款有什么支持？我的电话13912345678"
+    records = last_step(citizen.respond(citizen.add_question(question, []).chat, {})).records
 
     citizen.on_feedback(records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": True}))
     citizen.on_feedback(records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
     citizen.on_feedback(records, gr.LikeData(None, {"index": 0, "value": ["x"], "liked": True}))  # user message
-    lines = kb.settings.feedback_path.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2
-    first, second = (json.loads(line) for line in lines)
-    assert first["rating"] == "up" and second["rating"] == "down"
-    assert first["question"] == "企业融资贷款有什么支持？"
-    assert first["answer"] == records["1"]["answer"]
-    assert first["sources"] and {"doc", "title", "section", "text"} <= set(first["sources"][0])
-    assert first["time"] and first["message_index"] == 1
+    assert demo.kb_web.question_log.flush(timeout=10)
 
-
-def test_append_feedback_creates_folder_and_appends(tmp_path):
-    path = tmp_path / "logs" / "feedback.jsonl"
-    record = {"question": "问", "found": False, "answer": "答", "citations": [], "suggestions": ["教育"]}
-    append_feedback(path, feedback_record(record, "up"))
-    append_feedback(path, feedback_record(record, "cleared"))
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert [r["rating"] for r in rows] == ["up", "cleared"] and rows[0]["question"] == "问"
+    logged = read_records(kb.settings.question_log_path)
+    assert len(logged) == 1 and logged[0]["feedback"] == "down"  # the last rating of the answer wins
+    assert "13912345678" not in logged[0]["question"] and "[手机号]" in logged[0]["question"]
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".jsonl", ".json", ".txt", ".csv")]
+    assert not any("13912345678" in p.read_text(encoding="utf-8", errors="ignore") for p in written)
 
 
 # --------------------------------------------------------------------------- enterprise tab

@@ -85,7 +85,7 @@ def fake_kb(tmp_path: Path, **overrides):
     from kb_bot.settings import Settings
 
     settings = Settings(documents=copy_seed_documents(tmp_path / "documents"), index=tmp_path / "index",
-                        model="fake", feedback_log=tmp_path / "feedback.jsonl").with_overrides(**overrides)
+                        model="fake").with_overrides(**overrides)
     kb = KnowledgeBase(settings)
     kb.build(full=True)
     return kb

@@ -4,8 +4,8 @@ Answers come from :class:`~kb_bot.web.facade.WebKB` (follow-ups completed from t
 questions, every question logged). The three outcomes look different: answered (the quote
 and its open source card), related (amber badge 未找到直接答案, nothing marked as the answer)
 and not found (topics offered as buttons that ask their example question). A question in
-English gets English around its answer. Thumbs up/down go to the feedback log and the
-question log. Every handler returns a named result (see ``wiring.py``).
+English gets English around its answer. Thumbs up/down go to the question log (joined to the
+question by id). Every handler returns a named result (see ``wiring.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import gradio as gr
 from ..errors import KbBotError
 from . import render
 from .facade import MAX_QUESTION_CHARS, Question, WebKB
-from .feedback import append_feedback, feedback_record, rating_of
+from .feedback import rating_of
 from .wiring import for_gradio, outputs
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,12 @@ class CitizenTab:
         return ChatPicked(chat + [{"role": "user", "content": text}] if text else chat)
 
     def on_feedback(self, records: dict, evt: gr.LikeData) -> None:
-        """A thumbs up/down: one line in the feedback log, and the rating on the question's log line."""
+        """A thumbs up/down: the rating on the question's line in the question log."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         record = (records or {}).get(str(index))
         if record is None:
             log.info("feedback on message %s without a recorded answer; ignored", index)
             return
-        append_feedback(self.web.settings.feedback_path, feedback_record(record, rating_of(evt.liked), index))
         self.web.feedback(record.get("log_id"), rating_of(evt.liked))
 
     def clear_chat(self) -> ChatStep:
