@@ -104,15 +104,29 @@ def _status(record: dict) -> str:
     return "answered" if record.get("found") else "not_found"
 
 
+#: How a spreadsheet cell starts a formula (=, +, -, @, and a tab or return before one).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: what a citizen typed (=HYPERLINK(...)) must not run as a
+    formula on a staff member's computer, so a leading ' makes it text (the OWASP advice for CSV exports)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def records_csv(records: Sequence[dict[str, Any]]) -> str:
-    """The records as CSV (UTF-8 with BOM when written, so spreadsheet programs read Chinese right)."""
+    """The records as CSV (UTF-8 with BOM when written, so spreadsheet programs read Chinese right); text that
+    could start a formula is kept as text (``spreadsheet_cell``)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
     for r in records:
-        writer.writerow([r.get("time", ""), r.get("question", ""), _status(r), r.get("confidence", ""),
-                         ";".join(r.get("docs") or []), r.get("understood_as") or "", "yes" if r.get("faq") else "",
-                         r.get("feedback", "")])
+        row = [r.get("time", ""), r.get("question", ""), _status(r), r.get("confidence", ""),
+               ";".join(r.get("docs") or []), r.get("understood_as") or "", "yes" if r.get("faq") else "",
+               r.get("feedback", "")]
+        writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
 

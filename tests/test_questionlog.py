@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -193,6 +195,21 @@ def test_report_command_prints_the_log(tmp_path, capsys):
     assert "上街区的房价是多少？" in capsys.readouterr().out
     assert "上街区的房价是多少？,not_found" in csv_path.read_text(encoding="utf-8-sig")
     assert main(["report", "--index", str(index), "--days", "0"]) == 1  # an error a person can act on
+    capsys.readouterr()
+    assert main(["report", "--index", str(index), "--days", "100000000"]) == 1  # not an OverflowError traceback
+    assert main(["report", "--index", str(index), "--csv", str(tmp_path / "missing" / "out.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "--days must be between 1 and" in err and "cannot write" in err and "Traceback" not in err
+
+
+def test_what_a_citizen_typed_never_runs_as_a_formula_in_the_staff_spreadsheet():
+    records = [{"time": "2026-11-27T10:00:00+00:00", "question": '=HYPERLINK("http://evil","点我")', "status": "related"},
+               {"time": "2026-11-27T10:01:00+00:00", "question": "@SUM(1+1)", "status": "not_found",
+                "understood_as": "-2+3"},
+               {"time": "2026-11-27T10:02:00+00:00", "question": "养狗要办证吗？", "status": "answered"}]
+    rows = list(csv.reader(io.StringIO(records_csv(records))))[1:]
+    assert rows[0][1] == '\'=HYPERLINK("http://evil","点我")' and rows[1][1] == "'@SUM(1+1)" and rows[1][5] == "'-2+3"
+    assert rows[2][1] == "养狗要办证吗？"  # ordinary questions are left as typed
 
 
 def test_personal_details_typed_into_a_question_are_masked():

@@ -8,13 +8,16 @@ from .. import legal
 from ..errors import KbBotError
 from .common import emit_json, open_kb, say
 
+#: The longest window ``kb-bot report --days`` takes (the log keeps 90 days by default).
+MAX_REPORT_DAYS = 36_500
+
 
 def cmd_report(args, settings) -> int:
     """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
     from ..report import format_report, report_from_log
 
-    if args.days < 1:
-        raise KbBotError("--days must be at least 1")
+    if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
+        raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
     report = report_from_log(settings.question_log_path, args.days)
     if args.csv:
         from datetime import datetime, timedelta, timezone
@@ -24,7 +27,11 @@ def cmd_report(args, settings) -> int:
 
         since = datetime.now(timezone.utc) - timedelta(days=args.days)
         records = read_records(settings.question_log_path, since=since)
-        Path(args.csv).write_text(records_csv(records), encoding="utf-8-sig")  # BOM: spreadsheets read Chinese
+        try:
+            Path(args.csv).write_text(records_csv(records), encoding="utf-8-sig")  # BOM: spreadsheets read Chinese
+        except OSError as error:
+            raise KbBotError(f"cannot write {args.csv}: {error.strerror or error}",
+                             hint="give --csv a file in a folder that exists and that you can write to") from None
         say(f"kb-bot: wrote {len(records)} questions to {args.csv}")
     if args.json:
         emit_json(report)
