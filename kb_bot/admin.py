@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from .bounds import DocumentError
 from .errors import KbBotError
 from .files import atomic_file, format_size, fsync_dir, write_atomic
 from .loading import decode_text
@@ -260,7 +261,11 @@ def mark_repealed(settings: Settings, relpath: str) -> str:
         raise _error(f"只能标记 .md/.txt 文档为已废止：{relpath}", f"only .md/.txt documents can be marked repealed: {relpath}",
                      "请删除该文件，或上传带“status: repealed”的 .md 版本",
                      "delete the file, or upload a .md version with 'status: repealed' front matter")
-    text = decode_text(path.read_bytes())
+    try:
+        text = decode_text(path.read_bytes())
+    except DocumentError as error:  # not text (a binary file renamed .md): say so instead of a generic failure
+        raise _error(f"无法读取文档 {relpath}：{error}", f"cannot read {relpath}: {error}",
+                     "请删除该文件或重新上传", "delete the file or upload it again") from None
     match = re.match(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
     if match is None:
         text = f"---\nstatus: repealed\n---\n{text}"

@@ -16,12 +16,13 @@ Each entry is a Markdown file under ``documents/faq/`` with front matter::
     The answer text.
 
 Because the files live in the documents folder they are versioned, refreshed and rolled back
-with the documents: an entry is used only while its file is part of the index generation in
-use (listed in its manifest), so a new entry takes effect on ``kb-bot refresh`` and disappears
-again on ``kb-bot rollback``. The loader indexes the files like any article, so the answer
+with the documents: an entry is used only while its file is, byte for byte, the one the index
+generation in use holds (its manifest's content hash), so a new or edited entry takes effect on
+``kb-bot refresh`` and disappears again on ``kb-bot rollback``. The loader indexes the files like any article, so the answer
 text is also found by ordinary retrieval. A retired entry is moved to ``documents/faq/.retired/``
-(a hidden folder, which the loader skips), so after the next refresh it no longer answers at all,
-and its file is kept for the record; moving it back re-activates it.
+(a hidden folder, which the loader skips), so it stops answering at once and its passages leave the index on
+the next refresh; its file is kept for the record, and moving it back re-activates it. An entry marked
+``status: repealed`` (the staff tab's 标记废止) is retired the same way.
 
 A question matches an entry when its cosine to one of the entry's wordings reaches
 :data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage by :data:`MATCH_MARGIN`
@@ -46,6 +47,9 @@ import yaml
 
 from .answer import Answer, AnswerSentence, Citation
 from .errors import KbBotError
+from .files import write_atomic
+from .legal import normalize_status
+from .loading import content_hash
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +107,13 @@ def parse_entry(text: str, rel_path: str) -> FaqEntry:
     value = meta.get("date")
     return FaqEntry(rel_path, tuple(str(q).strip() for q in questions if str(q).strip()), body,
                     _opt(meta.get("source")), _opt(meta.get("article")), str(value) if value else None,
-                    RETIRED if str(meta.get("status", ACTIVE)).strip().lower() == RETIRED else ACTIVE)
+                    RETIRED if _inactive(meta.get("status")) else ACTIVE)
+
+
+def _inactive(status: Any) -> bool:
+    """Retired by staff, or marked repealed (the staff tab's 标记废止 works on any .md file): either way the
+    entry no longer answers."""
+    return str(status or ACTIVE).strip().lower() == RETIRED or normalize_status(status) == "repealed"
 
 
 def _opt(value: Any) -> str | None:
@@ -148,9 +158,7 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
     entry = FaqEntry(path, wordings, answer.strip(), (source or "").strip() or None, (article or "").strip() or None,
                      date.today().isoformat(), RETIRED if status == RETIRED else ACTIVE)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(render_entry(entry), encoding="utf-8")
-    temporary.replace(target)
+    write_atomic(target, render_entry(entry).encode("utf-8"))
     return entry
 
 
@@ -161,7 +169,7 @@ def set_status(documents: Path, path: str, status: str) -> FaqEntry:
     """
     source = _inside(documents, path)
     try:
-        entry = parse_entry(source.read_text(encoding="utf-8"), path)
+        entry = parse_entry(source.read_text(encoding="utf-8-sig"), path)
     except FileNotFoundError:
         raise KbBotError(f"staff answer {path} does not exist") from None
     retire = status == RETIRED
@@ -173,8 +181,8 @@ def set_status(documents: Path, path: str, status: str) -> FaqEntry:
     if target.resolve() != source.resolve() and target.exists():
         raise KbBotError(f"{updated.path} already exists", hint="rename one of the two files")
     folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_entry(updated), encoding="utf-8")
-    if target.resolve() != source.resolve():
+    write_atomic(target, render_entry(updated).encode("utf-8"))  # whole or not at all: the old file is kept until
+    if target.resolve() != source.resolve():                     # the new one is complete
         source.unlink()
     return updated
 
@@ -223,9 +231,36 @@ def _matcher(kb: Any) -> _Matcher | None:
     return cached if cached.owners else None
 
 
+def indexed_entries(documents: Path, manifest: Any) -> list[FaqEntry]:
+    """The active entries whose file is, byte for byte, the one the index generation holds.
+
+    An entry edited, retired or repealed on disk keeps the index's passages until the next refresh; answering
+    from the new file meanwhile would quote text that search does not find and that a rollback cannot bring back.
+    So a changed file does not answer until it is indexed (the articles answer meanwhile).
+    """
+    entries = []
+    for path, indexed in manifest.documents.items():
+        if not path.startswith(f"{FAQ_FOLDER}/"):
+            continue
+        try:
+            data = (documents / path).read_bytes()
+        except FileNotFoundError:
+            continue  # retired (moved to faq/.retired/) or deleted since the index was built
+        try:
+            if content_hash(data) != indexed.hash:
+                log.info("staff answer %s changed since the index was built: not used until the next refresh", path)
+                continue
+            entry = parse_entry(data.decode("utf-8-sig"), path)
+        except (KbBotError, OSError, UnicodeDecodeError) as exc:
+            log.warning("staff answer %s skipped: %s", path, getattr(exc, "message", exc))
+            continue
+        if entry.active:
+            entries.append(entry)
+    return entries
+
+
 def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
-    indexed = {path for path in retriever.index.manifest.documents if path.startswith(f"{FAQ_FOLDER}/")}
-    entries = [e for e in read_entries(kb.settings.documents) if e.active and e.path in indexed] if indexed else []
+    entries = indexed_entries(kb.settings.documents, retriever.index.manifest)
     wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
     vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
     articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],

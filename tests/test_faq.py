@@ -83,6 +83,39 @@ def test_retired_entry_no_longer_answers(fake_settings):
     assert kb.ask(QUESTION).mode != "faq"
 
 
+def test_an_edited_entry_answers_with_its_new_text_only_once_it_is_indexed(fake_settings):
+    # The answer once came from the file on disk while search still held the old text: an edit changed the
+    # reply before any refresh, and a rollback could not bring the old reply back.
+    entry = faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    assert "区住建局" in kb.ask(QUESTION).answer
+    faq.save_entry(fake_settings.documents, [QUESTION], "请拨打住建局热线。", path=entry.path)
+    pending = kb.ask(QUESTION)
+    assert pending.mode != "faq" and "热线" not in pending.answer  # not before the refresh
+    kb.build()
+    assert kb.ask(QUESTION).mode == "faq" and "热线" in kb.ask(QUESTION).answer
+    folder = IndexFolder(fake_settings.index)
+    with folder.lock():
+        folder.rollback()
+    assert "热线" not in kb.ask(QUESTION).answer  # the rolled-back index does not hold the new text
+
+
+def test_an_entry_marked_repealed_no_longer_answers(fake_settings):
+    from kb_bot.admin import mark_repealed
+
+    entry = faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    assert kb.ask(QUESTION).mode == "faq"
+    mark_repealed(fake_settings, entry.path)
+    assert kb.ask(QUESTION).mode != "faq"
+    kb.build()
+    assert kb.ask(QUESTION).mode != "faq"
+    (read,) = faq.read_entries(fake_settings.documents)
+    assert not read.active  # the staff table shows it 已停用
+
+
 def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_settings):
     kb = KnowledgeBase(fake_settings)
     kb.build(full=True)

@@ -408,6 +408,11 @@ def test_staff_can_mark_a_document_repealed(tmp_path):
         admin.mark_repealed(settings, "scan.pdf")
     with pytest.raises(KbBotError):
         admin.mark_repealed(settings, "../outside.md")
+    (folder / "binary.md").write_bytes(bytes(range(256)) * 4)  # not text: a clear error, the file left as it was
+    with pytest.raises(KbBotError, match="binary.md"):
+        admin.mark_repealed(settings, "binary.md")
+    assert (folder / "binary.md").read_bytes() == bytes(range(256)) * 4
+    (folder / "binary.md").unlink()
     docs = {d.path: d for d in load_documents(folder).documents}
     assert docs[f"regulations/{UNEMPLOYMENT}"].status == "repealed" and docs["news.md"].status == "repealed"
     assert docs[f"regulations/{UNEMPLOYMENT}"].title == "郑州市失业保险条例"  # the rest still reads as before
