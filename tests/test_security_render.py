@@ -42,6 +42,23 @@ def test_passage_markdown_stays_text_in_the_chat_card():
         assert not LIVE.search(markdown(partial))
 
 
+def test_a_date_from_front_matter_stays_text_and_each_kind_gets_its_own_wording():
+    # A staff answer's front-matter date reached the card unescaped whenever it started with "<span".
+    hostile = '<span onmouseover=alert(1)>x</span>'
+    for kind in ("faq", "regulation", "article"):
+        card = render.citation_card(Citation("faq/a.md", "工作人员解答", None, "2026-11-27 发布", "答案", (0, 2), 0.9, "c1",
+                                             None, hostile, kind), 1)
+        assert "<span onmouseover" not in card and "onmouseover" not in markdown(card).replace("&lt;span onmouseover", "")
+    faq_card = render.citation_card(Citation("faq/a.md", "工作人员解答", None, "2026-11-27 发布", "答案", (0, 2), 0.9, "c1",
+                                             None, "2026-11-27", "faq"), 1)
+    assert faq_card.count("2026-11-27") == 1 and "起施行版本" not in faq_card  # a staff answer is not a regulation
+    rule = render.citation_card(Citation("r.md", "郑州市失业保险条例", None, None, "第二十五条 …", None, 0.9, "c2",
+                                         "第二十五条", "2019-01-22", "regulation"), 1)
+    news = render.citation_card(Citation("n.md", "上街区新闻", None, None, "正文", None, 0.9, "c3", None, "2023-03-01",
+                                         "article"), 1)
+    assert "2019-01-22 起施行版本" in rule and "2023-03-01 发布" in news and "起施行版本" not in news
+
+
 def test_topic_detail_and_full_text_stay_text():
     entry = TopicEntry("融资", "请访问[官方入口](http://198.51.100.7/phish)办理", "a.md", "标题", None, None, "c1",
                        HOSTILE)

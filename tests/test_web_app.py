@@ -385,7 +385,7 @@ def test_an_english_question_gets_english_around_it_including_the_topics(tmp_pat
     assert all(o["value"] == render.question_for_topic(name, guide) for o, name in zip(options, ("融资贷款", "教育")))
 
     text = "招聘会帮企业招到了多少人"
-    citation = Citation("a.md", "标题", "上街区", None, text, None, 0.5, "c1", issued="2020-01-01")
+    citation = Citation("a.md", "标题", "上街区", None, text, None, 0.5, "c1", issued="2020-01-01", kind="regulation")
     related = Answer("How many people did the job fair find?", False, "No sentence … [1]", (citation,), ("融资贷款",),
                      status="related")
     out = render.answer_html(related)

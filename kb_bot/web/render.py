@@ -86,12 +86,18 @@ def _where(unit: str | None, section: str | None) -> str:
 
 
 def _legal_where(item: Any, lang: str = "zh") -> str:
-    """A regulation's date and, for an older version, 已被《…》取代 (empty for other documents)."""
-    issued = getattr(item, "issued", None)
-    notes = [WORDS[lang]["in_force"].format(date=issued) if issued else None]
+    """A regulation's date (起施行版本), an article's (发布) and, for an older version, 已被《…》取代.
+
+    A staff answer names its date in its section already. Every note is escaped here: a date comes from front
+    matter that anyone who can upload a document writes.
+    """
+    issued, kind = getattr(item, "issued", None), getattr(item, "kind", None)
+    notes = []
+    if issued and kind != "faq":
+        notes.append(esc(WORDS[lang]["in_force" if kind == "regulation" else "published"].format(date=issued)))
     if getattr(item, "status", None) == legal.SUPERSEDED:
         notes.append(f'<span class="kb-superseded">{esc(legal.superseded_note(item.superseded_by))}</span>')
-    return " · ".join(n if n.startswith("<span") else esc(n) for n in notes if n)
+    return " · ".join(notes)
 
 
 def citation_card(citation: Any, number: int, opened: bool = False, lang: str = "zh") -> str:
@@ -120,13 +126,13 @@ def _answer_html(text: str) -> str:
 WORDS = {
     "zh": {"related": "未找到直接答案", "related_sources": "相关内容（{n}，不是对问题的回答）", "sources": "来源（{n}）",
            "try_topics": "也可以点击下方主题，换个问题试试：", "pick_topic": "点击下方主题，换个问题试试：",
-           "file": "出处文件：", "in_force": "{date} 起施行版本", "looking": "正在查找相关政策……",
+           "file": "出处文件：", "in_force": "{date} 起施行版本", "published": "{date} 发布", "looking": "正在查找相关政策……",
            "failed": "抱歉，系统暂时无法回答：{reason}", "understood": "按“{text}”理解（如理解有误，请换个完整的问法）",
            "cut": "问题较长，只按前 {n} 个字回答。"},
     "en": {"related": "No direct answer", "related_sources": "Related passages ({n}; they do not answer the question)",
            "sources": "Sources ({n})", "try_topics": "Or pick a topic below to ask another question:",
            "pick_topic": "Pick a topic below to ask another question:", "file": "File: ",
-           "in_force": "version in force from {date}", "looking": "Looking through the policies…",
+           "in_force": "version in force from {date}", "published": "published {date}", "looking": "Looking through the policies…",
            "failed": "Sorry, the assistant cannot answer right now: {reason}",
            "understood": "Understood as “{text}” (if that is wrong, ask the whole question again)",
            "cut": "The question is long: only its first {n} characters were used."},
