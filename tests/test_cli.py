@@ -81,6 +81,37 @@ def test_errors_are_one_clear_line_and_nonzero(fake_settings, tmp_path, capsys, 
     assert "Traceback" not in err
 
 
+def test_settings_paths_and_queries_a_person_got_wrong_are_one_line_too(fake_settings, tmp_path, capsys, monkeypatch):
+    # Each of these once ended in a traceback (ValueError, NotADirectoryError, or five arbitrary passages).
+    base = ["--documents", str(fake_settings.documents), "--model", "fake"]
+    monkeypatch.setenv("KB_BOT_FUSION", "bogus")
+    code, _, err = run(["search", "招工", *base, "--index", str(fake_settings.index)], capsys)
+    assert code == 1 and "KB_BOT_FUSION='bogus'" in err and "minmax" in err and "Traceback" not in err
+    monkeypatch.delenv("KB_BOT_FUSION")
+    a_file = tmp_path / "index-is-a-file"
+    a_file.write_text("not a folder", encoding="utf-8")
+    code, _, err = run(["build", *base, "--index", str(a_file)], capsys)
+    assert code == 1 and err.startswith("kb-bot: error: ") and "index-is-a-file" in err and "Traceback" not in err
+    assert "--index" in err  # the hint names what to check
+    code, _, err = run(["search", "  ", *base, "--index", str(fake_settings.index)], capsys)
+    assert code == 1 and "the search query is empty" in err
+
+
+def test_serve_names_a_bad_or_taken_port_instead_of_a_traceback(fake_settings, capsys):
+    import socket
+
+    base = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "99999", *base])
+    assert exited.value.code == 2 and "is not a port number" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = run(["serve", "--port", str(port), *base], capsys)
+    assert code == 1 and f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+
+
 def test_stale_index_says_to_rebuild(fake_settings, capsys):
     base = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index)]
     assert run(["build", *base, "--model", "fake:32"], capsys)[0] == 0

@@ -74,3 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path that is a file where a folder is needed, a folder one may not write ...
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"kb-bot: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print("kb-bot: hint: check the paths given (--documents, --index, or KB_BOT_DOCUMENTS / KB_BOT_INDEX)",
+              file=sys.stderr)
+        return 1

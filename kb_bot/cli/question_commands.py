@@ -34,6 +34,8 @@ def cmd_search(args, settings) -> int:
     """``kb-bot search``: hybrid search, one query or one a line from stdin."""
     kb = open_kb(settings)
     for query in queries(args.query):
+        if not query.strip():  # an empty query matches nothing in particular: five arbitrary passages
+            raise KbBotError("the search query is empty", hint='give the words to look for, e.g. kb-bot search "招工"')
         hits = kb.search(query, args.top_k)
         if args.json:
             emit_json({"query": query, "results": [hit_to_json(h) for h in hits]})

@@ -55,6 +55,19 @@ def cmd_topics(args, settings) -> int:
     return 0
 
 
+def _port(value: str) -> int:
+    """A TCP port number for ``--port`` (argparse prints the message and exits 2 on a bad one)."""
+    import argparse
+
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
+    return port
+
+
 def cmd_serve(args, settings) -> int:
     """``kb-bot serve``: the web app (the index is built first when missing)."""
     from ..web.app import serve
@@ -87,7 +100,7 @@ def add_serve(sub, common) -> None:
     p = sub.add_parser("serve", help="run the web chat (builds the index on first run)")
     common(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--port", type=_port, default=7860, help="port (default 7860)")
     p.add_argument("--share", type=lambda v: v.lower() in ("1", "true", "yes"), default=False, metavar="BOOL",
                    help="create a public Gradio share link (default false)")
     p.set_defaults(func=cmd_serve)

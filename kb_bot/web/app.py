@@ -29,6 +29,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from ..engine import KnowledgeBase  # noqa: E402
+from ..errors import KbBotError  # noqa: E402
 from .citizen import CitizenTab  # noqa: E402
 from .enterprise import EnterpriseTab  # noqa: E402
 from .facade import MAX_QUESTION_CHARS, WebKB, web_kb  # noqa: E402,F401  (MAX_QUESTION_CHARS: for callers)
@@ -115,8 +116,13 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: b
     web = web_kb(kb)
     web.warm_up()  # load the index and the model once, before the first visitor
     demo = build_app(web)
-    _, local_url, share_url = demo.launch(server_name=host, server_port=port, share=share,
-                                          prevent_thread_lock=True, quiet=True, **launch_options(web))
+    try:
+        _, local_url, share_url = demo.launch(server_name=host, server_port=port, share=share,
+                                              prevent_thread_lock=True, quiet=True, **launch_options(web))
+    except OSError as error:  # Gradio's own message names its environment variable, not our flag
+        web.question_log.close()
+        raise KbBotError(f"cannot serve on {host}:{port}: {error.strerror or 'the port is taken or not allowed'}",
+                         hint=f"choose another port with --port, or stop the program using port {port}") from None
     print(f"kb-bot: {APP_TITLE} is running at {local_url} (ready in {time.perf_counter() - started:.1f} s; "
           "Ctrl+C to stop)", flush=True)
     if share_url:
@@ -130,3 +136,4 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: b
         pass
     finally:
         demo.close()
+        web.question_log.close()  # its writer is a daemon thread: lines still queued would be lost on exit
