@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
 from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap
-from .llm import rewrite_followup
+from .llm import generate_answer, rewrite_followup
 from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
 
 #: Only the most recent earlier questions matter for completing a follow-up.
@@ -177,7 +177,8 @@ def _focus(kb: Any, answer: Answer, reading: str, question: str, aspect: Aspect)
         return answer
     try:
         hits = [h for h in kb.search(reading, max(kb.settings.top_k, 5)) if h.chunk.doc == doc_of(answer)]
-        text, citations, sentences = compose(strip_cues(question), hits) if hits else ("", (), ())
+        text, citations, sentences = (compose(strip_cues(question), hits, kb.answer_model(), stats=kb.gram_stats(),
+                                              synonyms=kb.synonyms()) if hits else ("", (), ()))
     except Exception as exc:  # never lose the answer we already have
         log.warning("follow-up answer not refocused: %s", exc)
         return answer
@@ -199,8 +200,9 @@ class Conversation:
         self.last: Turn | None = None
 
     def ask(self, question: str) -> Answer:
+        """The reply to the next question of this conversation."""
         answer, self.last = answer_turn(self.kb, question, self.last)
-        return answer
+        return worded(self.kb, answer)
 
     def reset(self) -> None:
         self.last = None
@@ -266,4 +268,16 @@ def answer_in_context(kb: Any, question: str, history: Sequence[str] = ()) -> An
     answer, turn = answer_turn(kb, question, previous)
     questions = tuple(" ".join(str(q).split()) for q in history if str(q).strip())
     _cache_for(kb).put((getattr(kb, "_generation", None), (*questions, " ".join(question.split()))[-HISTORY_TURNS:]), turn)
-    return answer
+    return worded(kb, answer)
+
+
+def worded(kb: Any, answer: Answer) -> Answer:
+    """The reply a person gets, worded by the optional language model (``KB_BOT_LLM_URL``) from its quotes.
+
+    Only here, once per question: a turn reads a follow-up several ways and replays the earlier questions, and
+    wording each of those readings would spend the endpoint's few slots on replies nobody sees. Staff answers
+    keep their own words."""
+    settings = getattr(kb, "settings", None)
+    if settings is None or not getattr(settings, "llm_url", None) or answer.mode != "extractive":
+        return answer
+    return generate_answer(answer, (), settings)

@@ -19,7 +19,6 @@ from .answer import NOT_FOUND, Answer, answer_question, not_found_text, replies_
 from .answer_model import AnswerModel, load_model
 from .answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
-from .llm import generate_answer
 from .retrieval import FusionConfig, Retriever, SearchHit
 from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics
 from .settings import Settings
@@ -183,6 +182,4 @@ class KnowledgeBase:
             # an English reader gets names them in English.
             guide = self._topic_state()[1]
             answer = replace(answer, answer=not_found_text(question, [english_name(n, guide) for n in answer.suggestions]))
-        if answer.found and self.settings.llm_url:
-            answer = generate_answer(answer, hits, self.settings)
         return answer

@@ -273,11 +273,19 @@ def rewrite_followup(settings: Settings, question: str, previous: str) -> str | 
         return None
     messages = [{"role": "system", "content": REWRITE_PROMPT},
                 {"role": "user", "content": f"上一个问题：{previous}\n追问：{question}"}]
+    limiter = limiter_for(url)  # the same slots and cooldown as the answers: a down endpoint is left alone
+    if not limiter.try_enter(settings.llm_concurrency):
+        log.info("LLM busy or cooling down; the follow-up is read by the rules alone")
+        return None
+    failed = True
     try:
-        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0))
+        text = chat_completion(url, model, messages, min(float(settings.llm_timeout), 10.0), settings.llm_api_key)
+        failed = False
     except Exception as exc:  # the endpoint is optional: the rule-based readings remain
         log.warning("LLM rewrite of a follow-up failed (%s: %s)", type(exc).__name__, exc)
         return None
+    finally:
+        limiter.leave(failed)
     text = " ".join(str(text or "").split()).strip("“”\"'")
     if not text or text == question or len(text) > 2 * len(question) + 60:
         return None

@@ -70,6 +70,12 @@ class StubKB:
     def answer_model(self):  # no fitted model: every reply stands as the table gives it
         return None
 
+    def gram_stats(self):
+        return None  # compose then weighs the words over the passages it is given
+
+    def synonyms(self):
+        return None  # ... and reads the shipped synonyms
+
 
 def converse(kb, *questions):
     """Ask ``questions`` in one conversation over ``kb``; the last reply."""
@@ -496,7 +502,7 @@ def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_
     found = [[hit]]
     kb.search = lambda query, top_k: found[0]
     picked = ["并深入推进集团内部管理、考核评价等方面的一体化"]
-    monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
+    monkeypatch.setattr(answer_module, "compose", lambda question, hits, *model, **words: (
         picked[0], (Citation(hits[0].chunk.doc, "标题", None, None, picked[0], None, 0.5, "c"),),
         (AnswerSentence(picked[0], 0),)))
 
@@ -512,6 +518,30 @@ def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_
     assert "优质均衡" in reply()  # ...but never from another document's passages
 
 
+def test_a_refocused_reply_is_chosen_with_the_knowledge_bases_own_model_and_synonyms(monkeypatch):
+    # The refocus once used the shipped model, the shipped synonyms and word weights from three passages:
+    # a staff recalibration (kb-bot calibrate) and the staff's synonyms.txt were ignored for follow-ups.
+    import kb_bot.answer as answer_module
+
+    kb = StubKB({
+        "招聘会帮企业招到了多少人？": ("related", ZONE, "达成就业意向300余人", "a.md", 0.3),
+        "那融资方面呢？": ("related", ZONE, "帮助企业融资贷款2600万元", "a.md", 0.01),
+        "先进制造业开发区 融资方面": ("related", ZONE, "开发区推动产业转型升级", "a.md", 0.24),
+    })
+    own = {"model": object(), "stats": object(), "synonyms": object()}
+    kb.answer_model, kb.gram_stats, kb.synonyms = (lambda: own["model"]), (lambda: own["stats"]), (lambda: own["synonyms"])
+    kb.search = lambda query, top_k: [type("Hit", (), {"chunk": type("Chunk", (), {"doc": "a.md"})()})()]
+    seen = []
+
+    def spy(question, hits, model="shipped", **words):
+        seen.append((model, words))
+        return "", (), ()
+
+    monkeypatch.setattr(answer_module, "compose", spy)
+    converse(kb, "招聘会帮企业招到了多少人？", "那融资方面呢？")
+    assert seen and all(m is own["model"] and w == {"stats": own["stats"], "synonyms": own["synonyms"]} for m, w in seen)
+
+
 def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quoted(monkeypatch):
     # The completed reading first quotes the zone's overview; refocused on 融资 it quotes the loans. It must be
     # compared with the literal reply (which also quotes the loans) as refocused, or the literal one wins.
@@ -524,7 +554,7 @@ def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quo
     })
     kb.search = lambda query, top_k: [type("Hit", (), {"chunk": type("Chunk", (), {"doc": "a.md"})()})()]
     loans = "帮助企业融资贷款2600万元"
-    monkeypatch.setattr(answer_module, "compose", lambda question, hits: (
+    monkeypatch.setattr(answer_module, "compose", lambda question, hits, *model, **words: (
         loans, (Citation("a.md", "标题", ZONE, None, loans, None, 0.5, "c"),), (AnswerSentence(loans, 0),)))
     answer = converse(kb, "招聘会帮企业招到了多少人？", "那融资方面呢？")
     assert answer.understood_as == "先进制造业开发区 融资方面" and "2600万元" in answer.answer

@@ -109,3 +109,23 @@ def test_after_a_failure_the_endpoint_is_left_alone_for_a_while(fake):
     FakeLLM.mode = "reply"
     assert llm.generate_answer(original, [], settings) == original  # cooling down: not asked
     assert len(FakeLLM.requests) == 1
+
+
+def test_a_follow_up_is_worded_once_and_every_request_carries_the_key(fake_settings):
+    # One web follow-up with two earlier questions once sent a wording request for every reading and every
+    # replayed earlier question (five literal answers), and the follow-up rewrite went out without the API key.
+    from dataclasses import replace
+
+    from kb_bot.engine import KnowledgeBase
+
+    with serving(GROUNDED) as url:
+        settings = replace(fake_settings, llm_url=url, llm_model="m", llm_api_key="sk-test", llm_concurrency=8)
+        kb = KnowledgeBase(settings)
+        kb.build(full=True)
+        answer = kb.ask("那融资方面呢？", ["招聘会帮企业招到了多少人？", "开发区有哪些企业？"])
+        requests = list(FakeLLM.requests)
+    rewrites = [r for r in requests if r[2]["messages"][0]["content"] == llm.REWRITE_PROMPT]
+    wordings = [r for r in requests if r not in rewrites]
+    assert rewrites, "the follow-up was offered to the endpoint for a rewrite"
+    assert len(wordings) == (1 if answer.found else 0)
+    assert all(auth == "Bearer sk-test" for _, auth, _ in requests)
