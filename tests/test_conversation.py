@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb_bot.answer import Answer, AnswerSentence, Citation, related_text
+from kb_bot.settings import Settings
 from kb_bot.conversation import Conversation, answer_in_context, core, dependency, strip_cues
 from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
 
@@ -717,6 +718,8 @@ def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
     import http.server
     import threading
 
+    from kb_bot.llm import REWRITE_PROMPT
+
     seen = []
 
     class Endpoint(http.server.BaseHTTPRequestHandler):
@@ -738,19 +741,19 @@ def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
             "招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人"),
             "开发区帮企业融资贷款了多少钱？": ("answered", "上街区先进制造业开发区", "融资贷款2600万元"),
         })
-        kb.settings = type("S", (), {"top_k": 5, "llm_url": f"http://127.0.0.1:{server.server_port}/v1",
-                                     "llm_model": "fake", "llm_timeout": 5.0})()
+        kb.settings = Settings(llm_url=f"http://127.0.0.1:{server.server_port}/v1", llm_model="fake", llm_timeout=5.0)
         conversation = Conversation(kb)
         conversation.ask("招聘会帮企业招到了多少人？")
         answer = conversation.ask("那融资方面呢？")
     finally:
         server.shutdown()
     assert answer.understood_as == "开发区帮企业融资贷款了多少钱？" and "2600万元" in answer.answer
-    assert "那融资方面呢？" in seen[0]["messages"][-1]["content"]
+    rewrites = [r for r in seen if r["messages"][0]["content"] == REWRITE_PROMPT]  # the others word replies
+    assert len(rewrites) == 1 and "那融资方面呢？" in rewrites[0]["messages"][-1]["content"]
 
 
 def test_llm_rewrite_failure_falls_back_to_the_rules():
     from kb_bot.llm import rewrite_followup
 
-    settings = type("S", (), {"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m", "llm_timeout": 1.0})()
+    settings = Settings(llm_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout=1.0)
     assert rewrite_followup(settings, "那融资方面呢？", "q") is None
