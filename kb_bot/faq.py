@@ -152,14 +152,26 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
     if not (answer or "").strip():
         raise KbBotError("请填写解答内容 / the answer text is empty")
     if path is None:
-        digest = hashlib.sha1(wordings[0].encode("utf-8")).hexdigest()[:8]
-        path = f"{FAQ_FOLDER}/{date.today():%Y%m%d}-{digest}.md"
+        path = _new_path(documents, wordings[0])
     target = _inside(documents, path)
     entry = FaqEntry(path, wordings, answer.strip(), (source or "").strip() or None, (article or "").strip() or None,
                      date.today().isoformat(), RETIRED if status == RETIRED else ACTIVE)
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, render_entry(entry).encode("utf-8"))
     return entry
+
+
+def _new_path(documents: Path, first_wording: str) -> str:
+    """A file name for a new entry that no entry has, active or retired: a new entry never replaces one
+    (two entries started the same day from the same question once shared a name, and the second save erased
+    the first)."""
+    stem = f"{date.today():%Y%m%d}-{hashlib.sha1(first_wording.encode('utf-8')).hexdigest()[:8]}"
+    folder = documents / FAQ_FOLDER
+    for number in range(1, 10_000):
+        name = f"{stem}.md" if number == 1 else f"{stem}-{number}.md"
+        if not (folder / name).exists() and not (folder / RETIRED_FOLDER / name).exists():
+            return f"{FAQ_FOLDER}/{name}"
+    raise KbBotError(f"too many staff answers named {stem}*.md", hint="retire or delete some of them")
 
 
 def set_status(documents: Path, path: str, status: str) -> FaqEntry:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kb_bot import faq
@@ -157,6 +159,37 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     demo.kb_staff.refresh(session)
     retired = demo.kb_web.ask(QUESTION)
     assert retired.mode != "faq" and "住房和城乡建设局" not in retired.answer  # its text is gone from the index too
+
+
+def test_a_new_answer_never_overwrites_one_and_a_picked_question_starts_a_new_one(tmp_path):
+    # Staff lost answers two ways: a second new entry from the same question got the first one's file name, and
+    # picking a question from the unanswered list while an entry was open kept that entry selected, so saving
+    # wrote the new answer over it.
+    from kb_bot.web.app import build_app
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    first = faq.save_entry(tmp_path, [QUESTION], "请咨询区住建局。")
+    second = faq.save_entry(tmp_path, [QUESTION], "请拨打住建局热线。")
+    assert first.path != second.path and len(faq.read_entries(tmp_path)) == 2
+    retired = faq.set_status(tmp_path, second.path, faq.RETIRED)
+    third = faq.save_entry(tmp_path, [QUESTION], "第三种说法。")
+    assert third.path not in (first.path, second.path) and Path(retired.path).name != Path(third.path).name
+
+    kb = fake_kb(tmp_path / "app", admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
+    handlers = demo.kb_insight.handlers
+    water = handlers.save(session, "", "停水停电找谁", "供水热线 67171717", "郑州市城市供水管理条例", "")
+    selected = water.path["value"]  # after saving, the saved entry stays selected for editing
+    started = handlers.start_from("公司不给交社保怎么办")
+    assert started.path == "" and started.questions == "公司不给交社保怎么办"
+    assert started.answer == "" and started.source == "" and started.article == ""  # nothing carried over
+    opened = handlers.open_entry(session, started.path)  # the selection cleared: the form is left as it is
+    assert all(isinstance(v, dict) for v in (opened.questions, opened.answer, opened.source))
+    handlers.save(session, started.path, started.questions, "请向劳动保障监察投诉", "", "")
+    entries = {e.path: e for e in faq.read_entries(kb.settings.documents)}
+    assert len(entries) == 2 and entries[selected].answer == "供水热线 67171717"
+    assert entries[selected].source == "郑州市城市供水管理条例"
 
 
 def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, capsys):

@@ -71,6 +71,17 @@ class FaqOpened:
 
 
 @dataclass(frozen=True)
+class FaqStarted:
+    """A new staff answer started from a citizen's question: no entry selected, the form empty but its wording."""
+
+    path: Any
+    questions: Any
+    answer: Any
+    source: Any
+    article: Any
+
+
+@dataclass(frozen=True)
 class FaqSaved:
     """After saving, retiring or restoring a staff answer: the message, the list, the entry selected."""
 
@@ -179,10 +190,16 @@ class Handlers:
                              self.insight.export_csv(records, span),
                              gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
+    def start_from(self, question: str) -> FaqStarted:
+        """A question picked from the unanswered ones starts a new entry: the form holds only its wording, and no
+        entry is selected (else saving would overwrite the entry being edited with the new answer)."""
+        return FaqStarted("", (question or "").strip(), "", "", "")
+
     def open_entry(self, session: Any, path: str) -> FaqOpened:
-        """Fill the form with an existing staff answer (wordings, answer, source, article)."""
+        """Fill the form with an existing staff answer (wordings, answer, source, article). No entry selected
+        leaves the form as it is: a picked question (``start_from``) clears the selection and must stay."""
         if not path:
-            return FaqOpened(gr.update(), "", "", "", "")
+            return FaqOpened(gr.update(), gr.update(), gr.update(), gr.update(), gr.update())
         try:
             entry = self.insight.entry(session, path)
         except KbBotError as exc:
@@ -293,7 +310,7 @@ def build_insight(staff: StaffActions) -> Insight:
 
     w.load.click(load, [w.days], loaded, **events)
     w.days.change(load, [w.days], loaded, **events)
-    w.pick.change(lambda q: (q or "").strip(), [w.pick], [w.questions], queue=False, api_visibility="private")
+    w.pick.change(for_gradio(h.start_from), [w.pick], outputs(FaqStarted, w), queue=False, api_visibility="private")
     w.path.change(open_entry, [w.path], outputs(FaqOpened, w), **events)
     w.save.click(save, [w.path, *form], saved, **events)
     w.retire.click(retire, [w.path], saved, **events)
