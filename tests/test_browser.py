@@ -130,6 +130,17 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     record = wait_until(rated, timeout=10, what="the rating in the question log")
     assert record["feedback"] == "up" and record["docs"][0] == "advanced-manufacturing.md"
 
+    # --- The box is locked while an answer streams (a question sent then was overwritten and never answered),
+    # and unlocked when it is in.
+    box = "#kb-question textarea"
+    page.fill(box, "开发区帮企业贷了多少款？")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => document.querySelector('{box}').disabled", timeout=10_000)
+    page.wait_for_function(f"() => !document.querySelector('{box}').disabled && !document.querySelector('#kb-chat .kb-cursor')"
+                           " && document.querySelectorAll('#kb-chat .kb-answer:not(.kb-muted)').length >= 2",
+                           timeout=60_000)
+    assert "2600万元" in page.locator("#kb-chat .kb-answer:not(.kb-muted)").last.inner_text()
+
     # --- Not found: honest message with the nearest topics as clickable suggestions.
     page.locator("#kb-chat button[aria-label='清空对话']").click()
     answer = ask(page, "明天天气怎么样？")

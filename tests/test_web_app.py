@@ -93,7 +93,8 @@ def test_ask_endpoint_from_gradio_client(web_real_kb):
 def _chat(demo, question):
     citizen = demo.kb_tabs.citizen
     added = citizen.add_question(f"  {question} ", [])
-    assert added.question == "" and added.chat == [{"role": "user", "content": question}]
+    assert added.question["value"] == "" and added.question["interactive"] is False  # locked until answered
+    assert added.chat == [{"role": "user", "content": question}]
     return list(citizen.respond(added.chat, {}))
 
 

@@ -138,7 +138,10 @@ class CitizenTab:
             return QuestionAdded(gr.update(), list(history or []))
         if question.cut:
             gr.Warning(render.words(question.text)["cut"].format(n=MAX_QUESTION_CHARS), title="提示")
-        return QuestionAdded("", list(history or []) + [{"role": "user", "content": question.text}])
+        # The box is locked until the answer is in (``wire``): a question sent while an answer streamed was
+        # added to the chat, then overwritten by the streaming answer's next step, and never answered.
+        return QuestionAdded(gr.update(value="", interactive=False),
+                             list(history or []) + [{"role": "user", "content": question.text}])
 
     def respond(self, history: list, records: dict) -> Iterator[ChatStep]:
         """Answer the chat's last question: a "looking" line, then the answer streaming in, then its sources."""
@@ -225,13 +228,16 @@ class CitizenTab:
         step = outputs(ChatStep, self)
         respond = for_gradio(self.respond)
         # The question is added through the queue so that the "question cut" warning reaches the browser.
+        unlock = {"fn": lambda: gr.update(interactive=True), "inputs": None, "outputs": [self.question],
+                  "queue": False, **private}  # .then runs after a failed answer too: the box never stays locked
         self.question.submit(for_gradio(self.add_question), [self.question, self.chat], outputs(QuestionAdded, self),
                              concurrency_id="kb-add", concurrency_limit=None, **private).then(
-            respond, [self.chat, self.records], step, **answering).then(
+            respond, [self.chat, self.records], step, **answering).then(**unlock).then(
             None, js=SHOW_ANSWER_START, queue=False, **private)
         for trigger in (self.chat.example_select, self.chat.option_select):
             trigger(for_gradio(self.pick_example), [self.chat], outputs(ChatPicked, self), queue=False, **private).then(
-                respond, [self.chat, self.records], step, **answering).then(
+                lambda: gr.update(interactive=False), None, [self.question], queue=False, **private).then(
+                respond, [self.chat, self.records], step, **answering).then(**unlock).then(
                 None, js=SHOW_ANSWER_START, queue=False, **private)
         self.chat.like(for_gradio(self.on_feedback), [self.records], None, queue=False, **private)
         self.chat.clear(for_gradio(self.clear_chat), None, step, queue=False, **private)
