@@ -242,10 +242,12 @@ def related_text(question: str, missing: str | None, closest: str) -> str:
     """The honest "related, not confirmed" reply: what is missing (when a detail the question asks for is absent
     from the passages), then the closest sentences, quoted and tagged, for the reader to judge."""
     if replies_in_chinese(question):
-        head = (f"文件中没有提到“{missing}”。" if missing
+        # The passages found, not the documents: a detail is missing from the quoted passages, and the whole
+        # knowledge base may still name the word elsewhere (小区 is in the regulations, not in the quoted article).
+        head = (f"找到的原文中没有提到“{missing}”。" if missing
                 else "没有找到能确定回答这个问题的原文。")
         return head + (f"最接近的内容（请核对是否回答了您的问题）：{closest}" if closest else "")
-    head = (f"The documents do not mention “{missing}”." if missing
+    head = (f"The passages found do not mention “{missing}”." if missing
             else "No sentence in the documents clearly answers this.")
     return head + (f" The closest passages (check whether they answer your question): {closest}" if closest else "")
 

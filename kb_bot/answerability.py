@@ -121,7 +121,7 @@ def coverage(units: Sequence[Unit], flags: Sequence[float]) -> float:
 
 #: Parts of speech that name a thing a reader could look for in the documents: nouns (n, nr, ns, nt, nz, ng, vn),
 #: verbs, adjectives, time words (周六), Latin words, idioms and abbreviations. Numerals and measure words (一套, 一亩),
-#: adverbs (大概), pronouns, place deixis (区里) and particles never do: 文件中没有提到“一套” says nothing.
+#: adverbs (大概), pronouns, place deixis (区里) and particles never do: 找到的原文中没有提到“一套” says nothing.
 _NAMING_TAGS = re.compile(r"^(?:n|v|a|t|eng|i|j|l)")
 
 

@@ -41,7 +41,7 @@ def doc_of(answer: Answer) -> str | None:
 
 
 def quoted(answer: Answer) -> str:
-    """The sentences a reply quotes, without its framing: 文件中没有提到“进度”。最接近的内容… repeats the question's
+    """The sentences a reply quotes, without its framing: 找到的原文中没有提到“进度”。最接近的内容… repeats the question's
     words, so a reply that only says it lacks the aspect must not count as speaking of it."""
     if answer.status == NOT_FOUND:
         return ""

@@ -171,7 +171,7 @@ def detail_words(question: str) -> list[str]:
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 #: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
-#: 期限 by 三十日内, 手续 by 办理招工备案 or 批准文件 (a formality the rule names, not any 申请 or 办理). "文件中没有提到“几点”" above a quote saying 当日二十时至二十四时内 was false, and the guard refused it.
+#: 期限 by 三十日内, 手续 by 办理招工备案 or 批准文件 (a formality the rule names, not any 申请 or 办理). "找到的原文中没有提到“几点”" above a quote saying 当日二十时至二十四时内 was false, and the guard refused it.
 VALUE_WORDS = (
     (re.compile(r"几点|营业时间|办公时间|开放时间"), re.compile(_NUMERAL + r"(?:时|点)(?:至|到|—|-|半|前|后|以前|以后)|"
                                                        r"\d{1,2}[:：]\d{2}")),

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from kb_bot.answer import ANSWERED, NOT_FOUND, RELATED, Answer, answer_question, answer_to_json, format_answer
+from kb_bot.answer import ANSWERED, NOT_FOUND, RELATED, Answer, answer_question, answer_to_json, format_answer, related_text
 from kb_bot.answer_model import AnswerModel, Linear, load_model, model_path
 from kb_bot.answerability import (ANSWER_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, GramStats, asked_type, carries,
                                   covered, coverage, gather, is_topic_query, missing_phrase, place_mismatch,
@@ -97,7 +97,7 @@ def test_a_greeting_is_told_from_a_question_made_of_question_words():
 
 
 def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
-    """几点 is answered by 六时至二十二时 and 期限 by 三十日内: the reply said 文件中没有提到“几点” above the very rule, and the
+    """几点 is answered by 六时至二十二时 and 期限 by 三十日内: the reply said 找到的原文中没有提到“几点” above the very rule, and the
     guard refused to answer with it. A passage giving no time or period still lacks them."""
     from kb_bot.question_reading import absent_details
 
@@ -230,6 +230,9 @@ def test_answered_related_and_not_found_follow_the_model():
                               stats=stats, suggestions=["融资贷款"])
     assert related.status == RELATED and not related.found
     assert "利率" in related.answer and related.missing == "贷款利率" and related.citations
+    # Only the passages found were checked: the reply says so, not that the documents never mention it.
+    assert related.answer.startswith("找到的原文中没有提到“贷款利率”。")
+    assert related_text("What is the loan rate?", "贷款利率", "").startswith("The passages found do not mention")
     assert related.suggestions == ("融资贷款",)
 
     off = answer_question("明天天气怎么样", hits, None, None, "test", model=_model(-3.0, -2.0), stats=stats,

@@ -44,7 +44,7 @@ def test_cues_are_stripped_but_question_words_kept():
 class StubKB:
     """Answers from a table: question -> (status, unit, text[, doc[, confidence[, missing]]]); else not found.
 
-    A related reply is framed as the real one is (文件中没有提到“…”。最接近的内容…) and quotes ``text``."""
+    A related reply is framed as the real one is (找到的原文中没有提到“…”。最接近的内容…) and quotes ``text``."""
 
     def __init__(self, table):
         self.table = table
@@ -174,7 +174,7 @@ ZONE = "上街区先进制造业开发区"
 
 
 def test_the_reply_framing_does_not_count_as_speaking_of_the_aspect():
-    # The office's reading is "related" with the framing 文件中没有提到“进度”: that names the aspect, yet quotes the
+    # The office's reading is "related" with the framing 找到的原文中没有提到“进度”: that names the aspect, yet quotes the
     # zone's overview; the topic's reading quotes the project's progress.
     kb = StubKB({
         "奥克斯在上街建了什么？": ("answered", ZONE, "奥克斯智能空调生产基地项目正在加快推进"),

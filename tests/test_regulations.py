@@ -387,7 +387,7 @@ def test_a_greeting_or_a_test_message_gets_the_topics_not_a_quote(corpus_kb):
 
 
 def test_the_office_an_article_is_about_is_never_named_as_missing(corpus_kb):
-    # the street office's article never repeats its name in the passage: 文件中没有提到“济源” above it was false
+    # the street office's article never repeats its name in the passage: 找到的原文中没有提到“济源” above it was false
     answer = corpus_kb.ask("企业生产经营中遇到难处，济源路街道怎么帮？")
     assert answer.citations and "济源" not in (answer.missing or ""), answer.answer
 
