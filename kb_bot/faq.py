@@ -326,8 +326,10 @@ def faq_answer(entry: FaqEntry, question: str, score: float) -> Answer:
     basis = " ".join(part for part in (entry.source, entry.article) if part)
     where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
                      if part)
+    # No ``article`` on the citation: it would be cited as 《工作人员解答》第三十七条, a regulation that does not exist.
+    # The article the answer rests on is named in its basis (依据：《…》 第三十七条).
     citation = Citation(entry.path, FAQ_TITLE, None, where or None, entry.answer,
-                        (0, len(entry.answer)), score, f"faq:{entry.path}", entry.article, entry.date, "faq")
+                        (0, len(entry.answer)), score, f"faq:{entry.path}", None, entry.date, "faq")
     text = f"{FAQ_TITLE}：{entry.answer}[1]"
     return Answer(question, True, text, (citation,), (), (AnswerSentence(entry.answer, 0),), confidence=score,
                   mode="faq", status="answered")

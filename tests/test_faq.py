@@ -75,6 +75,16 @@ def test_staff_answer_is_matched_first_after_refresh_and_gone_after_rollback(fak
     assert kb.ask(QUESTION).mode != "faq"
 
 
+def test_a_staff_answer_resting_on_an_article_is_not_cited_as_a_regulation():
+    from kb_bot.web import render
+
+    entry = faq.FaqEntry("faq/a.md", (QUESTION,), "请咨询区住建局。", "郑州市物业管理条例", "第三十七条", "2026-11-28")
+    (citation,) = faq.faq_answer(entry, QUESTION, 0.95).citations
+    card = render.citation_card(citation, 1)
+    assert "《工作人员解答》" not in card and "工作人员解答" in card  # once read 《工作人员解答》第三十七条
+    assert "郑州市物业管理条例 第三十七条" in card and card.count("2026-11-28") == 1
+
+
 def test_retired_entry_no_longer_answers(fake_settings):
     entry = faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
     kb = KnowledgeBase(fake_settings)
