@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
+from .question_reading import asks_nothing
 from .questionlog import read_records
 
 #: Two questions are one group when their character-bigram Jaccard similarity reaches this.
@@ -67,6 +68,8 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     outcome = Counter(_status(r) for r in window)
     hits = Counter(doc for r in window if _status(r) == "answered" for doc in r.get("docs") or [])
     down = [r for r in window if r.get("feedback") == "down"]
+    # 你好, 谢谢, 在吗, an emoji: counted, but not offered as questions to write a staff answer for
+    asked = [r for r in window if not asks_nothing(str(r.get("question", "")))]
     return {
         "days": days,
         "since": since.isoformat(timespec="seconds"),
@@ -74,8 +77,9 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
         "outcomes": {o: outcome.get(o, 0) for o in OUTCOMES},
         "faq_answers": sum(1 for r in window if r.get("faq")),
         "followups": sum(1 for r in window if r.get("understood_as")),
-        "unanswered": group_questions([r["question"] for r in window if _status(r) == "not_found"])[:limit],
-        "related_only": group_questions([r["question"] for r in window if _status(r) == "related"])[:limit],
+        "greetings": len(window) - len(asked),
+        "unanswered": group_questions([r["question"] for r in asked if _status(r) == "not_found"])[:limit],
+        "related_only": group_questions([r["question"] for r in asked if _status(r) == "related"])[:limit],
         "thumbs_down": [{"time": r["time"], "question": r["question"], "answer": r.get("answer", ""),
                          "docs": r.get("docs") or [], "status": _status(r)} for r in reversed(down)][:limit],
         "documents": [{"doc": doc, "hits": n} for doc, n in hits.most_common()],
@@ -138,7 +142,8 @@ def format_report(report: dict[str, Any]) -> str:
     o = report["outcomes"]
     lines = [f"最近 {report['days']} 天 / last {report['days']} days: {report['questions']} 个问题 questions — "
              + "，".join(f"{_LABELS[k]} {o[k]}" for k in OUTCOMES)
-             + f"；工作人员解答 staff answers {report['faq_answers']}；追问 follow-ups {report['followups']}"]
+             + f"；工作人员解答 staff answers {report['faq_answers']}；追问 follow-ups {report['followups']}"
+             + f"；问候 greetings {report.get('greetings', 0)}"]
     for key, title in (("unanswered", "未找到答案的问题 Unanswered"), ("related_only", "仅找到相关内容 Related only")):
         lines.append("")
         lines.append(f"{title}:")

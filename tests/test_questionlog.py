@@ -137,6 +137,18 @@ def test_report_groups_similar_questions_and_counts_outcomes():
     assert records_csv(records).splitlines()[0].startswith("time,question,status")
 
 
+def test_greetings_are_counted_but_not_offered_as_questions_to_answer():
+    # QA: the unanswered list was led by 你好, 谢谢, 在吗, hello and an emoji, each offered for a staff answer.
+    now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    said = ["你好", "谢谢", "在吗", "hello", "📄", "你好", "上街区的房价是多少？"]
+    records = [{"id": str(i), "time": "2026-11-27T10:00:00+00:00", "question": q, "status": "not_found", "docs": []}
+               for i, q in enumerate(said)]
+    report = build_report(records, 7, now)
+    assert [g["question"] for g in report["unanswered"]] == ["上街区的房价是多少？"]
+    assert report["greetings"] == 6 and report["outcomes"]["not_found"] == 7  # still counted as asked
+    assert "greetings 6" in format_report(report)
+
+
 def test_grouping_keeps_different_questions_apart():
     groups = group_questions(["护照在哪办", "护照在哪里办理", "今天天气怎么样"])
     assert [g["count"] for g in groups] == [2, 1]

@@ -179,7 +179,8 @@ class Handlers:
             return InsightLoaded(_message(exc), *(gr.update(),) * 9)
         o = report["outcomes"]
         text = (f"最近 {span} 天共 **{report['questions']}** 个问题：已回答 {o['answered']}，仅相关 {o['related']}，"
-                f"未找到 {o['not_found']}；工作人员解答 {report['faq_answers']} 次，追问 {report['followups']} 次。")
+                f"未找到 {o['not_found']}；工作人员解答 {report['faq_answers']} 次，追问 {report['followups']} 次；"
+                f"问候等（你好、谢谢，不列入待解答问题）{report['greetings']} 次。")
         starts = [g["question"] for g in report["unanswered"] + report["related_only"]]
         starts += [d["question"] for d in report["thumbs_down"]]
         down = [[d["time"][:16].replace("T", " "), d["question"], d["answer"][:120], "、".join(d["docs"])]
