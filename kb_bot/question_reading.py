@@ -228,6 +228,18 @@ ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks)
 ))
 
 
+#: "Which ones" asked with 几 (哪几个方面, 哪几项, 哪几家): a list, whatever ``asked_type`` reads from its 几.
+_WHICH_ONES = re.compile(r"哪几")
+#: A name in quotation marks (“万人助万企”活动, “十四五”规划, 「一网通办」): its numerals name, they do not count.
+_QUOTED_NAME = re.compile(r"“[^”]{1,20}”|「[^」]{1,20}」|‘[^’]{1,20}’")
+
+
+def without_names(sentence: str) -> str:
+    """``sentence`` without the names it quotes, for the guard on asked numbers: 万人助万企走访了多少企业 was
+    "answered" 0.89 by 常态化开展“万人助万企”活动, whose only "count" is the 万人 of the campaign's name."""
+    return _QUOTED_NAME.sub("“”", sentence)
+
+
 def asked_unit(question: str) -> re.Pattern | None:
     """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
     return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
@@ -243,7 +255,9 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if absent_details(question, sources):
         return True
     kind = asked_type(question)
-    if kind in GUARDED_TYPES and not any(carries(kind, text) for text in quoted):
+    if kind == "amount" and _WHICH_ONES.search(question):
+        kind = "list"  # 抓哪几个方面 asks which ones (answered by naming them), not how many
+    if kind in GUARDED_TYPES and not any(carries(kind, without_names(text)) for text in quoted):
         return True
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):

@@ -127,6 +127,19 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     assert asked_unit("平安保险怎么买") is None and asked_unit("养狗要办证吗？") is None
 
 
+def test_a_number_in_a_quoted_name_is_not_the_number_asked():
+    from kb_bot.question_reading import not_an_answer
+
+    # QA: answered 0.89, although the quote gives no count: its only "number" is the 万人 of the campaign's name.
+    campaign = "紧紧围绕优化营商环境这个主旋律,常态化开展“万人助万企”活动。"
+    assert not_an_answer("万人助万企走访了多少企业？", campaign, [campaign], [campaign])
+    visits = "开展“万人助万企”活动，走访企业100余家次。"
+    assert not not_an_answer("万人助万企走访了多少企业？", visits, [visits], [visits])
+    # 哪几个方面 asks which ones: the four directions named in the quote answer it, quoted name or not
+    directions = "确定了重点抓楼宇、核心抓招商、关键抓环境、创新抓消费“四大主攻方向”。"
+    assert not not_an_answer("济源路街道今年抓经济主要抓哪几个方面？", directions, [directions], [directions])
+
+
 def test_carries_checks_the_sentence_has_that_kind_of_answer():
     assert carries("amount", "帮助企业融资贷款2600万元。")
     assert not carries("amount", "开发区积极搭建银企对接平台。")
