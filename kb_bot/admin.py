@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from . import legal
 from .bounds import DocumentError
 from .errors import KbBotError
 from .files import atomic_file, format_size, fsync_dir, write_atomic
@@ -44,14 +45,18 @@ class DocumentInfo:
     title: str | None
     unit: str | None
     status: str  # "indexed" | "new" | "changed" | "deleted"
+    legal_status: str | None = None  # "repealed" | "superseded" as its front matter says; None: in force
 
-    #: Chinese labels for ``status``.
+    #: Chinese labels for ``status`` and ``legal_status``.
     STATUS_LABELS = {"indexed": "已索引", "new": "新文件，待更新索引", "changed": "已修改，待更新索引",
                      "deleted": "已删除，待更新索引"}
+    LEGAL_LABELS = {legal.REPEALED: "已废止", legal.SUPERSEDED: "已被取代"}
 
     @property
     def status_label(self) -> str:
-        return self.STATUS_LABELS.get(self.status, self.status)
+        """How staff read the row's state: 已索引, or 已索引 · 已废止 for a document marked repealed."""
+        label = self.STATUS_LABELS.get(self.status, self.status)
+        return f"{label} · {self.LEGAL_LABELS[self.legal_status]}" if self.legal_status in self.LEGAL_LABELS else label
 
     def to_json(self) -> dict:
         return dict(asdict(self), status_label=self.status_label)
@@ -75,14 +80,36 @@ def list_documents(settings: Settings) -> list[DocumentInfo]:
     diff = index.diff(settings.documents, manifest)  # the same diff a refresh starts from
     indexed = manifest.documents if manifest is not None else {}
     sizes = diff.sizes or {}
-    rows = [DocumentInfo(rel, sizes[rel], None, None, None, None, "new") for rel in diff.added]
+    rows = [DocumentInfo(rel, sizes[rel], None, None, None, None, "new", _legal_status(settings.documents / rel))
+            for rel in diff.added]
     for status, paths in (("changed", diff.changed), ("indexed", diff.unchanged), ("deleted", diff.removed)):
         for rel in paths:
             entry = indexed[rel]
+            legal_status = None if status == "deleted" else _legal_status(settings.documents / rel)
             rows.append(DocumentInfo(rel, sizes.get(rel, entry.size), entry.chunks, entry.indexed_at,
-                                     entry.title, entry.unit, status))
+                                     entry.title, entry.unit, status, legal_status))
     rows.sort(key=lambda row: row.path)
     return rows
+
+
+_FRONT = re.compile(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", re.S)
+_STATUS_LINE = re.compile(r"status\s*:")
+
+
+def _legal_status(path: Path) -> str | None:
+    """``repealed`` / ``superseded`` as a file's front matter says (the first few KB read), else None."""
+    if path.suffix.lower() not in _FRONT_MATTER_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192).decode("utf-8-sig", errors="ignore")
+    except OSError:
+        return None
+    match = _FRONT.match(head)
+    if match is None:
+        return None
+    line = next((ln for ln in match.group(1).splitlines() if _STATUS_LINE.match(ln)), None)
+    return legal.normalize_status(line.split(":", 1)[1].strip().strip("'\"")) if line else None
 
 
 # --------------------------------------------------------------------------- names
@@ -251,8 +278,8 @@ def delete_document(settings: Settings, relpath: str) -> str:
 _FRONT_MATTER_SUFFIXES = (".md", ".markdown", ".txt")
 
 
-def mark_repealed(settings: Settings, relpath: str) -> str:
-    """Mark a document repealed (front matter ``status: repealed``); the next refresh stops quoting it."""
+def _editable_text(settings: Settings, relpath: str) -> tuple[Path, str]:
+    """(path, text) of a document whose front matter staff may edit, or a KbBotError saying why not."""
     path = resolve_document(settings, relpath)
     if not path.is_file():
         raise _error(f"文档不存在：{relpath}", f"no document {relpath}",
@@ -262,15 +289,34 @@ def mark_repealed(settings: Settings, relpath: str) -> str:
                      "请删除该文件，或上传带“status: repealed”的 .md 版本",
                      "delete the file, or upload a .md version with 'status: repealed' front matter")
     try:
-        text = decode_text(path.read_bytes())
+        return path, decode_text(path.read_bytes())
     except DocumentError as error:  # not text (a binary file renamed .md): say so instead of a generic failure
         raise _error(f"无法读取文档 {relpath}：{error}", f"cannot read {relpath}: {error}",
                      "请删除该文件或重新上传", "delete the file or upload it again") from None
-    match = re.match(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", text, re.S)
+
+
+def mark_repealed(settings: Settings, relpath: str) -> str:
+    """Mark a document repealed (front matter ``status: repealed``); the next refresh stops quoting it."""
+    path, text = _editable_text(settings, relpath)
+    match = _FRONT.match(text)
     if match is None:
         text = f"---\nstatus: repealed\n---\n{text}"
     else:
-        lines = [line for line in match.group(1).splitlines() if not re.match(r"status\s*:", line)]
+        lines = [line for line in match.group(1).splitlines() if not _STATUS_LINE.match(line)]
         text = "---\n" + "\n".join(lines + ["status: repealed"]) + "\n---\n" + text[match.end():]
+    write_atomic(path, text.encode("utf-8"))
+    return PurePosixPath(relpath.strip()).as_posix()
+
+
+def mark_in_force(settings: Settings, relpath: str) -> str:
+    """Undo ``mark_repealed``: the ``status`` line leaves the front matter (and an emptied front matter block
+    goes with it); the next refresh quotes the document again."""
+    path, text = _editable_text(settings, relpath)
+    match = _FRONT.match(text)
+    if match is None or not any(_STATUS_LINE.match(line) for line in match.group(1).splitlines()):
+        raise _error(f"该文档未标记为已废止：{relpath}", f"{relpath} is not marked repealed")
+    lines = [line for line in match.group(1).splitlines() if not _STATUS_LINE.match(line)]
+    body = text[match.end():]
+    text = ("---\n" + "\n".join(lines) + "\n---\n" + body) if any(line.strip() for line in lines) else body
     write_atomic(path, text.encode("utf-8"))
     return PurePosixPath(relpath.strip()).as_posix()

@@ -317,6 +317,31 @@ def test_staff_upload_refresh_delete_with_hot_swap(tmp_path):
     assert NOT_LOGGED_IN in tab.refresh(session).refresh_msg
 
 
+def test_staff_see_a_repealed_document_as_such_and_can_undo_the_mark(tmp_path):
+    # QA: after 标记为已废止 the list still said 已索引, and the only way back was re-uploading the original.
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    tab = demo.kb_tabs.staff
+    _, _, staff_session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")
+    session = staff_request(staff_session.token)
+    original = (kb.settings.documents / "education.md").read_bytes()
+    marked = tab.repeal("education.md", session)
+    assert "已标记为已废止" in marked.delete_msg and "撤销废止" in marked.delete_msg
+    assert {r[0]: r[-1] for r in marked.docs_table}["education.md"] == "已修改，待更新索引 · 已废止"
+    tab.refresh(session)
+    rows = {r[0]: r[-1] for r in tab.enter(session).docs_table}
+    assert rows["education.md"] == "已索引 · 已废止" and rows["advanced-manufacturing.md"] == "已索引"
+    assert all(hit.chunk.doc != "education.md" for hit in kb.search("教育集团", 10))  # never quoted as current
+
+    restored = tab.restore("education.md", session)
+    assert "已撤销废止" in restored.delete_msg
+    assert (kb.settings.documents / "education.md").read_bytes() == original  # the mark is gone, nothing else
+    assert "未完成" in tab.restore("education.md", session).delete_msg  # not marked any more: said so
+    tab.refresh(session)
+    assert {r[0]: r[-1] for r in tab.enter(session).docs_table}["education.md"] == "已索引"
+    assert any(hit.chunk.doc == "education.md" for hit in kb.search("教育集团", 10))
+
+
 def test_staff_upload_too_big_and_wrong_type(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD, upload_max_mb=0.001)
     staff = StaffActions(kb)

@@ -190,6 +190,10 @@ class WebKB:
         """Write ``status: repealed`` into a document's front matter; returns its path."""
         return admin.mark_repealed(self.settings, relpath)
 
+    def mark_in_force(self, relpath: str) -> str:
+        """Take the ``status`` line out of a document's front matter (undo a repeal); returns its path."""
+        return admin.mark_in_force(self.settings, relpath)
+
     def refresh(self) -> BuildReport:
         """Refresh the index, then load the new generation so the next question does not wait for it."""
         report = self.kb.build(full=False)

@@ -152,18 +152,20 @@ class StaffActions:
         log.info("staff deleted %s", deleted)
         return deleted
 
-    def mark_repealed(self, session: Any, relpath: str) -> str:
-        """Mark a document repealed (front matter); the next refresh stops quoting it."""
+    def mark_repealed(self, session: Any, relpath: str, in_force: bool = False) -> str:
+        """Mark a document repealed (front matter), or in force again (``in_force``: the mark taken out); the next
+        refresh stops or starts quoting it."""
         self.require(session)
         if not relpath:
             raise KbBotError("请先选择文档 / choose a document first")
+        action = "mark in force" if in_force else "mark repealed"
         try:
-            marked = self.web.mark_repealed(relpath)
+            marked = self.web.mark_in_force(relpath) if in_force else self.web.mark_repealed(relpath)
         except KbBotError as exc:
-            self._audit(session, "mark repealed", relpath, f"refused: {exc.message}")
+            self._audit(session, action, relpath, f"refused: {exc.message}")
             raise
-        self._audit(session, "mark repealed", marked)
-        log.info("staff marked %s repealed", marked)
+        self._audit(session, action, marked)
+        log.info("staff: %s %s", action, marked)
         return marked
 
     def refresh(self, session: Any) -> dict:

@@ -64,7 +64,9 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Repealed:
-    """What happened when a document was marked repealed."""
+    """The document list after a document was marked repealed (or in force again), and what happened."""
+    docs_table: Any
+    delete_choice: Any
     delete_msg: str
 
 
@@ -148,12 +150,25 @@ class StaffTab:
         return Deleted(rows, choice, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。")
 
     def repeal(self, relpath: str, request: gr.Request) -> Repealed:
-        """Mark the chosen document repealed; the next refresh stops quoting it."""
+        """Mark the chosen document repealed; the next refresh stops quoting it. The list shows the mark at once
+        (状态: 已索引 · 已废止), and 撤销废止 takes it out again (``restore``)."""
+        return self._mark(relpath, request, in_force=False)
+
+    def restore(self, relpath: str, request: gr.Request) -> Repealed:
+        """Undo a repeal: the document is in force again after the next refresh."""
+        return self._mark(relpath, request, in_force=True)
+
+    def _mark(self, relpath: str, request: gr.Request, in_force: bool) -> Repealed:
+        session = self._session(request)
         try:
-            marked = self.staff.mark_repealed(self._session(request), relpath)
+            marked = self.staff.mark_repealed(session, relpath, in_force)
+            rows, choice = self._docs(session)
         except KbBotError as exc:
-            return Repealed(refused(exc))
-        return Repealed(f"**已标记为已废止**  {render.text_html(marked)}。点击“更新索引”后，问答将不再引用它。")
+            return Repealed(gr.update(), gr.update(), refused(exc))
+        if in_force:
+            return Repealed(rows, choice, f"**已撤销废止**  {render.text_html(marked)}。点击“更新索引”后，问答将重新引用它。")
+        return Repealed(rows, choice, f"**已标记为已废止**  {render.text_html(marked)}。点击“更新索引”后，问答将不再引用它；"
+                                      "如标记有误，选中该文档点击“撤销废止”。")
 
     def refresh(self, request: gr.Request) -> Refreshed:
         """Refresh the index (the old one answers until the new one is ready) and report what changed."""
@@ -205,7 +220,9 @@ class StaffTab:
         self.delete_confirm = gr.Checkbox(label="确认删除（删除后需“更新索引”才会从问答中移除）", value=False)
         self.delete_btn = gr.Button("删除", variant="stop", elem_id="kb-delete-btn")
         self.delete_msg = gr.Markdown()
-        self.repeal_btn = gr.Button("标记为已废止", elem_id="kb-repeal-btn")
+        with gr.Row():
+            self.repeal_btn = gr.Button("标记为已废止", elem_id="kb-repeal-btn")
+            self.restore_btn = gr.Button("撤销废止", elem_id="kb-restore-btn")
         gr.Markdown("#### 更新索引\n更新期间问答继续使用旧索引；新索引完成后自动切换，无需重启服务。")
         self.refresh_btn = gr.Button("更新索引", variant="primary", elem_id="kb-refresh-btn")
         self.refresh_msg = gr.Markdown(elem_id="kb-refresh-msg")
@@ -230,6 +247,8 @@ class StaffTab:
                               outputs(Deleted, self), api_name="staff_delete", **quick)
         self.repeal_btn.click(for_gradio(self.repeal), [self.delete_choice], outputs(Repealed, self),
                               api_name="staff_repeal", **quick)
+        self.restore_btn.click(for_gradio(self.restore), [self.delete_choice], outputs(Repealed, self),
+                               api_name="staff_restore", **quick)
         # Our own "in progress" line: Gradio's progress text would be English ("processing | 3.1s").
         self.refresh_btn.click(lambda: "正在更新索引，请稍候……", None, self.refresh_msg, **quick).then(
             for_gradio(self.refresh), None, outputs(Refreshed, self), api_name="staff_refresh",
