@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .question_reading import core, names_nothing
+from .question_reading import core, names_nothing, names_only_details
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
     from .conversation import Turn
@@ -109,7 +109,8 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
     ahead = overlap(aspect, completed) - overlap(aspect, literal)
     continues = completed.status != NOT_FOUND and doc_of(completed) == previous.doc != doc_of(literal)
     surer = completed.confidence - literal.confidence >= NOISE
-    if continues and (len(core(question)) <= 2 or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit"))) and (
+    if continues and (len(core(question)) <= 2 or names_only_details(question)
+                      or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit"))) and (
             literal.status != NOT_FOUND or names_nothing(question) or overlap(aspect, completed) > 0):
         # A follow-up stays with the conversation's document unless its words are clearly what the other
         # document's reply is about (a question naming that document's title stands alone earlier: see

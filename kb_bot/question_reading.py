@@ -247,12 +247,13 @@ def asked_unit(question: str) -> re.Pattern | None:
 
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
     """The answer step's guards, one definition for the app and the calibration tables. A quote is no answer when
-    the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention; when
+    the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention, or
+    names nothing else (要什么材料？: ``names_only_details``); when
     it asks a phone number, a sum or an amount that no ``quoted`` sentence carries; or when it asks a detail and
     the ``best`` sentence hands that detail to someone else (由…确定并公布). The last rule never fired on the
     validation split's answered questions (0 of 798) and was added for a hand-written near-domain question
     (禁养的烈性犬具体有哪些品种), which it is the kind of: the regulation leaves the list to a department."""
-    if absent_details(question, sources):
+    if absent_details(question, sources) or names_only_details(question):
         return True
     kind = asked_type(question)
     if kind == "amount" and _WHICH_ONES.search(question):
@@ -355,6 +356,19 @@ def names_nothing(question: str) -> bool:
     words = jieba_dictionary().FREQ
     content = core(question)
     return not any(words.get(content[i:j]) for i in range(len(content)) for j in range(i + 2, len(content) + 1))
+
+
+#: What asks for a detail without naming whose: 要/需要/带/准备/提供 (材料), 打/拨 (电话), 去/到 (地址), 是/得/可以.
+_LIGHT_VERBS = re.compile(r"需要|准备|提供|可以|要|带|交|打|拨|去|到|得|啥|哪|该|应该|呀|哦|嘛|个|些|一下|都")
+
+
+def names_only_details(question: str) -> bool:
+    """Does the question name nothing but a detail (要什么材料？ 电话多少？ 需要啥手续): no thing of its own once its
+    detail words (``DETAIL_WORDS``) are set aside? Whose materials, whose phone is the conversation's subject, or
+    no one's: any passage with 材料 in it (建筑材料 of a building regulation) would seem to answer it."""
+    if not detail_words(question):
+        return False
+    return not _LIGHT_VERBS.sub("", core(DETAIL_WORDS.sub(" ", question)))
 
 
 def dependency(question: str) -> str:

@@ -757,3 +757,29 @@ def test_llm_rewrite_failure_falls_back_to_the_rules():
 
     settings = Settings(llm_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout=1.0)
     assert rewrite_followup(settings, "那融资方面呢？", "q") is None
+
+
+@pytest.mark.parametrize("question, only_details", [
+    ("要什么材料", True), ("要带啥材料？", True), ("电话多少", True), ("需要什么手续", True), ("窗口在哪", True),
+    ("养狗要什么材料", False), ("失业金领取要什么材料", False), ("贷款利率是多少", False), ("去哪办", False),
+])
+def test_a_question_naming_only_a_detail_has_no_subject_of_its_own(question, only_details):
+    from kb_bot.question_reading import names_only_details, not_an_answer
+
+    assert names_only_details(question) is only_details
+    rule = "第二十九条 施工劳务单位不得承揽主要建筑材料和周转材料的采购。"
+    if only_details:  # whose materials? any sentence with 材料 in it would seem to answer
+        assert not_an_answer(question, rule, [rule], [rule])
+
+
+@pytest.mark.slow
+def test_what_materials_after_the_dog_question_is_about_the_dog(corpus_kb):
+    # QA: 要什么材料 after the dog-registration question was "answered" 0.83 with the building-market
+    # regulation's 建筑材料, with no 按…理解 line.
+    alone = corpus_kb.ask("要什么材料", _literal=True)
+    assert alone.status != "answered"
+    conversation = Conversation(corpus_kb)
+    conversation.ask("在郑州养狗要办登记吗？")
+    reply = conversation.ask("要什么材料")
+    assert reply.status != "answered" or "养犬" in reply.answer
+    assert reply.understood_as and "养" in reply.understood_as and "建筑材料" not in reply.answer
