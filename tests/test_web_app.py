@@ -448,6 +448,23 @@ def test_the_all_topics_list_shows_each_passage_once(tmp_path):
     assert label == f"全部（{len(values)}）"
 
 
+def test_searching_all_topics_finds_a_document_no_topic_lists(tmp_path):
+    # QA: a notice uploaded by staff never appeared in the enterprise tab, even when searched for in 全部: the
+    # search only ranked the passages the topics list (six each).
+    kb = fake_kb(tmp_path)
+    (kb.settings.documents / "停车补贴.md").write_text(PARKING_DOC, encoding="utf-8")
+    kb.build()
+    enterprise = build_app(kb).kb_tabs.enterprise
+    assert all(e.doc != "停车补贴.md" for _, e in enterprise.entries_of("__all__"))  # no topic lists it
+    view = enterprise.show_topic("__all__", "新能源汽车停车补贴")
+    found = [(label, value) for label, value in view.entries["choices"] if "新能源汽车" in label]
+    assert found and found[0][0].startswith("【搜索结果】")
+    assert PARKING_FACT in enterprise.open_entry(found[0][1]).entry_view
+    within = enterprise.show_topic("financing", "新能源汽车停车补贴")  # a topic's own search stays in the topic
+    assert not any("新能源汽车" in label for label, _ in within.entries["choices"])
+    assert enterprise.open_entry("__search__|no-such-chunk").entry_view == "<div class=\"kb-muted\">该条目已更新，请重新选择主题。</div>"
+
+
 def test_hiring_lists_support_for_companies_not_teacher_recruitment(tmp_path):
     guide = fake_kb(tmp_path).topics()
     hiring = guide.group("hiring")

@@ -5,7 +5,9 @@ An entry opens its passage and, expandable, the whole article with the passage m
 and its counts are recomputed whenever a topic is chosen or a search made, and when the tab is
 opened after a refresh changed the guide, so a page opened before a refresh does not keep the
 old counts (nor entries that point at passages gone from the index). A search with
-no hit says where to go instead: the chat, another keyword, or the topics.
+no hit says where to go instead: the chat, another keyword, or the topics. Searching 全部 searches the whole
+knowledge base: after the topics' passages come the other passages the search finds (a new notice no topic
+lists yet), as 【搜索结果】 entries.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .facade import WebKB
 from .wiring import for_gradio, outputs
 
 ALL_TOPICS = "__all__"
+SEARCHED = "__search__"  # an entry found by searching the whole index (value: SEARCHED|chunk id)
 PICK_ENTRY = '<div class="kb-muted">请选择一个条目。</div>'
 ENTRY_GONE = '<div class="kb-muted">该条目已更新，请重新选择主题。</div>'
 
@@ -111,6 +114,10 @@ class EnterpriseTab:
         pairs = self.entries_of(key)
         if query:
             pairs = self._search(pairs, query)
+            if key == ALL_TOPICS:  # 全部: the whole knowledge base, not only the passages the topics list
+                listed_ids = {entry.chunk_id for _, entry in pairs}
+                pairs += [(f"{SEARCHED}|{e.chunk_id}", e) for e in self.web.search_entries(query)
+                          if e.chunk_id not in listed_ids and render.entry_matches(e, query) > 0]
         listed = [(entry_label(entry), value) for value, entry in pairs]
         if not keys:
             note = "暂无主题条目：索引中还没有可归类的文章。"
@@ -137,6 +144,9 @@ class EnterpriseTab:
         if not value or "|" not in value:
             return EntryView(PICK_ENTRY)
         key, _, index = value.partition("|")
+        if key == SEARCHED:
+            entry = self.web.chunk_entry(index)
+            return EntryView(render.entry_detail(entry, self.web.article(entry.doc)) if entry else ENTRY_GONE)
         for group in self.web.groups():
             if group.key == key and index.isdigit() and int(index) < len(group.entries):
                 entry = group.entries[int(index)]
