@@ -435,6 +435,20 @@ def test_the_three_outcomes_stay_visibly_different():
     assert "kb-notfound" in missing and "kb-card" not in missing
 
 
+def test_a_question_is_shown_as_typed_not_as_markup(tmp_path):
+    # QA: <b>粗体</b><img src=x …> typed into the box showed a bold word and a broken image in the visitor's bubble.
+    from kb_bot.web.citizen import message_text
+
+    citizen = build_app(fake_kb(tmp_path)).kb_tabs.citizen
+    typed = "<b>粗体</b><img src=x onerror=alert(2)> **企业融资** a&b"
+    added = citizen.add_question(typed, [])
+    shown = added.chat[-1]["content"]
+    assert "<b>" not in shown and "<img" not in shown and "**" not in shown
+    assert message_text(added.chat[-1]) == typed  # read back as typed, for the answer and the follow-ups
+    records = last_step(citizen.respond(added.chat, {})).records
+    assert records["1"]["question"] == typed
+
+
 def test_the_all_topics_list_shows_each_passage_once(tmp_path):
     enterprise = build_app(fake_kb(tmp_path)).kb_tabs.enterprise
     view = enterprise.show_topic("__all__", "")

@@ -10,6 +10,7 @@ question by id). Every handler returns a named result (see ``wiring.py``).
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from dataclasses import dataclass
@@ -99,10 +100,11 @@ class ChatPicked:
 
 
 def message_text(message: Any) -> str:
-    """The text of a chat message, whether its content is a string or a list of parts."""
+    """The text of a chat message, whether its content is a string or a list of parts (a question as typed: the
+    entities and line breaks ``add_question`` shows it with are read back)."""
     content = message.get("content") if isinstance(message, dict) else getattr(message, "content", message)
     if isinstance(content, str):
-        return content
+        return html.unescape(content.replace("<br>", "\n"))
     if isinstance(content, dict):
         return str(content.get("text", ""))
     if isinstance(content, (list, tuple)):
@@ -140,8 +142,10 @@ class CitizenTab:
             gr.Warning(render.words(question.text)["cut"].format(n=MAX_QUESTION_CHARS), title="提示")
         # The box is locked until the answer is in (``wire``): a question sent while an answer streamed was
         # added to the chat, then overwritten by the streaming answer's next step, and never answered.
+        # Shown as typed: <b>, <img …> or **…** in a question are characters, not markup (the chat renders HTML
+        # and Markdown); ``message_text`` reads the question back.
         return QuestionAdded(gr.update(value="", interactive=False),
-                             list(history or []) + [{"role": "user", "content": question.text}])
+                             list(history or []) + [{"role": "user", "content": render.text_html(question.text)}])
 
     def respond(self, history: list, records: dict) -> Iterator[ChatStep]:
         """Answer the chat's last question: a "looking" line, then the answer streaming in, then its sources."""
