@@ -153,9 +153,12 @@ def normalize_status(value: object) -> str | None:
 
 
 def cited_title(title: str) -> str:
-    """A title as cited: ``《郑州市失业保险条例》`` (already in 《》 stays as it is)."""
+    """A title as cited: ``《郑州市失业保险条例》`` (already in 《》 stays as it is). A title naming another law
+    takes the inner marks the Chinese way: 《郑州市实施〈中华人民共和国工会法〉办法》, not 《…《…》…》."""
     title = title.strip()
-    return title if title.startswith("《") else f"《{title}》"
+    if title.startswith("《") and title.endswith("》"):
+        return title
+    return f"《{title.replace('《', '〈').replace('》', '〉')}》"
 
 
 def citation_label(title: str, article: str | None) -> str:

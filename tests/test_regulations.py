@@ -206,6 +206,13 @@ def test_citations_name_regulation_and_article_in_terminal_json_and_web():
     assert "《郑州市失业保险条例》第二十五条" in card and "2019-01-22" in card
 
 
+def test_a_title_naming_another_law_is_cited_with_inner_marks():
+    # QA: 《郑州市实施《中华人民共和国工会法》办法》第三十五条 nests the same marks; Chinese uses 〈〉 inside 《》.
+    title = "郑州市实施《中华人民共和国工会法》办法"
+    assert legal.citation_label(title, "第三十五条") == "《郑州市实施〈中华人民共和国工会法〉办法》第三十五条"
+    assert legal.cited_title("《郑州市失业保险条例》") == "《郑州市失业保险条例》"
+
+
 def test_a_superseded_citation_is_marked_everywhere():
     old = _citation(title="郑州市户外广告设置管理条例", status="superseded", superseded_by=f"regulations/{NEW_ADS}")
     answer = Answer("q", True, "a[1]", (old,))
