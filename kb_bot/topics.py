@@ -13,6 +13,7 @@ group shows the breadth of the rules), and passages of superseded or repealed do
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -131,6 +132,11 @@ class TopicGuide:
         return next((g for g in self.groups if key_or_name in (g.key, g.name)), None)
 
 
+#: Sentences that tell an enterprise nothing it can use: a definition (燃气器具是指…, 本条例所称绿地…) or a
+#: regulation's statement of purpose (第一条 为加强…，根据…，制定本条例).
+_BOILERPLATE = re.compile(r"是指|所称|^第一条\s*为")
+
+
 def _summary(sentence: str) -> str:
     sentence = sentence.strip()
     return sentence if len(sentence) <= SUMMARY_CHARS else sentence[: SUMMARY_CHARS - 1] + "…"
@@ -168,7 +174,7 @@ def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
             continue
         sentences = [chunk.text[start:end] for start, end in split_sentences(chunk.text)]
         for spec in present:
-            hits, sentence = max(((0 if any(word in s for word in spec.excludes)
+            hits, sentence = max(((0 if any(word in s for word in spec.excludes) or _BOILERPLATE.search(s)
                                    else sum(s.count(word) for word in spec.keywords), s) for s in sentences),
                                  key=lambda item: item[0])
             if hits:

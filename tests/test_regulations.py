@@ -240,6 +240,15 @@ def test_topics_cover_the_regulations(all_chunks):
     assert "失业保险金能领多长时间？" in examples and "银企对接平台帮企业融资多少钱？" in examples
     entry = social.entries[0]
     assert legal.citation_label(entry.title, entry.article) in render.entry_detail(entry, None)
+    # QA: definitions (燃气器具是指…) and statements of purpose (第一条 为…) were listed as support for enterprises,
+    # and labels said the article number twice (《…》第十八条：第十八条 …).
+    from kb_bot.web.enterprise import entry_label
+
+    for group in guide.groups:
+        for e in group.entries:
+            assert "是指" not in e.summary and "所称" not in e.summary and not e.summary.startswith("第一条 为")
+            label = entry_label(e)
+            assert not e.article or label.count(e.article) == 1, label
 
 
 # --------------------------------------------------------------------------- shipped embedding cache

@@ -50,7 +50,10 @@ class TopicView:
 
 def entry_label(entry: TopicEntry) -> str:
     """An entry as listed: 【topic】《regulation》article: summary."""
-    summary = entry.summary if len(entry.summary) <= 70 else entry.summary[:68] + "……"
+    summary = entry.summary
+    if entry.article and summary.startswith(entry.article):  # 《…》第十八条：第十八条 … says the number twice
+        summary = summary[len(entry.article):].lstrip()
+    summary = summary if len(summary) <= 70 else summary[:68] + "……"
     source = f"{legal.citation_label(entry.title, entry.article)}：" if entry.article else ""
     return f"【{entry.topic}】{source}{summary}"
 
