@@ -109,6 +109,9 @@ def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
     # ... and 手续 by the formality the rule names (办理招工备案, 批准文件), not by any sentence about the topic
     assert absent_details("招了个刚毕业的，单位要办什么手续？", ["应当自用工之日起三十日内到人力资源社会保障行政部门办理招工备案"]) == []
     assert absent_details("开店要办什么手续？", ["鼓励和支持个体工商户发展。"]) == ["手续"]
+    # ... and 电话 by a number or a hotline (a staff answer: 供水热线 67171717)
+    assert absent_details("停水了打什么电话", ["供水热线 67171717，燃气抢修 96577。"]) == []
+    assert absent_details("停水了打什么电话", ["城市公共供水企业应当保持不间断供水。"]) == ["电话"]
 
 
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
