@@ -476,6 +476,7 @@ def test_searching_all_topics_finds_a_document_no_topic_lists(tmp_path):
     assert PARKING_FACT in enterprise.open_entry(found[0][1]).entry_view
     within = enterprise.show_topic("financing", "新能源汽车停车补贴")  # a topic's own search stays in the topic
     assert not any("新能源汽车" in label for label, _ in within.entries["choices"])
+    assert enterprise.show_topic("__all__", "\ud800停车补贴").entries["choices"]  # a lone surrogate is dropped
     assert enterprise.open_entry("__search__|no-such-chunk").entry_view == "<div class=\"kb-muted\">该条目已更新，请重新选择主题。</div>"
 
 

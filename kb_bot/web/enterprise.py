@@ -20,7 +20,7 @@ import gradio as gr
 from .. import legal
 from ..topics import TopicEntry
 from . import render
-from .facade import WebKB
+from .facade import WebKB, clean_text
 from .wiring import for_gradio, outputs
 
 ALL_TOPICS = "__all__"
@@ -113,7 +113,7 @@ class EnterpriseTab:
         choices = self.topic_choices()
         keys = [value for _, value in choices]
         key = key if key in keys else (keys[0] if keys else None)
-        query = " ".join((query or "").split())
+        query = " ".join(clean_text(query).split())  # as the chat does: a lone surrogate once failed the search
         pairs = self.entries_of(key)
         if query:
             pairs = self._search(pairs, query)
