@@ -137,7 +137,8 @@ def issued_date(header_dates: Iterable[str], path: str, front_matter: object = N
     and amendment dates and the file-name date (the file name names the version's publication)."""
     if front_matter:
         given = str(front_matter)
-        return iso_date(given) or (given[:10] if re.match(r"\d{4}-\d{2}-\d{2}", given) else None)
+        numeric = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", given)
+        return iso_date(given) or (_iso(*numeric.groups()) if numeric else None)  # 2099-99-99 is no date
     dates = [d for d in header_dates if d]
     named = date_from_name(path)
     if named:

@@ -92,3 +92,11 @@ def test_empty_document_is_an_error_with_a_reason():
 def test_bad_front_matter_names_the_line():
     with pytest.raises(DocumentError, match=r"line \d"):
         parse_document("---\ntitle: [unclosed\n---\n正文。", "bad.md")
+
+
+def test_a_date_that_is_no_date_is_ignored_not_the_document():
+    # issued: 2099-99-99 once skipped the whole file (YAML made it a date and failed: "month must be in 1..12").
+    doc = parse_document("---\ntitle: 测试通知\nissued: 2099-99-99\n---\n\n企业融资有贴息。\n", "a.md")
+    assert doc.title == "测试通知" and doc.issued is None and "贴息" in doc.text
+    good = parse_document("---\ntitle: 测试通知\nissued: 2026-11-27\n---\n\n企业融资有贴息。\n", "b.md")
+    assert good.issued == "2026-11-27"

@@ -16,8 +16,16 @@ import yaml
 from ..bounds import DocumentError
 from .cleaning import _ends_open, _Paragraph
 
-#: libyaml's safe loader when PyYAML was built with it (9 s -> ~1 s for 8,000 front matters), else the Python one.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _YAML_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801 (kept the constant's name)
+    """libyaml's safe loader when PyYAML was built with it (9 s -> ~1 s for 8,000 front matters), else the Python
+    one; dates stay text. YAML made ``issued: 2099-99-99`` a date and failed on it (ValueError), which skipped the
+    whole document; as text, a date that is no date is ignored (``legal.issued_date``)."""
+
+
+_YAML_LOADER.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _split_front_matter(source: str, rel_path: str) -> tuple[dict[str, Any], int]:
