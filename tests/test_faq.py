@@ -202,6 +202,23 @@ def test_a_new_answer_never_overwrites_one_and_a_picked_question_starts_a_new_on
     assert entries[selected].source == "郑州市城市供水管理条例"
 
 
+def test_the_staff_answers_are_listed_on_login_not_only_after_loading_the_statistics(tmp_path):
+    # QA: the 编辑已有解答 list stayed empty after login until 载入统计 was clicked.
+    from kb_bot.web.app import build_app
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    entry = faq.save_entry(kb.settings.documents, [QUESTION], "请咨询区住建局。")
+    demo = build_app(kb)
+    session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
+    listed = demo.kb_insight.handlers.listing(session)
+    assert [row[0] for row in listed.faq_table] == [entry.path] and entry.path in listed.path["choices"]
+    assert demo.kb_insight.handlers.listing(None).faq_table == {"__type__": "update"}  # nothing for a visitor
+    outputs = demo.kb_insight.list_answers["outputs"]
+    after_login = [d for d in demo.config["dependencies"] if set(d["outputs"]) == {o._id for o in outputs}]
+    assert len(after_login) >= 2  # after the login button / password and after a page load
+
+
 def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, capsys):
     import json
 

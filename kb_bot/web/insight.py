@@ -71,6 +71,14 @@ class FaqOpened:
 
 
 @dataclass(frozen=True)
+class FaqListed:
+    """The staff answers as a table and as the editor's choices (after login, so editing needs no 载入统计 first)."""
+
+    faq_table: Any
+    path: Any
+
+
+@dataclass(frozen=True)
 class FaqStarted:
     """A new staff answer started from a citizen's question: no entry selected, the form empty but its wording."""
 
@@ -191,6 +199,14 @@ class Handlers:
                              self.insight.export_csv(records, span),
                              gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
+    def listing(self, session: Any) -> FaqListed:
+        """The staff answers for a logged-in session; nothing changes for anyone else."""
+        try:
+            rows, paths = self._faq_views(session)
+        except KbBotError:
+            return FaqListed(gr.update(), gr.update())
+        return FaqListed(rows, paths)
+
     def start_from(self, question: str) -> FaqStarted:
         """A question picked from the unanswered ones starts a new entry: the form holds only its wording, and no
         entry is selected (else saving would overwrite the entry being edited with the new answer)."""
@@ -309,6 +325,12 @@ def build_insight(staff: StaffActions) -> Insight:
     def restore(path: str, request: gr.Request) -> FaqSaved:
         return h.status(session_of(request), path, faq.ACTIVE)
 
+    @for_gradio
+    def list_answers(request: gr.Request) -> FaqListed:
+        return h.listing(session_of(request))
+
+    # Run by the staff tab after login and page load (its own events, see staff_tab.wire).
+    insight.list_answers = {"fn": list_answers, "inputs": None, "outputs": outputs(FaqListed, w)}
     w.load.click(load, [w.days], loaded, **events)
     w.days.change(load, [w.days], loaded, **events)
     w.pick.change(for_gradio(h.start_from), [w.pick], outputs(FaqStarted, w), queue=False, api_visibility="private")

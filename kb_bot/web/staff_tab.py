@@ -235,10 +235,11 @@ class StaffTab:
         for trigger in (self.login_btn.click, self.password.submit):
             trigger(None, [self.user, self.password], [self.login_msg, self.password], js=LOGIN_JS,
                     api_visibility="private").then(for_gradio(self.enter), None, view, api_name="staff_enter",
-                                                   **quick)
+                                                   **quick).then(**self.insight.list_answers, **quick)
         self.logout_btn.click(None, None, None, js=LOGOUT_JS, api_visibility="private").then(
             for_gradio(self.logout), None, view, api_name="staff_logout", **quick)
-        demo.load(for_gradio(self.enter), None, view, api_name="staff_enter", **quick)
+        demo.load(for_gradio(self.enter), None, view, api_name="staff_enter", **quick).then(
+            **self.insight.list_answers, **quick)
         self.reload_btn.click(for_gradio(self.reload), None, outputs(DocsReloaded, self), api_name="staff_reload",
                               **quick)
         self.upload_btn.upload(for_gradio(self.upload), [self.upload_btn, self.replace_box], outputs(Uploaded, self),
