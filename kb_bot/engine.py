@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, index_spec
-from .answer import NOT_FOUND, Answer, answer_question, not_found_text, replies_in_chinese
+from .answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answer_model import AnswerModel, load_model
 from .answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 from .retrieval import FusionConfig, Retriever, SearchHit
-from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics
+from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .settings import Settings
 from .store import IndexFolder
 
@@ -177,6 +177,10 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=self.answer_model())
+        if answer.status == RELATED and answer.suggestions and answer.citations:
+            # The topics of the passages quoted come first (户外广告 quoted -> 城市管理与文明), then the nearest.
+            quoted = topics_in(self._topic_state()[1], [c.text for c in answer.citations])
+            answer = replace(answer, suggestions=tuple(dict.fromkeys([*quoted, *answer.suggestions]))[:len(answer.suggestions)])
         if answer.status == NOT_FOUND and answer.suggestions and not replies_in_chinese(question):
             # The topics stay Chinese names in `suggestions` (the web maps them to its buttons); the sentence
             # an English reader gets names them in English.

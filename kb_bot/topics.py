@@ -208,6 +208,16 @@ def nearest_topics(guide: TopicGuide, query_vector: np.ndarray | None, chunk_vec
     return [name for _, name in scored[:limit]]
 
 
+def topics_in(guide: TopicGuide, texts: Sequence[str], limit: int = 3) -> list[str]:
+    """Names of the guide's groups whose keywords the ``texts`` use most (a related reply's quoted passages: the
+    topics to browse next are the quote's, not the nearest to words of the question the documents lack)."""
+    joined = " ".join(texts)
+    specs = {spec.name: spec for spec in TAXONOMY}
+    scored = [(sum(joined.count(word) for word in specs[g.name].keywords), g.name) for g in guide.groups
+              if g.name in specs]
+    return [name for hits, name in sorted(scored, key=lambda item: -item[0]) if hits][:limit]
+
+
 def english_name(name: str, guide: Any = None) -> str:
     """A topic's English name ("Financing and loans"), else its Chinese one."""
     for group in getattr(guide, "groups", ()) or ():

@@ -418,6 +418,12 @@ def test_the_chats_example_questions_are_answered_with_their_fact(corpus_kb):
         assert answer.status == "answered" and facts[question] in answer.answer, (question, answer.answer[:80])
 
 
+def test_a_related_reply_offers_the_topic_of_the_rule_it_quotes(corpus_kb):
+    answer = corpus_kb.ask("设置户外广告要审批吗")  # QA: once offered 投资与项目、物流与班列、医疗与急救
+    assert answer.status == "related" and answer.suggestions[0] == "城市管理与文明"
+    assert corpus_kb.ask("老旧小区加装电梯补贴多少钱").suggestions[0] == "住房与物业"
+
+
 def test_the_office_an_article_is_about_is_never_named_as_missing(corpus_kb):
     # the street office's article never repeats its name in the passage: 找到的原文中没有提到“济源” above it was false
     answer = corpus_kb.ask("企业生产经营中遇到难处，济源路街道怎么帮？")
