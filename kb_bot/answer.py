@@ -79,7 +79,7 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     sentences: tuple[AnswerSentence, ...] = ()
     confidence: float = 0.0
-    mode: str = "extractive"  # "extractive" | "llm" | "not-found"
+    mode: str = "extractive"  # "extractive" | "related" | "faq" (a staff answer) | "llm" | "not-found"
     #: "answered" (the quote answers), "related" (close passages, no answer) or "not_found" (off topic).
     #: Left empty, it follows ``found``: answered when found, else not_found.
     status: str = ""

@@ -30,7 +30,6 @@ _STATUS_WORDS = {"repealed": REPEALED, "废止": REPEALED, "已废止": REPEALED
 _NUMERAL = "一二三四五六七八九十百千零〇两"
 #: An article opens a paragraph: ``第二十五条`` (or ``第十条之一``) followed by a space.
 _ARTICLE = re.compile(rf"^第[{_NUMERAL}]+条(?:之[{_NUMERAL}]+)?(?=[\s\u3000])")
-_CHAPTER = re.compile(rf"^第[{_NUMERAL}]+[章编]")
 _PART = re.compile(rf"^第[{_NUMERAL}]+节")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NAME_DATE = re.compile(r"[（(](\d{4})-(\d{2})-(\d{2})[)）]\s*$")
@@ -54,11 +53,6 @@ def article_of(paragraph: str) -> str | None:
     """The article number a paragraph opens (``第二十五条``), or None."""
     match = _ARTICLE.match(paragraph.strip())
     return match.group() if match else None
-
-
-def is_chapter(heading: str) -> bool:
-    """True for a ``第X章`` (or 编) heading, False for a ``第X节`` or any other heading."""
-    return bool(_CHAPTER.match(heading.strip()))
 
 
 def is_part(heading: str) -> bool:

@@ -176,8 +176,8 @@ def _default_rules() -> tuple[Rule, ...]:
 def load_synonyms(documents: Path | None = None) -> Synonyms:
     """The shipped defaults plus ``documents/synonyms.txt`` when present.
 
-    A broken staff file is reported in the log and skipped line by line would hide mistakes,
-    so the whole staff file is skipped with a warning that names the line; the defaults still apply.
+    A broken staff file is skipped whole, with a warning that names the bad line (skipping only the bad lines
+    would hide the mistake); the defaults still apply.
     """
     rules = list(_default_rules())
     staff = documents / STAFF_FILE_NAME if documents is not None else None

@@ -261,12 +261,6 @@ class StaffGate:
         return self.sessions.check(cookies.get(COOKIE))
 
 
-def client_of(request: Any) -> str:
-    """The client address of a gr.Request / Starlette request ("?" when unknown)."""
-    client = getattr(request, "client", None)
-    return str(getattr(client, "host", None) or "?")
-
-
 # --------------------------------------------------------------------------- ASGI middleware
 
 
