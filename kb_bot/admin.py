@@ -59,6 +59,7 @@ class DocumentInfo:
         return f"{label} · {self.LEGAL_LABELS[self.legal_status]}" if self.legal_status in self.LEGAL_LABELS else label
 
     def to_json(self) -> dict:
+        """The row as JSON, with its Chinese status label."""
         return dict(asdict(self), status_label=self.status_label)
 
 

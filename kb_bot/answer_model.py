@@ -32,20 +32,24 @@ class Linear:
     inputs: tuple[str, ...] = ()
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
+        """The log-odds of each row (standardised, then the fitted weights)."""
         rows = np.atleast_2d(rows)
         if self.inputs:
             rows = rows[:, [self.inputs.index(name) for name in self.features]]
         return ((rows - self.mean) / self.scale) @ self.coef + self.intercept
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of each row (the decision through a sigmoid)."""
         return 1.0 / (1.0 + np.exp(-np.clip(self.decision(rows), -30, 30)))
 
     def to_json(self) -> dict:
+        """The model as the shipped JSON file holds it."""
         return {"features": list(self.features), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": float(self.intercept), "inputs": list(self.inputs)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Linear":
+        """A model from its JSON form (``to_json``)."""
         return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
                    np.asarray(data["coef"]), float(data["intercept"]), tuple(data.get("inputs", ())))
 
@@ -65,6 +69,7 @@ class Trees:
     inputs: tuple[str, ...] = ()
 
     def decision(self, rows: np.ndarray) -> np.ndarray:
+        """The raw score of each row: the baseline plus the leaf each tree sends it to."""
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
         if self.inputs:
             rows = rows[:, [self.inputs.index(name) for name in self.features]]
@@ -80,14 +85,17 @@ class Trees:
         return scores
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of each row (the raw score through a sigmoid)."""
         return 1.0 / (1.0 + np.exp(-np.clip(self.decision(rows), -30, 30)))
 
     def to_json(self) -> dict:
+        """The trees as the shipped JSON file holds them."""
         return {"kind": "trees", "features": list(self.features), "baseline": self.baseline, "trees": list(self.trees),
                 "inputs": list(self.inputs)}
 
     @classmethod
     def from_json(cls, data: dict) -> "Trees":
+        """Trees from their JSON form (``to_json``)."""
         return cls(tuple(data["features"]), float(data["baseline"]), tuple(data["trees"]), tuple(data.get("inputs", ())))
 
 
@@ -127,6 +135,7 @@ class AnswerModel:
         return self.english, self.english_threshold
 
     def to_json(self) -> dict:
+        """The fitted models and thresholds as one JSON document (format ``MODEL_FORMAT``)."""
         return {"format": MODEL_FORMAT, "model_id": self.model_id, "ranker": self.ranker.to_json(),
                 "answer": self.answer.to_json(), "topic": self.topic.to_json(),
                 "answer_threshold": self.answer_threshold, "topic_threshold": self.topic_threshold, "info": self.info,
@@ -135,6 +144,7 @@ class AnswerModel:
 
     @classmethod
     def from_json(cls, data: dict) -> "AnswerModel":
+        """The models from their JSON document (``to_json``)."""
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"answerability model format {data.get('format')} (expected {MODEL_FORMAT})")
         return cls(data["model_id"], Linear.from_json(data["ranker"]), model_from_json(data["answer"]),

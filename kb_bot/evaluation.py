@@ -30,6 +30,7 @@ class Question:
 
     @property
     def answerable(self) -> bool:
+        """Whether the documents answer it (it lists the strings the answer must hold)."""
         return bool(self.expect)
 
 
@@ -44,6 +45,7 @@ class EvalReport:
     first_hit_ranks: tuple[int | None, ...] = field(repr=False, default=())
 
     def to_json(self) -> dict[str, Any]:
+        """The report as ``kb-bot eval --json`` prints it."""
         return {
             "questions": self.questions,
             "answerable": self.answerable,
@@ -113,6 +115,7 @@ class OutcomeReport:
     wrong: tuple[str, ...] = field(repr=False, default=())  # unanswerable questions answered
 
     def to_json(self) -> dict[str, Any]:
+        """The outcome shares as ``kb-bot eval --json`` prints them."""
         def shares(counts: dict[str, int]) -> dict[str, Any]:
             n = counts.get("n", 0)
             return {"questions": n, **{k: round(v / n, 4) if n else 0.0 for k, v in counts.items() if k != "n"}}

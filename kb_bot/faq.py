@@ -79,9 +79,11 @@ class FaqEntry:
 
     @property
     def active(self) -> bool:
+        """Whether the entry answers (not retired, not repealed)."""
         return self.status != RETIRED
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as JSON."""
         return {"path": self.path, "questions": list(self.questions), "answer": self.answer, "source": self.source,
                 "article": self.article, "date": self.date, "status": self.status}
 

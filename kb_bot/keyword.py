@@ -166,6 +166,7 @@ class KeywordIndex:
         return index
 
     def save(self, folder: Path) -> None:
+        """Write the index into ``folder``: bm25s's files, the query dictionary with its jieba cache, the chunks' tokens."""
         folder.mkdir(parents=True, exist_ok=True)
         if self.size:
             self._retriever.save(str(folder))
@@ -178,6 +179,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path, size: int) -> "KeywordIndex":
+        """Read an index written by ``save``."""
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)

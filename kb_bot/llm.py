@@ -204,6 +204,7 @@ class _Limiter:
         self._down_until = 0.0
 
     def try_enter(self, limit: int) -> bool:
+        """Take a slot unless ``limit`` are in use or the endpoint is cooling down."""
         with self._lock:
             if self._busy >= max(1, limit) or time.monotonic() < self._down_until:
                 return False
@@ -211,6 +212,7 @@ class _Limiter:
             return True
 
     def leave(self, failed: bool) -> None:
+        """Give the slot back; a failure starts the cooldown."""
         with self._lock:
             self._busy -= 1
             if failed:

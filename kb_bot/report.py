@@ -33,6 +33,7 @@ def _grams(question: str) -> set[str]:
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
+    """The Jaccard similarity of two sets of bigrams (0 when either is empty)."""
     return len(a & b) / len(a | b) if a and b else 0.0
 
 

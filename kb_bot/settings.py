@@ -61,6 +61,7 @@ class Settings:
 
     @property
     def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes."""
         return int(self.max_file_mb * 1024 * 1024)
 
     def problem(self) -> str | None:

@@ -111,6 +111,7 @@ class TopicGuide:
     groups: tuple[TopicGroup, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """The guide as ``kb-bot topics --json`` prints it."""
         return {
             "groups": [
                 {
@@ -129,6 +130,7 @@ class TopicGuide:
         }
 
     def group(self, key_or_name: str) -> TopicGroup | None:
+        """A group by its key or name, or None."""
         return next((g for g in self.groups if key_or_name in (g.key, g.name)), None)
 
 

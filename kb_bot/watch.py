@@ -71,6 +71,7 @@ class _Changes:
         return True
 
     def note(self, event) -> None:
+        """Record a change seen by the file watcher: editor, temporary and hidden files and folder touches are dropped."""
         if event.event_type in _IGNORED_EVENTS:
             return
         if event.is_directory and event.event_type in ("modified", "closed"):
@@ -82,6 +83,7 @@ class _Changes:
         self.mark()
 
     def mark(self) -> None:
+        """A change is pending from now (the debounce waits from the last one)."""
         with self._lock:
             self.pending = True
             self.last_change = time.monotonic()
@@ -103,10 +105,11 @@ def _start_observer(changes: _Changes, polling: bool):
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event) -> None:  # runs in the observer thread
+            """Every watchdog event: a change to the documents folder is noted."""
             try:
                 changes.note(event)
-            except Exception:  # never let a surprise kill the observer thread
-                log.debug("ignoring event %r", event, exc_info=True)
+            except Exception:  # never let a surprise kill the observer thread, but say so: it is a bug
+                log.warning("file event %r not handled", event, exc_info=True)
 
     kinds = [PollingObserver] if polling else [Observer, PollingObserver]
     for kind in kinds:

@@ -102,3 +102,26 @@ def test_modules_and_functions_are_small(path):
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines in {path.name}: {', '.join(long)}"
     assert ast.get_docstring(tree), f"{path.name} has no module docstring saying what it is for"
+
+
+def public_functions_without_docstring(tree: ast.Module) -> list[str]:
+    """Public functions and methods (of classes at any depth) that do not say what they do."""
+    missing = [node.name for node in tree.body
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_")
+               and not ast.get_docstring(node)]
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        missing += [f"{cls.name}.{f.name}" for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and not f.name.startswith("_") and not ast.get_docstring(f)]
+    return missing
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_public_function_and_method_has_a_docstring(path):
+    missing = public_functions_without_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert not missing, f"{path.name}: public functions without a docstring: {', '.join(missing)}"
+
+
+def test_the_docstring_check_sees_methods_and_module_functions():
+    tree = ast.parse('def shown(): pass\ndef _hidden(): pass\nclass A:\n    def m(self):\n        """Says."""\n'
+                     '    def n(self): pass\n')
+    assert public_functions_without_docstring(tree) == ["shown", "A.n"]

@@ -34,6 +34,7 @@ class _Paragraph:
 
     @property
     def text(self) -> str:
+        """The paragraph's pieces joined."""
         return "".join(t for t, _ in self.pieces)
 
 
