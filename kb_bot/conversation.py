@@ -91,6 +91,12 @@ def completions(question: str, previous: Turn) -> list[str]:
     rest = strip_cues(question) or question.strip()
     rest_core = core(question)
     readings = []
+    if not is_cjk_question(question) and not is_cjk_question(previous.effective):
+        # English after English (dog leash rules -> and the fines?): the previous question is the subject. The other
+        # subjects are Chinese (a regulation's title): a reading mixing them with English words is matched by no
+        # English synonym (郑州市城市养犬管理条例 the fines quoted 第四条, not the fines of 第二十四条) and was framed in
+        # Chinese for an English visitor.
+        return [f"{previous.effective.rstrip('?？. ')} {rest}".strip()]
     # 都是哪些？ after 拜访了几家企业？ asks which of what was just asked about: the previous question is a subject too.
     subjects = (*previous.subjects, core(previous.effective)) if len(rest_core) <= 1 else previous.subjects
     for subject in subjects:

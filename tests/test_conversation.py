@@ -783,3 +783,24 @@ def test_what_materials_after_the_dog_question_is_about_the_dog(corpus_kb):
     reply = conversation.ask("要什么材料")
     assert reply.status != "answered" or "养犬" in reply.answer
     assert reply.understood_as and "养" in reply.understood_as and "建筑材料" not in reply.answer
+
+
+def test_an_english_follow_up_is_read_with_the_english_question_before_it():
+    # QA: "dog leash rules" then "what about the fines?" was read as 郑州市城市养犬管理条例 the fines: no English
+    # synonym matched it (第四条 was quoted, not the fines) and the reply was framed in Chinese.
+    from kb_bot.conversation import Turn, completions
+
+    previous = Turn("dog leash rules", "dog leash rules", "郑州市城市养犬管理条例", "dogleashrules", "dogs.md")
+    assert completions("what about the fines?", previous) == ["dog leash rules the fines"]
+    chinese = Turn("养狗要办证吗？", "养狗要办证吗？", "郑州市城市养犬管理条例", "养狗办证", "dogs.md")
+    assert all("郑州市城市养犬管理条例" in r or "养狗" in r for r in completions("what about the fines?", chinese))
+
+
+@pytest.mark.slow
+def test_an_english_follow_up_finds_its_article_and_is_answered_in_english(corpus_kb):
+    conversation = Conversation(corpus_kb)
+    conversation.ask("dog leash rules")
+    reply = conversation.ask("what about the fines?")
+    assert reply.understood_as == "dog leash rules the fines"
+    assert reply.citations and reply.citations[0].article == "第二十四条" and "罚款" in reply.answer
+    assert not reply.answer.startswith("没有") and "。最接近" not in reply.answer  # English around the quote
