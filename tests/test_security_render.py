@@ -81,3 +81,11 @@ def test_escaped_text_reads_the_same():
 
     assert html.unescape(render.esc(HOSTILE)) == HOSTILE
     assert html.unescape(render.text_html("a\nb").replace("<br>", "\n")) == "a\nb"
+
+
+def test_a_staff_refusal_is_shown_in_chinese_and_as_text():
+    shown = render.refusal("已存在同名文件 <a.md> / a document named <a.md> already exists",
+                           "勾选“替换同名文件” / tick 'replace'")
+    assert shown.startswith("**未完成**：已存在同名文件") and "already exists" not in shown and "tick" not in shown
+    assert "<a.md>" not in shown and "&lt;a.md&gt;" in shown
+    assert render.chinese("the file is not readable text") == "the file is not readable text"  # English only: kept

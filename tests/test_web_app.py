@@ -336,7 +336,8 @@ def test_staff_see_a_repealed_document_as_such_and_can_undo_the_mark(tmp_path):
     restored = tab.restore("education.md", session)
     assert "已撤销废止" in restored.delete_msg
     assert (kb.settings.documents / "education.md").read_bytes() == original  # the mark is gone, nothing else
-    assert "未完成" in tab.restore("education.md", session).delete_msg  # not marked any more: said so
+    not_marked = tab.restore("education.md", session).delete_msg  # not marked any more: said so, in Chinese only
+    assert "未完成" in not_marked and "该文档未标记为已废止" in not_marked and "is not marked" not in not_marked
     tab.refresh(session)
     assert {r[0]: r[-1] for r in tab.enter(session).docs_table}["education.md"] == "已索引"
     assert any(hit.chunk.doc == "education.md" for hit in kb.search("教育集团", 10))

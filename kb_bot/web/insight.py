@@ -164,7 +164,7 @@ class Insight:
 
 
 def _message(exc: KbBotError) -> str:
-    return f"**未完成**：{exc.message}" + (f"（{exc.hint}）" if getattr(exc, "hint", None) else "")
+    return render.refusal(exc.message, getattr(exc, "hint", None))
 
 
 class Handlers:

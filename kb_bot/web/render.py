@@ -34,6 +34,7 @@ _TOKEN = re.compile(r"\[\d+\]|.", re.S)
 _INERT = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]!#~|$:@{}"}
 _INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"})
 _WWW = re.compile(r"(?i)(www)\.")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 def esc(text: Any) -> str:
@@ -44,6 +45,18 @@ def esc(text: Any) -> str:
 def text_html(text: Any) -> str:
     """``esc`` with line breaks as ``<br>``: safe inside a chat message, where a blank line would end the HTML."""
     return re.sub(r"\r\n?|\n", "<br>", esc(text))
+
+
+def chinese(text: str) -> str:
+    """The Chinese half of a bilingual message ("已存在同名文件 … / a document named … already exists"): the staff
+    tab is in Chinese; the command line shows both halves."""
+    first, sep, _ = text.partition(" / ")
+    return first if sep and _CJK_CHAR.search(first) else text
+
+
+def refusal(message: str, hint: str | None = None) -> str:
+    """A refusal in the staff tab: 未完成 and what was wrong, then what to do, in Chinese and as text."""
+    return f"**未完成**：{text_html(chinese(message))}" + (f"（{text_html(chinese(hint))}）" if hint else "")
 
 
 def question_for_topic(name: str, guide: Any = None) -> str:

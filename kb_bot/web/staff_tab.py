@@ -82,7 +82,7 @@ def refused(exc: KbBotError) -> str:
     """A refusal as staff read it: what was not done and, where there is one, what to do."""
     if isinstance(exc, StaffDenied):
         return exc.message
-    return f"**未完成**：{render.text_html(exc.message)}" + (f"（{render.text_html(exc.hint)}）" if exc.hint else "")
+    return render.refusal(exc.message, exc.hint)
 
 
 class StaffTab:
