@@ -134,6 +134,8 @@ class TopicGuide:
         return next((g for g in self.groups if key_or_name in (g.key, g.name)), None)
 
 
+_BY_NAME = {spec.name: spec for spec in TAXONOMY}
+
 #: Sentences that tell an enterprise nothing it can use: a definition (燃气器具是指…, 本条例所称绿地…) or a
 #: regulation's statement of purpose (第一条 为加强…，根据…，制定本条例).
 _BOILERPLATE = re.compile(r"是指|所称|^第一条\s*为")
@@ -142,6 +144,15 @@ _BOILERPLATE = re.compile(r"是指|所称|^第一条\s*为")
 def _summary(sentence: str) -> str:
     sentence = sentence.strip()
     return sentence if len(sentence) <= SUMMARY_CHARS else sentence[: SUMMARY_CHARS - 1] + "…"
+
+
+def entry_of(chunk: Chunk, topic: str, sentence: str | None = None) -> TopicEntry:
+    """A passage as an entry of ``topic``, summed up by ``sentence`` (its opening sentence when not given)."""
+    if sentence is None:
+        spans = split_sentences(chunk.text)
+        sentence = chunk.text[spans[0][0]:spans[0][1]] if spans else chunk.text
+    return TopicEntry(topic, _summary(sentence), chunk.doc, chunk.title, chunk.unit, chunk.section, chunk.chunk_id,
+                      chunk.text, chunk.article, chunk.issued, chunk.kind)
 
 
 def _diverse(ranked: list[tuple[int, int, Chunk, str]]) -> list[tuple[int, int, Chunk, str]]:
@@ -186,11 +197,7 @@ def build_topic_guide(chunks: Sequence[Chunk]) -> TopicGuide:
     groups = []
     for spec in TAXONOMY:
         best = _diverse(sorted(scored[spec.key], key=lambda item: (-item[0], item[1])))
-        entries = tuple(
-            TopicEntry(spec.name, _summary(sentence), chunk.doc, chunk.title, chunk.unit, chunk.section,
-                       chunk.chunk_id, chunk.text, chunk.article, chunk.issued, chunk.kind)
-            for _, _, chunk, sentence in best
-        )
+        entries = tuple(entry_of(chunk, spec.name, sentence) for _, _, chunk, sentence in best)
         if entries:
             groups.append(TopicGroup(spec.key, spec.name, spec.example, entries, spec.english))
     return TopicGuide(tuple(groups))
@@ -214,9 +221,8 @@ def topics_in(guide: TopicGuide, texts: Sequence[str], limit: int = 3) -> list[s
     """Names of the guide's groups whose keywords the ``texts`` use most (a related reply's quoted passages: the
     topics to browse next are the quote's, not the nearest to words of the question the documents lack)."""
     joined = " ".join(texts)
-    specs = {spec.name: spec for spec in TAXONOMY}
-    scored = [(sum(joined.count(word) for word in specs[g.name].keywords), g.name) for g in guide.groups
-              if g.name in specs]
+    scored = [(sum(joined.count(word) for word in _BY_NAME[g.name].keywords), g.name) for g in guide.groups
+              if g.name in _BY_NAME]
     return [name for hits, name in sorted(scored, key=lambda item: -item[0]) if hits][:limit]
 
 

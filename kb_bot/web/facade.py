@@ -9,7 +9,6 @@ articles the enterprise tab opens, so a document is read once per version, not p
 from __future__ import annotations
 
 import hashlib
-import re
 import logging
 import threading
 import weakref
@@ -24,7 +23,7 @@ from ..indexing import BuildReport
 from ..loading import DocumentError, load_file
 from ..questionlog import QuestionLog
 from ..settings import Settings
-from ..topics import TopicEntry, TopicGroup, TopicGuide
+from ..topics import TopicEntry, TopicGroup, TopicGuide, entry_of
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +148,7 @@ class WebKB:
         except KbBotError as exc:
             log.warning("topic search failed: %s", exc)
             return []
-        return [TopicEntry(SEARCH_TOPIC, _first_sentence(h.chunk.text), h.chunk.doc, h.chunk.title, h.chunk.unit,
-                           h.chunk.section, h.chunk.chunk_id, h.chunk.text, h.chunk.article, h.chunk.issued,
-                           h.chunk.kind) for h in hits]
+        return [entry_of(h.chunk, SEARCH_TOPIC) for h in hits]
 
     def chunk_entry(self, chunk_id: str) -> TopicEntry | None:
         """A passage of the current index by id, as a topic entry (a search result opened); None when gone."""
@@ -160,10 +157,7 @@ class WebKB:
         except KbBotError:
             return None
         chunk = next((c for c in chunks if c.chunk_id == chunk_id), None)
-        if chunk is None:
-            return None
-        return TopicEntry(SEARCH_TOPIC, _first_sentence(chunk.text), chunk.doc, chunk.title, chunk.unit, chunk.section,
-                          chunk.chunk_id, chunk.text, chunk.article, chunk.issued, chunk.kind)
+        return entry_of(chunk, SEARCH_TOPIC) if chunk is not None else None
 
     def article(self, doc: str) -> str | None:
         """The clean text of a document (as the loader reads it), or None when it is gone or unreadable.
@@ -239,12 +233,6 @@ class WebKB:
 
 #: The topic shown for a passage found by a search of the whole index.
 SEARCH_TOPIC = "搜索结果"
-
-
-def _first_sentence(text: str, limit: int = 60) -> str:
-    """A passage's opening sentence, shortened, as its one-line summary."""
-    sentence = re.split(r"(?<=[。！？；])", text.strip(), maxsplit=1)[0]
-    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
 
 
 _BY_KB: "weakref.WeakKeyDictionary[KnowledgeBase, WebKB]" = weakref.WeakKeyDictionary()
