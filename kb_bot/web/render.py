@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 from .. import legal
 from ..answer import replies_in_chinese
 from ..topics import english_name
+from ..word_weights import CJK
 
 #: Questions for topic groups that carry no example of their own.
 TOPIC_QUESTIONS: dict[str, str] = {
@@ -34,7 +35,6 @@ _TOKEN = re.compile(r"\[\d+\]|.", re.S)
 _INERT = {ord(ch): f"&#{ord(ch)};" for ch in "\\`*_[]!#~|$:@{}"}
 _INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&#x27;"})
 _WWW = re.compile(r"(?i)(www)\.")
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
 
 
 def esc(text: Any) -> str:
@@ -51,7 +51,7 @@ def chinese(text: str) -> str:
     """The Chinese half of a bilingual message ("已存在同名文件 … / a document named … already exists"): the staff
     tab is in Chinese; the command line shows both halves."""
     first, sep, _ = text.partition(" / ")
-    return first if sep and _CJK_CHAR.search(first) else text
+    return first if sep and CJK.search(first) else text
 
 
 def refusal(message: str, hint: str | None = None) -> str:
