@@ -52,8 +52,8 @@ def trickling_llm() -> dict:
     import time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from kb_bot import llm
-    from kb_bot.answer import Answer, Citation
+    from kb_bot.answering import llm
+    from kb_bot.answering.answer import Answer, Citation
     from kb_bot.settings import Settings
 
     stop = threading.Event()

@@ -27,10 +27,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb_bot.answer_model import load_model  # noqa: E402
-from kb_bot.calibration import _score, make_records, outcomes, quote_answers, table  # noqa: E402
+from kb_bot.answering.answer_model import load_model  # noqa: E402
+from kb_bot.answering.calibration import _score, make_records, outcomes, quote_answers, table  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
-from kb_bot.evaluation import load_questions  # noqa: E402
+from kb_bot.answering.evaluation import load_questions  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work" / "answer_quality"

@@ -2,7 +2,7 @@
 """Training and test data for the answerability models, built by hold-out, not labelled by hand.
 
 Three kinds of question, each retrieved through kb-bot itself and turned into the features of
-``kb_bot.answerability`` (one record per question, with a label for every candidate sentence):
+``kb_bot.answering.answerability`` (one record per question, with a label for every candidate sentence):
 
 * **answerable** — CMRC2018 trial questions against their own paragraphs (gold answers from the
   data set), and questions made from regulation articles against all regulations: cloze questions
@@ -66,8 +66,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import kb_bot.store  # noqa: E402
-from kb_bot.answerability import WHOLE_ARTICLE_CHARS  # noqa: E402
-from kb_bot.calibration import make_records  # noqa: E402
+from kb_bot.answering.answerability import WHOLE_ARTICLE_CHARS  # noqa: E402
+from kb_bot.answering.calibration import make_records  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
 import citizen_questions  # noqa: E402

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kb_bot.engine import KnowledgeBase  # noqa: E402
-from kb_bot.evaluation import load_questions  # noqa: E402
+from kb_bot.answering.evaluation import load_questions  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
 
 SETS = ("tests/data/seed_questions.jsonl", "tests/data/regulation_questions.jsonl")

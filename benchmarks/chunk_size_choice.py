@@ -13,7 +13,7 @@ This script then reads them all (results of 2026-11-27: ``benchmarks/chunk_size_
     python benchmarks/chunk_size_choice.py count documents 200-40 300-60 500-80
 
 ``report`` prints, per size and split (validation first; test marked as test): the thresholds, the
-outcomes table of ``kb_bot.calibration`` (answered / answered with the fact / related / not found per
+outcomes table of ``kb_bot.answering.calibration`` (answered / answered with the fact / related / not found per
 source and kind), AUROC, and retrieval recall — for answerable questions, the share whose top
 ``PASSAGES_CONSIDERED`` passages hold a sentence with the answer (from the question's own document).
 ``count`` loads a documents folder and counts its chunks, and how many chunk texts (as embedded) are
@@ -31,8 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb_bot.answer_model import AnswerModel  # noqa: E402
-from kb_bot.calibration import _guarded, _score, outcomes, quote_answers, table  # noqa: E402
+from kb_bot.answering.answer_model import AnswerModel  # noqa: E402
+from kb_bot.answering.calibration import _guarded, _score, outcomes, quote_answers, table  # noqa: E402
 
 NEAR_RATES = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 

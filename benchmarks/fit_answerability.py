@@ -31,9 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb_bot.calibration import Outcomes, _guarded, _other_language, _score, fit_models, outcomes, table  # noqa: E402
+from kb_bot.answering.calibration import Outcomes, _guarded, _other_language, _score, fit_models, outcomes, table  # noqa: E402
 from kb_bot.embedding import model_id_for  # noqa: E402
-from kb_bot.answer_model import model_path  # noqa: E402
+from kb_bot.answering.answer_model import model_path  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work" / "answerability"
 
@@ -114,7 +114,7 @@ def yesno_threshold(model, records: list[dict], share: float) -> float | None:
 
 def _pack(records: list[dict]) -> dict[str, np.ndarray]:
     """The features of ``records`` as flat arrays (what ``kb-bot calibrate`` refits from)."""
-    from kb_bot.calibration import pack
+    from kb_bot.answering.calibration import pack
 
     return pack(records)
 

@@ -72,7 +72,7 @@ QUICK_CMRC_QUESTIONS = 150
 QUERY_BATCH = 64
 
 from kb_bot.embedding import load_embedder, model_id_for  # noqa: E402
-from kb_bot.evaluation import EvalReport, Question, load_questions, score  # noqa: E402
+from kb_bot.answering.evaluation import EvalReport, Question, load_questions, score  # noqa: E402
 from kb_bot.indexing import build_index  # noqa: E402
 from kb_bot.retrieval import FusionConfig, Retriever  # noqa: E402
 from kb_bot.settings import Settings  # noqa: E402

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kb_bot.answer import Answer, Citation  # noqa: E402
-from kb_bot.questionlog import QuestionLog  # noqa: E402
+from kb_bot.answering.answer import Answer, Citation  # noqa: E402
+from kb_bot.staff.questionlog import QuestionLog  # noqa: E402
 
 
 def main(n: int = 5000) -> None:

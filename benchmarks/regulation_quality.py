@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kb_bot.engine import KnowledgeBase  # noqa: E402
-from kb_bot.evaluation import load_questions, score  # noqa: E402
+from kb_bot.answering.evaluation import load_questions, score  # noqa: E402
 from kb_bot.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import Settings  # noqa: E402
-from kb_bot.shipped_cache import shipped_path, write_shipped  # noqa: E402
+from kb_bot.store.shipped_cache import shipped_path, write_shipped  # noqa: E402
 from kb_bot.store import EmbeddingCache, load_index, text_key  # noqa: E402
 from kb_bot.indexing import expected_manifest  # noqa: E402
 

@@ -65,7 +65,7 @@ def spoken_variant(question: str, rng: random.Random) -> str:
     """One citizen-style variant of ``question`` (see the module docstring); the question word stays."""
     import jieba
 
-    from kb_bot.word_weights import general_weight
+    from kb_bot.answering.word_weights import general_weight
 
     plain = _POLITE.sub("", question.strip()).rstrip("？?。")
     words = [w for w in jieba.lcut(plain) if w.strip() and not _PUNCT.match(w)]

@@ -8,15 +8,16 @@ The package is a straight pipeline; each layer imports only itself and the layer
     loading/, synonyms          files -> clean Documents (formats, metadata, cleaning, parsing, folder)
     chunking, embedding,        Documents -> Chunks; chunks/queries -> vectors (ModelSpec parses --model
     keyword                     once); jieba tokens -> BM25 (bm25s)
-    store/, shipped_cache       the index folder: IndexFolder (lock, generations, publish, rollback,
-                                embedding cache, documents-vs-index diff), Manifest, DenseIndex
+    store/                      the index folder: IndexFolder (lock, generations, publish, rollback,
+                                embedding cache and the shipped one, documents-vs-index diff), Manifest,
+                                DenseIndex
     indexing, watch             build / refresh: diff -> chunk -> embed what is missing -> publish
     retrieval                   hybrid dense + keyword search with score fusion
-    answer, answerability, ...  extractive answers, abstention (word_weights, question_reading, answer_model,
-                                calibration), staff answers (faq), topics, optional LLM,
-                                conversations, evaluation
-    engine, admin, questionlog, one knowledge base (settings + model + current index); staff document
-    report                      management; the question log and its report
+    answering/                  extractive answers and abstention (question_reading, word_weights,
+                                answerability, answer_model, answer), staff answers (faq), topics,
+                                conversations, optional LLM, calibration and evaluation
+    engine, staff/              one knowledge base (settings + model + current index); staff tools:
+                                document management (admin), the question log and its report
     cli/, web/                  entry points: the only place that wires things together
 """
 

@@ -15,12 +15,12 @@ from typing import Callable, Sequence
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
 from .indexing import BuildReport, build_index, index_spec
-from .answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
-from .answer_model import AnswerModel, load_model
-from .answerability import GramStats
+from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
+from .answering.answer_model import AnswerModel, load_model
+from .answering.answerability import GramStats
 from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 from .retrieval import FusionConfig, Retriever, SearchHit
-from .topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
+from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .settings import Settings
 from .store import IndexFolder
 
@@ -160,7 +160,7 @@ class KnowledgeBase:
         completed from them (see conversation.py), and staff answers (faq.py) are matched first.
         """
         if not _literal:
-            from .conversation import answer_in_context
+            from .answering.conversation import answer_in_context
 
             return answer_in_context(self, question, history)
         retriever = self.retriever

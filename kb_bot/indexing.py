@@ -31,7 +31,7 @@ from .errors import KbBotError, StaleIndexError
 from .keyword import TOKENIZER_VERSION
 from .loading import SUPPORTED_SUFFIXES, LoadResult, Skipped, load_documents
 from .settings import Settings, pause_for_tests
-from .shipped_cache import seed_cache
+from .store.shipped_cache import seed_cache
 from .store import (
     ANN_RECALL_SAMPLE,
     ANN_THRESHOLD,

@@ -1,4 +1,4 @@
-"""Document management for staff (kb_bot.admin): list, upload, delete; names, limits and replace."""
+"""Document management for staff (kb_bot.staff.admin): list, upload, delete; names, limits and replace."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot import admin
+from kb_bot.staff import admin
 from kb_bot.engine import KnowledgeBase
 from kb_bot.errors import KbBotError
 from kb_bot.settings import Settings

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from kb_bot.answer import answer_to_json, compose, format_answer, split_sentences
+from kb_bot.answering.answer import answer_to_json, compose, format_answer, split_sentences
 from kb_bot.chunking import Chunk
 from kb_bot.engine import KnowledgeBase
 from kb_bot.retrieval import SearchHit
@@ -48,7 +48,7 @@ def test_compose_keeps_reading_order_and_drops_duplicates():
 def test_format_answer_marks_the_span():
     text = "前文。帮助企业融资贷款2600万元。"
     _, citations, sentences = compose("贷款多少", [_hit(text)])
-    from kb_bot.answer import Answer
+    from kb_bot.answering.answer import Answer
 
     rendered = format_answer(Answer("贷款多少", True, "x", citations, (), sentences))
     assert "【帮助企业融资贷款2600万元。】" in rendered and "单位 / 标题 / 小节" in rendered

@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from kb_bot.answer import ANSWERED, NOT_FOUND, RELATED, Answer, answer_question, answer_to_json, format_answer, related_text
-from kb_bot.answer_model import AnswerModel, Linear, load_model, model_path
-from kb_bot.answerability import (ANSWER_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, GramStats, asked_type, carries,
+from kb_bot.answering.answer import ANSWERED, NOT_FOUND, RELATED, Answer, answer_question, answer_to_json, format_answer, related_text
+from kb_bot.answering.answer_model import AnswerModel, Linear, load_model, model_path
+from kb_bot.answering.answerability import (ANSWER_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, GramStats, asked_type, carries,
                                   covered, coverage, gather, is_topic_query, missing_phrase, place_mismatch,
                                   question_units)
 from kb_bot.chunking import Chunk
-from kb_bot.question_reading import is_bare_topic
+from kb_bot.answering.question_reading import is_bare_topic
 from kb_bot.engine import KnowledgeBase
 from kb_bot.loading import load_documents
 from kb_bot.retrieval import SearchHit
@@ -64,7 +64,7 @@ def test_asked_type_reads_what_the_question_wants(question, expected):
     ("房价多少？", False), ("进度怎么样？", False), ("那招商呢？", False),
 ])
 def test_a_question_naming_no_thing_is_told_from_one_naming_a_thing(question, nothing):
-    from kb_bot.question_reading import names_nothing
+    from kb_bot.answering.question_reading import names_nothing
 
     assert names_nothing(question) is nothing
 
@@ -76,7 +76,7 @@ def test_a_sum_asked_is_carried_by_money_not_by_any_count():
 
 
 def test_a_greeting_or_a_ping_asks_nothing():
-    from kb_bot.question_reading import asks_nothing
+    from kb_bot.answering.question_reading import asks_nothing
 
     for question in ("在吗", "在吗？", "111", "Hello", "Thanks a lot!", "Hello, who are you?", "你好呀", "谢谢你啊，辛苦了",
                      "拜拜", "早上好！", "好的知道了", "哈哈哈哈", "测试"):
@@ -87,7 +87,7 @@ def test_a_greeting_or_a_ping_asks_nothing():
 
 
 def test_a_greeting_is_told_from_a_question_made_of_question_words():
-    from kb_bot.question_reading import asks_nothing, greets
+    from kb_bot.answering.question_reading import asks_nothing, greets
 
     for question in ("你好", "谢谢", "在吗？", "111", "？？", "Hello", "Thanks a lot!", "测试"):
         assert greets(question), question
@@ -99,7 +99,7 @@ def test_a_greeting_is_told_from_a_question_made_of_question_words():
 def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
     """几点 is answered by 六时至二十二时 and 期限 by 三十日内: the reply said 找到的原文中没有提到“几点” above the very rule, and the
     guard refused to answer with it. A passage giving no time or period still lacks them."""
-    from kb_bot.question_reading import absent_details
+    from kb_bot.answering.question_reading import absent_details
 
     assert absent_details("收来的东西当天几点前得运走？", ["当日回收的物品必须在当日二十时至二十四时内运离回收站（点）"]) == []
     assert absent_details("嵩阳书院几点开门？", ["嵩山历史建筑群包括太室阙和中岳庙。"]) == ["几点"]
@@ -115,7 +115,7 @@ def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
 
 
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
-    from kb_bot.question_reading import asked_unit, not_an_answer
+    from kb_bot.answering.question_reading import asked_unit, not_an_answer
 
     # some other number (两处, 无偿) is no answer to 多少平 / 几个点; the unit as the documents write it is
     area = "一户占用两处以上宅基地的，分别确认宅基地使用权。"
@@ -131,7 +131,7 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
 
 
 def test_a_number_in_a_quoted_name_is_not_the_number_asked():
-    from kb_bot.question_reading import not_an_answer
+    from kb_bot.answering.question_reading import not_an_answer
 
     # QA: answered 0.89, although the quote gives no count: its only "number" is the 万人 of the campaign's name.
     campaign = "紧紧围绕优化营商环境这个主旋律,常态化开展“万人助万企”活动。"
@@ -329,8 +329,8 @@ def test_keyword_search_uses_synonyms(fake_settings):
 def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from kb_bot.answer_model import Trees
-    from kb_bot.calibration import _fit_trees
+    from kb_bot.answering.answer_model import Trees
+    from kb_bot.answering.calibration import _fit_trees
 
     rng = np.random.default_rng(0)
     rows = rng.random((400, 3))
@@ -343,8 +343,8 @@ def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
 
 
 def test_trees_using_some_columns_read_them_by_name():
-    from kb_bot.answer_model import Trees
-    from kb_bot.calibration import _fit_trees
+    from kb_bot.answering.answer_model import Trees
+    from kb_bot.answering.calibration import _fit_trees
 
     rng = np.random.default_rng(1)
     rows = rng.random((300, 3))
@@ -415,7 +415,7 @@ def test_a_short_regulation_article_is_quoted_whole_and_tagged_once():
 
 
 def test_a_long_article_and_a_news_paragraph_keep_sentence_quotes():
-    from kb_bot.answerability import WHOLE_ARTICLE_CHARS, quote, quoted_whole
+    from kb_bot.answering.answerability import WHOLE_ARTICLE_CHARS, quote, quoted_whole
 
     long_text = RATE + "\n\n" + "失业人员在领取失业保险金期间应当积极求职。" * (WHOLE_ARTICLE_CHARS // 20)
     assert quoted_whole(_article(RATE, "第二十五条").chunk)
@@ -488,7 +488,7 @@ def test_paraphrases_reword_generated_questions_and_keep_their_labels(tmp_path, 
 
 
 def test_the_ranker_learns_from_sentence_pairs_of_one_question():
-    from kb_bot.calibration import _fit_pairwise
+    from kb_bot.answering.calibration import _fit_pairwise
 
     rng = np.random.default_rng(1)
 
@@ -508,7 +508,7 @@ def test_the_ranker_learns_from_sentence_pairs_of_one_question():
 
 
 def test_a_detail_the_regulation_leaves_to_a_department_is_not_answered():
-    from kb_bot.question_reading import delegates
+    from kb_bot.answering.question_reading import delegates
 
     rule = "第八条 禁止饲养烈性犬。禁养犬只的品种和体高标准，由市畜牧行政主管部门确定并公布。"
     assert delegates("禁养犬只的品种和体高标准，由市畜牧行政主管部门确定并公布。")
@@ -547,8 +547,8 @@ def test_a_question_in_english_is_judged_by_its_own_model(tmp_path):
 
 
 def test_english_questions_get_trees_of_their_own_and_leave_the_chinese_model_as_it_was():
-    from kb_bot.answerability import QUESTION_FEATURES
-    from kb_bot.calibration import fit_models
+    from kb_bot.answering.answerability import QUESTION_FEATURES
+    from kb_bot.answering.calibration import fit_models
 
     rng = np.random.default_rng(2)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot.questionlog import read_records
+from kb_bot.staff.questionlog import read_records
 from web_fixtures import (
     PARKING_DOC,
     PARKING_FACT,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot.answer import Answer, AnswerSentence, Citation, related_text
+from kb_bot.answering.answer import Answer, AnswerSentence, Citation, related_text
 from kb_bot.settings import Settings
-from kb_bot.conversation import Conversation, answer_in_context, core, dependency, strip_cues
+from kb_bot.answering.conversation import Conversation, answer_in_context, core, dependency, strip_cues
 from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def test_a_greeting_in_a_conversation_is_not_read_as_a_follow_up(greeting):
 
 
 def test_a_follow_up_to_a_regulation_continues_the_regulation_not_the_body_that_adopted_it():
-    from kb_bot.conversation import next_turn
+    from kb_bot.answering.conversation import next_turn
 
     cited = Citation("regulations/x.md", "郑州市养犬管理条例", "郑州市人民代表大会常务委员会", None, "养犬登记。", None,
                      0.5, "c", article="第十条", kind="regulation")
@@ -363,7 +363,7 @@ def test_a_follow_up_found_by_chance_elsewhere_stays_with_the_conversations_docu
 
 
 def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
-    from kb_bot.followup import Aspect, mentions as _mentions
+    from kb_bot.answering.followup import Aspect, mentions as _mentions
 
     aspect = Aspect(frozenset({"养条", "条狗"}), (("狗", ("犬", "养犬")),))
     assert _mentions(aspect, "每户居民只准饲养一只犬") == 0.5  # 条狗 holds 狗, quoted as 犬
@@ -403,7 +403,7 @@ class ModelKB(StubKB):
     """StubKB with a fitted model's thresholds: 0.7 to answer, 0.4 for a Chinese yes/no question."""
 
     def answer_model(self):
-        from kb_bot.answer_model import AnswerModel
+        from kb_bot.answering.answer_model import AnswerModel
 
         return AnswerModel("stub", None, None, None, 0.7, 0.2, {}, yesno_threshold=0.4)
 
@@ -492,7 +492,7 @@ def test_repaying_is_not_an_also():
 
 
 def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_aspect(monkeypatch):
-    import kb_bot.answer as answer_module
+    import kb_bot.answering.answer as answer_module
 
     kb = StubKB({
         "上街区有哪些教育集团？": ("related", "上街区教育局", "成立了钱学森小学教育集团", "edu.md", 0.5),
@@ -522,7 +522,7 @@ def test_refocused_sentences_replace_the_reply_only_when_they_speak_more_of_the_
 def test_a_refocused_reply_is_chosen_with_the_knowledge_bases_own_model_and_synonyms(monkeypatch):
     # The refocus once used the shipped model, the shipped synonyms and word weights from three passages:
     # a staff recalibration (kb-bot calibrate) and the staff's synonyms.txt were ignored for follow-ups.
-    import kb_bot.answer as answer_module
+    import kb_bot.answering.answer as answer_module
 
     kb = StubKB({
         "招聘会帮企业招到了多少人？": ("related", ZONE, "达成就业意向300余人", "a.md", 0.3),
@@ -546,7 +546,7 @@ def test_a_refocused_reply_is_chosen_with_the_knowledge_bases_own_model_and_syno
 def test_the_completed_reply_is_compared_with_the_literal_one_as_it_would_be_quoted(monkeypatch):
     # The completed reading first quotes the zone's overview; refocused on 融资 it quotes the loans. It must be
     # compared with the literal reply (which also quotes the loans) as refocused, or the literal one wins.
-    import kb_bot.answer as answer_module
+    import kb_bot.answering.answer as answer_module
 
     kb = StubKB({
         "招聘会帮企业招到了多少人？": ("related", ZONE, "达成就业意向300余人", "a.md", 0.3),
@@ -718,7 +718,7 @@ def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
     import http.server
     import threading
 
-    from kb_bot.llm import REWRITE_PROMPT
+    from kb_bot.answering.llm import REWRITE_PROMPT
 
     seen = []
 
@@ -753,7 +753,7 @@ def test_optional_llm_rewrite_is_one_more_reading(tmp_path):
 
 
 def test_llm_rewrite_failure_falls_back_to_the_rules():
-    from kb_bot.llm import rewrite_followup
+    from kb_bot.answering.llm import rewrite_followup
 
     settings = Settings(llm_url="http://127.0.0.1:9/v1", llm_model="m", llm_timeout=1.0)
     assert rewrite_followup(settings, "那融资方面呢？", "q") is None
@@ -764,7 +764,7 @@ def test_llm_rewrite_failure_falls_back_to_the_rules():
     ("养狗要什么材料", False), ("失业金领取要什么材料", False), ("贷款利率是多少", False), ("去哪办", False),
 ])
 def test_a_question_naming_only_a_detail_has_no_subject_of_its_own(question, only_details):
-    from kb_bot.question_reading import names_only_details, not_an_answer
+    from kb_bot.answering.question_reading import names_only_details, not_an_answer
 
     assert names_only_details(question) is only_details
     rule = "第二十九条 施工劳务单位不得承揽主要建筑材料和周转材料的采购。"
@@ -788,7 +788,7 @@ def test_what_materials_after_the_dog_question_is_about_the_dog(corpus_kb):
 def test_an_english_follow_up_is_read_with_the_english_question_before_it():
     # QA: "dog leash rules" then "what about the fines?" was read as 郑州市城市养犬管理条例 the fines: no English
     # synonym matched it (第四条 was quoted, not the fines) and the reply was framed in Chinese.
-    from kb_bot.conversation import Turn, completions
+    from kb_bot.answering.conversation import Turn, completions
 
     previous = Turn("dog leash rules", "dog leash rules", "郑州市城市养犬管理条例", "dogleashrules", "dogs.md")
     assert completions("what about the fines?", previous) == ["dog leash rules the fines"]

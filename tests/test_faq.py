@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot import faq
+from kb_bot.answering import faq
 from kb_bot.engine import KnowledgeBase
 from kb_bot.errors import KbBotError
 from kb_bot.store import IndexFolder
@@ -114,7 +114,7 @@ def test_an_edited_entry_answers_with_its_new_text_only_once_it_is_indexed(fake_
 
 
 def test_an_entry_marked_repealed_no_longer_answers(fake_settings):
-    from kb_bot.admin import mark_repealed
+    from kb_bot.staff.admin import mark_repealed
 
     entry = faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区住建局。")
     kb = KnowledgeBase(fake_settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb_bot.evaluation import load_questions, score
+from kb_bot.answering.evaluation import load_questions, score
 
 from conftest import SEED_QUESTIONS
 

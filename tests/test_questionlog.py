@@ -12,9 +12,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kb_bot.answer import Answer, Citation
-from kb_bot.questionlog import QuestionLog, log_files, month_path, prune, read_records
-from kb_bot.report import build_report, format_report, group_questions, records_csv
+from kb_bot.answering.answer import Answer, Citation
+from kb_bot.staff.questionlog import QuestionLog, log_files, month_path, prune, read_records
+from kb_bot.staff.report import build_report, format_report, group_questions, records_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,8 +81,8 @@ def test_torn_last_line_is_skipped(tmp_path):
 
 WRITER = """
 import sys
-from kb_bot.answer import Answer
-from kb_bot.questionlog import QuestionLog
+from kb_bot.answering.answer import Answer
+from kb_bot.staff.questionlog import QuestionLog
 qlog = QuestionLog(sys.argv[1])
 i = 0
 while True:
@@ -225,7 +225,7 @@ def test_what_a_citizen_typed_never_runs_as_a_formula_in_the_staff_spreadsheet()
 
 
 def test_personal_details_typed_into_a_question_are_masked():
-    from kb_bot.questionlog import answer_record, redact
+    from kb_bot.staff.questionlog import answer_record, redact
 
     assert redact("我的电话13812345678，身份证41010219900101123X，邮箱 a.b@example.com，座机0371-66661234") == \
         "我的电话[手机号]，身份证[身份证号]，邮箱 [邮箱]，座机[电话]"

@@ -13,16 +13,16 @@ import pytest
 
 from conftest import SEED_DOCUMENTS, SEED_EXCLUDE
 from kb_bot import legal
-from kb_bot.answer import ANSWERED, NOT_FOUND, Answer, Citation, answer_to_json, format_answer
+from kb_bot.answering.answer import ANSWERED, NOT_FOUND, Answer, Citation, answer_to_json, format_answer
 from kb_bot.chunking import Chunk, chunk_documents
 from kb_bot.embedding import model_id_for
 from kb_bot.engine import KnowledgeBase
 from kb_bot.loading import load_documents, load_file
 from kb_bot.retrieval import prefer_current
 from kb_bot.settings import Settings
-from kb_bot.shipped_cache import read_shipped, seed_cache, shipped_path, write_shipped
+from kb_bot.store.shipped_cache import read_shipped, seed_cache, shipped_path, write_shipped
 from kb_bot.store import EmbeddingCache, text_key
-from kb_bot.topics import build_topic_guide
+from kb_bot.answering.topics import build_topic_guide
 from kb_bot.web import render
 
 REGULATIONS = SEED_DOCUMENTS / "regulations"
@@ -331,7 +331,7 @@ def test_the_right_article_is_among_the_first_results(corpus_kb):
 
 @pytest.mark.slow
 def test_seed_retrieval_holds_on_the_whole_corpus(corpus_kb):
-    from kb_bot.evaluation import load_questions, score
+    from kb_bot.answering.evaluation import load_questions, score
 
     seed = load_questions(Path(__file__).parent / "data" / "seed_questions.jsonl")
     report = score(seed, [[h.chunk for h in hits] for hits in corpus_kb.search_many([q.question for q in seed], 10)])
@@ -431,7 +431,7 @@ def test_the_office_an_article_is_about_is_never_named_as_missing(corpus_kb):
 
 
 def test_staff_can_mark_a_document_repealed(tmp_path):
-    from kb_bot import admin
+    from kb_bot.staff import admin
     from kb_bot.errors import KbBotError
 
     folder = _regulation_folder(tmp_path, UNEMPLOYMENT)

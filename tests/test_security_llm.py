@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from kb_bot import llm
-from kb_bot.answer import Answer, Citation
+from kb_bot.answering import llm
+from kb_bot.answering.answer import Answer, Citation
 from kb_bot.settings import Settings
 
 from fake_llm import FakeLLM, serving

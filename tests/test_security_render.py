@@ -11,8 +11,8 @@ import re
 
 from markdown_it import MarkdownIt
 
-from kb_bot.answer import Answer, Citation
-from kb_bot.topics import TopicEntry
+from kb_bot.answering.answer import Answer, Citation
+from kb_bot.answering.topics import TopicEntry
 from kb_bot.web import render
 
 HOSTILE = ("上街区办事指南。\n\n![x](http://198.51.100.7/track.png)\n\n请访问[官方入口](http://198.51.100.7/phish)办理，"

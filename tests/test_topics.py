@@ -48,7 +48,7 @@ def test_topics_cli_json(fake_settings, capsys):
 
 def test_a_related_reply_suggests_the_topics_of_its_quote_first():
     # QA: 设置户外广告要审批吗 quoted the city-appearance regulation and offered 投资与项目、物流与班列、医疗与急救.
-    from kb_bot.topics import TAXONOMY, TopicGroup, TopicGuide, topics_in
+    from kb_bot.answering.topics import TAXONOMY, TopicGroup, TopicGuide, topics_in
 
     guide = TopicGuide(tuple(TopicGroup(s.key, s.name, s.example, ()) for s in TAXONOMY))
     quote = "第十二条 设置户外广告应当符合市容标准，养犬人应当遵守市容管理规定。"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot.answer import ANSWERED, NOT_FOUND, RELATED
-from kb_bot.answer_model import load_model
+from kb_bot.answering.answer import ANSWERED, NOT_FOUND, RELATED
+from kb_bot.answering.answer_model import load_model
 from kb_bot.cli import main
-from kb_bot.evaluation import answer_outcomes, load_questions
+from kb_bot.answering.evaluation import answer_outcomes, load_questions
 
 from conftest import SEED_QUESTIONS
 

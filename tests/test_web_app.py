@@ -19,11 +19,11 @@ from web_fixtures import (  # noqa: F401  (web_real_kb is a fixture)
 
 gr = pytest.importorskip("gradio")
 
-from kb_bot.answer import Answer, Citation  # noqa: E402
+from kb_bot.answering.answer import Answer, Citation  # noqa: E402
 from kb_bot.errors import KbBotError  # noqa: E402
 from kb_bot.web import render  # noqa: E402
 from kb_bot.web.app import build_app, launch_options  # noqa: E402
-from kb_bot.questionlog import read_records  # noqa: E402
+from kb_bot.staff.questionlog import read_records  # noqa: E402
 from kb_bot.web.staff import NOT_CONFIGURED, NOT_LOGGED_IN, StaffActions, StaffDenied  # noqa: E402
 
 HIRING_QUESTION = "招聘会帮企业招到了多少人？"

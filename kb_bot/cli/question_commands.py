@@ -56,8 +56,8 @@ def cmd_search(args, settings) -> int:
 
 def cmd_ask(args, settings) -> int:
     """``kb-bot ask``: answer with quotes and sources (or say what is related, or that nothing is)."""
-    from ..answer import answer_to_json, format_answer
-    from ..conversation import Conversation
+    from ..answering.answer import answer_to_json, format_answer
+    from ..answering.conversation import Conversation
 
     kb = open_kb(settings)
     if args.conversation:
@@ -78,8 +78,8 @@ def _understood_line(answer) -> str:
 
 def _ask_conversation(args, kb) -> int:
     """``ask - --conversation``: each stdin line a turn, an empty line starts a new conversation."""
-    from ..answer import answer_to_json, format_answer
-    from ..conversation import Conversation
+    from ..answering.answer import answer_to_json, format_answer
+    from ..answering.conversation import Conversation
 
     if args.question != "-":
         raise KbBotError("--conversation reads the turns from standard input", hint="use `kb-bot ask - --conversation`")
@@ -102,8 +102,8 @@ def _ask_conversation(args, kb) -> int:
 
 def cmd_chat(args, settings) -> int:
     """An interactive conversation in the terminal (line editing and history when readline is there)."""
-    from ..answer import format_answer
-    from ..conversation import Conversation
+    from ..answering.answer import format_answer
+    from ..answering.conversation import Conversation
 
     interactive = sys.stdin.isatty()
     if interactive:
@@ -141,7 +141,7 @@ def cmd_chat(args, settings) -> int:
 
 def cmd_eval(args, settings) -> int:
     """``kb-bot eval``: recall@k, MRR and answer outcome shares on a question set."""
-    from ..evaluation import answer_outcomes, load_questions, score
+    from ..answering.evaluation import answer_outcomes, load_questions, score
 
     questions = load_questions(Path(args.questions))
     kb = open_kb(settings)
@@ -172,15 +172,15 @@ def cmd_eval(args, settings) -> int:
 
 def _staff_answered(kb, questions: list[str]) -> int:
     """How many questions a curated staff answer (matched before retrieval) answers."""
-    from .. import faq
+    from ..answering import faq
 
     return sum(1 for question in questions if faq.match(kb, [question]) is not None)
 
 
 def cmd_calibrate(args, settings) -> int:
     """``kb-bot calibrate``: refit the answered / related / not found decision with labelled questions."""
-    from ..calibration import recalibrate
-    from ..evaluation import load_questions
+    from ..answering.calibration import recalibrate
+    from ..answering.evaluation import load_questions
 
     questions = load_questions(Path(args.questions))
     kb = open_kb(settings)

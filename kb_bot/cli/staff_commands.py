@@ -14,7 +14,7 @@ MAX_REPORT_DAYS = 36_500
 
 def cmd_report(args, settings) -> int:
     """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
-    from ..report import format_report, report_from_log
+    from ..staff.report import format_report, report_from_log
 
     if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
         raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
@@ -22,8 +22,8 @@ def cmd_report(args, settings) -> int:
     if args.csv:
         from datetime import datetime, timedelta, timezone
 
-        from ..questionlog import read_records
-        from ..report import records_csv
+        from ..staff.questionlog import read_records
+        from ..staff.report import records_csv
 
         since = datetime.now(timezone.utc) - timedelta(days=args.days)
         records = read_records(settings.question_log_path, since=since)

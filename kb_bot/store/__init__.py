@@ -5,7 +5,8 @@
 * ``generation.py`` Generation: one immutable index folder (chunks, vectors, dense, keyword) and its writing;
 * ``manifest.py``   Manifest: the typed, versioned ``manifest.json`` (read and written there only);
 * ``dense.py``      DenseIndex: exact or HNSW search with build-time recall tuning;
-* ``cache.py``      EmbeddingCache: vectors by content hash, shard by shard.
+* ``cache.py``      EmbeddingCache: vectors by content hash, shard by shard;
+* ``shipped_cache.py`` the embedding cache shipped for the shipped documents, seeded into a new index folder.
 
 The functions below are short spellings of IndexFolder methods for scripts and tests that hold a path.
 """

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from .. import legal
-from ..topics import TopicEntry
+from ..answering.topics import TopicEntry
 from . import render
 from .facade import WebKB, clean_text
 from .wiring import for_gradio, outputs

@@ -15,15 +15,15 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable
 
-from .. import admin
-from ..answer import Answer, answer_to_json
+from ..staff import admin
+from ..answering.answer import Answer, answer_to_json
 from ..engine import KnowledgeBase
 from ..errors import KbBotError
 from ..indexing import BuildReport
 from ..loading import DocumentError, load_file
-from ..questionlog import QuestionLog
+from ..staff.questionlog import QuestionLog
 from ..settings import Settings
-from ..topics import TopicEntry, TopicGroup, TopicGuide, entry_of
+from ..answering.topics import TopicEntry, TopicGroup, TopicGuide, entry_of
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ class WebKB:
 
     def warm_up(self) -> None:
         """Load the index and the model before the first visitor."""
-        from ..word_weights import tagged_words
+        from ..answering.word_weights import tagged_words
 
         _ = self.kb.retriever
         self.kb.search("上街区", 1)

@@ -25,10 +25,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from .. import faq
+from ..answering import faq
 from ..errors import KbBotError
-from ..questionlog import read_records
-from ..report import build_report, records_csv
+from ..staff.questionlog import read_records
+from ..staff.report import build_report, records_csv
 from ..settings import Settings
 from . import render
 from .staff import StaffActions

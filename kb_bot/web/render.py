@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import Any, Iterator, Sequence
 
 from .. import legal
-from ..answer import replies_in_chinese
-from ..topics import english_name
-from ..word_weights import CJK
+from ..answering.answer import replies_in_chinese
+from ..answering.topics import english_name
+from ..answering.word_weights import CJK
 
 #: Questions for topic groups that carry no example of their own.
 TOPIC_QUESTIONS: dict[str, str] = {

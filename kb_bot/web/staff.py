@@ -15,7 +15,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from ..admin import DocumentInfo
+from ..staff.admin import DocumentInfo
 from ..engine import KnowledgeBase
 from ..errors import IndexBusyError, KbBotError
 from ..settings import Settings

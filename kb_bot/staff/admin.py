@@ -17,13 +17,13 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
-from . import legal
-from .bounds import DocumentError
-from .errors import KbBotError
-from .files import atomic_file, format_size, fsync_dir, write_atomic
-from .loading import decode_text
-from .settings import Settings
-from .store import IndexFolder
+from .. import legal
+from ..bounds import DocumentError
+from ..errors import KbBotError
+from ..files import atomic_file, format_size, fsync_dir, write_atomic
+from ..loading import decode_text
+from ..settings import Settings
+from ..store import IndexFolder
 
 #: File types staff may upload (the loader reads a few more, e.g. .htm and .markdown).
 UPLOAD_SUFFIXES = (".md", ".txt", ".docx", ".pdf", ".html")
@@ -180,7 +180,7 @@ def _check_content(name: str, data: bytes) -> None:
         raise _error("文件内容不是 Word (.docx) 文档", "the content is not a Word .docx document",
                      "请在 Word 中另存为 .docx 后上传", "re-save it as .docx from Word")
     if suffix in (".md", ".txt", ".html"):
-        from .loading import DocumentError, decode_text
+        from ..loading import DocumentError, decode_text
 
         try:
             decode_text(data)

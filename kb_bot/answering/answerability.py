@@ -15,7 +15,7 @@ see README "Answers you can trust"):
    ``related`` answer (close passages, no answer) from ``not_found``.
 
 Every feature is a named function of plain inputs, so the fitting script and the running
-app compute them with the same code. The fitted weights (``kb_bot.answer_model``) ship as a
+app compute them with the same code. The fitted weights (``kb_bot.answering.answer_model``) ship as a
 small JSON file per embedding model in ``kb_bot/data/``; no scikit-learn is needed to use them.
 """
 
@@ -32,8 +32,8 @@ import numpy as np
 
 from .question_reading import question_noise
 from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch
-from .retrieval import SearchHit
-from .synonyms import Expansion, Synonyms
+from ..retrieval import SearchHit
+from ..synonyms import Expansion, Synonyms
 from .word_weights import CJK as _CJK, CJK_RUN as _CJK_RUN, LATIN as _LATIN, GramStats, grams, jieba_dictionary
 from .word_weights import tagged_words
 

@@ -18,9 +18,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .files import atomic_file
-from .store import EmbeddingCache
-from .store.cache import model_slug
+from ..files import atomic_file
+from .cache import EmbeddingCache, model_slug
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ so a wrong guess is visible and can be corrected by rephrasing. A question that 
 
 The subject of a turn is where its answer came from (the short name of the cited unit, e.g.
 先进制造业开发区, or the article title) and, as a second candidate, the content words of the question
-that opened the topic. Staff answers (:mod:`kb_bot.faq`) are matched first, on the question as
+that opened the topic. Staff answers (:mod:`kb_bot.answering.faq`) are matched first, on the question as
 asked and then on its completed reading.
 """
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .chunking import Chunk
-from .errors import KbBotError
+from ..chunking import Chunk
+from ..errors import KbBotError
 
 KS = (1, 3, 5, 10)
 
@@ -125,7 +125,7 @@ class OutcomeReport:
 
 
 def answer_outcomes(questions: Sequence[Question], answers: Sequence[Any]) -> OutcomeReport:
-    """How each question was answered (``answers`` are ``kb_bot.answer.Answer`` objects)."""
+    """How each question was answered (``answers`` are ``kb_bot.answering.answer.Answer`` objects)."""
     groups = {True: {"n": 0, "answered": 0, "related": 0, "not_found": 0, "with_fact": 0},
               False: {"n": 0, "answered": 0, "related": 0, "not_found": 0}}
     misses, wrong = [], []

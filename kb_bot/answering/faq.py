@@ -46,10 +46,10 @@ import numpy as np
 import yaml
 
 from .answer import Answer, AnswerSentence, Citation
-from .errors import KbBotError
-from .files import write_atomic
-from .legal import normalize_status
-from .loading import content_hash
+from ..errors import KbBotError
+from ..files import write_atomic
+from ..legal import normalize_status
+from ..loading import content_hash
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .answer import split_sentences
-from .chunking import Chunk
+from ..chunking import Chunk
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """How telling a word of a question is: rare in the indexed passages and in general Chinese.
 
-The answerability features (``kb_bot.answerability``) weigh each word of a question by these
+The answerability features (``kb_bot.answering.answerability``) weigh each word of a question by these
 weights, so that 公司 or 今年 never count as "the detail the documents lack" while 利率 does.
 """
 

@@ -31,8 +31,8 @@ from dataclasses import replace
 from typing import Sequence
 
 from .answer import Answer, split_sentences
-from .retrieval import SearchHit
-from .settings import Settings
+from ..retrieval import SearchHit
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Comparing readings of a follow-up: the question as asked against its completed readings.
 
-:mod:`kb_bot.conversation` completes a follow-up with the conversation's subject and asks both; the rules
+:mod:`kb_bot.answering.conversation` completes a follow-up with the conversation's subject and asks both; the rules
 here say which reply to keep: the one that speaks of what the follow-up adds (its *aspect*), stays with the
 conversation's document unless the question's own words clearly belong elsewhere, and is not a guess. They
 see answers and the previous turn only, never the knowledge base, so they are tested with hand-made answers.
@@ -76,7 +76,7 @@ class Aspect:
     @classmethod
     def of(cls, question: str, documents: Any = None) -> Aspect:
         """The aspect of ``question``, with the shipped synonyms and the staff's (``documents``/synonyms.txt)."""
-        from .synonyms import load_synonyms
+        from ..synonyms import load_synonyms
 
         content = core(question)
         expansion = load_synonyms(documents).expand(content)

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).parent.parent / "data"  # kb_bot/data, shared with the synonym tables
 MODEL_FORMAT = 1
 
 

@@ -1,6 +1,6 @@
 """Answers: retrieved passages -> a quoted answer with citations, related passages, or an honest "not found".
 
-No language model is needed. ``kb_bot.answerability`` scores every sentence of the best
+No language model is needed. ``kb_bot.answering.answerability`` scores every sentence of the best
 passages and decides, with models fitted on public data (see README "Answers you can trust"):
 
 * ``answered`` — the best sentence (and close runners-up, at most three) answer the question;
@@ -24,9 +24,9 @@ from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, ans
                             passage_text, quote, quoted_whole, topic_row)
 from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer, thanks
 from .answerability import covered, missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
-from .legal import SUPERSEDED, citation_label, superseded_note
-from .retrieval import SearchHit
-from .synonyms import Synonyms, load_synonyms
+from ..legal import SUPERSEDED, citation_label, superseded_note
+from ..retrieval import SearchHit
+from ..synonyms import Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from .answer_model import AnswerModel, Linear, Trees
 from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
                             heuristic_scores, quote, topic_row)
 from .answer import CROSS_LANGUAGE_MARGIN, answers_as_topic, dense_only
-from .errors import KbBotError
-from .files import write_atomic
+from ..errors import KbBotError
+from ..files import write_atomic
 from .question_reading import asks_nothing, not_an_answer
 
 KINDS = ("answerable", "near", "off")
@@ -364,7 +364,7 @@ def staff_split(question: str) -> str:
 
 
 def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str], list[str], Path]:
-    """Refit on the shipped hold-out data plus labelled ``questions`` (``kb_bot.evaluation.Question``).
+    """Refit on the shipped hold-out data plus labelled ``questions`` (``kb_bot.answering.evaluation.Question``).
 
     Returns the outcome tables on the staff's questions before and after, and where the refitted
     model was saved (in ``folder``, the index folder, where the app looks first).

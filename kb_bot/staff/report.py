@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from .question_reading import asks_nothing
+from ..answering.question_reading import asks_nothing
 from .questionlog import read_records
 
 #: Two questions are one group when their character-bigram Jaccard similarity reaches this.

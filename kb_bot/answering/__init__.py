@@ -1,0 +1,20 @@
+"""Answering: retrieved passages -> answered / related / not found, with citations.
+
+Read in the order a question travels:
+
+* ``question_reading.py`` what a question asks for (amount, date, phone, yes/no …), which words only say how it is
+                          asked, which places it names, greetings and bare topics;
+* ``word_weights.py``     how telling each question word is (rare in the passages and in general Chinese);
+* ``answerability.py``    the features of every candidate sentence and the rules on top of the models;
+* ``answer_model.py``     the fitted ranker, confidence trees and topic model (plain weights, read with numpy);
+* ``answer.py``           the reply: quoted sentences with citations, related passages, or "not found";
+* ``topics.py``           the topic guide offered with related and not-found replies, and the enterprise browser;
+* ``faq.py``              staff answers, matched before the documents;
+* ``conversation.py``,    follow-up questions completed from earlier turns, and which reading wins;
+  ``followup.py``
+* ``llm.py``              optional rewording by an OpenAI-compatible endpoint, checked against the passages;
+* ``calibration.py``,     fitting the models and measuring the three outcomes (``kb-bot calibrate``, ``eval``).
+  ``evaluation.py``
+
+Nothing here imports the store or the engine: the engine hands in the retrieved hits and the corpus statistics.
+"""
