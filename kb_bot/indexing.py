@@ -31,7 +31,6 @@ from .errors import KbBotError, StaleIndexError
 from .keyword import TOKENIZER_VERSION
 from .loading import SUPPORTED_SUFFIXES, LoadResult, Skipped, load_documents
 from .settings import Settings, pause_for_tests
-from .store.shipped_cache import seed_cache
 from .store import (
     ANN_RECALL_SAMPLE,
     ANN_THRESHOLD,
@@ -44,6 +43,7 @@ from .store import (
     SkippedEntry,
 )
 from .store.manifest import utc_now
+from .store.shipped_cache import seed_cache
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from typing import Sequence
 import numpy as np
 
 from .chunking import Chunk
-from .settings import FUSION_METHODS
 from .embedding import Embedder
+from .settings import FUSION_METHODS
 from .store import LoadedIndex
 
 RRF_K = 60

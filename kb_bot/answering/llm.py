@@ -30,9 +30,9 @@ import urllib.parse
 from dataclasses import replace
 from typing import Sequence
 
-from .answer import Answer, split_sentences
 from ..retrieval import SearchHit
 from ..settings import Settings
+from .answer import Answer, split_sentences
 
 log = logging.getLogger(__name__)
 

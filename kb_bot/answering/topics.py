@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .answer import split_sentences
 from ..chunking import Chunk
+from .answer import split_sentences
 
 
 @dataclass(frozen=True)

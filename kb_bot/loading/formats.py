@@ -19,6 +19,7 @@ from pathlib import Path
 from ..bounds import DocumentError, check_budget, check_docx, check_html
 from .document import _CJK, _TERMINAL, SUPPORTED_SUFFIXES, decode_text
 
+
 def _docx_heading_level(style_name: str) -> int | None:
     """Markdown heading level of a Word paragraph style: Title -> 1, Heading N -> N + 1."""
     name = " ".join(style_name.split()).lower()

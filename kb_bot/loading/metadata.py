@@ -16,6 +16,7 @@ import yaml
 from ..bounds import DocumentError
 from .cleaning import _ends_open, _Paragraph
 
+
 class _YAML_LOADER(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # noqa: N801 (kept the constant's name)
     """libyaml's safe loader when PyYAML was built with it (9 s -> ~1 s for 8,000 front matters), else the Python
     one; dates stay text. YAML made ``issued: 2099-99-99`` a date and failed on it (ValueError), which skipped the

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from .. import legal
 from ..bounds import DocumentError
-from .cleaning import _Paragraph, _paragraphs, compose, drop_markup, drop_trailing_artefacts, join_column_breaks, sections
+from .cleaning import (
+    _Paragraph,
+    _paragraphs,
+    compose,
+    drop_markup,
+    drop_trailing_artefacts,
+    join_column_breaks,
+    sections,
+)
 from .document import Document, content_hash
 from .metadata import _split_front_matter, leading_headings, mark_plain_titles, title_and_unit
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
-import uuid
 
 import numpy as np
 
@@ -32,7 +32,8 @@ from ..keyword import CHUNK_TOKENS, KeywordIndex, load_chunk_tokens
 from ..settings import pause_for_tests
 from .cache import text_key
 from .dense import ANN_THRESHOLD, DenseIndex
-from .manifest import FILE_NAME as MANIFEST, IndexSpec, Manifest
+from .manifest import FILE_NAME as MANIFEST
+from .manifest import IndexSpec, Manifest
 
 GENERATIONS = "generations"
 CHUNKS = "chunks.jsonl"
