@@ -12,17 +12,18 @@ import threading
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from .embedding import Embedder, ModelSpec
-from .errors import IndexMissingError, KbBotError, StaleIndexError
-from .indexing import BuildReport, build_index, index_spec
+from .answering import faq
 from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
-from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
-from .retrieval import FusionConfig, Retriever, SearchHit
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
+from .embedding import Embedder, ModelSpec
+from .errors import IndexMissingError, KbBotError, StaleIndexError
+from .indexing import BuildReport, build_index, index_spec
+from .retrieval import FusionConfig, Retriever, SearchHit
 from .settings import Settings
 from .store import IndexFolder
+from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class KnowledgeBase:
         vector = retriever.embed([question])[0]
         hits = retriever.search(self.synonyms().expand_query(question), max(self.settings.top_k, 5),
                                 query_vector=vector)
-        return hits, vector
+        return faq.quotable(self, hits), vector
 
     def answer_model(self) -> AnswerModel | None:
         """The fitted answerability model the answers use (the index folder's refit first, else the shipped one)."""

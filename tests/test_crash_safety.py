@@ -195,6 +195,12 @@ def test_killed_while_publishing(settings, capsys):
     orphans = [p.name for p in (settings.index / GENERATIONS).iterdir()
                if p.name not in (first.generation, second.generation)]
     assert len(orphans) == 1  # complete but never published
+    # PREVIOUS was already moved to the second generation, like CURRENT: the one before it is still the one a
+    # rollback goes back to (QA: "no previous index generation", and the first was pruned by the next refresh).
+    from kb_bot.store import IndexFolder
+
+    assert (settings.index / PREVIOUS).read_text().strip() == second.generation
+    assert IndexFolder(settings.index).previous_name() == first.generation
 
     code, report, err = cli_refresh(settings, capsys)
     assert code == 0, err

@@ -75,6 +75,17 @@ def test_staff_answer_is_matched_first_after_refresh_and_gone_after_rollback(fak
     assert kb.ask(QUESTION).mode != "faq"
 
 
+def test_a_source_picked_by_its_path_is_shown_by_its_title(fake_settings):
+    # QA: citizens saw 依据：regulations/郑州市企业职工基本养老保险条例(2022-01-01).md
+    faq.save_entry(fake_settings.documents, [QUESTION], "请咨询区教育局。", source="education.md", article="第二条")
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    title = next(c.title for c in kb.retriever.index.chunks if c.doc == "education.md")
+    answer = kb.ask(QUESTION)
+    assert answer.mode == "faq" and f"依据：《{title}》 第二条" in answer.citations[0].section
+    assert "education.md" not in answer.answer + answer.citations[0].section
+
+
 def test_a_staff_answer_resting_on_an_article_is_not_cited_as_a_regulation():
     from kb_bot.web import render
 
@@ -91,6 +102,11 @@ def test_retired_entry_no_longer_answers(fake_settings):
     kb.build(full=True)
     assert kb.ask(QUESTION).mode == "faq"
     faq.set_status(fake_settings.documents, entry.path, faq.RETIRED)
+    # At once, before any refresh: neither the staff answer nor its text quoted as a passage (QA: the retired
+    # text was still quoted as "related" until the refresh).
+    pending = kb.ask(QUESTION)
+    assert pending.mode != "faq" and "住建局" not in pending.answer
+    assert all(not h.chunk.doc.startswith("faq/") for h in kb.retrieve(QUESTION)[0])
     kb.build()
     assert kb.ask(QUESTION).mode != "faq"
 
@@ -126,6 +142,25 @@ def test_an_entry_marked_repealed_no_longer_answers(fake_settings):
     assert kb.ask(QUESTION).mode != "faq"
     (read,) = faq.read_entries(fake_settings.documents)
     assert not read.active  # the staff table shows it 已停用
+
+
+def test_a_staff_answer_correcting_a_repealed_notice_answers_and_its_own_wording_always_does(fake_settings):
+    # QA: a staff answer saying a subsidy had ended lost to the repealed notice announcing it (margin 0.05 < 0.085),
+    # a passage search never returns, and its own wording got the notice's old figure.
+    asked = "请问" + QUESTION
+    notice = fake_settings.documents / "notice.md"
+    notice.write_text(f"---\ntitle: 房价通知\nstatus: repealed\n---\n\n{asked}\n", encoding="utf-8")
+    faq.save_entry(fake_settings.documents, [QUESTION], "补贴计划已停止，请咨询区住建局。")
+    kb = KnowledgeBase(fake_settings)
+    kb.build(full=True)
+    score, ahead, _ = faq.scores(kb, [asked])[0]
+    assert score >= faq.MATCH_THRESHOLD and ahead >= faq.MATCH_MARGIN  # the repealed passage is no rival
+    assert kb.ask(asked).mode == "faq"
+    # An article in force that repeats the wording is a rival, but not for the wording staff wrote the entry for.
+    notice.write_text(f"---\ntitle: {QUESTION}\n---\n\n{QUESTION}\n", encoding="utf-8")
+    kb.build()
+    assert faq.scores(kb, [QUESTION])[0][1] < faq.MATCH_MARGIN
+    assert kb.ask(QUESTION).mode == "faq" and kb.ask(" 上街区的房价是多少 ").mode == "faq"
 
 
 def test_follow_up_can_reach_a_staff_answer_through_its_completed_reading(fake_settings):
@@ -169,6 +204,17 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     demo.kb_staff.refresh(session)
     retired = demo.kb_web.ask(QUESTION)
     assert retired.mode != "faq" and "住房和城乡建设局" not in retired.answer  # its text is gone from the index too
+    handlers.status(session, retired_view.faq_table[0][0], faq.ACTIVE)
+
+    # Staff answers publish official-looking text: writing, editing, retiring and restoring one are audited.
+    import json
+
+    from kb_bot.web.staff import AUDIT_LOG_NAME
+
+    audit = [json.loads(line) for line in (kb.settings.index / AUDIT_LOG_NAME).read_text("utf-8").splitlines()]
+    assert [(a["action"], a["document"]) for a in audit if a["action"].startswith("staff answer")] == [
+        ("staff answer (new)", path), ("staff answer (edit)", path),
+        ("staff answer (retire)", retired_view.faq_table[0][0]), ("staff answer (restore)", path)]
 
 
 def test_a_new_answer_never_overwrites_one_and_a_picked_question_starts_a_new_one(tmp_path):

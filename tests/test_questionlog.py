@@ -149,6 +149,25 @@ def test_greetings_are_counted_but_not_offered_as_questions_to_answer():
     assert "greetings 6" in format_report(report)
 
 
+def test_questions_a_staff_answer_covers_are_not_offered_again(tmp_path):
+    # QA: the pension question stayed at the top of 仅找到相关内容 after a staff answer took it, and was offered again.
+    from kb_bot.answering import faq
+    from kb_bot.staff.report import staff_answered
+
+    now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    said = [("退休以后每个月养老金能领多少？", "related", False), ("退休后每月能拿多少养老金？", "related", False),
+            ("退休后每月能拿多少养老金", "answered", True), ("护照在哪办？", "not_found", False)]
+    records = [{"id": str(i), "time": "2026-11-27T10:00:00+00:00", "question": q, "status": status, "faq": by_staff,
+                "docs": []} for i, (q, status, by_staff) in enumerate(said)]
+    faq.save_entry(tmp_path, ["退休以后每个月养老金能领多少？"], "请咨询区社保中心。")
+    faq.save_entry(tmp_path, ["护照在哪办？"], "请咨询出入境管理部门。")
+    faq.set_status(tmp_path, faq.read_entries(tmp_path)[-1].path, faq.RETIRED)
+    report = build_report(records, 7, now, covered=staff_answered(tmp_path))
+    assert report["related_only"] == []  # one by the staff answer's wording, one answered by it since
+    assert [g["question"] for g in report["unanswered"]] == ["护照在哪办？"]  # its staff answer is retired
+    assert build_report(records, 7, now)["related_only"][0]["count"] == 1  # the log alone knows the second
+
+
 def test_grouping_keeps_different_questions_apart():
     groups = group_questions(["护照在哪办", "护照在哪里办理", "今天天气怎么样"])
     assert [g["count"] for g in groups] == [2, 1]
@@ -176,6 +195,7 @@ def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path)
     records = list(citizen.respond(citizen.add_question("企业融资贷款有什么支持？", []).chat, {}))[-1].records
     citizen.on_feedback(records, gr.LikeData(None, {"index": 1, "value": ["x"], "liked": False}))
     citizen.api_ask("上街区的房价是多少？")
+    citizen.api_ask("   ")  # an empty /ask call asked nothing: not a question for the staff (QA: logged as one)
     assert demo.kb_web.question_log.flush(timeout=10)
     records = read_records(kb.settings.question_log_path)
     assert [r["question"] for r in records] == ["企业融资贷款有什么支持？", "上街区的房价是多少？"]
@@ -222,6 +242,36 @@ def test_what_a_citizen_typed_never_runs_as_a_formula_in_the_staff_spreadsheet()
     rows = list(csv.reader(io.StringIO(records_csv(records))))[1:]
     assert rows[0][1] == '\'=HYPERLINK("http://evil","点我")' and rows[1][1] == "'@SUM(1+1)" and rows[1][5] == "'-2+3"
     assert rows[2][1] == "养狗要办证吗？"  # ordinary questions are left as typed
+
+
+def test_a_line_torn_by_a_crash_does_not_swallow_the_next_record(tmp_path):
+    # QA: after a kill -9 mid-write, the first record of the restarted server was glued onto the torn line and lost.
+    from kb_bot.staff.questionlog import month_path, read_records
+
+    qlog = QuestionLog(tmp_path / "questions.jsonl")
+    qlog.record(_answer("招聘会招到多少人？"))
+    qlog.close()
+    path = next(tmp_path.glob("questions-*.jsonl"))
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('{"id": "torn", "time": "2026-11-28T12:5')
+    again = QuestionLog(tmp_path / "questions.jsonl")
+    again.record(_answer("养狗要办证吗？"))
+    again.close()
+    questions = [r.get("question") for r in read_records(tmp_path / "questions.jsonl")]
+    assert questions[0] == "招聘会招到多少人？" and questions[-1] == "养狗要办证吗？"
+    assert month_path(tmp_path / "questions.jsonl", datetime.now(timezone.utc)) == path
+
+
+def test_only_a_reply_a_staff_answer_gave_counts_as_one(tmp_path):
+    # QA: a related reply quoting a staff answer's text as a passage was logged (and reported) as a staff answer.
+    from dataclasses import replace
+
+    from kb_bot.staff.questionlog import answer_record
+
+    quoted = Citation("faq/a.md", "工作人员解答", None, None, "请咨询区住建局。", None, 0.5, "f1", kind="faq")
+    related = Answer("房价多少", False, "…", (quoted,), confidence=0.3, status="related", mode="related")
+    assert answer_record(related)["faq"] is False
+    assert answer_record(replace(related, found=True, status="answered", mode="faq"))["faq"] is True
 
 
 def test_personal_details_typed_into_a_question_are_masked():

@@ -45,11 +45,11 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
-from .answer import Answer, AnswerSentence, Citation
 from ..errors import KbBotError
 from ..files import write_atomic
-from ..legal import normalize_status
+from ..legal import REPEALED, normalize_status
 from ..loading import content_hash
+from .answer import Answer, AnswerSentence, Citation
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +217,10 @@ class _Matcher:
     """Active entries of the index generation in use, with their wordings embedded once."""
 
     def __init__(self, key: tuple, entries: list[FaqEntry], vectors: np.ndarray, owners: list[int],
-                 articles: np.ndarray):
+                 articles: np.ndarray, titles: dict[str, str] | None = None):
         self.key, self.entries, self.vectors, self.owners = key, entries, vectors, owners
         self.articles = articles  # row numbers of the index's passages that are not staff answers
+        self.titles = titles or {}  # document path -> title, to name a source picked by its path
 
 
 _lock = threading.Lock()
@@ -277,9 +278,24 @@ def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
     entries = indexed_entries(kb.settings.documents, retriever.index.manifest)
     wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
     vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
-    articles = np.array([i for i, c in enumerate(retriever.index.chunks) if not c.doc.startswith(f"{FAQ_FOLDER}/")],
+    # The passages a staff answer must beat are those search can return: a repealed notice's are never quoted, and
+    # a staff answer correcting it (补贴计划已停止) lost to its own subject's old wording (margin 0.05).
+    articles = np.array([i for i, c in enumerate(retriever.index.chunks)
+                         if not c.doc.startswith(f"{FAQ_FOLDER}/") and getattr(c, "status", None) != REPEALED],
                         dtype=np.int64) if wordings else np.zeros(0, dtype=np.int64)
-    return _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles)
+    titles = {c.doc: c.title for c in retriever.index.chunks if c.title} if wordings else {}
+    return _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles, titles)
+
+
+def quotable(kb: Any, hits: list) -> list:
+    """``hits`` without the passages of staff answers that no longer answer: retired, repealed or edited since the
+    index was built. Retiring one stopped its 工作人员解答 label at once, but its text was still quoted as a related
+    passage until the next refresh (and an edited entry's old version, answered as an article)."""
+    if not any(h.chunk.doc.startswith(f"{FAQ_FOLDER}/") for h in hits):
+        return hits
+    matcher = _matcher(kb)
+    live = {entry.path for entry in matcher.entries} if matcher is not None else set()
+    return [h for h in hits if not h.chunk.doc.startswith(f"{FAQ_FOLDER}/") or h.chunk.doc in live]
 
 
 def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
@@ -318,14 +334,28 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
     limit = MATCH_THRESHOLD if threshold is None else threshold
     lead = MATCH_MARGIN if margin is None else margin
     for question, (score, ahead, entry) in zip(questions, found):
-        if entry is not None and score >= limit and ahead >= lead:
-            return faq_answer(entry, questions[0], score), question
+        if entry is not None and score >= limit and (ahead >= lead or _worded(entry, question)):
+            matcher = _matcher(kb)
+            title = matcher.titles.get(entry.source or "") if matcher is not None else None
+            return faq_answer(entry, questions[0], score, title), question
     return None
 
 
-def faq_answer(entry: FaqEntry, question: str, score: float) -> Answer:
-    """The answer shown for a matched entry: "工作人员解答", its source and date."""
-    basis = " ".join(part for part in (entry.source, entry.article) if part)
+def _plain(question: str) -> str:
+    return re.sub(r"[\s?？!！。.,，]+", "", question).lower()
+
+
+def _worded(entry: FaqEntry, question: str) -> bool:
+    """Is ``question`` one of the entry's own wordings (spaces, case and end punctuation aside)? Staff wrote the
+    entry for exactly that question: it answers it however close an article passage is."""
+    return _plain(question) in {_plain(wording) for wording in entry.questions}
+
+
+def faq_answer(entry: FaqEntry, question: str, score: float, source_title: str | None = None) -> Answer:
+    """The answer shown for a matched entry: "工作人员解答", its source (``source_title`` when the source is a
+    document's path: citizens saw 依据：regulations/郑州市…条例(2022-01-01).md) and date."""
+    source = f"《{source_title}》" if source_title else entry.source
+    basis = " ".join(part for part in (source, entry.article) if part)
     where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
                      if part)
     # No ``article`` on the citation: it would be cited as 《工作人员解答》第三十七条, a regulation that does not exist.

@@ -14,11 +14,11 @@ MAX_REPORT_DAYS = 36_500
 
 def cmd_report(args, settings) -> int:
     """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
-    from ..staff.report import format_report, report_from_log
+    from ..staff.report import format_report, report_from_log, staff_answered
 
     if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
         raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
-    report = report_from_log(settings.question_log_path, args.days)
+    report = report_from_log(settings.question_log_path, args.days, covered=staff_answered(settings.documents))
     if args.csv:
         from datetime import datetime, timedelta, timezone
 

@@ -14,8 +14,9 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
+from ..answering import faq
 from ..answering.question_reading import asks_nothing
 from .questionlog import read_records
 
@@ -54,9 +55,22 @@ def group_questions(questions: Sequence[str], threshold: float = GROUP_SIMILARIT
     return [{k: v for k, v in g.items() if k != "_grams"} for g in groups]
 
 
+def _key(question: str) -> str:
+    return _NOISE.sub("", str(question).lower())
+
+
+def staff_answered(documents: Path) -> set[str]:
+    """The wordings of the active staff answers in ``documents`` (see :func:`build_report`'s ``covered``)."""
+    return {wording for entry in faq.read_entries(documents) if entry.active for wording in entry.questions}
+
+
 def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
-                 limit: int = 20) -> dict[str, Any]:
-    """The insight figures of ``records`` within the last ``days`` days."""
+                 limit: int = 20, covered: Iterable[str] = ()) -> dict[str, Any]:
+    """The insight figures of ``records`` within the last ``days`` days.
+
+    Questions a staff answer now covers are not offered again as unanswered: the ``covered`` wordings (the active
+    staff answers', :func:`staff_answered`) and any question a staff answer has since answered in the log (QA: the
+    pension question, answered by staff, stayed at the top of 仅找到相关内容 and was offered to answer twice)."""
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     window = [r for r in records if _time(r) is not None and _time(r) >= since]
@@ -70,7 +84,9 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     hits = Counter(doc for r in window if _status(r) == "answered" for doc in r.get("docs") or [])
     down = [r for r in window if r.get("feedback") == "down"]
     # 你好, 谢谢, 在吗, an emoji: counted, but not offered as questions to write a staff answer for
+    done = {_key(q) for q in covered} | {_key(r.get("question", "")) for r in window if r.get("faq")}
     asked = [r for r in window if not asks_nothing(str(r.get("question", "")))]
+    open_questions = [r for r in asked if _key(r.get("question", "")) not in done]
     return {
         "days": days,
         "since": since.isoformat(timespec="seconds"),
@@ -79,8 +95,8 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
         "faq_answers": sum(1 for r in window if r.get("faq")),
         "followups": sum(1 for r in window if r.get("understood_as")),
         "greetings": len(window) - len(asked),
-        "unanswered": group_questions([r["question"] for r in asked if _status(r) == "not_found"])[:limit],
-        "related_only": group_questions([r["question"] for r in asked if _status(r) == "related"])[:limit],
+        "unanswered": group_questions([r["question"] for r in open_questions if _status(r) == "not_found"])[:limit],
+        "related_only": group_questions([r["question"] for r in open_questions if _status(r) == "related"])[:limit],
         "thumbs_down": [{"time": r["time"], "question": r["question"], "answer": r.get("answer", ""),
                          "docs": r.get("docs") or [], "status": _status(r)} for r in reversed(down)][:limit],
         "documents": [{"doc": doc, "hits": n} for doc, n in hits.most_common()],
@@ -88,10 +104,10 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     }
 
 
-def report_from_log(base: Path, days: int, now: datetime | None = None) -> dict[str, Any]:
+def report_from_log(base: Path, days: int, now: datetime | None = None, covered: Iterable[str] = ()) -> dict[str, Any]:
     """:func:`build_report` over the question log at ``base``."""
     now = now or datetime.now(timezone.utc)
-    return build_report(read_records(base, since=now - timedelta(days=days)), days, now)
+    return build_report(read_records(base, since=now - timedelta(days=days)), days, now, covered=covered)
 
 
 def _time(record: dict) -> datetime | None:

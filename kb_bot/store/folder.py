@@ -30,6 +30,7 @@ from ..settings import pause_for_tests
 from .cache import EmbeddingCache
 from .dense import ANN_THRESHOLD
 from .generation import GENERATIONS, Generation, LoadedIndex, write_generation
+from .manifest import FILE_NAME as MANIFEST
 from .manifest import DocumentEntry, IndexSpec, Manifest
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,25 @@ class IndexFolder:
         return self._pointer(CURRENT)
 
     def previous_name(self) -> str | None:
-        """The name PREVIOUS holds (None: no rollback possible)."""
-        return self._pointer(PREVIOUS)
+        """The generation before CURRENT: the name PREVIOUS holds (None: no rollback possible).
+
+        A publish writes PREVIOUS, then CURRENT. Killed between the two, both name the old generation and the
+        one before it was lost to rollback (and pruned by the next refresh); it is then the newest complete
+        generation written before CURRENT's."""
+        previous, current = self._pointer(PREVIOUS), self.current_name()
+        if previous != current or current is None:
+            return previous
+        return self._written_before(current)
+
+    def _written_before(self, name: str) -> str | None:
+        """The newest complete generation whose manifest was written before generation ``name``'s."""
+        try:
+            reference = (self.generation(name).path / MANIFEST).stat().st_mtime_ns
+            found = [(g.stat().st_mtime_ns, g.parent.name) for g in (self.path / GENERATIONS).glob(f"*/{MANIFEST}")]
+        except OSError:
+            return None
+        older = [(when, other) for when, other in found if other != name and when < reference]
+        return max(older)[1] if older else None
 
     def has_index(self) -> bool:
         """True once a build has published (CURRENT exists), without reading it."""

@@ -15,15 +15,15 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..staff import admin
 from ..answering.answer import Answer, answer_to_json
+from ..answering.topics import TopicEntry, TopicGroup, TopicGuide, entry_of
 from ..engine import KnowledgeBase
 from ..errors import KbBotError
 from ..indexing import BuildReport
 from ..loading import DocumentError, load_file
-from ..staff.questionlog import QuestionLog
 from ..settings import Settings
-from ..answering.topics import TopicEntry, TopicGroup, TopicGuide, entry_of
+from ..staff import admin
+from ..staff.questionlog import QuestionLog
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class WebKB:
     def answer(self, question: object, history: object = ()) -> Asked:
         """Answer a question (a follow-up completed from ``history``, the earlier questions) and log it."""
         answer = self.kb.ask(Question.of(question).text, earlier_questions(history))
+        if not answer.question.strip():  # an empty /ask call asked nothing: no line in the staff's question log
+            return Asked(answer, "")
         return Asked(answer, self.question_log.record(answer))
 
     def ask(self, question: object, history: object = ()) -> Answer:

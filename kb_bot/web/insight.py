@@ -27,9 +27,9 @@ import pandas as pd
 
 from ..answering import faq
 from ..errors import KbBotError
-from ..staff.questionlog import read_records
-from ..staff.report import build_report, records_csv
 from ..settings import Settings
+from ..staff.questionlog import read_records
+from ..staff.report import build_report, records_csv, staff_answered
 from . import render
 from .staff import StaffActions
 from .wiring import for_gradio, outputs
@@ -127,7 +127,7 @@ class Insight:
         self.staff.require(session)
         now = datetime.now(timezone.utc)
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
-        return build_report(records, days, now), records
+        return build_report(records, days, now, covered=staff_answered(self.settings.documents)), records
 
     def export_csv(self, records: list[dict], days: int) -> str:
         """The questions as a CSV file (UTF-8 with BOM for spreadsheet programs); returns its path."""
@@ -146,7 +146,13 @@ class Insight:
         """Save a staff answer (one wording a line); returns its path under documents/faq/."""
         self.staff.require(session)
         wordings = [q.strip() for q in (questions or "").splitlines() if q.strip()]
-        entry = faq.save_entry(self.settings.documents, wordings, answer, source, article, path or None)
+        action = "staff answer (edit)" if path else "staff answer (new)"
+        try:
+            entry = faq.save_entry(self.settings.documents, wordings, answer, source, article, path or None)
+        except KbBotError as exc:  # staff answers publish official-looking text: refusals are audited too
+            self.staff.audit(session, action, path or None, f"refused: {exc.message}")
+            raise
+        self.staff.audit(session, action, entry.path)
         log.info("staff answer saved: %s", entry.path)
         return entry.path
 
@@ -155,7 +161,14 @@ class Insight:
         self.staff.require(session)
         if not path:
             raise KbBotError("请先选择一条解答 / choose a staff answer first")
-        return faq.set_status(self.settings.documents, path, status).path
+        action = "staff answer (retire)" if status == faq.RETIRED else "staff answer (restore)"
+        try:
+            moved = faq.set_status(self.settings.documents, path, status).path
+        except KbBotError as exc:
+            self.staff.audit(session, action, path, f"refused: {exc.message}")
+            raise
+        self.staff.audit(session, action, moved)
+        return moved
 
     def entry(self, session: Any, path: str) -> faq.FaqEntry | None:
         """One staff answer by its path, or None when it is gone."""

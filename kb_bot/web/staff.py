@@ -15,10 +15,10 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from ..staff.admin import DocumentInfo
 from ..engine import KnowledgeBase
 from ..errors import IndexBusyError, KbBotError
 from ..settings import Settings
+from ..staff.admin import DocumentInfo
 from . import render
 from .facade import WebKB, web_kb
 from .security import StaffGate, StaffSession
@@ -88,7 +88,8 @@ class StaffActions:
         if not self.is_staff(session):
             raise StaffDenied(NOT_LOGGED_IN)
 
-    def _audit(self, session: StaffSession, action: str, document: str | None = None, outcome: str = "ok") -> None:
+    def audit(self, session: StaffSession, action: str, document: str | None = None, outcome: str = "ok") -> None:
+        """Write one line of the staff audit log: who did what to which document, and how it went."""
         self.gate.audit.write(action, session.user, session.client, document, outcome)
 
     # -- documents ---------------------------------------------------------------------
@@ -112,10 +113,10 @@ class StaffActions:
         try:
             saved = self._upload(file_path, filename, replace)
         except KbBotError as exc:
-            self._audit(session, "upload", filename or (Path(file_path).name if file_path else None),
+            self.audit(session, "upload", filename or (Path(file_path).name if file_path else None),
                         f"refused: {exc.message}")
             raise
-        self._audit(session, "upload (replace)" if replace else "upload", saved)
+        self.audit(session, "upload (replace)" if replace else "upload", saved)
         return saved
 
     def _upload(self, file_path: str | Path, filename: str | None, replace: bool) -> str:
@@ -138,9 +139,9 @@ class StaffActions:
         try:
             deleted = self._delete(relpath, confirmed)
         except KbBotError as exc:
-            self._audit(session, "delete", relpath, f"refused: {exc.message}")
+            self.audit(session, "delete", relpath, f"refused: {exc.message}")
             raise
-        self._audit(session, "delete", deleted)
+        self.audit(session, "delete", deleted)
         return deleted
 
     def _delete(self, relpath: str, confirmed: bool) -> str:
@@ -162,9 +163,9 @@ class StaffActions:
         try:
             marked = self.web.mark_in_force(relpath) if in_force else self.web.mark_repealed(relpath)
         except KbBotError as exc:
-            self._audit(session, action, relpath, f"refused: {exc.message}")
+            self.audit(session, action, relpath, f"refused: {exc.message}")
             raise
-        self._audit(session, action, marked)
+        self.audit(session, action, marked)
         log.info("staff: %s %s", action, marked)
         return marked
 
@@ -172,19 +173,19 @@ class StaffActions:
         """Refresh the index; the old index keeps answering until the new one is published."""
         self.require(session)
         if not self._refresh_lock.acquire(blocking=False):
-            self._audit(session, "refresh", outcome="refused: already running")
+            self.audit(session, "refresh", outcome="refused: already running")
             raise IndexBusyError("另一次索引更新正在进行，请稍后再试 / a refresh is already running, try again shortly")
         try:
             report = self.web.refresh()  # the old index answers until the new one is published and loaded
         except IndexBusyError:
-            self._audit(session, "refresh", outcome="refused: index locked")
+            self.audit(session, "refresh", outcome="refused: index locked")
             raise IndexBusyError("另一次索引更新（可能来自命令行）正在进行，请稍后再试 / "
                                  "another build or refresh holds the index lock, try again shortly") from None
         except KbBotError as exc:
-            self._audit(session, "refresh", outcome=f"failed: {exc.message}")
+            self.audit(session, "refresh", outcome=f"failed: {exc.message}")
             raise
         finally:
             self._refresh_lock.release()
-        self._audit(session, "refresh", outcome=f"ok: {len(report.added)} added, {len(report.changed)} changed, "
+        self.audit(session, "refresh", outcome=f"ok: {len(report.added)} added, {len(report.changed)} changed, "
                                                 f"{len(report.removed)} removed")
         return report.to_json()
