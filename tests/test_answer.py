@@ -45,6 +45,24 @@ def test_compose_keeps_reading_order_and_drops_duplicates():
     assert answer.count("300余人") == 1 and len(citations) == 1
 
 
+def test_a_quote_that_skips_part_of_a_passage_marks_the_gap():
+    # 失业保险金: item (一) and the sentence after item (三) were joined as if (二) and (三) did not exist.
+    from kb_bot.answering.answer import _cite
+    from kb_bot.answering.answerability import Candidate
+
+    text = "（一）满一年不足五年的，最长为十二个月；（二）满五年不足十年的，最长为十八个月；重新就业的，合并计算。"
+    hit = _hit(text)
+    bounds = split_sentences(text)
+    first, second, third = (Candidate(0, hit, s, e) for s, e in bounds)
+    skipping, _, _ = _cite([first, third])
+    assert skipping == "（一）满一年不足五年的，最长为十二个月；……重新就业的，合并计算。[1]"
+    adjacent, _, _ = _cite([first, second])
+    assert "……" not in adjacent and adjacent.endswith("最长为十八个月；[1]")
+    other = _hit("另一条规定。", 2, "b.md")
+    two_sources, _, _ = _cite([first, Candidate(1, other, 0, 6)])
+    assert two_sources == "（一）满一年不足五年的，最长为十二个月；[1]另一条规定。[2]"
+
+
 def test_format_answer_marks_the_span():
     text = "前文。帮助企业融资贷款2600万元。"
     _, citations, sentences = compose("贷款多少", [_hit(text)])

@@ -764,7 +764,8 @@ def test_llm_rewrite_failure_falls_back_to_the_rules():
     ("养狗要什么材料", False), ("失业金领取要什么材料", False), ("贷款利率是多少", False), ("去哪办", False),
 ])
 def test_a_question_naming_only_a_detail_has_no_subject_of_its_own(question, only_details):
-    from kb_bot.answering.question_reading import names_only_details, not_an_answer
+    from kb_bot.answering.guards import not_an_answer
+    from kb_bot.answering.question_reading import names_only_details
 
     assert names_only_details(question) is only_details
     rule = "第二十九条 施工劳务单位不得承揽主要建筑材料和周转材料的采购。"

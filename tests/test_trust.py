@@ -115,3 +115,27 @@ def test_calibrate_refits_with_staff_questions_and_the_app_uses_the_refit(real_k
     assert len(refit) == 1 and json.loads(refit[0].read_text(encoding="utf-8"))["info"]["staff_questions"] == 30
     model_id = real_kb.retriever.index.manifest.model_id
     assert load_model(model_id, [index]).info["staff_questions"] == 30  # what the app loads for this index
+
+
+# --------------------------------------------------------------------------- what a QA session's citizens asked
+
+
+def test_a_fine_is_never_given_as_the_price_of_a_licence(corpus_kb):
+    # 办个狗证多少钱 was answered 0.75 with the forgery fine (处以二千元罚款); asking for the fine is answered.
+    assert corpus_kb.ask("办个狗证多少钱").status != ANSWERED
+    fine = corpus_kb.ask("伪造狗证罚多少钱")
+    assert fine.status == ANSWERED and "二千元罚款" in fine.answer
+
+
+def test_a_limit_asked_with_zui_is_answered_and_never_refused(corpus_kb):
+    # 最长 / 最多 ask for the limit: they were the heaviest word "missing", so the rule asked about came back
+    # "not found" (遛狗绳子最长多长, rule ranked first) or only related (物业费最多能预交多久).
+    leash = corpus_kb.ask("遛狗绳子最长多长")
+    assert leash.status != NOT_FOUND and "犬链全长" in _quotes(leash)
+    prepay = corpus_kb.ask("物业费最多能预交多久")
+    assert prepay.status == ANSWERED and "预收期限最长不得超过一年" in prepay.answer
+
+
+def test_a_quote_skipping_part_of_an_article_says_so(corpus_kb):
+    months = corpus_kb.ask("失业金能领几个月")
+    assert "最长为十二个月；……重新就业后" in months.answer  # items (二) and (三) lie between

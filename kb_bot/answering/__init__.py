@@ -5,8 +5,10 @@ Read in the order a question travels:
 * ``question_reading.py`` what a question asks for (amount, date, phone, yes/no …), which words only say how it is
                           asked, which places it names, greetings and bare topics;
 * ``word_weights.py``     how telling each question word is (rare in the passages and in general Chinese);
-* ``answerability.py``    the features of every candidate sentence and the rules on top of the models;
+* ``answerability.py``    the features of every candidate sentence of the retrieved passages;
 * ``answer_model.py``     the fitted ranker, confidence trees and topic model (plain weights, read with numpy);
+* ``guards.py``           the rules on top of the models (a named detail missing, a fine is not a fee ...);
+* ``judge.py``            answered / related / not found, and which sentences to quote;
 * ``answer.py``           the reply: quoted sentences with citations, related passages, or "not found";
 * ``topics.py``           the topic guide offered with related and not-found replies, and the enterprise browser;
 * ``faq.py``              staff answers, matched before the documents;

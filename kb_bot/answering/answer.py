@@ -19,14 +19,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .answer_model import AnswerModel, load_model
-from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, gather, heuristic_scores,
-                            passage_text, quote, quoted_whole, topic_row)
-from .question_reading import absent_details, asks_nothing, greets, is_bare_topic, not_an_answer, thanks
-from .answerability import covered, missing_phrase, split_sentences  # noqa: F401  (split_sentences: part of this API)
 from ..legal import SUPERSEDED, citation_label, superseded_note
 from ..retrieval import SearchHit
 from ..synonyms import Synonyms, load_synonyms
+from .answer_model import AnswerModel, load_model
+from .answerability import split_sentences  # noqa: F401  (part of this module's API)
+from .answerability import Candidate, GramStats, gather, heuristic_scores
+from .judge import ANSWERED, NOT_FOUND, RELATED, STATUSES, Judgement, choose_sentences, judge  # noqa: F401  (statuses)
+from .question_reading import greets, thanks
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,8 @@ class Citation:
     superseded_by: str | None = None  # path of the document that replaces it
 
 
-#: The three outcomes of a question (``Answer.status``).
-ANSWERED, RELATED, NOT_FOUND = "answered", "related", "not_found"
-STATUSES = (ANSWERED, RELATED, NOT_FOUND)
+#: Marks text a quote leaves out between two sentences of one passage.
+ELLIPSIS = "……"
 
 
 @dataclass(frozen=True)
@@ -180,7 +179,7 @@ def compose(question: str, hits: Sequence[SearchHit], model: AnswerModel | None 
     if model == "shipped":
         model = load_model(model_id)
     scores = model.ranker.decision(evidence.ranker_rows) if model is not None else heuristic_scores(evidence.ranker_rows)
-    return _cite(_choose(evidence, scores))
+    return _cite(choose_sentences(evidence, scores))
 
 
 def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -> Citation:
@@ -208,15 +207,6 @@ def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     return text
 
 
-def _choose(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
-    """The ranker's best sentence and close runners-up (with the rest of a short article), in reading order."""
-    cands = evidence.candidates
-    picked = quote([c.text for c in cands], scores, [c.hit_rank for c in cands],
-                   [quoted_whole(c.hit.chunk) for c in cands])
-    chosen = [cands[i] for i in picked]
-    return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
-
-
 def _cite(chosen: Sequence[Candidate]) -> tuple[str, tuple[Citation, ...], tuple[AnswerSentence, ...]]:
     """Answer text, citations with spans and tagged sentences from chosen candidates."""
     citations: list[Citation] = []
@@ -232,10 +222,19 @@ def _cite(chosen: Sequence[Candidate]) -> tuple[str, tuple[Citation, ...], tuple
         sentences.append(AnswerSentence(candidate.text.strip(), by_chunk[chunk.chunk_id]))
     citations = [replace(c, span=(min(s for s, _ in spans[c.chunk_id]), max(e for _, e in spans[c.chunk_id])))
                  for c in citations]
-    # One source tag after each run of sentences from the same passage (a whole article reads as one quote).
-    text = "".join(s.text + (f"[{s.citation + 1}]" if i + 1 == len(sentences) or sentences[i + 1].citation != s.citation
-                             else "") for i, s in enumerate(sentences))
-    return text, tuple(citations), tuple(sentences)
+    # One source tag after each run of sentences from the same passage (a whole article reads as one quote), and
+    # …… where the quote skips text of that passage: 失业保险金 (一) joined to the sentence after (三) read as if
+    # items (二) and (三) did not exist.
+    parts = []
+    for i, (s, candidate) in enumerate(zip(sentences, chosen)):
+        after = chosen[i + 1] if i + 1 < len(chosen) else None
+        if after is None or after.hit.chunk.chunk_id != candidate.hit.chunk.chunk_id:
+            parts.append(f"{s.text}[{s.citation + 1}]")
+        elif candidate.hit.chunk.text[candidate.end : after.start].strip():
+            parts.append(s.text + ELLIPSIS)
+        else:
+            parts.append(s.text)
+    return "".join(parts), tuple(citations), tuple(sentences)
 
 
 def related_text(question: str, missing: str | None, closest: str) -> str:
@@ -250,102 +249,6 @@ def related_text(question: str, missing: str | None, closest: str) -> str:
     head = (f"The passages found do not mention “{missing}”." if missing
             else "No sentence in the documents clearly answers this.")
     return head + (f" The closest passages (check whether they answer your question): {closest}" if closest else "")
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What the answer step decided for a question, before any text is written."""
-
-    status: str
-    confidence: float
-    topic: float
-    chosen: tuple[Candidate, ...]
-    missing: str | None
-
-
-#: An English question over Chinese documents shares words with them only through the English synonym table
-#: (kb_bot/data/synonyms-en.txt: dog -> 犬); the answer model learned such questions from English versions of the
-#: hold-out questions. One none of whose words the passages cover has only dense evidence: it is never
-#: "answered", only "related" (the closest passages, for the reader to judge) when its best cosine stands this far
-#: above its cosine to the corpus centroid, else "not found". The margin is the earlier calibration for
-#: non-Chinese questions.
-CROSS_LANGUAGE_MARGIN = 0.0303
-CROSS_LANGUAGE_SCALE = 0.02
-
-
-def dense_only(question_row: dict) -> bool:
-    """A question in another language than Chinese none of whose words the retrieved passages cover."""
-    return not question_row["is_cjk"] and question_row["best_passage_coverage"] <= 0.0
-
-
-def detail_gap(question: str, evidence: Evidence, chosen: Sequence[Candidate]) -> str | None:
-    """The detail the question asks for and the quoted passages lack (贷款利率, 电话), or None when that cannot be told.
-
-    Said only when it can be read off the question: a detail word (利率, 电话, 地址, 材料 ...) that none of the
-    passages quoted from contains, or an asked type (an amount, a date ...) that no candidate sentence carries.
-    """
-    absent = absent_details(question, [passage_text(c.hit) for c in chosen])
-    best = chosen[0] if chosen else None
-    # What the passage is about counts as mentioned, its office too (济源路街道 for an article of the street office's).
-    flags = covered(evidence.units, f"{best.hit.chunk.unit or ''} {passage_text(best.hit)}") if best is not None else ()
-    phrase = missing_phrase(question, evidence.units, flags) if best is not None else None
-    if absent:
-        return phrase if phrase and absent[0] in phrase else absent[0]
-    carried = evidence.ranker_rows[:, RANKER_FEATURES.index("carries_asked")].max() > 0
-    if evidence.question_row["specific"] and not carried:
-        return phrase
-    return None
-
-
-def answers_as_topic(question: str, question_row: dict, topic: float, topic_threshold: float) -> bool:
-    """A bare topic (招工, 教师工资) asks for what the documents say about it, not for a detail: the passages about every
-    word of it answer it, as sure as the topic model is that it is covered (never a short question asked the
-    colloquial way: ``question_reading.is_bare_topic``)."""
-    return (bool(question_row["topic_query"]) and is_bare_topic(question) and topic >= topic_threshold
-            and question_row["best_passage_coverage"] >= 0.999)
-
-
-def _cross_language(evidence: Evidence, scores: np.ndarray) -> Judgement:
-    """Related or not found for a question in another language than the documents (dense evidence only)."""
-    margin = evidence.question_row["centroid_margin"]
-    on_topic = float(1.0 / (1.0 + np.exp(-(margin - CROSS_LANGUAGE_MARGIN) / CROSS_LANGUAGE_SCALE)))
-    if margin >= CROSS_LANGUAGE_MARGIN:
-        return Judgement(RELATED, 0.0, on_topic, tuple(_choose(evidence, scores)), None)
-    return Judgement(NOT_FOUND, 0.0, on_topic, (), None)
-
-
-def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | None, centroid: np.ndarray | None,
-          model: AnswerModel | None, stats: GramStats, synonyms: Synonyms) -> Judgement:
-    """Answered, related or not found, with the sentences to quote and the calibrated confidence."""
-    evidence = gather(question, hits, query_vector, centroid, stats, synonyms)
-    if not evidence.candidates or asks_nothing(question):  # 在吗, Hello: the passages found are chance
-        return Judgement(NOT_FOUND, 0.0, 0.0, (), None)
-    if model is None:  # a model nobody fitted: the old behaviour, answer whenever something was retrieved
-        return Judgement(ANSWERED, 1.0, 1.0, tuple(_choose(evidence, heuristic_scores(evidence.ranker_rows))), None)
-    scores = model.ranker.decision(evidence.ranker_rows)
-    best = int(np.argmax(scores))
-    if dense_only(evidence.question_row) and stats.chinese:
-        return _cross_language(evidence, scores)
-    trees, threshold = model.confidence_model(bool(evidence.question_row["is_cjk"]), bool(evidence.question_row["yesno"]))
-    confidence = float(trees.probability(answer_row(evidence.ranker_rows, evidence.question_row, best, scores))[0])
-    topic = float(model.topic.probability(topic_row(evidence.question_row))[0])
-    chosen = tuple(_choose(evidence, scores))
-    # A detail the question names (利率, 电话, 材料 ...) that the passages quoted from never mention is never
-    # answered, however close the rest is (the issue's 2600万元 quoted for a loan's interest rate), even when some
-    # other retrieved passage happens to mention the word; nor a phone number, sum or amount the quoted sentences
-    # do not carry (抢修电话 asked; the rule only says one must be published); nor a detail the best sentence
-    # leaves to someone else (由…确定并公布). See question_reading.not_an_answer.
-    gap = not_an_answer(question, evidence.candidates[best].text, [c.text for c in chosen],
-                        [passage_text(c.hit) for c in chosen])
-    if confidence >= threshold and not gap:
-        return Judgement(ANSWERED, confidence, topic, chosen, None)
-    if answers_as_topic(question, evidence.question_row, topic, model.topic_threshold):
-        return Judgement(ANSWERED, topic, topic, chosen, None)
-    status = RELATED if topic >= model.topic_threshold else NOT_FOUND
-    if status == NOT_FOUND and not evidence.question_row["is_cjk"] and stats.chinese:
-        # Few words of an English question reach the Chinese passages: "not found" needs the dense evidence too.
-        return replace(_cross_language(evidence, scores), confidence=confidence)
-    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
 
 
 def answer_question(

@@ -24,18 +24,21 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from difflib import SequenceMatcher
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Sequence
 
 import numpy as np
 
-from .question_reading import question_noise
-from .question_reading import SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch
 from ..retrieval import SearchHit
 from ..synonyms import Expansion, Synonyms
-from .word_weights import CJK as _CJK, CJK_RUN as _CJK_RUN, LATIN as _LATIN, GramStats, grams, jieba_dictionary
-from .word_weights import tagged_words
+from .question_reading import (SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch, question_noise,
+                               without_modal)
+from .word_weights import CJK as _CJK
+from .word_weights import CJK_RUN as _CJK_RUN
+from .word_weights import LATIN as _LATIN
+from .word_weights import GramStats, grams, jieba_dictionary, tagged_words
+
 
 PASSAGES_CONSIDERED = 3
 
@@ -51,19 +54,6 @@ class Unit:
     weight: float
     start: int  # where in the question it stands (for naming what is missing)
     end: int
-
-
-def _without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
-    """A word jieba made up from a modal verb and its neighbour (能领, 能养, 证要, 厂能) without the modal: the
-    modal says how it is asked (can I, must I), the rest is what it is about. Dictionary words keep theirs
-    (要求, 能力, 会议)."""
-    if len(word) < 2 or not _CJK.search(word) or jieba_dictionary().FREQ.get(word):
-        return word, start, end
-    if word[0] in "能要会想该得可":
-        word, start = word[1:], start + 1
-    if len(word) >= 2 and word[-1] in "能要会想该得":
-        word, end = word[:-1], end - 1
-    return word, start, end
 
 
 def question_units(question: str, expansion: Expansion, stats: GramStats) -> list[Unit]:
@@ -86,7 +76,7 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
     for word, start, end in stats.words(text):
         if any(taken[start:end]):
             continue
-        word, start, end = _without_modal(word, start, end)
+        word, start, end = without_modal(word, start, end)
         for match in re.finditer(r"[^\x00]+", noise.sub(lambda m: "\x00" * len(m.group()), word)):
             piece = match.group()
             if not (_CJK.search(piece) or _LATIN.fullmatch(piece)):

@@ -18,13 +18,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer_model import AnswerModel, Linear, Trees
-from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
-                            heuristic_scores, quote, topic_row)
-from .answer import CROSS_LANGUAGE_MARGIN, answers_as_topic, dense_only
 from ..errors import KbBotError
 from ..files import write_atomic
-from .question_reading import asks_nothing, not_an_answer
+from .answer_model import AnswerModel, Linear, Trees, load_model, model_path
+from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
+                            heuristic_scores, quote, topic_row)
+from .guards import not_an_answer
+from .judge import CROSS_LANGUAGE_MARGIN, answers_as_topic, decide, dense_only, on_subject
+from .question_reading import asks_nothing
 
 KINDS = ("answerable", "near", "off")
 MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
@@ -211,7 +212,7 @@ class Outcomes:
 
 
 def _guarded(record: dict, scores: np.ndarray) -> bool:
-    """The answer step's guards (``question_reading.not_an_answer``); none for packed records (no texts)."""
+    """The answer step's guards (``guards.not_an_answer``); none for packed records (no texts)."""
     texts = record["texts"]
     if not texts or not isinstance(texts[0], str):
         return False
@@ -219,13 +220,6 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     passages = record.get("passages")
     sources = [passages[record["passage_of"][i]] for i in chosen] if passages else [texts[i] for i in chosen]
     return not_an_answer(record["question"], texts[int(np.argmax(scores))], [texts[i] for i in chosen], sources)
-
-
-def decide(model: AnswerModel, confidence: float, topic: float, chinese: bool = True, yesno: bool = False) -> str:
-    """The status the app gives for a confidence and topic probability."""
-    if confidence >= model.confidence_model(chinese, yesno)[1]:
-        return "answered"
-    return "related" if topic >= model.topic_threshold else "not_found"
 
 
 def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
@@ -237,16 +231,19 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
             status, value, scores = _old(record)
         else:
             value, topic, scores = _score(record, model)
-            nothing = asks_nothing(record["question"])  # a greeting or a ping (answer.judge)
+            nothing = asks_nothing(record["question"])  # a greeting or a ping (judge.judge)
             status = (decide(model, value, topic, not _other_language(record), bool(record["question_row"]["yesno"]))
                       if len(scores) and not nothing else "not_found")
+            if status == "not_found" and len(scores) and not nothing and on_subject(record["question_row"], topic,
+                                                                                   model.topic_threshold):
+                status = "related"  # the app's half-coverage rule (judge.on_subject)
             if status == "answered" and _guarded(record, scores):
-                status = "related"  # the app's guards (answer.judge): a named detail or asked kind missing
+                status = "related"  # the app's guards (judge.judge): a named detail or asked kind missing
             if status != "answered" and answers_as_topic(record["question"], record["question_row"], topic,
                                                          model.topic_threshold) and len(scores) and not nothing:
-                status, value = "answered", topic  # the app's bare-topic rule (answer.judge), sure as the topic
+                status, value = "answered", topic  # the app's bare-topic rule (judge.judge), sure as the topic
             row = record["question_row"]
-            # the app's rules for questions in another language (answer.judge): only dense evidence, or not found
+            # the app's rules for questions in another language (judge.judge): only dense evidence, or not found
             if (dense_only(row) or (status == "not_found" and not row["is_cjk"])) and not nothing:
                 status = "related" if row["centroid_margin"] >= CROSS_LANGUAGE_MARGIN else "not_found"
         fact = status == "answered" and quote_answers(record, scores)
@@ -369,8 +366,6 @@ def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str
     Returns the outcome tables on the staff's questions before and after, and where the refitted
     model was saved (in ``folder``, the index folder, where the app looks first).
     """
-    from .answer_model import load_model, model_path
-
     model_id = retriever.index.manifest.model_id
     shipped = model_path(model_id)
     data_path = shipped.with_name(f"answerability-train-{shipped.stem.split('-', 1)[1]}.npz")

@@ -15,6 +15,8 @@ _NOISE = (
     r"有没有|是不是|能不能|可不可以|会不会|要不要|什么样|什么时候|什么|怎么样|怎么办|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪家|"
     # how long / which day / how many: asking words, never the detail a passage lacks (多久 is no missing fact)
     r"多久|多长时间|多长|多大|多远|多高|哪天|哪年|哪一年|哪几|何时|为何|为什么|啥时候|啥时|几时|为啥|咋办|咋|啥|几|谁|"
+    # at most / at least / longest: the limit asked for (最多能预交多久: 最多 was the heaviest word "missing")
+    r"最多|最少|最长|最短|最久|最晚|最迟|最早|"
     # what citizens add around a question: help, all told, lately, last time, hearsay
     r"帮忙|帮帮|一共|总共|到底|具体|现在|最近|上次|听说|真的|这块|那边|那个|这个|"
     r"是否|请问|一下|能否|可以|需要|应该|吗|呢|吧|啊|呀|么|的|了|得|地|是|有|在|我们|我|你们|你|他们|咱们|给|被|把|都|还|也|就|"
@@ -52,6 +54,24 @@ ENGLISH_QUESTION_NOISE = re.compile(
 def question_noise(question: str) -> re.Pattern:
     """The question words to drop from ``question``: the English list too when it has no Chinese."""
     return QUESTION_NOISE if _CJK.search(question) else ENGLISH_QUESTION_NOISE
+
+
+def without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
+    """A word jieba made up from a modal verb and its neighbour (能领, 能养, 证要, 厂能) without the modal, and from a
+    verb and a spoken 个 (装个) without the 个: the modal says how it is asked (can I, must I), the rest is what it
+    is about. Dictionary words keep theirs (要求, 能力, 会议)."""
+    if len(word) < 2 or not _CJK.search(word) or jieba_dictionary().FREQ.get(word):
+        return word, start, end
+    if word[0] in "能要会想该得可":
+        word, start = word[1:], start + 1
+    if len(word) >= 2 and word[-1] in "能要会想该得":
+        word, end = word[:-1], end - 1
+    # 装个, 办个, 开个 (装个地锁): the measure word of a spoken "a" after a verb, not part of it (几个, 这个 are numbers)
+    if len(word) >= 2 and word[-1] == "个" and word[-2] not in "一二两三四五六七八九十百千万几这那哪每各某整半多":
+        word, end = word[:-1], end - 1
+    return word, start, end
+
+
 _INTERROGATIVE = re.compile(r"[?？吗呢]|什么|怎么|如何|多少|哪|谁|几|是否|能否|有没有|是不是|能不能|可不可以|"
                             r"\b(?:what|which|who|when|where|why|how|is|are|can|does|do)\b", re.I)
 
@@ -169,105 +189,6 @@ def detail_words(question: str) -> list[str]:
     return DETAIL_WORDS.findall(question)
 
 
-_NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
-#: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
-#: 期限 by 三十日内, 手续 by 办理招工备案 or 批准文件 (a formality the rule names, not any 申请 or 办理). "找到的原文中没有提到“几点”" above a quote saying 当日二十时至二十四时内 was false, and the guard refused it.
-VALUE_WORDS = (
-    (re.compile(r"几点|营业时间|办公时间|开放时间"), re.compile(_NUMERAL + r"(?:时|点)(?:至|到|—|-|半|前|后|以前|以后)|"
-                                                       r"\d{1,2}[:：]\d{2}")),
-    (re.compile(r"期限|截止"), re.compile(_NUMERAL + r"个?(?:工作日|日|天|周|个月|月|年|小时)(?:内|以内|之内|前)|有效期")),
-    (re.compile(r"手续|流程|程序|步骤"), re.compile(r"办理[^，。；]{0,15}(?:备案|登记|审批|许可|手续)|批准文件")),
-    # 电话 is given by what carries a phone number (供水热线 67171717 answers 停水了打什么电话): QA saw 没有提到“电话”
-    # above it.
-    (re.compile(r"电话|号码|手机号"), re.compile(next(c.pattern for n, _, c in ANSWER_TYPES if n == "phone") + r"|电话")),
-)
-
-
-def _value_given(word: str, text: str) -> bool:
-    return any(asks.fullmatch(word) and gives.search(text) for asks, gives in VALUE_WORDS)
-
-
-def absent_details(question: str, texts: list[str]) -> list[str]:
-    """The detail words of ``question`` that none of ``texts`` contains (利率 asked, no passage gives a rate); a word
-    asking for a time or a period counts as present where the texts give one (``VALUE_WORDS``)."""
-    joined = " ".join(texts).lower()
-    return [w for w in detail_words(question) if w.lower() not in joined and not _value_given(w, joined)]
-
-#: Kinds of answer whose carrier is unmistakable in a sentence: a question asking one is never answered without it
-#: (a phone number; a sum of money: 元, 百分之, 免费 ...; an amount: a number, a numeral with its measure word,
-#: 以上/不超过/免费 ...). On the validation split the amount guard costs 0-3 points of answerable questions answered
-#: and keeps near-domain ones from quoting a rule without its figure (办养犬证要交多少钱 answered by the
-#: registration article). Dates, places and offices are not guarded: their carriers are too loose (an answer 韩国
-#: carries no place marker).
-GUARDED_TYPES = ("phone", "money", "amount")
-
-
-#: A regulation sentence handing the detail to someone else: 禁养犬只的品种…由市…主管部门确定并公布, 具体办法由市人民政府
-#:制定, 按照国家有关规定执行. It says who decides, not what was decided.
-DELEGATION = re.compile(r"由[^，。；]{2,40}?(?:另行)?(?:确定|制定|规定|公布)(?:并公布|并公告)?[。；]|另行规定|"
-                        r"具体(?:办法|标准|目录|名录)由|按照国家(?:有关)?规定执行")
-#: The asked kinds a delegating sentence cannot answer (a yes/no question it can: 有奖励吗 — yes, by a scheme to come).
-DETAIL_TYPES = SPECIFIC_TYPES + ("list",)
-
-
-def delegates(sentence: str) -> bool:
-    """Does ``sentence`` leave the detail to someone else (see ``DELEGATION``)?"""
-    return bool(DELEGATION.search(sentence))
-
-
-#: A number asked in a unit (多少平, 几个钟头, 多少吨, 几个点): (how a question asks it, what carries it). A quote with
-#: some other number does not answer it (宅基地一户最多批多少平 was "answered" by 一户占用两处以上宅基地的; 贴息能贴几个点
-#: by an article whose only "amount" is 无偿). Everyday units are read as the documents write them (钟头 as 小时, 平 as
-#: 平方米, 几个点 as 百分之).
-ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks), re.compile(carries)) for asks, carries in (
-    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少",
-     r"平方米|平米|平方|亩|公顷|面积"),
-    (r"(?:多少|几)个?(?:钟头|小时)", r"小时|时"),
-    (r"(?:多少|几)(?:吨|方水|立方)", r"吨|立方米|立方"),
-    (r"(?:多少|几)个(?:百分)?点|多少比例|什么比例|比例是?多少|百分之几|几成", r"百分之|千分之|万分之|[%％‰]|[一二三四五六七八九十]成|倍"),
-    (r"多少岁|几岁|多大岁数|多大年纪|多大年龄|年龄多大|岁数", r"岁|年龄|年满"),
-    (r"(?:多少|几)(?:公里|千米|米)|多远|多宽|多高", r"米|公里|千米|里|km"),
-    (r"(?:多少|几)(?:斤|公斤|千克)|多重", r"斤|公斤|千克|吨"),
-))
-
-
-#: "Which ones" asked with 几 (哪几个方面, 哪几项, 哪几家): a list, whatever ``asked_type`` reads from its 几.
-_WHICH_ONES = re.compile(r"哪几")
-#: A name in quotation marks (“万人助万企”活动, “十四五”规划, 「一网通办」): its numerals name, they do not count.
-_QUOTED_NAME = re.compile(r"“[^”]{1,20}”|「[^」]{1,20}」|‘[^’]{1,20}’")
-
-
-def without_names(sentence: str) -> str:
-    """``sentence`` without the names it quotes, for the guard on asked numbers: 万人助万企走访了多少企业 was
-    "answered" 0.89 by 常态化开展“万人助万企”活动, whose only "count" is the 万人 of the campaign's name."""
-    return _QUOTED_NAME.sub("“”", sentence)
-
-
-def asked_unit(question: str) -> re.Pattern | None:
-    """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
-    return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
-
-
-def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
-    """The answer step's guards, one definition for the app and the calibration tables. A quote is no answer when
-    the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention, or
-    names nothing else (要什么材料？: ``names_only_details``); when
-    it asks a phone number, a sum or an amount that no ``quoted`` sentence carries; or when it asks a detail and
-    the ``best`` sentence hands that detail to someone else (由…确定并公布). The last rule never fired on the
-    validation split's answered questions (0 of 798) and was added for a hand-written near-domain question
-    (禁养的烈性犬具体有哪些品种), which it is the kind of: the regulation leaves the list to a department."""
-    if absent_details(question, sources) or names_only_details(question):
-        return True
-    kind = asked_type(question)
-    if kind == "amount" and _WHICH_ONES.search(question):
-        kind = "list"  # 抓哪几个方面 asks which ones (answered by naming them), not how many
-    if kind in GUARDED_TYPES and not any(carries(kind, without_names(text)) for text in quoted):
-        return True
-    unit = asked_unit(question)
-    if unit is not None and not any(unit.search(text) for text in quoted):
-        return True
-    return kind in DETAIL_TYPES and delegates(best)
-
 
 # --------------------------------------------------------------------------- follow-up cues (conversation.py)
 
@@ -289,8 +210,9 @@ _PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其�
 # of its own (街道主要抓哪几个方面？) it is just how the question asks.
 _BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
-_NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
-                    r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
+# What ``core`` drops: a shorter list than QUESTION_NOISE (a follow-up's subject keeps 可以, 需要 ...).
+_CORE_NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
+                         r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
 _PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
 
 
@@ -311,7 +233,7 @@ def strip_cues(question: str) -> str:
 
 def core(question: str) -> str:
     """The content characters of a question: no question words, cues, pronouns or punctuation."""
-    return _PUNCT.sub("", _NOISE.sub("", strip_cues(question)))
+    return _PUNCT.sub("", _CORE_NOISE.sub("", strip_cues(question)))
 
 
 #: What a greeting, a thanks or a ping is made of in English (Hello, Thanks a lot!, who are you?).
