@@ -27,6 +27,9 @@ from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 
+#: Extra results a search asks for, in place of staff answers that no longer answer (``faq.quotable``).
+SEARCH_SPARE = 3
+
 
 class KnowledgeBase:
     """The running knowledge base behind ``kb-bot search/ask/serve``."""
@@ -101,11 +104,18 @@ class KnowledgeBase:
 
     def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
         """Hybrid search on the current index."""
-        return self.retriever.search(query, top_k or self.settings.top_k)
+        return self.search_many([query], top_k)[0]
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
-        """Hybrid search of several queries at once (their embeddings batched)."""
-        return self.retriever.search_many(queries, top_k or self.settings.top_k)
+        """Hybrid search of several queries at once (their embeddings batched); a staff answer retired or edited
+        since the index was built is left out (``faq.quotable``), a few more results asked for in its place."""
+        k = top_k or self.settings.top_k
+        results = []
+        for hits in self.retriever.search_many(queries, k + SEARCH_SPARE):
+            kept = faq.quotable(self, hits)
+            results.append(hits[:k] if len(kept) == len(hits) else
+                           [replace(hit, rank=rank) for rank, hit in enumerate(kept[:k], start=1)])
+        return results
 
     # -- answers and topics ----------------------------------------------------------------
 

@@ -356,3 +356,27 @@ def test_real_model_build_killed_during_embedding_resumes_from_cache(settings, c
     assert report["chunks"] <= EMBED_BATCH and report["chunks_embedded"] == 0
     hits = KnowledgeBase(real).search("教师队伍建设", 3)
     assert hits and hits[0].chunk.doc == "education.md"
+
+
+@pytest.mark.parametrize("names, pointers, expected", [
+    # publish killed between PREVIOUS and CURRENT: the one before is found, not the newer never-published one
+    (["20261128T120000-aaaaaa", "20261128T120100-bbbbbb", "20261128T120200-cccccc"], "20261128T120100-bbbbbb",
+     "20261128T120000-aaaaaa"),
+    # ... nor a leftover of a killed build, however old
+    ([".tmp-20261128T110000-dddddd", "20261128T120100-bbbbbb"], "20261128T120100-bbbbbb", None),
+    # after a rollback the generation rolled back from is newer: not recovered, which is safe
+    (["20261128T120000-aaaaaa", "20261128T120100-bbbbbb"], "20261128T120000-aaaaaa", None),
+    # two builds in one second: the order they were written in, not their random suffixes
+    (["20261128T120000-ffffff", "20261128T120000-000000"], "20261128T120000-000000", "20261128T120000-ffffff"),
+])
+def test_previous_generation_after_a_publish_killed_between_its_two_pointers(tmp_path, names, pointers, expected):
+    from kb_bot.store import IndexFolder
+
+    for age, name in enumerate(names):  # written in this order
+        folder = tmp_path / GENERATIONS / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}", encoding="utf-8")
+        os.utime(folder / "manifest.json", ns=(1_000_000_000 * (age + 1),) * 2)
+    (tmp_path / CURRENT).write_text(pointers)
+    (tmp_path / PREVIOUS).write_text(pointers)
+    assert IndexFolder(tmp_path).previous_name() == expected

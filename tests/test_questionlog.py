@@ -149,23 +149,32 @@ def test_greetings_are_counted_but_not_offered_as_questions_to_answer():
     assert "greetings 6" in format_report(report)
 
 
-def test_questions_a_staff_answer_covers_are_not_offered_again(tmp_path):
+def test_questions_a_staff_answer_covers_are_not_offered_again(fake_settings):
     # QA: the pension question stayed at the top of 仅找到相关内容 after a staff answer took it, and was offered again.
     from kb_bot.answering import faq
+    from kb_bot.engine import KnowledgeBase
     from kb_bot.staff.report import staff_answered
 
+    documents = fake_settings.documents
+    faq.save_entry(documents, ["退休以后每个月养老金能领多少？"], "请咨询区社保中心。")
+    passport = faq.save_entry(documents, ["护照在哪办？"], "请咨询出入境管理部门。")
+    KnowledgeBase(fake_settings).build(full=True)
+    faq.set_status(documents, passport.path, faq.RETIRED)  # retired: answers no more
+    faq.save_entry(documents, ["社保卡在哪办？"], "请咨询区社保中心。")  # saved, not indexed yet: answers not yet
     now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
-    said = [("退休以后每个月养老金能领多少？", "related", False), ("退休后每月能拿多少养老金？", "related", False),
-            ("退休后每月能拿多少养老金", "answered", True), ("护照在哪办？", "not_found", False)]
-    records = [{"id": str(i), "time": "2026-11-27T10:00:00+00:00", "question": q, "status": status, "faq": by_staff,
-                "docs": []} for i, (q, status, by_staff) in enumerate(said)]
-    faq.save_entry(tmp_path, ["退休以后每个月养老金能领多少？"], "请咨询区社保中心。")
-    faq.save_entry(tmp_path, ["护照在哪办？"], "请咨询出入境管理部门。")
-    faq.set_status(tmp_path, faq.read_entries(tmp_path)[-1].path, faq.RETIRED)
-    report = build_report(records, 7, now, covered=staff_answered(tmp_path))
-    assert report["related_only"] == []  # one by the staff answer's wording, one answered by it since
-    assert [g["question"] for g in report["unanswered"]] == ["护照在哪办？"]  # its staff answer is retired
-    assert build_report(records, 7, now)["related_only"][0]["count"] == 1  # the log alone knows the second
+    said = [("退休以后每个月养老金能领多少", "related", "related"),  # a wording of an answer in force
+            ("退休后每月能拿多少养老金？", "related", "related"), ("退休后每月能拿多少养老金", "answered", "faq"),
+            ("护照在哪办？", "answered", "faq"), ("护照在哪办？", "not_found", "not-found"),  # since retired
+            ("社保卡在哪办？", "not_found", "not-found"),
+            ("养老金怎么领", "related", "related")]  # an older line's faq flag (set for quoting one) is no answer
+    records = [{"id": str(i), "time": f"2026-11-27T0{i}:00:00+00:00", "question": q,  # in the order said
+                "status": status, "mode": mode, "faq": mode == "faq" or q == "养老金怎么领", "docs": []}
+               for i, (q, status, mode) in enumerate(said)]
+    report = build_report(records, 7, now, covered=staff_answered(documents, fake_settings.index))
+    assert [g["question"] for g in report["related_only"]] == ["养老金怎么领"]
+    assert sorted(g["question"] for g in report["unanswered"]) == ["护照在哪办？", "社保卡在哪办？"]
+    assert report["faq_answers"] == 2
+    assert staff_answered(documents, fake_settings.index / "none") == set()  # no index, nothing covered
 
 
 def test_grouping_keeps_different_questions_apart():

@@ -154,6 +154,10 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float])
     if (last - first == 1 and len(words[first][0]) <= 2 and first > 0 and marks[first - 1] == 1
             and words[first - 1][3].startswith(("n", "vn", "j"))):
         first -= 1
+        # the whole covered unit that noun belongs to: 狗证 (one synonym unit, two words to jieba), not 证收费
+        unit_start = min((u.start for u in units if u.start <= words[first][1] < u.end), default=words[first][1])
+        while first > 0 and words[first - 1][1] >= unit_start:
+            first -= 1
     return text[words[first][1] : words[last - 1][2]].strip() or None
 
 

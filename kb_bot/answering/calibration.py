@@ -236,7 +236,7 @@ def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
                       if len(scores) and not nothing else "not_found")
             if status == "not_found" and len(scores) and not nothing and on_subject(record["question_row"], topic,
                                                                                    model.topic_threshold):
-                status = "related"  # the app's half-coverage rule (judge.on_subject)
+                status = "related"  # the app's coverage rule (judge.on_subject)
             if status == "answered" and _guarded(record, scores):
                 status = "related"  # the app's guards (judge.judge): a named detail or asked kind missing
             if status != "answered" and answers_as_topic(record["question"], record["question_row"], topic,

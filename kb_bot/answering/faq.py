@@ -25,7 +25,8 @@ the next refresh; its file is kept for the record, and moving it back re-activat
 ``status: repealed`` (the staff tab's 标记废止) is retired the same way.
 
 A question matches an entry when its cosine to one of the entry's wordings reaches
-:data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage by :data:`MATCH_MARGIN`
+:data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage search can return (not a repealed
+one) by :data:`MATCH_MARGIN`, or is worded as one of the entry's wordings (then no margin is asked)
 (e5's cosines between any two short Chinese questions are high, so the margin is what tells
 "what does the development zone lend" from "at what interest rate"; calibrated on held-out
 paraphrases, see ``benchmarks/calibrate_faq.py``).
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 FAQ_FOLDER = "faq"
 RETIRED_FOLDER = ".retired"  # inside FAQ_FOLDER; hidden, so the loader does not index it
 FAQ_TITLE = "工作人员解答"
+#: A source ending like this names a document file: shown by its title, or at least without folder and suffix.
+_DOCUMENT_SUFFIXES = {".md", ".txt", ".docx", ".pdf", ".html", ".htm"}
 #: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
 #: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
 MATCH_THRESHOLD = 0.90
@@ -261,6 +264,9 @@ def indexed_entries(documents: Path, manifest: Any) -> list[FaqEntry]:
             data = (documents / path).read_bytes()
         except FileNotFoundError:
             continue  # retired (moved to faq/.retired/) or deleted since the index was built
+        except OSError as exc:  # unreadable (permissions, a folder in its place): it does not answer
+            log.warning("staff answer %s skipped: %s", path, exc)
+            continue
         try:
             if content_hash(data) != indexed.hash:
                 log.info("staff answer %s changed since the index was built: not used until the next refresh", path)
@@ -293,7 +299,11 @@ def quotable(kb: Any, hits: list) -> list:
     passage until the next refresh (and an edited entry's old version, answered as an article)."""
     if not any(h.chunk.doc.startswith(f"{FAQ_FOLDER}/") for h in hits):
         return hits
-    matcher = _matcher(kb)
+    try:
+        matcher = _matcher(kb)
+    except Exception as exc:  # an unreadable staff answer must never stop the articles: its passages are left out
+        log.warning("staff answers not consulted: %s", exc)
+        matcher = None
     live = {entry.path for entry in matcher.entries} if matcher is not None else set()
     return [h for h in hits if not h.chunk.doc.startswith(f"{FAQ_FOLDER}/") or h.chunk.doc in live]
 
@@ -341,20 +351,23 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
     return None
 
 
-def _plain(question: str) -> str:
+def plain(question: str) -> str:
+    """``question`` without spaces, end punctuation and case: how a wording is compared."""
     return re.sub(r"[\s?？!！。.,，]+", "", question).lower()
 
 
 def _worded(entry: FaqEntry, question: str) -> bool:
     """Is ``question`` one of the entry's own wordings (spaces, case and end punctuation aside)? Staff wrote the
     entry for exactly that question: it answers it however close an article passage is."""
-    return _plain(question) in {_plain(wording) for wording in entry.questions}
+    return plain(question) in {plain(wording) for wording in entry.questions}
 
 
 def faq_answer(entry: FaqEntry, question: str, score: float, source_title: str | None = None) -> Answer:
     """The answer shown for a matched entry: "工作人员解答", its source (``source_title`` when the source is a
     document's path: citizens saw 依据：regulations/郑州市…条例(2022-01-01).md) and date."""
-    source = f"《{source_title}》" if source_title else entry.source
+    source = (f"《{source_title}》" if source_title
+              else Path(entry.source).stem if entry.source and Path(entry.source).suffix.lower() in _DOCUMENT_SUFFIXES
+              else entry.source)
     basis = " ".join(part for part in (source, entry.article) if part)
     where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
                      if part)

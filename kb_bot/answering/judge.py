@@ -90,7 +90,8 @@ ON_SUBJECT_COVERAGE = 0.6
 
 
 def on_subject(question_row: dict, topic: float, topic_threshold: float) -> bool:
-    """Related rather than not found: the topic model says so, or the best passage covers half the question."""
+    """Related rather than not found: the topic model says so, or the best passage covers most of the question
+    (``ON_SUBJECT_COVERAGE`` of its weighted words)."""
     return topic >= topic_threshold or (bool(question_row["is_cjk"])
                                         and question_row["best_passage_coverage"] >= ON_SUBJECT_COVERAGE)
 

@@ -18,7 +18,8 @@ def cmd_report(args, settings) -> int:
 
     if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
         raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
-    report = report_from_log(settings.question_log_path, args.days, covered=staff_answered(settings.documents))
+    covered = staff_answered(settings.documents, settings.index)  # not offered again as unanswered
+    report = report_from_log(settings.question_log_path, args.days, covered=covered)
     if args.csv:
         from datetime import datetime, timedelta, timezone
 

@@ -18,6 +18,8 @@ from typing import Any, Iterable, Sequence
 
 from ..answering import faq
 from ..answering.question_reading import asks_nothing
+from ..errors import KbBotError
+from ..store import IndexFolder
 from .questionlog import read_records
 
 #: Two questions are one group when their character-bigram Jaccard similarity reaches this.
@@ -55,22 +57,26 @@ def group_questions(questions: Sequence[str], threshold: float = GROUP_SIMILARIT
     return [{k: v for k, v in g.items() if k != "_grams"} for g in groups]
 
 
-def _key(question: str) -> str:
-    return _NOISE.sub("", str(question).lower())
-
-
-def staff_answered(documents: Path) -> set[str]:
-    """The wordings of the active staff answers in ``documents`` (see :func:`build_report`'s ``covered``)."""
-    return {wording for entry in faq.read_entries(documents) if entry.active for wording in entry.questions}
+def staff_answered(documents: Path, index: Path) -> set[str]:
+    """The wordings of the staff answers that answer now: active and indexed as they are on disk in the index
+    generation in use (see :func:`build_report`'s ``covered``); none without an index."""
+    try:
+        generation = IndexFolder(index).current()
+    except KbBotError:  # CURRENT names a missing generation: kb-bot status and build say so; the report goes on
+        generation = None
+    if generation is None:
+        return set()
+    return {wording for entry in faq.indexed_entries(documents, generation.manifest) for wording in entry.questions}
 
 
 def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
                  limit: int = 20, covered: Iterable[str] = ()) -> dict[str, Any]:
     """The insight figures of ``records`` within the last ``days`` days.
 
-    Questions a staff answer now covers are not offered again as unanswered: the ``covered`` wordings (the active
-    staff answers', :func:`staff_answered`) and any question a staff answer has since answered in the log (QA: the
-    pension question, answered by staff, stayed at the top of 仅找到相关内容 and was offered to answer twice)."""
+    Questions a staff answer now covers are not offered again as unanswered: the ``covered`` wordings (the staff
+    answers in force, :func:`staff_answered`) and questions whose latest reply a staff answer gave (QA: the pension
+    question, answered by staff, stayed at the top of 仅找到相关内容 and was offered to answer twice). Compared as the
+    staff answers compare a wording (``faq.plain``: spaces, end punctuation and case aside)."""
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     window = [r for r in records if _time(r) is not None and _time(r) >= since]
@@ -84,15 +90,16 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     hits = Counter(doc for r in window if _status(r) == "answered" for doc in r.get("docs") or [])
     down = [r for r in window if r.get("feedback") == "down"]
     # 你好, 谢谢, 在吗, an emoji: counted, but not offered as questions to write a staff answer for
-    done = {_key(q) for q in covered} | {_key(r.get("question", "")) for r in window if r.get("faq")}
+    latest = {faq.plain(str(r.get("question", ""))): r for r in sorted(window, key=_time)}
+    done = {faq.plain(q) for q in covered} | {q for q, r in latest.items() if r.get("mode") == "faq"}
     asked = [r for r in window if not asks_nothing(str(r.get("question", "")))]
-    open_questions = [r for r in asked if _key(r.get("question", "")) not in done]
+    open_questions = [r for r in asked if faq.plain(str(r.get("question", ""))) not in done]
     return {
         "days": days,
         "since": since.isoformat(timespec="seconds"),
         "questions": len(window),
         "outcomes": {o: outcome.get(o, 0) for o in OUTCOMES},
-        "faq_answers": sum(1 for r in window if r.get("faq")),
+        "faq_answers": sum(1 for r in window if r.get("mode") == "faq"),  # the faq flag of older lines over-counts
         "followups": sum(1 for r in window if r.get("understood_as")),
         "greetings": len(window) - len(asked),
         "unanswered": group_questions([r["question"] for r in open_questions if _status(r) == "not_found"])[:limit],

@@ -15,6 +15,7 @@ reader never sees a half-written index and a build killed at any point leaves th
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ from .manifest import FILE_NAME as MANIFEST
 from .manifest import DocumentEntry, IndexSpec, Manifest
 
 log = logging.getLogger(__name__)
+
+#: A published generation's name: its build time (UTC, to the second) and a random suffix (generation.py).
+_GENERATION_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -127,21 +131,24 @@ class IndexFolder:
 
         A publish writes PREVIOUS, then CURRENT. Killed between the two, both name the old generation and the
         one before it was lost to rollback (and pruned by the next refresh); it is then the newest complete
-        generation written before CURRENT's."""
+        generation older than CURRENT by the build time its name starts with (never a leftover ``.tmp-*``
+        folder, never the newer one the killed publish left). After a rollback the generation rolled back from
+        is newer than CURRENT: that case is not recovered (None), which is safe."""
         previous, current = self._pointer(PREVIOUS), self.current_name()
         if previous != current or current is None:
             return previous
-        return self._written_before(current)
+        def written(name: str) -> tuple[str, int]:  # build time by name; within one second, by the manifest's
+            return name[:15], (self.path / GENERATIONS / name / MANIFEST).stat().st_mtime_ns
 
-    def _written_before(self, name: str) -> str | None:
-        """The newest complete generation whose manifest was written before generation ``name``'s."""
         try:
-            reference = (self.generation(name).path / MANIFEST).stat().st_mtime_ns
-            found = [(g.stat().st_mtime_ns, g.parent.name) for g in (self.path / GENERATIONS).glob(f"*/{MANIFEST}")]
+            before = written(current)
+            older = [written(path.parent.name) + (path.parent.name,)
+                     for path in (self.path / GENERATIONS).glob(f"*/{MANIFEST}")
+                     if _GENERATION_NAME.fullmatch(path.parent.name) and path.parent.name != current]
         except OSError:
             return None
-        older = [(when, other) for when, other in found if other != name and when < reference]
-        return max(older)[1] if older else None
+        older = [entry for entry in older if entry[:2] < before]
+        return max(older)[2] if older else None
 
     def has_index(self) -> bool:
         """True once a build has published (CURRENT exists), without reading it."""
@@ -244,7 +251,8 @@ class IndexFolder:
         return generation.name
 
     def prune(self) -> None:
-        """Delete generations other than CURRENT and PREVIOUS, and leftovers of killed builds."""
+        """Delete generations other than CURRENT and the previous one (``previous_name``), and leftovers of killed
+        builds."""
         keep = {self.current_name(), self.previous_name()}
         generations = self.path / GENERATIONS
         if not generations.exists():

@@ -127,7 +127,8 @@ class Insight:
         self.staff.require(session)
         now = datetime.now(timezone.utc)
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
-        return build_report(records, days, now, covered=staff_answered(self.settings.documents)), records
+        covered = staff_answered(self.settings.documents, self.settings.index)
+        return build_report(records, days, now, covered=covered), records
 
     def export_csv(self, records: list[dict], days: int) -> str:
         """The questions as a CSV file (UTF-8 with BOM for spreadsheet programs); returns its path."""
