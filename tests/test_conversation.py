@@ -197,6 +197,18 @@ def test_the_topic_reading_wins_when_confidence_differs_by_noise_only():
     assert answer.understood_as == "奥克斯上街建 工期" and "年底投产" in answer.answer
 
 
+def test_a_reading_quoting_what_the_regulation_says_of_itself_loses():
+    # QA: 狗证去哪办 -> 要带什么？ was read with the regulation's title, whose words alone match its purpose clause
+    # (第一条 …制定本条例) more surely than anything the follow-up asks.
+    kb = StubKB({
+        "狗证去哪办": ("related", "养犬条例", "养犬人应当到所在地的区主管部门申请注册登记。", "dog.md", 0.2),
+        "养犬条例 要带什么": ("related", "养犬条例", "第一条 为加强城市养犬管理，制定本条例。", "dog.md", 0.5),
+        "狗证去哪办 要带什么": ("related", "养犬条例", "申请养犬登记，应当提交户口簿、身份证明。", "dog.md", 0.2),
+    })
+    answer = converse(kb, "狗证去哪办", "要带什么？")
+    assert answer.understood_as == "狗证去哪办 要带什么" and "户口簿" in answer.answer
+
+
 def test_a_subject_alone_does_not_carry_a_short_question_to_another_document():
     # 我家能养几条狗？ finds the dog rule by itself (related); read with the street's four directions it is
     # "answered" with the directions sentence, which says nothing of dogs: the question stays as asked.

@@ -8,6 +8,7 @@ see answers and the previous turn only, never the knowledge base, so they are te
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,18 @@ def support(answer: Answer) -> tuple[int, float]:
 def grams(text: str) -> set[str]:
     """The character pairs of ``text`` (the text itself when it is one character)."""
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+#: What a regulation says of itself: why it was made, what it covers, who implements it, what its words mean. A
+#: reading completed with the regulation's title matches these by the title's words alone (狗证去哪办 -> 要带什么？
+#: read "郑州市城市养犬管理条例 要带什么" quoted 第一条 and 第四条), and they answer no follow-up.
+_ABOUT_ITSELF = re.compile(r"制定本(?:条例|规定|办法)|本(?:条例|规定|办法)适用于|适用本(?:条例|规定|办法)|"
+                           r"(?:实施|执行)本(?:条例|规定|办法)|本(?:条例|规定|办法)(?:的)?(?:组织)?实施|本(?:条例|规定|办法)所称")
+
+
+def about_itself(answer: Answer) -> bool:
+    """Does the reply open with what its regulation says of itself (purpose, scope, who implements it)?"""
+    return bool(answer.sentences) and answer.status != NOT_FOUND and bool(_ABOUT_ITSELF.search(answer.sentences[0].text))
 
 
 def doc_of(answer: Answer) -> str | None:
@@ -99,7 +112,7 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
         rank, confidence = support(answer)
-        return found, overlap(aspect, answer), rank, round(confidence, 1), on_topic, confidence
+        return found, overlap(aspect, answer), not about_itself(answer), rank, round(confidence, 1), on_topic, confidence
 
     return max(range(len(readings)), key=key)
 
