@@ -155,6 +155,15 @@ def test_a_fine_is_not_the_price_asked():
     assert not not_an_answer("How much is the fine for a fake dog licence?", fine, [fine], [fine])
 
 
+def test_a_purpose_clause_answers_only_why():
+    from kb_bot.answering.guards import not_an_answer
+
+    # QA: 要带啥？ read with a regulation's title was "answered" 0.84 by its 第一条.
+    purpose = "第一条 为了加强城市公有房屋管理，维护所有人和使用人的合法权益，制定本条例。"
+    assert not_an_answer("郑州市城市公有房屋管理条例 要带啥", purpose, [purpose], [purpose])
+    assert not not_an_answer("这个条例为什么要制定", purpose, [purpose], [purpose])
+
+
 def test_carries_checks_the_sentence_has_that_kind_of_answer():
     assert carries("amount", "帮助企业融资贷款2600万元。")
     assert not carries("amount", "开发区积极搭建银企对接平台。")
