@@ -139,3 +139,9 @@ def test_a_limit_asked_with_zui_is_answered_and_never_refused(corpus_kb):
 def test_a_quote_skipping_part_of_an_article_says_so(corpus_kb):
     months = corpus_kb.ask("失业金能领几个月")
     assert "最长为十二个月；……重新就业后" in months.answer  # items (二) and (三) lie between
+
+
+def test_a_quoted_list_item_comes_with_the_sentence_opening_the_list(corpus_kb):
+    # QA: item (二) alone answered 装修能在承重墙上开门吗 — whether it is forbidden or allowed was nowhere in the reply.
+    answer = corpus_kb.ask("装修能在承重墙上开门吗")
+    assert "禁止实施下列危害房屋使用安全的行为：……（二）在承重墙上开挖" in answer.answer

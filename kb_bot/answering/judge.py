@@ -7,6 +7,7 @@ An English question none of whose words reach the Chinese passages is judged on 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -30,8 +31,27 @@ def choose_sentences(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
     cands = evidence.candidates
     picked = quote([c.text for c in cands], scores, [c.hit_rank for c in cands],
                    [quoted_whole(c.hit.chunk) for c in cands])
-    chosen = [cands[i] for i in picked]
+    chosen = with_lead_ins([cands[i] for i in picked], cands)
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+
+
+#: An item of a list (（二）在承重墙上开挖…的；) says nothing alone: whether it is forbidden, required or allowed is in
+#: the sentence that opens the list (禁止实施下列危害房屋使用安全的行为：).
+_ITEM = re.compile(r"\s*[（(][一二三四五六七八九十]+[）)]")
+
+
+def with_lead_ins(chosen: list[Candidate], candidates: Sequence[Candidate]) -> list[Candidate]:
+    """``chosen`` with the sentence opening the list of each quoted item, when its passage holds it (QA: 装修能在承重墙上
+    开门吗 was answered with item (二) alone, and 禁止 appeared nowhere in the reply)."""
+    out = list(chosen)
+    for item in chosen:
+        if not _ITEM.match(item.text):
+            continue
+        before = [c for c in candidates if c.hit is item.hit and c.start < item.start and not _ITEM.match(c.text)]
+        lead = max(before, key=lambda c: c.start, default=None)
+        if lead is not None and lead.text.rstrip().endswith(("：", ":")) and lead not in out:
+            out.append(lead)
+    return out
 
 
 
