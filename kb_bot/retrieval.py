@@ -23,8 +23,8 @@ Fusion methods (chosen by measurement, see README "Fusion" and ``benchmarks/fusi
 * ``dense`` / ``keyword``: one list alone (for comparison).
 
 After fusion, passages of a repealed document are dropped and those of a superseded one (an older
-version of a regulation, see legal.py) go below all current ones: never quoted as the rule in force
-while a current passage is at hand (:func:`prefer_current`).
+version of a regulation, see legal.py) never rank above the best passage of the version that replaces it
+(:func:`prefer_current`); the answer step never gives them as "answered".
 """
 
 from __future__ import annotations
@@ -133,9 +133,27 @@ def keep_keyword_first(ranked: list[tuple[int, float]], keyword_first: int | Non
 
 
 def prefer_current(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:
-    """Drop repealed chunks and move superseded ones after all others, keeping order within each group."""
-    kept = [item for item in ranked if chunks[item[0]].status != "repealed"]
-    return sorted(kept, key=lambda item: chunks[item[0]].status == "superseded")  # stable
+    """Drop repealed chunks; a superseded one never ranks above the best passage of the document that replaces it
+    (it waits just below it), and after all others when that document is not among the candidates.
+
+    Not simply after every current passage: the corpus' 2017 outdoor-advertising regulation stops after 第七条, and
+    the 2005 rules it replaced (who approves a shop sign) sank below every passage of every regulation, so a shop
+    owner's question found none of them (QA). Shown, they say 已被《…》取代, and they are never "answered"."""
+    out: list[tuple[int, float]] = []
+    waiting: dict[str | None, list[tuple[int, float]]] = {}
+    placed: set[str] = set()
+    for item in ranked:
+        chunk = chunks[item[0]]
+        if chunk.status == "repealed":
+            continue
+        if chunk.status == "superseded" and chunk.superseded_by not in placed:
+            waiting.setdefault(chunk.superseded_by, []).append(item)
+            continue
+        out.append(item)
+        if chunk.status != "superseded" and chunk.doc not in placed:
+            placed.add(chunk.doc)
+            out.extend(waiting.pop(chunk.doc, []))
+    return out + [item for items in waiting.values() for item in items]
 
 
 def distinct(ranked: list[tuple[int, float]], chunks: Sequence[Chunk]) -> list[tuple[int, float]]:

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..legal import SUPERSEDED
 from ..retrieval import SearchHit
 from ..synonyms import Synonyms
 from .answer_model import AnswerModel
@@ -164,6 +165,8 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     # leaves to someone else (由…确定并公布). See guards.not_an_answer.
     gap = not_an_answer(question, evidence.candidates[best].text, [c.text for c in chosen],
                         [passage_text(c.hit) for c in chosen])
+    # A superseded version's rule is shown for the reader to check against the version in force, never as the answer.
+    gap = gap or getattr(evidence.candidates[best].hit.chunk, "status", None) == SUPERSEDED
     if confidence >= threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
     if answers_as_topic(question, evidence.question_row, topic, model.topic_threshold):
