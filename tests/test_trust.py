@@ -145,3 +145,11 @@ def test_a_quoted_list_item_comes_with_the_sentence_opening_the_list(corpus_kb):
     # QA: item (二) alone answered 装修能在承重墙上开门吗 — whether it is forbidden or allowed was nowhere in the reply.
     answer = corpus_kb.ask("装修能在承重墙上开门吗")
     assert "禁止实施下列危害房屋使用安全的行为：……（二）在承重墙上开挖" in answer.answer
+
+
+def test_a_superseded_version_is_found_but_never_the_answer(corpus_kb):
+    # The 2017 advertising text stops after 第七条: the 2005 rules are found again (they sank below every passage),
+    # quoted with their mark, and never given as the answer however sure the model is (0.95 here).
+    answer = corpus_kb.ask("申请设置户外广告应当提交哪些证件和资料")
+    assert answer.status == RELATED and answer.citations[0].status == "superseded"
+    assert "申请书" in answer.answer
