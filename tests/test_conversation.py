@@ -209,6 +209,18 @@ def test_a_reading_quoting_what_the_regulation_says_of_itself_loses():
     assert answer.understood_as == "狗证去哪办 要带什么" and "户口簿" in answer.answer
 
 
+def test_a_one_character_aspect_is_content_not_a_contentless_follow_up():
+    # QA: 承重墙能打吗 -> 罚多少？ was read as contentless (core 罚), so the topic's reading won and quoted another
+    # regulation's fines; the regulation's own reading quoted its fine (第四十五条).
+    kb = StubKB({
+        "承重墙能打吗": ("answered", "房屋条例", "禁止在承重墙上开挖洞口。", "house.md"),
+        "房屋条例 罚多少": ("related", "房屋条例", "对个人处以二千元以上一万元以下罚款。", "house.md", 0.5),
+        "承重墙能打 罚多少": ("related", "建筑条例", "处以工程合同价款百分之二的罚款。", "build.md", 0.23),
+    })
+    answer = converse(kb, "承重墙能打吗", "罚多少？")
+    assert answer.understood_as == "房屋条例 罚多少" and "二千元" in answer.answer
+
+
 def test_a_subject_alone_does_not_carry_a_short_question_to_another_document():
     # 我家能养几条狗？ finds the dog rule by itself (related); read with the street's four directions it is
     # "answered" with the directions sentence, which says nothing of dogs: the question stays as asked.

@@ -24,6 +24,8 @@ _RANK = {ANSWERED: 2, RELATED: 1, NOT_FOUND: 0}
 NAMES_ELSEWHERE = 0.2
 #: Confidences closer than this are the same (0.16 against 0.14 is noise, not a reason to rewrite a question).
 NOISE = 0.05
+#: One character that is a whole aspect of a follow-up: a fine, money, a fee, a tax.
+ASPECT_CHARACTERS = frozenset("罚钱费税")
 
 
 def support(answer: Answer) -> tuple[int, float]:
@@ -103,7 +105,10 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     sentences speak most of the new aspect, then the better outcome, then the higher confidence to one decimal
     (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
     general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress)."""
-    contentless = len(core(question)) <= 1
+    own = core(question)
+    # 罚多少？ keeps one character, but it names the aspect asked (the fine), unlike 都是哪些？ or 是怎么帮的？: read as
+    # contentless, the topic's reading won over the regulation's (承重墙能打吗 -> 罚多少？ quoted another regulation).
+    contentless = len(own) <= 1 and own not in ASPECT_CHARACTERS
     last = core(previous.effective)
 
     def key(i: int) -> tuple:
