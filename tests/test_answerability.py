@@ -618,3 +618,18 @@ def test_a_question_half_covered_by_its_best_passage_is_never_off_topic():
     assert not on_subject({**row, "best_passage_coverage": 0.4}, topic=0.01, topic_threshold=0.16)
     assert not on_subject({**row, "is_cjk": 0.0}, topic=0.01, topic_threshold=0.16)  # English: its own rules
     assert on_subject({**row, "best_passage_coverage": 0.0}, topic=0.5, topic_threshold=0.16)
+
+
+def test_an_answer_in_force_is_not_padded_with_a_replaced_versions_sentence():
+    from kb_bot.answering.answerability import Candidate, Evidence
+    from kb_bot.answering.judge import choose_sentences
+
+    current = SearchHit(1, 0.9, Chunk("n", "new.md", "新条例", None, None, "设置招牌应当报请批准。", 0, 11, 0), 0.9, 1.0)
+    old = Chunk("o", "old.md", "旧条例", None, None, "设置户外广告应当申请审批。", 0, 13, 0, status="superseded",
+                superseded_by="new.md")
+    replaced = SearchHit(2, 0.8, old, 0.8, 1.0)
+    cands = (Candidate(0, current, 0, 11), Candidate(1, replaced, 0, 13))
+    evidence = Evidence("要审批吗", "yesno", (), cands, np.zeros((2, len(RANKER_FEATURES))), {}, ())
+    assert [c.hit.chunk.doc for c in choose_sentences(evidence, np.array([1.0, 0.9]))] == ["new.md"]
+    # a replaced version's sentence that is the best is quoted (related, marked), with what stands in force
+    assert [c.hit.chunk.doc for c in choose_sentences(evidence, np.array([0.9, 1.0]))] == ["new.md", "old.md"]

@@ -33,7 +33,13 @@ def choose_sentences(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
     picked = quote([c.text for c in cands], scores, [c.hit_rank for c in cands],
                    [quoted_whole(c.hit.chunk) for c in cands])
     chosen = with_lead_ins([cands[i] for i in picked], cands)
+    if not _superseded(chosen[0]):  # an answer in force is not padded with a replaced version's runner-up
+        chosen = [c for c in chosen if not _superseded(c)]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
+
+
+def _superseded(candidate: Candidate) -> bool:
+    return getattr(candidate.hit.chunk, "status", None) == SUPERSEDED
 
 
 #: An item of a list (（二）在承重墙上开挖…的；) says nothing alone: whether it is forbidden, required or allowed is in
@@ -53,7 +59,6 @@ def with_lead_ins(chosen: list[Candidate], candidates: Sequence[Candidate]) -> l
         if lead is not None and lead.text.rstrip().endswith(("：", ":")) and lead not in out:
             out.append(lead)
     return out
-
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     gap = not_an_answer(question, evidence.candidates[best].text, [c.text for c in chosen],
                         [passage_text(c.hit) for c in chosen])
     # A superseded version's rule is shown for the reader to check against the version in force, never as the answer.
-    gap = gap or getattr(evidence.candidates[best].hit.chunk, "status", None) == SUPERSEDED
+    gap = gap or _superseded(evidence.candidates[best])
     if confidence >= threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
     if answers_as_topic(question, evidence.question_row, topic, model.topic_threshold):
