@@ -38,6 +38,12 @@ _ACTION = re.compile(r"(通过|批准|修正|修订|公布)")
 _BODY = re.compile(r"([\u4e00-\u9fff]{1,8}?[省市县区])第[" + _NUMERAL + r"]+届(人民代表大会(?:常务委员会?)?)")
 _REPEALS = re.compile(r"《([^》]{2,60})》(?:同时)?(?:予以)?废止")
 _TITLE_KIND = re.compile(r"(条例|办法|规定|细则|规则|决定)$")
+#: A regulation's purpose clause (第一条 为…，制定本条例): it says why the regulation was made.
+PURPOSE_CLAUSE = re.compile(r"制定本(?:条例|规定|办法|实施办法)")
+#: What a regulation says of itself: its purpose, what it covers, who implements it, what its words mean.
+SELF_DESCRIPTION = re.compile(PURPOSE_CLAUSE.pattern + r"|本(?:条例|规定|办法)适用于|适用本(?:条例|规定|办法)|"
+                              r"(?:实施|执行)本(?:条例|规定|办法)|本(?:条例|规定|办法)(?:的)?(?:组织)?实施|"
+                              r"本(?:条例|规定|办法)所称")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ import yaml
 from ..errors import KbBotError
 from ..files import write_atomic
 from ..legal import REPEALED, normalize_status
-from ..loading import content_hash
+from ..loading import SUPPORTED_SUFFIXES, content_hash
 from .answer import Answer, AnswerSentence, Citation
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 FAQ_FOLDER = "faq"
 RETIRED_FOLDER = ".retired"  # inside FAQ_FOLDER; hidden, so the loader does not index it
 FAQ_TITLE = "工作人员解答"
-#: A source ending like this names a document file: shown by its title, or at least without folder and suffix.
-_DOCUMENT_SUFFIXES = {".md", ".txt", ".docx", ".pdf", ".html", ".htm"}
 #: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
 #: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
 MATCH_THRESHOLD = 0.90
@@ -311,7 +309,10 @@ def quotable(kb: Any, hits: list) -> list:
 def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
     """For each question: the best cosine to an active entry's wording, its margin over the best
     article passage, and that entry."""
-    matcher = _matcher(kb)
+    return _scores(kb, _matcher(kb), questions)
+
+
+def _scores(kb: Any, matcher: _Matcher | None, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
     if matcher is None or not matcher.owners:
         return [(0.0, 0.0, None) for _ in questions]
     index = kb.retriever.index
@@ -335,7 +336,8 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
     if not questions or not hasattr(kb, "retriever"):
         return None
     try:
-        found = scores(kb, questions)
+        matcher = _matcher(kb)
+        found = _scores(kb, matcher, questions)
     except KbBotError:
         raise
     except Exception as exc:  # a broken staff answer must never stop the articles from answering
@@ -345,9 +347,7 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
     lead = MATCH_MARGIN if margin is None else margin
     for question, (score, ahead, entry) in zip(questions, found):
         if entry is not None and score >= limit and (ahead >= lead or _worded(entry, question)):
-            matcher = _matcher(kb)
-            title = matcher.titles.get(entry.source or "") if matcher is not None else None
-            return faq_answer(entry, questions[0], score, title), question
+            return faq_answer(entry, questions[0], score, matcher.titles.get(entry.source or "")), question
     return None
 
 
@@ -366,7 +366,7 @@ def faq_answer(entry: FaqEntry, question: str, score: float, source_title: str |
     """The answer shown for a matched entry: "工作人员解答", its source (``source_title`` when the source is a
     document's path: citizens saw 依据：regulations/郑州市…条例(2022-01-01).md) and date."""
     source = (f"《{source_title}》" if source_title
-              else Path(entry.source).stem if entry.source and Path(entry.source).suffix.lower() in _DOCUMENT_SUFFIXES
+              else Path(entry.source).stem if entry.source and Path(entry.source).suffix.lower() in SUPPORTED_SUFFIXES
               else entry.source)
     basis = " ".join(part for part in (source, entry.article) if part)
     where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")

@@ -8,10 +8,10 @@ see answers and the previous turn only, never the knowledge base, so they are te
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..legal import SELF_DESCRIPTION
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .question_reading import core, names_nothing, names_only_details
 
@@ -38,16 +38,12 @@ def grams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
-#: What a regulation says of itself: why it was made, what it covers, who implements it, what its words mean. A
-#: reading completed with the regulation's title matches these by the title's words alone (狗证去哪办 -> 要带什么？
-#: read "郑州市城市养犬管理条例 要带什么" quoted 第一条 and 第四条), and they answer no follow-up.
-_ABOUT_ITSELF = re.compile(r"制定本(?:条例|规定|办法)|本(?:条例|规定|办法)适用于|适用本(?:条例|规定|办法)|"
-                           r"(?:实施|执行)本(?:条例|规定|办法)|本(?:条例|规定|办法)(?:的)?(?:组织)?实施|本(?:条例|规定|办法)所称")
-
-
 def about_itself(answer: Answer) -> bool:
-    """Does the reply open with what its regulation says of itself (purpose, scope, who implements it)?"""
-    return bool(answer.sentences) and answer.status != NOT_FOUND and bool(_ABOUT_ITSELF.search(answer.sentences[0].text))
+    """Does the reply open with what its regulation says of itself (``legal.SELF_DESCRIPTION``: purpose, scope, who
+    implements it)? A reading completed with the regulation's title matches these by the title's words alone
+    (狗证去哪办 -> 要带什么？ read "郑州市城市养犬管理条例 要带什么" quoted 第一条 and 第四条), and they answer no follow-up."""
+    return (bool(answer.sentences) and answer.status != NOT_FOUND
+            and bool(SELF_DESCRIPTION.search(answer.sentences[0].text)))
 
 
 def doc_of(answer: Answer) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ..legal import PURPOSE_CLAUSE
 from .question_reading import ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -108,9 +109,8 @@ def asked_unit(question: str) -> re.Pattern | None:
     return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
 
 
-#: A regulation's purpose clause (第一条 为…，制定本条例) answers why the regulation was made, nothing else: 要带啥？ read
-#: with a regulation's title was "answered" 0.84 by it (QA).
-_PURPOSE = re.compile(r"制定本(?:条例|规定|办法|实施办法)")
+#: A regulation's purpose clause (``legal.PURPOSE_CLAUSE``) answers why the regulation was made, nothing else: 要带啥？
+#: read with a regulation's title was "answered" 0.84 by it (QA).
 _ASKS_PURPOSE = re.compile(r"为什么|为啥|为何|目的|宗旨|\b(?:why|purpose|aim)\b", re.I)
 
 
@@ -133,6 +133,6 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
-    if _PURPOSE.search(best) and not _ASKS_PURPOSE.search(question):
+    if PURPOSE_CLAUSE.search(best) and not _ASKS_PURPOSE.search(question):
         return True
     return kind in DETAIL_TYPES and delegates(best)

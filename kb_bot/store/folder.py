@@ -15,7 +15,6 @@ reader never sees a half-written index and a build killed at any point leaves th
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,14 +29,11 @@ from ..loading import content_hash, iter_candidate_files
 from ..settings import pause_for_tests
 from .cache import EmbeddingCache
 from .dense import ANN_THRESHOLD
-from .generation import GENERATIONS, Generation, LoadedIndex, write_generation
+from .generation import GENERATION_NAME, GENERATIONS, Generation, LoadedIndex, write_generation
 from .manifest import FILE_NAME as MANIFEST
 from .manifest import DocumentEntry, IndexSpec, Manifest
 
 log = logging.getLogger(__name__)
-
-#: A published generation's name: its build time (UTC, to the second) and a random suffix (generation.py).
-_GENERATION_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
@@ -144,7 +140,7 @@ class IndexFolder:
             before = written(current)
             older = [written(path.parent.name) + (path.parent.name,)
                      for path in (self.path / GENERATIONS).glob(f"*/{MANIFEST}")
-                     if _GENERATION_NAME.fullmatch(path.parent.name) and path.parent.name != current]
+                     if GENERATION_NAME.fullmatch(path.parent.name) and path.parent.name != current]
         except OSError:
             return None
         older = [entry for entry in older if entry[:2] < before]

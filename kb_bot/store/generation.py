@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -138,6 +139,10 @@ class Generation:
             raise StaleIndexError(f"the index in {index_dir} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors)",
                                   hint="run `kb-bot build` to rebuild it")
         return LoadedIndex(self.path, manifest, chunks, vectors, dense, keyword)
+
+
+#: What ``new_generation_name`` makes: a published generation's name (a ``.tmp-*`` folder is a build in progress).
+GENERATION_NAME = re.compile(r"\d{8}T\d{6}-[0-9a-f]{6}")
 
 
 def new_generation_name() -> str:
