@@ -87,3 +87,38 @@ def with_documents(questions: list[dict], folder: Path) -> list[dict]:
             q = dict(q, doc=doc or f"{q['regulation']}-none")
         placed.append(q)
     return placed
+
+
+def _plain(question: str) -> str:
+    """A question's characters without punctuation or spaces (失业金一个月给多少？ and 失业金一个月给多少 are one)."""
+    return re.sub(r"[\W_]+", "", question).lower()
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+#: Two questions on one document sharing this share of their character pairs (Jaccard) ask the same thing in nearly
+#: the same words (公厕晚上开门吗？ / 公厕晚上开门不？, 开洗车店，用水上有啥要求 / 开洗车店用水有啥要求).
+TWIN_OVERLAP = 0.6
+
+
+def blind_twins(path: Path = DATA) -> set[str]:
+    """The blind questions and every other line's question that is their twin — the same once punctuation is
+    dropped, or on the same document with ``TWIN_OVERLAP`` of its character pairs: none of them may be fitted on,
+    or the blind set would measure questions the model has seen."""
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    blind = [item for item in items if item.get("set") == "blind"]
+    plain = {_plain(item["question"]) for item in blind}
+    pairs = [(item.get("doc"), _bigrams(_plain(item["question"]))) for item in blind]
+    out = {item["question"] for item in blind}
+    for item in items:
+        if item.get("set") == "blind":
+            continue
+        text = _plain(item["question"])
+        grams = _bigrams(text)
+        if text in plain or any(doc == item.get("doc") and len(grams & other) / len(grams | other) >= TWIN_OVERLAP
+                                for doc, other in pairs):
+            out.add(item["question"])
+    return out
+

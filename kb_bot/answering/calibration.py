@@ -83,15 +83,16 @@ def _guarded(record: dict, scores: np.ndarray) -> bool:
     return not_an_answer(record["question"], texts[int(np.argmax(scores))], [texts[i] for i in chosen], sources)
 
 
-def outcomes(records: list[dict], model: AnswerModel | None) -> Outcomes:
-    """What the app would answer for each record: with ``model``, or the old rule when None."""
+def outcomes(records: list[dict], model: AnswerModel | None, scored: dict[int, tuple] | None = None) -> Outcomes:
+    """What the app would answer for each record: with ``model``, or the old rule when None. ``scored`` may hold
+    each record's ``_score`` with ``model`` already (by ``id(record)``): only the thresholds differ between calls."""
     result = Outcomes()
     values, positives = [], []
     for record in records:
         if model is None:
             status, value, scores = _old(record)
         else:
-            value, topic, scores = _score(record, model)
+            value, topic, scores = scored[id(record)] if scored else _score(record, model)
             nothing = asks_nothing(record["question"])  # a greeting or a ping (judge.judge)
             status = (decide(model, value, topic, not _other_language(record), bool(record["question_row"]["yesno"]))
                       if len(scores) and not nothing else "not_found")
@@ -136,57 +137,66 @@ def table(result: Outcomes) -> list[str]:
 #: Records of this source are yes/no questions on the documents' topics that no document rules on: the yes/no
 #: threshold is chosen on them (``yesno_threshold``), they are never fitted on.
 OPEN_YESNO = "citizen-open"
-#: The answer threshold is chosen on the questions written as citizens type (``fitting.SOURCE_WEIGHTS``), scored
-#: out of fold, when their unanswerable ones number at least this many; else on the validation split's near-domain.
+#: The answer threshold is chosen on the questions asked as people ask (``CROSS_FITTED_SOURCES``), scored out of
+#: fold, when their unanswerable ones number at least this many; else on the validation split's near-domain.
 MIN_CROSS_FITTED = 50
+#: The sources whose questions are asked the way people ask: the citizen questions written for training (fitted on
+#: only with ``fit_answerability.py --with-citizen``; weighed by ``fitting.SOURCE_WEIGHTS``).
+CROSS_FITTED_SOURCES = ("citizen",)
 READABLE_SOURCES = ("citizen", OPEN_YESNO)
 CROSS_FOLDS = 5
 THRESHOLD_GRID = tuple(round(0.30 + 0.01 * i, 2) for i in range(61))  # 0.30 ... 0.90
 
 
 def fit_procedure(model_id: str, records: list[dict], near_answered: float = 0.04, refused: float = 0.02,
-                  info: dict | None = None, citizen: str = "citizen") -> AnswerModel:
+                  info: dict | None = None) -> AnswerModel:
     """The whole fit: models on the train split, then the thresholds. The answer threshold is the lowest at which
-    at most ``near_answered`` of the ``citizen`` source's unanswerable questions are answered, each scored by
-    models fitted without its fold (by document group), the app's rules and the yes/no threshold applied; the
-    Chinese yes/no threshold is chosen on the ``OPEN_YESNO`` questions. Without enough citizen questions the
-    answer threshold is ``fit_models``' (the validation split's near-domain questions)."""
+    at most ``near_answered`` of the unanswerable questions asked as people ask (``CROSS_FITTED_SOURCES``: the
+    citizen questions written for training, when the records hold them) are answered, each judged by models fitted without its
+    fold's such questions (folds by document), the app's rules and the yes/no threshold applied; the Chinese yes/no
+    threshold is chosen on the ``OPEN_YESNO`` questions. Without enough such questions (or without their wording,
+    which the guards read) the answer threshold is ``fit_models``' (the validation split's near-domain questions)."""
     open_yesno = [r for r in records if r["source"] == OPEN_YESNO and r["kind"] == "near"]
     records = [r for r in records if r["source"] != OPEN_YESNO]
     train = [r for r in records if r["split"] == "train"]
     validation = [r for r in records if r["split"] == "validation"]
     model = fit_models(model_id, train, validation, near_answered, refused, info)
-    written = [r for r in train if r["source"] == citizen and not _other_language(r)]
-    if sum(r["kind"] == "near" for r in written) >= MIN_CROSS_FITTED:
-        threshold = cross_fitted_threshold(model_id, train, validation, written, open_yesno, near_answered)
+    written = [r for r in train if r["source"] in CROSS_FITTED_SOURCES and not _other_language(r) and r["question"]]
+    groups = {r.get("group") or r["question"] for r in written}
+    if sum(r["kind"] == "near" for r in written) >= MIN_CROSS_FITTED and len(groups) >= 2:
+        threshold, share = cross_fitted_threshold(model_id, train, validation, written, open_yesno, near_answered)
         chinese = [r for r in validation if not _other_language(r)]
         topic = topic_threshold_for([(r, _score(r, model)) for r in chinese], threshold, refused)
-        model = replace(model, answer_threshold=threshold, topic_threshold=topic,
-                        info={**model.info, "answer_threshold_from": f"the {citizen} questions, out of fold"})
+        model = replace(model, answer_threshold=threshold, topic_threshold=topic, info={
+            **model.info, "answer_threshold_from": "questions asked as people ask, out of fold",
+            "out_of_fold_near_answered": round(share, 4)})
     return replace(model, yesno_threshold=yesno_threshold(model, open_yesno, near_answered))
 
 
 def cross_fitted_threshold(model_id: str, train: list[dict], validation: list[dict], written: list[dict],
-                           open_yesno: list[dict], share: float) -> float:
+                           open_yesno: list[dict], share: float) -> tuple[float, float]:
     """The lowest ``THRESHOLD_GRID`` value at which at most ``share`` of ``written``'s unanswerable questions are
-    answered, each fold's questions judged by models fitted on the rest of ``train`` (folds by document group;
-    by question when the records carry no groups)."""
+    answered (with the share reached), each fold's questions judged by models fitted on ``train`` without that
+    fold's ``written`` records (folds by document group; by question where a record has none, so a question's
+    records stay together). When no grid value gets there, the highest, with the share it leaves."""
     from sklearn.model_selection import GroupKFold
 
-    groups = [r.get("group") or f"#{i}" for i, r in enumerate(written)]
+    groups = [r.get("group") or r["question"] for r in written]
     answered = np.zeros(len(THRESHOLD_GRID))
     for _, held in GroupKFold(min(CROSS_FOLDS, len(set(groups)))).split(written, groups=groups):
         fold = [written[i] for i in held]
         out = {id(r) for r in fold}
         model = fit_models(model_id, [r for r in train if id(r) not in out], validation)
         yesno = yesno_threshold(replace(model, answer_threshold=1.0), open_yesno, share)
+        scored = {id(r): _score(r, model) for r in fold}  # only the thresholds change below
         for j, threshold in enumerate(THRESHOLD_GRID):
             trial = replace(model, answer_threshold=threshold,
                             yesno_threshold=None if yesno is None else min(threshold, yesno))
-            answered[j] += sum(c["answered"] for key, c in outcomes(fold, trial).counts.items() if key.endswith("/near"))
-    total = sum(r["kind"] == "near" for r in written)
-    fits = [t for t, n in zip(THRESHOLD_GRID, answered) if n <= share * total]
-    return fits[0] if fits else THRESHOLD_GRID[-1]
+            counts = outcomes(fold, trial, scored).counts
+            answered[j] += sum(c["answered"] for key, c in counts.items() if key.endswith("/near"))
+    total = max(sum(r["kind"] == "near" for r in written), 1)
+    fits = [(t, n / total) for t, n in zip(THRESHOLD_GRID, answered) if n <= share * total]
+    return fits[0] if fits else (THRESHOLD_GRID[-1], float(answered[-1] / total))
 
 
 def yesno_threshold(model: AnswerModel, records: list[dict], share: float) -> float | None:
