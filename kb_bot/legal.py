@@ -40,10 +40,14 @@ _REPEALS = re.compile(r"《([^》]{2,60})》(?:同时)?(?:予以)?废止")
 _TITLE_KIND = re.compile(r"(条例|办法|规定|细则|规则|决定)$")
 #: A regulation's purpose clause (第一条 为…，制定本条例): it says why the regulation was made.
 PURPOSE_CLAUSE = re.compile(r"制定本(?:条例|规定|办法|实施办法)")
-#: What a regulation says of itself: its purpose, what it covers, who implements it, what its words mean.
+#: A regulation's commencement clause (本条例自2005年5月1日起施行; the older text it repeals, …同时废止): it says
+#: when the regulation applies from, nothing else.
+COMMENCEMENT_CLAUSE = re.compile(r"本(?:条例|规定|办法|细则|实施办法)自[^。；]{0,40}?施行|同时废止")
+#: What a regulation says of itself: its purpose, what it covers, who implements it, what its words mean, when it
+#: applies from.
 SELF_DESCRIPTION = re.compile(PURPOSE_CLAUSE.pattern + r"|本(?:条例|规定|办法)适用于|适用本(?:条例|规定|办法)|"
                               r"(?:实施|执行)本(?:条例|规定|办法)|本(?:条例|规定|办法)(?:的)?(?:组织)?实施|"
-                              r"本(?:条例|规定|办法)所称")
+                              r"本(?:条例|规定|办法)所称|" + COMMENCEMENT_CLAUSE.pattern)
 
 
 @dataclass(frozen=True)

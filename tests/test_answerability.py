@@ -46,6 +46,13 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
     ("社保卡几时能拿到", "date"),
     ("狗丢了咋办", "procedure"),
     ("为啥要办居住证？", "reason"),
+    # a verb-not-verb or a closing 不 asks yes/no; 带啥 / 啥证 ask for the papers (twelfth session)
+    ("骑电动车不戴头盔罚不罚", "yesno"),
+    ("喝醉了能坐公交不", "yesno"),
+    ("我家承包地种生态林，政府给补贴不？", "yesno"),
+    ("找工作登记带啥证件？", "procedure"),
+    ("挖山采石要办啥证？", "procedure"),
+    ("不戴头盔罚多少", "money"),
     # in English
     ("How long does it take to register a company?", "date"),
     ("How much is the fine for smoking in a restaurant?", "money"),
@@ -162,6 +169,17 @@ def test_a_purpose_clause_answers_only_why():
     purpose = "第一条 为了加强城市公有房屋管理，维护所有人和使用人的合法权益，制定本条例。"
     assert not_an_answer("郑州市城市公有房屋管理条例 要带啥", purpose, [purpose], [purpose])
     assert not not_an_answer("这个条例为什么要制定", purpose, [purpose], [purpose])
+
+
+def test_a_commencement_clause_answers_only_when_a_rule_applies_from():
+    from kb_bot.answering.guards import not_an_answer
+
+    # QA: 去哪办？ after 失业了能领失业金吗？ was "answered" 0.72 by the regulation's last article.
+    clause = "第三十八条 本条例自2005年5月1日起施行。"
+    repeal = "1994年发布的《郑州市企业职工失业保险条例》同时废止。"
+    assert not_an_answer("郑州市失业保险条例 去哪办", clause, [clause, repeal], [clause + repeal])
+    assert not_an_answer("失业金去哪领", repeal, [repeal], [repeal])
+    assert not not_an_answer("失业保险条例什么时候开始施行", clause, [clause], [clause])
 
 
 def test_carries_checks_the_sentence_has_that_kind_of_answer():

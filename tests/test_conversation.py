@@ -829,3 +829,14 @@ def test_an_english_follow_up_finds_its_article_and_is_answered_in_english(corpu
     assert reply.understood_as == "dog leash rules the fines"
     assert reply.citations and reply.citations[0].article == "第二十四条" and "罚款" in reply.answer
     assert not reply.answer.startswith("没有") and "。最接近" not in reply.answer  # English around the quote
+
+
+def test_a_commencement_clause_answers_only_when_a_rule_applies_from(corpus_kb):
+    # QA, twelfth session: 去哪办？ after 失业了能领失业金吗？ was "answered" 0.72 by the regulation's last article,
+    # 本条例自2005年5月1日起施行…同时废止, matched by the regulation's title alone.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("失业了能领失业金吗？")
+    where = conversation.ask("去哪办？")
+    assert not (where.status == "answered" and "起施行" in where.answer), where.answer
+    when = corpus_kb.ask("郑州市失业保险条例什么时候开始施行的？")  # what the clause does speak of: it is quoted
+    assert when.status != "not_found" and "2005年5月1日" in when.answer

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ..legal import PURPOSE_CLAUSE
+from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
 from .question_reading import ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -112,6 +112,10 @@ def asked_unit(question: str) -> re.Pattern | None:
 #: A regulation's purpose clause (``legal.PURPOSE_CLAUSE``) answers why the regulation was made, nothing else: 要带啥？
 #: read with a regulation's title was "answered" 0.84 by it (QA).
 _ASKS_PURPOSE = re.compile(r"为什么|为啥|为何|目的|宗旨|\b(?:why|purpose|aim)\b", re.I)
+#: Likewise a commencement clause (``legal.COMMENCEMENT_CLAUSE``) answers only when a regulation applies from: 去哪办？
+#: after 失业了能领失业金吗 was "answered" 0.72 by 本条例自2005年5月1日起施行…同时废止 (QA, twelfth session).
+_ASKS_COMMENCEMENT = re.compile(r"施行|生效|废止|失效|开始执行|开始实施|什么时候开始|啥时候开始|何时起|哪天起|哪年起|"
+                                r"\b(?:effect|effective|in force|enacted|repealed)\b", re.I)
 
 
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
@@ -134,5 +138,7 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
     if PURPOSE_CLAUSE.search(best) and not _ASKS_PURPOSE.search(question):
+        return True
+    if COMMENCEMENT_CLAUSE.search(best) and not _ASKS_COMMENCEMENT.search(question):
         return True
     return kind in DETAIL_TYPES and delegates(best)

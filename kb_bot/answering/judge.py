@@ -32,7 +32,7 @@ def choose_sentences(evidence: Evidence, scores: np.ndarray) -> list[Candidate]:
     cands = evidence.candidates
     picked = quote([c.text for c in cands], scores, [c.hit_rank for c in cands],
                    [quoted_whole(c.hit.chunk) for c in cands])
-    chosen = with_lead_ins([cands[i] for i in picked], cands)
+    chosen = with_lead_ins(with_items([cands[i] for i in picked], cands), cands)
     if not _superseded(chosen[0]):  # an answer in force is not padded with a replaced version's runner-up
         chosen = [c for c in chosen if not _superseded(c)]
     return sorted(chosen, key=lambda c: (c.hit.chunk.doc, c.hit.chunk.start + c.start))
@@ -58,6 +58,36 @@ def with_lead_ins(chosen: list[Candidate], candidates: Sequence[Candidate]) -> l
         lead = max(before, key=lambda c: c.start, default=None)
         if lead is not None and lead.text.rstrip().endswith(("：", ":")) and lead not in out:
             out.append(lead)
+    return out
+
+
+#: A lead-in ending in a colon promises a list, and alone it answers nothing: 要带啥？ after 租房要登记备案吗 was
+#: "answered" with 应当…持下列材料或证件到市房地产管理部门申请登记备案： and the materials cut off (QA, twelfth
+#: session). Its items are quoted with it, up to about this many characters (the rest is marked as skipped).
+ITEMS_BUDGET = 240
+
+
+def with_items(chosen: list[Candidate], candidates: Sequence[Candidate]) -> list[Candidate]:
+    """``chosen`` with the items (（一）…) that follow each quoted lead-in ending in a colon, in its passage, unless
+    one of them is quoted already (the ranker chose the item that answers; ``with_lead_ins`` adds its lead-in)."""
+    out = list(chosen)
+    for lead in chosen:
+        if _ITEM.match(lead.text) or not lead.text.rstrip().endswith(("：", ":")):
+            continue
+        following = sorted((c for c in candidates if c.hit is lead.hit and c.start > lead.start), key=lambda c: c.start)
+        items = []
+        for item in following:
+            if not _ITEM.match(item.text):
+                break
+            items.append(item)
+        if any(item in chosen for item in items):
+            continue
+        used = 0
+        for item in items:
+            if used and used + len(item.text) > ITEMS_BUDGET:
+                break
+            used += len(item.text)
+            out.append(item)
     return out
 
 

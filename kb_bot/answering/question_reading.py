@@ -107,11 +107,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
          r"who|which (?:office|department)|responsible|\b(?:which (?:agency|authority|bureau|body|government)|in charge)\b",
          r"部门|局|委员会|政府|办公室|中心|机关|机构|单位|负责人|主任|局长|书记|区长|镇长|校长|院长|经理|董事长|主管|人民法院|检察院"),
         ("procedure", r"怎么办|咋办|咋弄|咋整|咋申请|咋办理|咋处理|怎么申请|如何申请|如何办理|怎么办理|办理|流程|手续|程序|步骤|材料|怎么领|如何领取|申请|怎样|如何|怎么|"
+                      r"带啥|带什么|啥证|什么证|"
          r"how to|apply|procedure|steps|documents|\b(?:how (?:do|can|should) (?:i|we)|what (?:do|should) (?:i|we) do|process)\b",
          r"申请|提交|提出|办理|材料|登记|凭|持|手续|程序|备案|审核|审批|受理|报送|填写|出具|核发|领取"),
         ("reason", r"为什么|为何|为啥|原因|why", r"因为|由于|为了|原因|目的|以便"),
         ("list", r"哪些|有什么|有哪|包括|都有|which|what are", r"、|（一）|\(一\)|以及|等|和|包括"),
         ("yesno", r"吗|是否|能否|有没有|没有$|了没|是不是|能不能|可不可以|会不会|行不行|对不对|可以|"
+                   r"([\u3400-\u9fff])不\1|不[？?。！!～~\s]*$|"
                    r"\b(?:is|are|can|does|do|will|must|should|may|need|have to|allowed)\b", r"."),
     )
 )
