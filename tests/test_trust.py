@@ -132,6 +132,13 @@ def test_a_lead_in_promising_a_list_is_quoted_with_its_items(corpus_kb):
     assert "持下列材料或证件" in reply.answer and "（一）出租人和承租人的身份或资格证明" in reply.answer
 
 
+def test_everyday_words_for_a_receipt_and_eating_reach_the_rules(corpus_kb):
+    # QA, twelfth session: 收据 is what the rental regulation calls 票据, and 吃早饭 its metro rule's 进食.
+    receipt = corpus_kb.ask("房东不给开收据，房租我能不交吗")
+    assert receipt.status == ANSWERED and "拒付租金" in receipt.answer
+    assert "在列车车厢内进食" in corpus_kb.ask("地铁上能吃早饭吗").answer
+
+
 def test_a_fine_is_never_given_as_the_price_of_a_licence(corpus_kb):
     # 办个狗证多少钱 was answered 0.75 with the forgery fine (处以二千元罚款); asking for the fine is answered.
     assert corpus_kb.ask("办个狗证多少钱").status != ANSWERED
