@@ -12,6 +12,7 @@ import threading
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from . import legal
 from .answering import faq
 from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answering.answer_model import AnswerModel, load_model
@@ -45,6 +46,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._topics = None
         self._stats: tuple[Retriever, GramStats] | None = None
+        self._scopes: tuple[Retriever, dict[str, str]] | None = None
         self._synonyms: tuple[float, Synonyms] | None = None
         self.fusion = FusionConfig(settings.fusion, settings.dense_weight, settings.candidates)
 
@@ -152,6 +154,27 @@ class KnowledgeBase:
             cached = self._stats = (retriever, GramStats([c.text for c in retriever.index.chunks]))
         return cached[1]
 
+    def scopes(self) -> dict[str, str]:
+        """Per regulation (document path), what it says of the district's place in its scope (``legal.scope_note``:
+        适用范围不含上街区；上街区参照执行), read from the current index's passages once per generation."""
+        retriever = self.retriever
+        cached = self._scopes
+        if cached is None or cached[0] is not retriever:
+            by_doc: dict[str, list] = {}
+            for chunk in retriever.index.chunks:
+                if chunk.kind == "regulation":
+                    by_doc.setdefault(chunk.doc, []).append((chunk.article, chunk.text))
+            notes = {doc: legal.scope_note(parts) for doc, parts in by_doc.items()}
+            cached = self._scopes = (retriever, {doc: note for doc, note in notes.items() if note})
+        return cached[1]
+
+    def with_scopes(self, answer: Answer) -> Answer:
+        """``answer`` with each regulation source's scope note, where it has one."""
+        scopes = self.scopes()
+        if not any(c.doc in scopes for c in answer.citations):
+            return answer
+        return replace(answer, citations=tuple(replace(c, scope=scopes.get(c.doc)) for c in answer.citations))
+
     def retrieve(self, question: str):
         """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""
         retriever = self.retriever
@@ -173,7 +196,7 @@ class KnowledgeBase:
         if not _literal:
             from .answering.conversation import answer_in_context
 
-            return answer_in_context(self, question, history)
+            return self.with_scopes(answer_in_context(self, question, history))
         retriever = self.retriever
         model_id = retriever.index.manifest.model_id
         question = question.strip()
@@ -197,4 +220,4 @@ class KnowledgeBase:
             # an English reader gets names them in English.
             guide = self._topic_state()[1]
             answer = replace(answer, answer=not_found_text(question, [english_name(n, guide) for n in answer.suggestions]))
-        return answer
+        return self.with_scopes(answer)

@@ -184,6 +184,42 @@ def superseded_note(superseded_by: str | None, titles: dict[str, str] | None = N
     return f"已被{cited_title(title)}取代"
 
 
+#: The district the knowledge base serves. Some municipal regulations leave it out of their scope (本条例适用于本市
+#:市区（不含上街区）) and apply there only by reference (上街区…参照本条例执行): a resident of the district reading a
+#: quote from one must be told (QA, twelfth session: the taxi and rental regulations were quoted as if they applied
+#: in full).
+DISTRICT = "上街区"
+_LEFT_OUT = re.compile(rf"(?:不含|不包括|除)[^。；，]{{0,8}}?{DISTRICT}")
+_BY_REFERENCE = re.compile(rf"{DISTRICT}[^。；]{{0,40}}?参照")
+
+
+#: A definition of the city proper (本条例所称市区，是指…除县（市）、上街区…以外的区域): only the rules on 市区 leave
+#: the district out, not the whole regulation.
+_CITY_PROPER = re.compile(r"市区[，,]?是指|所称市区")
+
+
+def scope_note(articles: Iterable[tuple[str | None, str]]) -> str | None:
+    """What a regulation says of the district's place in its scope, from its (article, text) passages:
+    ``适用范围不含上街区（第四条）；上街区参照执行（第三十七条）`` (``所称市区不含上街区`` where it is the city proper
+    that leaves it out), or None when it says nothing of it."""
+    left_out = by_reference = None
+    city_proper = False
+    for article, text in articles:
+        match = _LEFT_OUT.search(text)
+        if left_out is None and match:
+            left_out = article or ""
+            city_proper = bool(_CITY_PROPER.search(text[max(match.start() - 30, 0) : match.end()]))
+        if by_reference is None and _BY_REFERENCE.search(text):
+            by_reference = article or ""
+    notes = []
+    if left_out is not None:
+        notes.append(("所称市区" if city_proper else "适用范围") + f"不含{DISTRICT}"
+                     + (f"（{left_out}）" if left_out else ""))
+    if by_reference is not None:
+        notes.append(f"{DISTRICT}参照执行" + (f"（{by_reference}）" if by_reference else ""))
+    return "；".join(notes) or None
+
+
 @dataclass(frozen=True)
 class DocFacts:
     """What :func:`find_supersessions` needs of a document."""

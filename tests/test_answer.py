@@ -16,7 +16,7 @@ from fake_llm import FakeLLM, serving
 
 ANSWER_KEYS = {"question", "found", "status", "confidence", "answer", "citations", "suggestions"}
 CITATION_KEYS = {"doc", "title", "unit", "section", "text", "span", "score", "article", "issued", "kind",
-                 "status", "superseded_by"}
+                 "status", "superseded_by", "scope"}
 
 
 def _hit(text: str, rank: int = 1, doc: str = "a.md") -> SearchHit:

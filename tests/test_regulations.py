@@ -484,3 +484,29 @@ def test_an_index_from_an_older_chunker_is_rebuilt_on_first_use(tmp_path, monkey
     assert KnowledgeBase(settings).ensure_index() is None  # current now: nothing to do
     other_model = Settings(documents=folder, index=settings.index, model="fake:32")
     assert KnowledgeBase(other_model).ensure_index() is None  # another model's index is never replaced
+
+
+# --------------------------------------------------------------------------- the district's place in a regulation's scope
+
+
+def test_a_regulation_leaving_the_district_out_says_so():
+    rental = [("第四条", "第四条 在本市市区（不含上街区）范围内的房屋租赁，适用本条例。"),
+              ("第三十七条", "第三十七条 县（市）、上街区的城市房屋租赁管理，参照本条例执行。")]
+    assert legal.scope_note(rental) == "适用范围不含上街区（第四条）；上街区参照执行（第三十七条）"
+    # a definition of the city proper leaves the district out of the rules on 市区 only
+    planning = [("第八十五条", "（一）市区，是指本市行政区域内除县（市）、上街区行政辖区以外的区域。")]
+    assert legal.scope_note(planning) == "所称市区不含上街区（第八十五条）"
+    # naming the district's own offices says nothing of the scope
+    assert legal.scope_note([("第七条", "第七条 市和县（市）、上街区卫生行政部门负责本行政区域内的医疗卫生设施管理。")]) is None
+
+
+def test_replies_quoting_such_a_regulation_carry_the_note_everywhere(corpus_kb):
+    # QA, twelfth session: the taxi and rental regulations were quoted to Shangjie residents as if they applied there.
+    reply = corpus_kb.ask("房东不给开收据，房租我能不交吗")
+    rental = [c for c in reply.citations if "房屋租赁" in c.title]
+    assert rental and rental[0].scope == "适用范围不含上街区（第四条）；上街区参照执行（第三十七条）"
+    assert answer_to_json(reply)["citations"][0]["scope"] == rental[0].scope
+    assert "适用范围不含上街区（第四条）" in format_answer(reply)
+    assert "适用范围不含上街区" in render.citation_card(rental[0], 1)
+    unemployment = corpus_kb.ask("失业金一个月能领多少")
+    assert unemployment.citations and all(c.scope is None for c in unemployment.citations)

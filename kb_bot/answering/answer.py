@@ -53,6 +53,7 @@ class Citation:
     kind: str | None = None  # "regulation" | "article" (a news article) | "faq"
     status: str | None = None  # "superseded" (an older version; see legal.py) | None (in force)
     superseded_by: str | None = None  # path of the document that replaces it
+    scope: str | None = None  # what a regulation says of the district's place in its scope (legal.scope_note)
 
 
 #: Marks text a quote leaves out between two sentences of one passage.
@@ -118,6 +119,7 @@ def answer_to_json(answer: Answer) -> dict[str, Any]:
                 "kind": c.kind,
                 "status": c.status,
                 "superseded_by": c.superseded_by,
+                "scope": c.scope,
             }
             for c in answer.citations
         ],
@@ -133,7 +135,8 @@ def format_answer(answer: Answer) -> str:
         lines.append("来源 Sources:" if answer.found else "相关内容，不是对问题的回答 Related passages (not an answer):")
     for number, c in enumerate(answer.citations, start=1):
         if c.article:  # a regulation: 《郑州市失业保险条例》第二十五条 (第四章 失业保险待遇, 2019-01-22)
-            notes = [c.section, c.issued, superseded_note(c.superseded_by) if c.status == SUPERSEDED else None]
+            notes = [c.section, c.issued, superseded_note(c.superseded_by) if c.status == SUPERSEDED else None,
+                     c.scope]
             extra = "，".join(part for part in notes if part)
             where = citation_label(c.title, c.article) + (f"（{extra}）" if extra else "")
         else:

@@ -110,6 +110,8 @@ def _legal_where(item: Any, lang: str = "zh") -> str:
         notes.append(esc(WORDS[lang]["in_force" if kind == "regulation" else "published"].format(date=issued)))
     if getattr(item, "status", None) == legal.SUPERSEDED:
         notes.append(f'<span class="kb-superseded">{esc(legal.superseded_note(item.superseded_by))}</span>')
+    if getattr(item, "scope", None):
+        notes.append(f'<span class="kb-scope">{esc(item.scope)}</span>')
     return " · ".join(notes)
 
 
