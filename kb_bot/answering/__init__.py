@@ -15,9 +15,9 @@ Read in the order a question travels:
 * ``conversation.py``,    follow-up questions completed from earlier turns, and which reading wins;
   ``followup.py``
 * ``llm.py``              optional rewording by an OpenAI-compatible endpoint, checked against the passages;
-* ``fitting.py``          fitting the ranker, the confidence trees (citizen questions weighed more) and the topic model;
-* ``calibration.py``,     the fitting procedure (thresholds chosen on citizen questions out of fold) and measuring the
-  ``evaluation.py``       three outcomes (``kb-bot calibrate``, ``eval``).
+* ``fitting.py``          fitting the ranker, the confidence trees and the topic model;
+* ``calibration.py``,     the fitting procedure (models, then thresholds) and measuring the three outcomes
+  ``evaluation.py``       (``kb-bot calibrate``, ``eval``).
 
 Nothing here imports the store or the engine: the engine hands in the retrieved hits and the corpus statistics.
 """
