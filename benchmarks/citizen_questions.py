@@ -28,6 +28,9 @@ import json
 import re
 from pathlib import Path
 
+from kb_bot.answering.followup import grams
+from kb_bot.staff.report import jaccard
+
 DATA = Path(__file__).resolve().parent / "data" / "citizen_questions.jsonl"
 REGULATIONS = Path(__file__).resolve().parent.parent / "documents" / "regulations"
 SEED_GROUP = "seed-articles"
@@ -94,10 +97,6 @@ def _plain(question: str) -> str:
     return re.sub(r"[\W_]+", "", question).lower()
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
-
-
 #: Two questions on one document sharing this share of their character pairs (Jaccard) ask the same thing in nearly
 #: the same words (公厕晚上开门吗？ / 公厕晚上开门不？, 开洗车店，用水上有啥要求 / 开洗车店用水有啥要求).
 TWIN_OVERLAP = 0.6
@@ -110,15 +109,14 @@ def blind_twins(path: Path = DATA) -> set[str]:
     items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     blind = [item for item in items if item.get("set") == "blind"]
     plain = {_plain(item["question"]) for item in blind}
-    pairs = [(item.get("doc"), _bigrams(_plain(item["question"]))) for item in blind]
+    pairs = [(item.get("doc"), grams(_plain(item["question"]))) for item in blind]
     out = {item["question"] for item in blind}
     for item in items:
         if item.get("set") == "blind":
             continue
         text = _plain(item["question"])
-        grams = _bigrams(text)
-        if text in plain or any(doc == item.get("doc") and len(grams & other) / len(grams | other) >= TWIN_OVERLAP
-                                for doc, other in pairs):
+        mine = grams(text)
+        if text in plain or any(doc == item.get("doc") and jaccard(mine, other) >= TWIN_OVERLAP for doc, other in pairs):
             out.add(item["question"])
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from . import legal
 from .answering import faq
@@ -44,9 +44,7 @@ class KnowledgeBase:
         self._retriever: Retriever | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
-        self._topics = None
-        self._stats: tuple[Retriever, GramStats] | None = None
-        self._scopes: tuple[Retriever, dict[str, str]] | None = None
+        self._derived: dict[str, tuple[Retriever, Any]] = {}  # what is read off one index generation, by name
         self._synonyms: tuple[float, Synonyms] | None = None
         self.fusion = FusionConfig(settings.fusion, settings.dense_weight, settings.candidates)
 
@@ -121,15 +119,21 @@ class KnowledgeBase:
 
     # -- answers and topics ----------------------------------------------------------------
 
+    def _per_generation(self, name: str, compute: Callable[[Retriever], Any]) -> Any:
+        """``compute(retriever)`` for the current index, computed once per index generation."""
+        retriever = self.retriever
+        cached = self._derived.get(name)
+        if cached is None or cached[0] is not retriever:
+            cached = self._derived[name] = (retriever, compute(retriever))
+        return cached[1]
+
     def _topic_state(self):
         """(retriever, guide, chunk vectors by id) for the current index, computed once per generation."""
-        retriever = self.retriever
-        cached = self._topics
-        if cached is None or cached[0] is not retriever:
-            guide = build_topic_guide(retriever.index.chunks)
+        def compute(retriever: Retriever):
             by_id = {c.chunk_id: retriever.index.vectors[i] for i, c in enumerate(retriever.index.chunks)}
-            cached = self._topics = (retriever, guide, by_id)
-        return cached
+            return retriever, build_topic_guide(retriever.index.chunks), by_id
+
+        return self._per_generation("topics", compute)
 
     def topics(self) -> TopicGuide:
         """The topic guide of the current index (computed once per index generation)."""
@@ -148,25 +152,20 @@ class KnowledgeBase:
 
     def gram_stats(self) -> GramStats:
         """How rare each bigram is in the current index (computed once per index generation)."""
-        retriever = self.retriever
-        cached = self._stats
-        if cached is None or cached[0] is not retriever:
-            cached = self._stats = (retriever, GramStats([c.text for c in retriever.index.chunks]))
-        return cached[1]
+        return self._per_generation("stats", lambda retriever: GramStats([c.text for c in retriever.index.chunks]))
 
     def scopes(self) -> dict[str, str]:
         """Per regulation (document path), what it says of the district's place in its scope (``legal.scope_note``:
         适用范围不含上街区；上街区参照执行), read from the current index's passages once per generation."""
-        retriever = self.retriever
-        cached = self._scopes
-        if cached is None or cached[0] is not retriever:
+        def compute(retriever: Retriever) -> dict[str, str]:
             by_doc: dict[str, list] = {}
             for chunk in retriever.index.chunks:
                 if chunk.kind == "regulation":
                     by_doc.setdefault(chunk.doc, []).append((chunk.article, chunk.text))
             notes = {doc: legal.scope_note(parts) for doc, parts in by_doc.items()}
-            cached = self._scopes = (retriever, {doc: note for doc, note in notes.items() if note})
-        return cached[1]
+            return {doc: note for doc, note in notes.items() if note}
+
+        return self._per_generation("scopes", compute)
 
     def with_scopes(self, answer: Answer) -> Answer:
         """``answer`` with each regulation source's scope note, where it has one."""
@@ -220,4 +219,4 @@ class KnowledgeBase:
             # an English reader gets names them in English.
             guide = self._topic_state()[1]
             answer = replace(answer, answer=not_found_text(question, [english_name(n, guide) for n in answer.suggestions]))
-        return self.with_scopes(answer)
+        return self.with_scopes(answer)  # the CLI's conversation and the web's readings come through here

@@ -508,5 +508,11 @@ def test_replies_quoting_such_a_regulation_carry_the_note_everywhere(corpus_kb):
     assert answer_to_json(reply)["citations"][0]["scope"] == rental[0].scope
     assert "适用范围不含上街区（第四条）" in format_answer(reply)
     assert "适用范围不含上街区" in render.citation_card(rental[0], 1)
+    from kb_bot.answering.conversation import Conversation
+
+    # what `kb-bot ask` runs: a conversation of one turn
+    taxi = Conversation(corpus_kb).ask("出租车司机故意绕路咋处罚")
+    taxi_sources = [c for c in taxi.citations if "客运出租汽车" in c.title]
+    assert taxi_sources and all(c.scope == "适用范围不含上街区（第三条）" for c in taxi_sources)
     unemployment = corpus_kb.ask("失业金一个月能领多少")
     assert unemployment.citations and all(c.scope is None for c in unemployment.citations)

@@ -132,13 +132,12 @@ def fit_models(model_id: str, train: list[dict], validation: list[dict], near_an
     usable = [r for r in train if r["kind"] == "answerable" and any(r["labels"])]
     ranker = replace(_fit_pairwise(usable, RANKER_USED), inputs=RANKER_FEATURES)
     used = [ANSWER_FEATURES.index(n) for n in ANSWER_USED]
-    weights = SOURCE_WEIGHTS if weights is None else weights
-    scored_train = [r for r in train if len(r["ranker_rows"])]  # the rows _answer_data keeps, in its order
-    answer = replace(_fit_trees(*_answer_data(train, ranker, used), ANSWER_USED,
-                                np.asarray([weights.get(r["source"], 1.0) for r in scored_train])),
-                     inputs=ANSWER_FEATURES)
-    english = (replace(_fit_trees(*_answer_data(other, ranker, used), ANSWER_USED), inputs=ANSWER_FEATURES)
-               if other is not train and sum(r["kind"] == "answerable" for r in other) >= MIN_OTHER_LANGUAGE else None)
+    rows, labels, row_weights = _answer_data(train, ranker, used, SOURCE_WEIGHTS if weights is None else weights)
+    answer = replace(_fit_trees(rows, labels, ANSWER_USED, row_weights), inputs=ANSWER_FEATURES)
+    english = None
+    if other is not train and sum(r["kind"] == "answerable" for r in other) >= MIN_OTHER_LANGUAGE:
+        rows, labels, _ = _answer_data(other, ranker, used)
+        english = replace(_fit_trees(rows, labels, ANSWER_USED), inputs=ANSWER_FEATURES)
     topic_x = np.vstack([topic_row(r["question_row"]) for r in train])
     topic = _fit(topic_x, np.asarray([r["kind"] != "off" for r in train], dtype=int), TOPIC_FEATURES)
     provisional = AnswerModel(model_id, ranker, answer, topic, 0.5, 0.5, {}, english, 0.5)
@@ -170,8 +169,11 @@ def _other_language(record: dict) -> bool:  # words, none Chinese (CMRC's few em
     return not record["question_row"]["is_cjk"] and record["question_row"]["log_question"] > 0
 
 
-def _answer_data(records: list[dict], ranker: Linear, used: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    rows, labels = [], []
+def _answer_data(records: list[dict], ranker: Linear, used: list[int], weights: Mapping[str, float] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The confidence model's rows (the ranker's best sentence of each record with candidates), labels (its quote
+    holds the answer) and, given ``weights`` by source, each row's weight (None without)."""
+    rows, labels, row_weights = [], [], []
     for record in records:
         if not len(record["ranker_rows"]):
             continue
@@ -179,7 +181,9 @@ def _answer_data(records: list[dict], ranker: Linear, used: list[int]) -> tuple[
         best = int(np.argmax(scores))
         rows.append(answer_row(record["ranker_rows"], record["question_row"], best, scores))
         labels.append(quote_answers(record, scores))
-    return np.vstack(rows)[:, used], np.asarray(labels, dtype=int)
+        row_weights.append((weights or {}).get(record["source"], 1.0))
+    return (np.vstack(rows)[:, used], np.asarray(labels, dtype=int),
+            None if weights is None else np.asarray(row_weights))
 
 
 def _score(record: dict, model: AnswerModel) -> tuple[float, float, np.ndarray]:

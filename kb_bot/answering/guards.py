@@ -116,6 +116,8 @@ _ASKS_PURPOSE = re.compile(r"为什么|为啥|为何|目的|宗旨|\b(?:why|purp
 #: after 失业了能领失业金吗 was "answered" 0.72 by 本条例自2005年5月1日起施行…同时废止 (QA, twelfth session).
 _ASKS_COMMENCEMENT = re.compile(r"施行|生效|废止|失效|开始执行|开始实施|什么时候开始|啥时候开始|何时起|哪天起|哪年起|"
                                 r"\b(?:effect|effective|in force|enacted|repealed)\b", re.I)
+#: (a clause, the questions it answers): anything else it is no answer to.
+_ANSWERS_ONLY = ((PURPOSE_CLAUSE, _ASKS_PURPOSE), (COMMENCEMENT_CLAUSE, _ASKS_COMMENCEMENT))
 
 
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
@@ -137,8 +139,6 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
-    if PURPOSE_CLAUSE.search(best) and not _ASKS_PURPOSE.search(question):
-        return True
-    if COMMENCEMENT_CLAUSE.search(best) and not _ASKS_COMMENCEMENT.search(question):
+    if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
     return kind in DETAIL_TYPES and delegates(best)
