@@ -53,6 +53,15 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
     ("找工作登记带啥证件？", "procedure"),
     ("挖山采石要办啥证？", "procedure"),
     ("不戴头盔罚多少", "money"),
+    # what happens to whoever breaks a rule asks the penalty, not a procedure (thirteenth session); a mishap handled
+    # or a dispute settled (咋处理 without 会/被) stays a procedure
+    ("出租车拒载咋罚", "penalty"),
+    ("地铁逃票会怎么样", "penalty"),
+    ("在郑韩故城遗址上放烟花会怎么处理？", "penalty"),
+    ("乱倒垃圾有啥后果", "penalty"),
+    ("营业执照丢了怎么处理", "procedure"),
+    ("买房跟卖家闹纠纷了咋处理？", "procedure"),
+    ("What is the penalty for smoking on the metro?", "penalty"),
     # in English
     ("How long does it take to register a company?", "date"),
     ("How much is the fine for smoking in a restaurant?", "money"),
@@ -80,6 +89,12 @@ def test_a_sum_asked_is_carried_by_money_not_by_any_count():
     assert carries("money", "帮助企业融资贷款2600万元。") and carries("money", "按照最低工资标准的百分之八十确定。")
     assert carries("money", "办理养犬登记免收费用。")
     assert not carries("money", "共走访企业100余家次，协调解决问题35件。")
+
+
+def test_a_penalty_asked_is_carried_by_a_sanction_not_by_a_procedure():
+    assert carries("penalty", "（一）违反本条例规定拒载乘客的，处以三百元罚款；")
+    assert carries("penalty", "由公安机关责令停止燃放。") and carries("penalty", "纳入个人信用信息系统。")
+    assert not carries("penalty", "申请设置户外广告，应当提交下列证件和有关资料：")
 
 
 def test_a_greeting_or_a_ping_asks_nothing():

@@ -103,6 +103,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
         ("amount", r"多少|几|多大|多高|多长|多重|比例|金额|费用|收费|标准|利率|税率|罚款|罚多少|价格|多少钱|how (?:many|much)|amount|rate|fee|price|number",
          r"\d|[一二三四五六七八九十百千万亿两半]+(?:个|家|列|件|名|人|项|所|元|万|倍|年|月|日|天|次|户|岗|%|％|分之|小时|分钟|周|岁|"
          r"米|公里|公斤|吨|只|辆|张|份|层|级|趟|批|类|种)|百分之|以上|以下|不超过|不少于|不低于|不得超过|最长|最多|至少|免费|免收|不收|无偿"),
+        # What happens to whoever breaks a rule (出租车拒载咋罚, 逃票会怎么样, 放烟花会怎么处理): the regulation's penalty
+        # clause answers it, which names a sanction (罚款, 警告, 责令, 没收 ...), not a procedure.
+        ("penalty", r"(?:咋|怎么|怎样|如何|啥|什么|哪些)(?:处罚|罚|处分|惩罚)|(?:会|被)(?:怎么|咋|如何|怎样)?(?:处理|处置)|"
+                    r"会(?:怎样|怎么样|咋样)|"
+                    r"(?:什么|啥|哪些|有何|有啥)(?:后果|责任|处罚)|后果|"
+                    r"\b(?:penalt\w*|punish\w*|what happens (?:if|when|to))\b",
+         r"罚|处分|警告|责令|没收|吊销|拘留|追究|赔偿|处以|信用|取消|撤销|不予|拆除|停业|暂扣|纳入"),
         ("person", r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|找谁|负责|主管|机关|"
          r"who|which (?:office|department)|responsible|\b(?:which (?:agency|authority|bureau|body|government)|in charge)\b",
          r"部门|局|委员会|政府|办公室|中心|机关|机构|单位|负责人|主任|局长|书记|区长|镇长|校长|院长|经理|董事长|主管|人民法院|检察院"),
@@ -118,7 +125,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
     )
 )
 GENERAL = "general"
-SPECIFIC_TYPES = ("phone", "address", "date", "money", "amount", "person", "procedure")
+SPECIFIC_TYPES = ("phone", "address", "date", "money", "amount", "penalty", "person", "procedure")
 
 
 def asked_type(question: str) -> str:
