@@ -275,7 +275,9 @@ def _targets(summary: dict, results: dict) -> list[str]:
     lines = ["", "## Targets (issue 6)", "", "| target | measured | met |", "|---|---|---|"]
     for name, verdict in targets(summary, results):
         lines.append(f"| {name} | {verdict[0]} | {verdict[1]} |")
-    lines += ["", "Raw figures: `benchmarks/results.json` (`details` holds every measurement).", ""]
+    lines += ["", "Raw figures: `benchmarks/results.json` (`details` holds every measurement). Retrieval quality on "
+              "held-out data (fusion, chunk size, regulation questions): "
+              "[benchmarks/retrieval_results.md](retrieval_results.md).", ""]
     return lines
 
 
