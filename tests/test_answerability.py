@@ -264,6 +264,8 @@ def test_missing_phrase_names_the_detail_nobody_gives():
     ("新建的小学叫啥，什么时候开学", "城市新区开发时，应当配套新建或改建中小学。", "开学"),
     # QA: 没有提到“证收费” — 狗证 is one unit (a synonym of 养犬证) that jieba cuts in two
     ("狗证收费吗", "买卖养犬证的，处以二千元罚款。", "狗证收费"),
+    # QA, thirteenth session: 没有提到“天开” — jieba cuts 哪天开 as 哪 / 天开, across the question word 哪天
+    ("招聘会哪天开", "组织26家有用工需求企业参加上街区招聘专项活动。", None),
 ])
 def test_what_is_missing_is_named_in_whole_words(question, passage, named):
     """Never half a word (务楼租金, 工会电话) nor a quantity (记费一套) or the 时候 of 什么时候: a reader sees it quoted."""

@@ -139,7 +139,10 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float])
         for i in range(unit.start, min(unit.end, len(text))):
             state[i] = 1 if flag >= 0.5 or state[i] == 1 else -1
     words = tagged_words(text)
+    # A word jieba made across a question word's edge (哪天开 -> 哪 天开) is no word of the question's content.
+    asking = [m.span() for m in question_noise(text).finditer(text) if m.end() > m.start()]
     marks = [(-1 if -1 in state[a:b] and 1 not in state[a:b] and _names_a_thing(w, tag)
+              and not any(s < b and a < e and not (a <= s and e <= b) for s, e in asking)
               else (1 if 1 in state[a:b] else 0)) for w, a, b, tag in words]
     runs, first = [], None
     for i, mark in enumerate(marks + [0]):
