@@ -516,3 +516,12 @@ def test_replies_quoting_such_a_regulation_carry_the_note_everywhere(corpus_kb):
     assert taxi_sources and all(c.scope == "适用范围不含上街区（第三条）" for c in taxi_sources)
     unemployment = corpus_kb.ask("失业金一个月能领多少")
     assert unemployment.citations and all(c.scope is None for c in unemployment.citations)
+
+
+def test_a_fee_nobody_gives_is_not_shown_a_fine_as_the_closest_passage(corpus_kb):
+    # QA, thirteenth session: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以二千元罚款 as the closest
+    # sentence, which a reader takes for the fee. The registration rule is the closest thing to it.
+    reply = corpus_kb.ask("狗证一年多少钱")
+    assert reply.status == "related" and "罚款" not in reply.answer and "注册登记" in reply.answer
+    fine = corpus_kb.ask("骑电动车不戴头盔罚多少")  # a fine asked for is still quoted
+    assert "罚款" in fine.answer or any("罚款" in c.text for c in fine.citations)

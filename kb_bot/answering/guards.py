@@ -104,6 +104,14 @@ def carriers_of(kind: str, question: str, quoted: list[str]) -> list[str]:
     return [text for text in quoted if not _PENALTY_STATED.search(text)]
 
 
+def fine_for_a_fee(question: str, sentence: str) -> bool:
+    """Is ``sentence`` a penalty clause and ``question`` a sum asked without a penalty in view? Quoted even as the
+    closest passage, the fine is read as the fee (QA: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以
+    二千元罚款 as the closest sentence)."""
+    return (asked_type(question) == "money" and not _PENALTY_ASKED.search(question)
+            and bool(_PENALTY_STATED.search(sentence)))
+
+
 def asked_unit(question: str) -> re.Pattern | None:
     """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
     return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)

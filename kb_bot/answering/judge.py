@@ -19,7 +19,7 @@ from ..synonyms import Synonyms
 from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
-from .guards import absent_details, not_an_answer
+from .guards import absent_details, fine_for_a_fee, not_an_answer
 from .question_reading import asks_nothing, is_bare_topic
 
 #: The three outcomes of a question (``Answer.status``).
@@ -210,4 +210,17 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     if status == NOT_FOUND and not evidence.question_row["is_cjk"] and stats.chinese:
         # Few words of an English question reach the Chinese passages: "not found" needs the dense evidence too.
         return replace(_cross_language(evidence, scores), confidence=confidence)
+    if status == RELATED:
+        chosen = _closest_but_fines(question, evidence, scores, chosen)
     return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
+
+
+def _closest_but_fines(question: str, evidence: Evidence, scores: np.ndarray,
+                       chosen: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """The closest sentences for a related reply, without penalty clauses when the question asks what something costs
+    (``guards.fine_for_a_fee``) and other sentences were found: a fine shown as the closest thing to a fee misleads."""
+    fines = [fine_for_a_fee(question, c.text) for c in evidence.candidates]
+    if all(fines) or not any(fine_for_a_fee(question, c.text) for c in chosen):
+        return chosen
+    floor = float(scores.min()) - 100.0  # below every other sentence: never the best, never a close runner-up
+    return tuple(choose_sentences(evidence, np.where(fines, floor, scores)))
