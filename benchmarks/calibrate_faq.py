@@ -1,11 +1,13 @@
 """Calibrate ``faq.MATCH_THRESHOLD``: when does a question match a staff answer's wording?
 
-Eight staff answers (two wordings each, as staff would write them) are added to a copy of the
+Nine staff answers (two wordings each, as staff would write them) are added to a copy of the
 shipped documents and indexed with the bundled model. Held out: three paraphrases per answer
 (seed questions on the same topic where there are some, else written as citizens ask) must
 match their own answer; every other seed and dialogue question (including close ones such as
 区里有没有帮企业贷款的服务？ next to an answer on loan *interest rates*) must match none.
-The threshold is the smallest value no negative reaches, plus a margin. Usage:
+The threshold is the smallest value no negative reaches, plus a margin. Twelve questions one word away from an entry's
+wording (小学怎么报名 next to 幼儿园怎么报名) are negatives too: the contrast rule (``question_reading.contrasts``)
+must catch them. Usage:
 ``python benchmarks/calibrate_faq.py`` (about 30 s).
 """
 
@@ -42,7 +44,15 @@ ENTRIES = [
      "招聘会时间以区人社局通知为准。"),
     (["上街区教师招聘怎么报名？", "想当老师去哪报名"], ["上街区招老师在哪报名？", "我是师范毕业生，怎么应聘上街区的老师？", "教师公开招聘的报名条件是什么？"],
      "教师招聘报名以区教育局公告为准。"),
+    (["区政府几点下班？", "区政府下班时间"], ["区政府下午几点关门？", "政府大楼几点下班", "去区政府办事，最晚几点到？"],
+     "区政府工作日17时30分下班。"),
 ]
+
+#: Questions one word away from an entry's wording that ask something else (QA, thirteenth session: 小学怎么报名 got
+#: the kindergarten entry as 工作人员解答, 区政府几点上班 the closing time): none may match.
+CONTRASTS = ["小学怎么报名？", "初中怎么报名？", "区政府几点上班？", "身份证去哪里办？", "怎么在网上预约疫苗？",
+             "养老金怎么领？", "怎么办理健康证？", "下一次运动会什么时候举办？", "上街区医生招聘怎么报名？",
+             "想当医生去哪报名", "幼儿园学费多少钱？", "护照丢了怎么办？"]
 
 
 def negatives() -> list[str]:
@@ -54,7 +64,7 @@ def negatives() -> list[str]:
     for line in (ROOT / "tests/data/dialogues.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             questions.extend(turn["q"] for turn in json.loads(line)["turns"])
-    return [q for q in dict.fromkeys(questions) if q not in held_out]
+    return [q for q in dict.fromkeys(questions + CONTRASTS) if q not in held_out]
 
 
 def main() -> None:
@@ -68,6 +78,12 @@ def main() -> None:
         pos_scores = faq.scores(kb, [q for q, _ in positives])
         neg_questions = negatives()
         neg_scores = faq.scores(kb, neg_questions)
+        synonyms = kb.synonyms()
+        # the rule beside the cosines: one word away from a wording and asking of something else (faq.contrasts)
+        pos_apart = [any(faq.contrasts(q, w, synonyms) for w in entry.questions)
+                     for (q, _), (_, _, entry) in zip(positives, pos_scores)]
+        neg_apart = [any(faq.contrasts(q, w, synonyms) for w in entry.questions)
+                     for q, (_, _, entry) in zip(neg_questions, neg_scores)]
     right = [(score, ahead, entry.path == path, q) for (q, path), (score, ahead, entry) in zip(positives, pos_scores)]
     print(f"{len(positives)} held-out paraphrases, {len(neg_questions)} other seed and dialogue questions")
     print(f"now: cosine >= {faq.MATCH_THRESHOLD}, margin over the best article passage >= {faq.MATCH_MARGIN}")
@@ -79,6 +95,21 @@ def main() -> None:
             print(f"  cosine {cosine:.2f} margin {lead:.3f}: paraphrases matched {matched}/{len(right)}, "
                   f"to the wrong entry {wrong}, other questions matched {len(false)}/{len(neg_scores)}"
                   + (f" e.g. {false[0]}" if false else ""))
+    print("with faq.contrasts too (a question one word away from a wording, asking of something else, never matches):")
+    for cosine in (0.90, 0.92):
+        for lead in (0.0, 0.05, 0.065, 0.085, 0.1):
+            matched = sum(1 for (s, a, ok, _), apart in zip(right, pos_apart) if ok and s >= cosine and a >= lead
+                          and not apart)
+            wrong = sum(1 for (s, a, ok, _), apart in zip(right, pos_apart) if not ok and s >= cosine and a >= lead
+                        and not apart)
+            false = [q for q, (s, a, _), apart in zip(neg_questions, neg_scores, neg_apart)
+                     if s >= cosine and a >= lead and not apart]
+            print(f"  cosine {cosine:.2f} margin {lead:.3f}: paraphrases matched {matched}/{len(right)}, "
+                  f"to the wrong entry {wrong}, other questions matched {len(false)}/{len(neg_scores)}"
+                  + (f" e.g. {false[:3]}" if false else ""))
+    contrasted = [q for q, apart in zip(neg_questions, neg_apart) if apart]
+    print(f"contrasts caught: {len(contrasted)} {contrasted}; paraphrases wrongly caught: "
+          f"{[q for (q, _), apart in zip(positives, pos_apart) if apart]}")
     for s, a, ok, q in sorted(right, key=lambda r: r[1]):
         print(f"    cosine {s:.4f} margin {a:+.4f} {'ok   ' if ok else 'WRONG'} {q}")
 

@@ -294,3 +294,39 @@ def test_eval_counts_questions_a_staff_answer_takes(fake_settings, tmp_path, cap
     flags = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
     assert main(["eval", str(questions), "--json", *flags]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["staff_answers"] == 1
+
+
+@pytest.mark.parametrize("question, wording, apart", [
+    # QA, thirteenth session: another thing in the same frame, or the word turned round, is another question
+    ("小学怎么报名？", "幼儿园怎么报名", True),
+    ("区政府几点上班？", "区政府几点下班？", True),
+    ("想当医生去哪报名", "想当老师去哪报名", True),
+    # the same question in other words: two verbs for one act, synonyms, another frame, the detail asked
+    ("护照怎么办理", "护照怎么申请", False),
+    ("想当教师去哪报名", "想当老师去哪报名", False),
+    ("上街区的幼儿园怎么报名？", "孩子上幼儿园怎么报名？", False),
+    ("幼儿园几月份报名", "幼儿园怎么报名", False),
+])
+def test_a_question_one_word_away_asking_of_something_else_is_told_apart(question, wording, apart):
+    from kb_bot.synonyms import load_synonyms
+
+    assert faq.contrasts(question, wording, load_synonyms()) is apart
+
+
+@pytest.mark.slow
+def test_a_staff_answer_is_not_given_to_the_question_next_to_its_own(tmp_path):
+    # e5 puts 小学怎么报名 0.948 from 幼儿园怎么报名 and 0.09 above the nearest article: without faq.contrasts the
+    # kindergarten entry was given to the primary-school question as 工作人员解答.
+    import shutil
+
+    from kb_bot.settings import Settings
+    from tests.conftest import SEED_DOCUMENTS
+
+    documents = tmp_path / "documents"
+    shutil.copytree(SEED_DOCUMENTS, documents)
+    faq.save_entry(documents, ["区政府几点下班？", "幼儿园怎么报名？"], "区政府工作日17时30分下班；幼儿园报名以区教育局通知为准。")
+    kb = KnowledgeBase(Settings(documents=documents, index=tmp_path / "index"))
+    kb.build(full=True)
+    assert kb.ask("幼儿园怎么报名？").mode == "faq" and kb.ask("区政府几点下班").mode == "faq"
+    for other in ("小学怎么报名？", "区政府几点上班？", "初中怎么报名？"):
+        assert kb.ask(other).mode != "faq", other

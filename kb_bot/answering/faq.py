@@ -51,6 +51,7 @@ from ..files import write_atomic
 from ..legal import REPEALED, normalize_status
 from ..loading import SUPPORTED_SUFFIXES, content_hash
 from .answer import Answer, AnswerSentence, Citation
+from .question_reading import contrasts
 
 log = logging.getLogger(__name__)
 
@@ -345,8 +346,12 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
         return None
     limit = MATCH_THRESHOLD if threshold is None else threshold
     lead = MATCH_MARGIN if margin is None else margin
+    synonyms = kb.synonyms() if hasattr(kb, "synonyms") else None
     for question, (score, ahead, entry) in zip(questions, found):
-        if entry is not None and score >= limit and (ahead >= lead or _worded(entry, question)):
+        if entry is None or score < limit:
+            continue
+        if _worded(entry, question) or (ahead >= lead and not any(contrasts(question, w, synonyms)
+                                                                   for w in entry.questions)):
             return faq_answer(entry, questions[0], score, matcher.titles.get(entry.source or "")), question
     return None
 

@@ -6,9 +6,11 @@ conversation.py (which questions lean on the earlier turns).
 
 from __future__ import annotations
 
+import difflib
 import re
+from typing import Any
 
-from .word_weights import CJK as _CJK, jieba_dictionary
+from .word_weights import CJK as _CJK, jieba_dictionary, tagged_words
 
 # Function words of questions: they say how something is asked, not what it is about.
 _NOISE = (
@@ -197,6 +199,40 @@ def detail_words(question: str) -> list[str]:
     """The detail words (利率, 电话, 材料 ...) a question asks about, in order."""
     return DETAIL_WORDS.findall(question)
 
+
+
+# --------------------------------------------------------------------------- questions of one frame (faq.py)
+
+#: What is no word of a question (punctuation, spaces).
+_PUNCT_ONLY = re.compile(r"[\s\W_]+")
+#: Parts of speech of a word naming a thing (jieba: nouns, places, locality words such as 初中).
+_THING_TAGS = ("n", "f", "s")
+
+
+def contrasts(question: str, wording: str, synonyms: Any = None) -> bool:
+    """Is ``question`` one word away from ``wording`` and asking of something else: 小学怎么报名 against 幼儿园怎么报名
+    (another thing), 区政府几点上班 against 区政府几点下班 (the word turned round)? e5 puts questions of one frame
+    close whatever their subject (0.948 for the first pair), so the cosine cannot tell them apart (QA, thirteenth
+    session: both got the other entry's answer as 工作人员解答). Words the synonym table makes one (老师, 教师) and
+    two verbs for one act (办理, 申请) are no contrast."""
+
+    def words(text: str) -> list[tuple[str, str]]:
+        return [(w, t) for w, _, _, t in tagged_words(text) if not _PUNCT_ONLY.fullmatch(w)]
+
+    mine, theirs = words(question), words(wording)
+    ops = [op for op in difflib.SequenceMatcher(None, [w for w, _ in mine], [w for w, _ in theirs],
+                                                autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(ops) != 1 or ops[0][0] != "replace":
+        return False
+    _, i1, i2, j1, j2 = ops[0]
+    if i2 - i1 != 1 or j2 - j1 != 1 or len(mine) - 1 < 2:
+        return False  # more than one word changed, or too little left the same to call it one frame
+    (a, tag_a), (b, tag_b) = mine[i1], theirs[j1]
+    if synonyms is not None and (any(b in alts for alts in synonyms.expand(a).alternatives)
+                                 or any(a in alts for alts in synonyms.expand(b).alternatives)):
+        return False
+    both_things = tag_a.startswith(_THING_TAGS) and tag_b.startswith(_THING_TAGS)
+    return both_things or bool(set(a) & set(b))
 
 
 # --------------------------------------------------------------------------- follow-up cues (conversation.py)
