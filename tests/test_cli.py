@@ -133,6 +133,17 @@ def test_eval_prints_recall_and_mrr(fake_settings, capsys, tmp_path):
     assert report["recall@3"] == 1.0 and 0 < report["mrr@10"] <= 1
 
 
+def test_eval_in_text_names_the_missed_questions_and_says_na_without_answerable_ones(fake_settings, capsys, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    base = ["--documents", str(fake_settings.documents), "--index", str(fake_settings.index), "--model", "fake"]
+    questions.write_text('{"question": "护照", "expect": []}\n{"question": "签证", "expect": []}\n', encoding="utf-8")
+    code, out, _ = run(["eval", str(questions), *base], capsys)
+    assert code == 0 and "n/a" in out and "recall@1" not in out  # 0.000 would read as every search failing
+    questions.write_text('{"question": "海铁联运国际班列", "expect": ["一个没有的字符串"]}\n', encoding="utf-8")
+    code, out, _ = run(["eval", str(questions), *base], capsys)
+    assert code == 0 and "not answered with the expected fact:" in out and "海铁联运国际班列" in out
+
+
 def test_bad_question_file_names_the_line(fake_settings, capsys, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"question": "ok", "expect": []}\nnot json\n', encoding="utf-8")

@@ -108,13 +108,48 @@ def test_calibrate_refits_with_staff_questions_and_the_app_uses_the_refit(real_k
     lines = [json.loads(line) for line in SEED_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     labelled.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines[:30]) + "\n", encoding="utf-8")
     capsys.readouterr()
-    code = main(["calibrate", str(labelled), "--documents", str(settings.documents), "--index", str(index)])
+    args = ["--documents", str(settings.documents), "--index", str(index)]
+    code = main(["calibrate", str(labelled), *args])
     out = capsys.readouterr().out
-    assert code == 0 and "before:" in out and "after:" in out and "staff/answerable" in out
+    assert "before:" in out and "after:" in out and "staff/answerable" in out
+    # a refit that answers these questions worse than the model in use is shown, not put in use
+    assert (code == 0) == ("saved" in out and "not saved" not in out)
+    assert bool(list(Path(index).glob("answerability-*.json"))) == (code == 0)
+    assert main(["calibrate", str(labelled), "--force", *args]) == 0
     refit = list(Path(index).glob("answerability-*.json"))
     assert len(refit) == 1 and json.loads(refit[0].read_text(encoding="utf-8"))["info"]["staff_questions"] == 30
     model_id = real_kb.retriever.index.manifest.model_id
     assert load_model(model_id, [index]).info["staff_questions"] == 30  # what the app loads for this index
+    capsys.readouterr()
+    assert main(["calibrate", "--undo", *args]) == 0 and "shipped model again" in capsys.readouterr().out
+    assert not list(Path(index).glob("answerability-*.json")) and "staff_questions" not in load_model(model_id, [index]).info
+
+
+def test_a_refit_answering_the_staff_questions_worse_is_not_saved():
+    from kb_bot.answering.calibration import Outcomes, _worse
+
+    def result(facts: int, wrong: int) -> Outcomes:
+        outcome = Outcomes()
+        for i in range(10):
+            outcome.add("staff/answerable", "answered" if i < facts else "related", i < facts)
+            outcome.add("staff/near", "answered" if i < wrong else "related", False)
+        return outcome
+
+    assert _worse(result(5, 1), result(4, 1)) == "it answers fewer of your answerable questions with their fact (5 -> 4)"
+    assert _worse(result(5, 1), result(6, 2)) == "it answers more of your unanswerable questions (1 -> 2)"
+    assert _worse(result(5, 1), result(6, 0)) is None and _worse(result(5, 1), result(5, 1)) is None
+
+
+def test_a_labelled_line_without_its_expected_strings_or_question_is_refused(tmp_path):
+    from kb_bot.answering.evaluation import load_questions
+    from kb_bot.errors import KbBotError
+
+    path = tmp_path / "q.jsonl"
+    for line, said in (('{"question": "取暖补贴多少钱"}', '"expect": []'), ('{"question": " ", "expect": []}', "empty")):
+        path.write_text('{"question": "ok", "expect": []}\n' + line + "\n", encoding="utf-8")
+        with pytest.raises(KbBotError) as error:
+            load_questions(path)
+        assert f"{path}:2" in str(error.value) and said in str(error.value)
 
 
 # --------------------------------------------------------------------------- what a QA session's citizens asked

@@ -322,11 +322,24 @@ def staff_split(question: str) -> str:
     return "validation" if zlib.crc32(question.encode("utf-8")) % 4 == 0 else "train"
 
 
-def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str], list[str], Path]:
+@dataclass(frozen=True)
+class Recalibration:
+    """What ``recalibrate`` did: the staff questions' outcomes before and after, and whether the refit was saved."""
+
+    before: list[str]
+    after: list[str]
+    path: Path
+    saved: bool
+    reason: str | None = None  # why it was not saved
+
+
+def recalibrate(retriever, stats, synonyms, questions, folder, force: bool = False) -> Recalibration:
     """Refit on the shipped hold-out data plus labelled ``questions`` (``kb_bot.answering.evaluation.Question``).
 
-    Returns the outcome tables on the staff's questions before and after, and where the refitted
-    model was saved (in ``folder``, the index folder, where the app looks first).
+    The refit is saved in ``folder`` (the index folder, where the app looks first, so it answers with it at once)
+    unless it answers the staff's own questions worse than the model in use: fewer answerable ones with their
+    fact, or more unanswerable ones (QA, thirteenth session: a refit on eight questions went from 40% to 20% of the
+    answerable answered and was put in use without a word). ``force`` saves it all the same.
     """
     model_id = retriever.index.manifest.model_id
     shipped = model_path(model_id)
@@ -345,10 +358,37 @@ def recalibrate(retriever, stats, synonyms, questions, folder) -> tuple[list[str
         if chosen:
             staff += make_records([items[i] for i in chosen], retriever, stats, synonyms, kind, vectors[chosen])
     current = load_model(model_id, [Path(folder)])
-    before = table(outcomes(staff, current)) if current is not None else ["(no model before)"]
+    was = outcomes(staff, current) if current is not None else None
     model = fit_procedure(model_id, base + staff, info={"staff_questions": len(questions)})
-    after = table(outcomes(staff, model))
+    now = outcomes(staff, model)
     path = model_path(model_id, Path(folder))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, (json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-    return before, after, path
+    reason = None if force or was is None else _worse(was, now)
+    if reason is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, (json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    return Recalibration(table(was) if was is not None else ["(no model before)"], table(now), path,
+                         reason is None, reason)
+
+
+def _worse(was: Outcomes, now: Outcomes) -> str | None:
+    """Why the refit answers the staff's questions worse than the model in use, or None."""
+    def count(result: Outcomes, key: str, field_name: str) -> int:
+        return result.counts.get(key, {}).get(field_name, 0)
+
+    facts = (count(was, "staff/answerable", "with_fact"), count(now, "staff/answerable", "with_fact"))
+    wrong = (count(was, "staff/near", "answered"), count(now, "staff/near", "answered"))
+    if facts[1] < facts[0]:
+        return f"it answers fewer of your answerable questions with their fact ({facts[0]} -> {facts[1]})"
+    if wrong[1] > wrong[0]:
+        return f"it answers more of your unanswerable questions ({wrong[0]} -> {wrong[1]})"
+    return None
+
+
+def undo_recalibration(model_id: str, folder) -> Path | None:
+    """Remove a staff recalibration from ``folder`` (the index folder): the shipped model answers again. Returns the
+    file removed, or None when there was none."""
+    path = model_path(model_id, Path(folder))
+    if not path.is_file():
+        return None
+    path.unlink()
+    return path

@@ -69,15 +69,19 @@ def load_questions(path: Path) -> list[Question]:
         try:
             record = json.loads(line)
             text = record["question"]
-            expect = record.get("expect", [])
+            expect = record["expect"]
             if not isinstance(text, str) or not isinstance(expect, list):
                 raise TypeError
         except (json.JSONDecodeError, KeyError, TypeError):
+            # "expect" is never implied: a line without it would count as a question the documents do not answer,
+            # and `kb-bot calibrate` would fit on it as one (QA, thirteenth session).
             raise KbBotError(
                 f"{path}:{number}: expected a JSON object like "
-                '{"question": "...", "expect": ["..."]}',
+                '{"question": "...", "expect": ["..."]} (write "expect": [] for a question the documents do not answer)',
                 hint="fix that line",
             ) from None
+        if not text.strip():
+            raise KbBotError(f"{path}:{number}: the question is empty", hint="write the question or delete that line")
         questions.append(Question(text, tuple(str(e) for e in expect), record.get("doc"), number))
     if not questions:
         raise KbBotError(f"question file {path} holds no questions")

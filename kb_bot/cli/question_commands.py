@@ -155,9 +155,12 @@ def cmd_eval(args, settings) -> int:
         emit_json(dict(report.to_json(), answers=outcomes.to_json(), seconds=round(seconds, 2), staff_answers=staff))
         return 0
     print(f"{report.questions} questions ({report.answerable} answerable) in {seconds:.1f} s")
-    for k, value in report.recall.items():
-        print(f"  recall@{k}: {value:.3f}")
-    print(f"  MRR@10:    {report.mrr:.3f}")
+    if report.answerable:
+        for k, value in report.recall.items():
+            print(f"  recall@{k}: {value:.3f}")
+        print(f"  MRR@10:    {report.mrr:.3f}")
+    else:  # 0.000 would read as every search failing
+        print("  recall and MRR: n/a (no answerable question: every line has \"expect\": [])")
     shares = outcomes.to_json()
     for name in ("answerable", "unanswerable"):
         row = shares[name]
@@ -167,7 +170,18 @@ def cmd_eval(args, settings) -> int:
                   f"not found {row['not_found']:.1%}")
     if staff:
         print(f"  answered by a staff answer (documents/faq/) first: {staff} of {report.questions}")
+    for title, listed in (("answerable, not answered with the expected fact", outcomes.misses),
+                          ("unanswerable, answered", outcomes.wrong)):
+        if listed:
+            print(f"  {title}:")
+            print("\n".join(f"    {question}" for question in listed[:MAX_LISTED]))
+            if len(listed) > MAX_LISTED:
+                print(f"    … and {len(listed) - MAX_LISTED} more (all of them in --json)")
     return 0
+
+
+#: Questions listed by name in ``kb-bot eval``'s text output (all of them in --json).
+MAX_LISTED = 20
 
 
 def _staff_answered(kb, questions: list[str]) -> int:
@@ -179,17 +193,30 @@ def _staff_answered(kb, questions: list[str]) -> int:
 
 def cmd_calibrate(args, settings) -> int:
     """``kb-bot calibrate``: refit the answered / related / not found decision with labelled questions."""
-    from ..answering.calibration import recalibrate
+    from ..answering.calibration import recalibrate, undo_recalibration
     from ..answering.evaluation import load_questions
 
-    questions = load_questions(Path(args.questions))
     kb = open_kb(settings)
-    before, after, path = recalibrate(kb.retriever, kb.gram_stats(), kb.synonyms(), questions, settings.index)
-    print(f"refitted on the shipped data plus {len(questions)} questions from {args.questions}; saved {path}")
+    if args.undo:
+        removed = undo_recalibration(kb.retriever.index.manifest.model_id, settings.index)
+        print(f"removed {removed}: answers use the shipped model again" if removed
+              else "no recalibrated model in the index folder: answers already use the shipped model")
+        return 0
+    if not args.questions:
+        raise KbBotError("kb-bot calibrate needs a question file", hint="kb-bot calibrate QUESTIONS.jsonl (or --undo)")
+    questions = load_questions(Path(args.questions))
+    result = recalibrate(kb.retriever, kb.gram_stats(), kb.synonyms(), questions, settings.index, force=args.force)
+    print(f"refitted on the shipped data plus {len(questions)} questions from {args.questions}")
     print("before:")
-    print("\n".join(before))
+    print("\n".join(result.before))
     print("after:")
-    print("\n".join(after))
+    print("\n".join(result.after))
+    if not result.saved:
+        print(f"not saved: {result.reason}. The answers keep the model they use now; "
+              "kb-bot calibrate --force saves it anyway.")
+        return 1
+    print(f"saved {result.path}: the app answers with it from the next question on; "
+          "kb-bot calibrate --undo goes back to the shipped model")
     return 0
 
 
@@ -235,6 +262,9 @@ def add_calibrate(sub, common) -> None:
     """Register ``kb-bot calibrate``."""
     p = sub.add_parser("calibrate", help="refit the answered / related / not found decision with labelled questions")
     common(p)
-    p.add_argument("questions", metavar="QUESTIONS.jsonl",
+    p.add_argument("questions", metavar="QUESTIONS.jsonl", nargs="?",
                    help='JSON lines {"question": ..., "expect": [strings the answer holds]} ([] = unanswerable)')
+    p.add_argument("--force", action="store_true",
+                   help="save the refit even when it answers the given questions worse than the model in use")
+    p.add_argument("--undo", action="store_true", help="remove the recalibrated model: back to the shipped one")
     p.set_defaults(func=cmd_calibrate)
