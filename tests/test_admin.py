@@ -230,6 +230,18 @@ def test_list_documents_follows_the_index(tmp_path):
     assert rows["d.md"].to_json()["status_label"] == "新文件，待更新索引"
 
 
+def test_a_file_the_last_refresh_skipped_says_why_not_that_it_waits(settings):
+    # QA, thirteenth session: a file with broken front matter, skipped by the refresh, was listed as 新文件，待更新索引
+    # and staff refreshed again and again.
+    (settings.documents / "broken.md").write_text('---\ntitle: "未闭合\n---\n\n上街区通知正文。\n', encoding="utf-8")
+    KnowledgeBase(settings).build(full=True)
+    rows = {r.path: r for r in admin.list_documents(settings)}
+    assert rows["existing.md"].status == "indexed"
+    broken = rows["broken.md"]
+    assert broken.status == "skipped" and broken.reason and "front matter" in broken.reason
+    assert broken.status_label.startswith("未能索引（上次更新索引时跳过：") and "请修改文件后再更新索引" in broken.status_label
+
+
 def test_sanitize_filename_is_idempotent():
     for name in ("停车补贴.md", "a b.txt", "report (1).pdf", "x.html"):
         once = admin.sanitize_filename(name)

@@ -44,17 +44,21 @@ class DocumentInfo:
     indexed_at: str | None  # when the current content was indexed (UTC, ISO 8601)
     title: str | None
     unit: str | None
-    status: str  # "indexed" | "new" | "changed" | "deleted"
+    status: str  # "indexed" | "new" | "changed" | "deleted" | "skipped"
     legal_status: str | None = None  # "repealed" | "superseded" as its front matter says; None: in force
+    reason: str | None = None  # why the last refresh skipped the file (status "skipped")
 
     #: Chinese labels for ``status`` and ``legal_status``.
     STATUS_LABELS = {"indexed": "已索引", "new": "新文件，待更新索引", "changed": "已修改，待更新索引",
-                     "deleted": "已删除，待更新索引"}
+                     "deleted": "已删除，待更新索引", "skipped": "未能索引"}
     LEGAL_LABELS = {legal.REPEALED: "已废止", legal.SUPERSEDED: "已被取代"}
 
     @property
     def status_label(self) -> str:
-        """How staff read the row's state: 已索引, or 已索引 · 已废止 for a document marked repealed."""
+        """How staff read the row's state: 已索引, or 已索引 · 已废止 for a document marked repealed; a file the last
+        refresh skipped says why and what to do (it read 新文件，待更新索引, and staff refreshed again and again)."""
+        if self.status == "skipped":
+            return f"未能索引（上次更新索引时跳过：{self.reason}；请修改文件后再更新索引）"
         label = self.STATUS_LABELS.get(self.status, self.status)
         return f"{label} · {self.LEGAL_LABELS[self.legal_status]}" if self.legal_status in self.LEGAL_LABELS else label
 
@@ -81,7 +85,9 @@ def list_documents(settings: Settings) -> list[DocumentInfo]:
     diff = index.diff(settings.documents, manifest)  # the same diff a refresh starts from
     indexed = manifest.documents if manifest is not None else {}
     sizes = diff.sizes or {}
-    rows = [DocumentInfo(rel, sizes[rel], None, None, None, None, "new", _legal_status(settings.documents / rel))
+    skipped = {entry.path: entry.reason for entry in manifest.skipped} if manifest is not None else {}
+    rows = [DocumentInfo(rel, sizes[rel], None, None, None, None, "skipped" if rel in skipped else "new",
+                         _legal_status(settings.documents / rel), skipped.get(rel))
             for rel in diff.added]
     for status, paths in (("changed", diff.changed), ("indexed", diff.unchanged), ("deleted", diff.removed)):
         for rel in paths:
