@@ -80,6 +80,41 @@ def test_rate_limiter_bucket():
     assert limiter.allow("a") and not limiter.allow("a")
 
 
+def test_a_logged_in_staff_member_is_never_held_by_the_citizens_rate_limit(tmp_path):
+    # QA, thirteenth session: behind one office address, a refresh after a busy chat failed with a bare "Error".
+    import asyncio
+
+    from kb_bot.web.security import SecurityMiddleware
+
+    gate = StaffGate(STAFF_USER, STAFF_PASSWORD, tmp_path / "audit.jsonl")
+    _, _, session = gate.login(STAFF_USER, STAFF_PASSWORD, "10.0.0.1")
+    statuses = []
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def call(middleware, cookie=None):
+        headers = [(b"cookie", f"{COOKIE}={cookie}".encode())] if cookie else []
+        scope = {"type": "http", "path": "/gradio_api/call/staff_refresh", "method": "POST", "headers": headers,
+                 "client": ("10.0.0.1", 1)}
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+        await middleware(scope, receive, send)
+
+    middleware = SecurityMiddleware(app, gate, RateLimiter(60, burst=1, clock=Clock()))
+    asyncio.run(call(middleware))
+    asyncio.run(call(middleware))  # the address's one request is spent: a citizen waits
+    asyncio.run(call(middleware, session.token))
+    asyncio.run(call(middleware, "forged"))
+    assert statuses == [200, 429, 200, 429]
+
+
 def test_handlers_take_the_session_from_the_cookie_only(tmp_path):
     kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
     demo = build_app(kb)
