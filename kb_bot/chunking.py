@@ -22,7 +22,8 @@ from .loading import Document
 
 #: Bump when the splitting rules or ``Chunk.embed_text`` change: an index built with other rules must be rebuilt.
 #: 3: a regulation's passages are embedded under their title only (no chapter and article number).
-CHUNKER_VERSION = 3
+#: 4: a .txt file's title line written right above its body is its title (loading.metadata.split_title_line).
+CHUNKER_VERSION = 4
 #: An article up to this many times the chunk size stays whole (with the default 200: 96% of the
 #: 2,838 articles of the shipped regulations; their median is 95 characters).
 ARTICLE_FIT = 1.5

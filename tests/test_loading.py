@@ -100,3 +100,21 @@ def test_a_date_that_is_no_date_is_ignored_not_the_document():
     assert doc.title == "测试通知" and doc.issued is None and "贴息" in doc.text
     good = parse_document("---\ntitle: 测试通知\nissued: 2026-11-27\n---\n\n企业融资有贴息。\n", "b.md")
     assert good.issued == "2026-11-27"
+
+
+def test_a_txt_title_line_right_above_its_body_is_its_title(tmp_path):
+    # QA, thirteenth session: with no blank line between, title and body were one paragraph, and the title read
+    # 上街区老旧小区夜间临时停车通知为缓解老旧小区停车难，… (the README promises a short first line is the title).
+    from kb_bot.chunking import chunk_documents
+
+    text = "上街区老旧小区夜间临时停车通知\n为缓解老旧小区停车难，自2026年12月1日起，中心路沿线320个车位夜间向居民免费开放。\n"
+    (tmp_path / "parking-notice.txt").write_text(text, encoding="utf-8")
+    (doc,) = load_documents(tmp_path).documents
+    assert doc.title == "上街区老旧小区夜间临时停车通知" and doc.text.startswith("为缓解老旧小区停车难")
+    (chunk,) = chunk_documents([doc], 200, 40)
+    assert text[chunk.start:chunk.end] == chunk.text
+    # lines of one width are a paragraph broken by layout: its first line is no title
+    wrapped = "上街区先进制造业开发区组织开展企业\n大走访活动，成立工作专班，共走访企业\n100余家次，协调解决各类问题35件。\n"
+    (tmp_path / "parking-notice.txt").write_text(wrapped, encoding="utf-8")
+    (doc,) = load_documents(tmp_path).documents
+    assert doc.title != "上街区先进制造业开发区组织开展企业" and doc.text.startswith("上街区先进制造业开发区组织开展企业")

@@ -48,13 +48,32 @@ def _split_front_matter(source: str, rel_path: str) -> tuple[dict[str, Any], int
 
 
 def mark_plain_titles(paragraphs: list[_Paragraph]) -> None:
-    """Plain text: up to two short opening lines standing alone, without closing punctuation, become headings."""
+    """Plain text: up to two short opening lines standing alone, without closing punctuation, become headings.
+
+    A title line written right above its body (no blank line between) stands alone too when it is clearly shorter
+    than the line after it (QA, thirteenth session: 上街区老旧小区夜间临时停车通知 above 为缓解老旧小区停车难，… became one
+    title of both); lines of one width are a column broken by layout, not a title."""
+    for _ in range(2):
+        split_title_line(paragraphs)
     for paragraph in paragraphs[:2]:
         text = paragraph.text.strip()
         if (paragraph.kind != "text" or len(paragraph.pieces) != 1 or len(paragraphs) < 2
                 or not text or len(text) > 40 or not _ends_open(text) or text.startswith("**")):
             break
         paragraph.kind, paragraph.level = "heading", 1
+
+
+def split_title_line(paragraphs: list[_Paragraph]) -> None:
+    """Set apart the opening line of the first multi-line paragraph when it reads as a title (see
+    ``mark_plain_titles``): short, open at its end, and shorter than four fifths of the line after it."""
+    index = next((i for i, p in enumerate(paragraphs[:2]) if len(p.pieces) > 1), None)
+    if index is None or paragraphs[index].kind != "text" or any(len(p.pieces) != 1 for p in paragraphs[:index]):
+        return
+    first, second = paragraphs[index].pieces[0][0].strip(), paragraphs[index].pieces[1][0].strip()
+    if (first and len(first) <= 40 and _ends_open(first) and not first.startswith("**")
+            and len(first) < 0.8 * len(second)):
+        paragraphs[index:index + 1] = [_Paragraph("text", paragraphs[index].pieces[:1]),
+                                       _Paragraph("text", paragraphs[index].pieces[1:])]
 
 
 def leading_headings(paragraphs: list[_Paragraph]) -> tuple[list[str], list[_Paragraph]]:
