@@ -137,6 +137,28 @@ def test_report_groups_similar_questions_and_counts_outcomes():
     assert records_csv(records).splitlines()[0].startswith("time,question,status")
 
 
+def test_a_gap_the_documents_now_answer_is_no_longer_offered(tmp_path):
+    # QA, thirteenth session: 取暖补贴每户每月多少钱 stayed under 仅找到相关内容 after the notice answering it was indexed.
+    from types import SimpleNamespace
+
+    from kb_bot.staff.report import now_answered
+
+    now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    records = [{"id": str(i), "time": "2026-11-27T10:00:00+00:00", "question": q, "status": s, "docs": []}
+               for i, (q, s) in enumerate([("取暖补贴每户每月多少钱？", "related"), ("上街区的房价是多少？", "not_found"),
+                                           ("护照在哪办？", "not_found")])]
+
+    def ask(question):
+        if question == "护照在哪办？":
+            raise RuntimeError("index unreadable")  # counted as still open, never a failed report
+        return SimpleNamespace(status="answered" if "取暖补贴" in question else "not_found")
+
+    report = build_report(records, 7, now, answered_now=now_answered(ask))
+    assert report["related_only"] == [] and report["answered_now"] == 1
+    assert [g["question"] for g in report["unanswered"]] == ["上街区的房价是多少？", "护照在哪办？"]
+    assert "现已能回答、不再列出的问题" in format_report(report) and "1 组" in format_report(report)
+
+
 def test_greetings_are_counted_but_not_offered_as_questions_to_answer():
     # QA: the unanswered list was led by 你好, 谢谢, 在吗, hello and an emoji, each offered for a staff answer.
     now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)

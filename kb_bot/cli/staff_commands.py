@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import legal
 from ..errors import KbBotError
+from ..store import IndexFolder
 from .common import emit_json, open_kb, say
 
 #: The longest window ``kb-bot report --days`` takes (the log keeps 90 days by default).
@@ -14,12 +15,15 @@ MAX_REPORT_DAYS = 36_500
 
 def cmd_report(args, settings) -> int:
     """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
-    from ..staff.report import format_report, report_from_log, staff_answered
+    from ..staff.report import format_report, now_answered, report_from_log, staff_answered
 
     if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
         raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
     covered = staff_answered(settings.documents, settings.index)  # not offered again as unanswered
-    report = report_from_log(settings.question_log_path, args.days, covered=covered)
+    # gaps a document indexed since has closed are not listed (asked again on the current index, not logged)
+    answered_now = now_answered(open_kb(settings, announce_build=False).ask) if IndexFolder(settings.index).has_index() \
+        else None
+    report = report_from_log(settings.question_log_path, args.days, covered=covered, answered_now=answered_now)
     if args.csv:
         from datetime import datetime, timedelta, timezone
 

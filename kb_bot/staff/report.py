@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..answering import faq
 from ..answering.question_reading import asks_nothing
 from ..errors import KbBotError
 from ..store import IndexFolder
 from .questionlog import read_records
+
+log = logging.getLogger(__name__)
 
 #: Two questions are one group when their character-bigram Jaccard similarity reaches this.
 GROUP_SIMILARITY = 0.4
@@ -70,13 +73,17 @@ def staff_answered(documents: Path, index: Path) -> set[str]:
 
 
 def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
-                 limit: int = 20, covered: Iterable[str] = ()) -> dict[str, Any]:
+                 limit: int = 20, covered: Iterable[str] = (),
+                 answered_now: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """The insight figures of ``records`` within the last ``days`` days.
 
     Questions a staff answer now covers are not offered again as unanswered: the ``covered`` wordings (the staff
     answers in force, :func:`staff_answered`) and questions whose latest reply a staff answer gave (QA: the pension
     question, answered by staff, stayed at the top of 仅找到相关内容 and was offered to answer twice). Compared as the
-    staff answers compare a wording (``faq.plain``: spaces, end punctuation and case aside)."""
+    staff answers compare a wording (``faq.plain``: spaces, end punctuation and case aside). Nor a group whose
+    question ``answered_now`` (the current index answers it: a document added since closed the gap; QA, thirteenth
+    session: 取暖补贴每户每月多少钱 stayed under 仅找到相关内容 after the notice that answers it was indexed); they are
+    counted in ``answered_now``."""
     now = now or datetime.now(timezone.utc)
     since = now - timedelta(days=days)
     window = [r for r in records if _time(r) is not None and _time(r) >= since]
@@ -102,8 +109,7 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
         "faq_answers": sum(1 for r in window if r.get("mode") == "faq"),  # the faq flag of older lines over-counts
         "followups": sum(1 for r in window if r.get("understood_as")),
         "greetings": len(window) - len(asked),
-        "unanswered": group_questions([r["question"] for r in open_questions if _status(r) == "not_found"])[:limit],
-        "related_only": group_questions([r["question"] for r in open_questions if _status(r) == "related"])[:limit],
+        **_gaps(open_questions, limit, answered_now),
         "thumbs_down": [{"time": r["time"], "question": r["question"], "answer": r.get("answer", ""),
                          "docs": r.get("docs") or [], "status": _status(r)} for r in reversed(down)][:limit],
         "documents": [{"doc": doc, "hits": n} for doc, n in hits.most_common()],
@@ -111,10 +117,41 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     }
 
 
-def report_from_log(base: Path, days: int, now: datetime | None = None, covered: Iterable[str] = ()) -> dict[str, Any]:
+def _gaps(open_questions: Sequence[dict], limit: int, answered_now: Callable[[str], bool] | None) -> dict[str, Any]:
+    """The unanswered and related-only groups, without those the current index answers now (counted apart)."""
+    out: dict[str, Any] = {"answered_now": 0}
+    for key, status in (("unanswered", "not_found"), ("related_only", "related")):
+        kept = []
+        for group in group_questions([r["question"] for r in open_questions if _status(r) == status]):
+            if len(kept) == limit:
+                break
+            if answered_now is not None and answered_now(group["question"]):
+                out["answered_now"] += 1
+            else:
+                kept.append(group)
+        out[key] = kept
+    return out
+
+
+def now_answered(ask: Callable[[str], Any]) -> Callable[[str], bool]:
+    """``answered_now`` for :func:`build_report` from a knowledge base's ``ask`` (not the logging one: checking must
+    not add questions to the log). A question it fails on counts as still open: the report never fails on it."""
+    def check(question: str) -> bool:
+        try:
+            return ask(question).status == "answered"
+        except Exception as error:  # noqa: BLE001 (an unreadable index must not cost the staff their report)
+            log.warning("report: could not re-ask %r: %s", question, error)
+            return False
+
+    return check
+
+
+def report_from_log(base: Path, days: int, now: datetime | None = None, covered: Iterable[str] = (),
+                    answered_now: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """:func:`build_report` over the question log at ``base``."""
     now = now or datetime.now(timezone.utc)
-    return build_report(read_records(base, since=now - timedelta(days=days)), days, now, covered=covered)
+    return build_report(read_records(base, since=now - timedelta(days=days)), days, now, covered=covered,
+                        answered_now=answered_now)
 
 
 def _time(record: dict) -> datetime | None:
@@ -168,6 +205,8 @@ def format_report(report: dict[str, Any]) -> str:
              + "，".join(f"{_LABELS[k]} {o[k]}" for k in OUTCOMES)
              + f"；工作人员解答 staff answers {report['faq_answers']}；追问 follow-ups {report['followups']}"
              + f"；问候 greetings {report.get('greetings', 0)}"]
+    if report.get("answered_now"):
+        lines.append(f"现已能回答、不再列出的问题 now answered by the documents, not listed: {report['answered_now']} 组 groups")
     for key, title in (("unanswered", "未找到答案的问题 Unanswered"), ("related_only", "仅找到相关内容 Related only")):
         lines.append("")
         lines.append(f"{title}:")

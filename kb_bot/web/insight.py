@@ -29,7 +29,7 @@ from ..answering import faq
 from ..errors import KbBotError
 from ..settings import Settings
 from ..staff.questionlog import read_records
-from ..staff.report import build_report, records_csv, staff_answered
+from ..staff.report import build_report, now_answered, records_csv, staff_answered
 from . import render
 from .staff import StaffActions
 from .wiring import for_gradio, outputs
@@ -128,7 +128,9 @@ class Insight:
         now = datetime.now(timezone.utc)
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
         covered = staff_answered(self.settings.documents, self.settings.index)
-        return build_report(records, days, now, covered=covered), records
+        # gaps a document indexed since has closed are not listed (asked again on the current index, not logged)
+        answered_now = now_answered(self.staff.web.kb.ask)
+        return build_report(records, days, now, covered=covered, answered_now=answered_now), records
 
     def export_csv(self, records: list[dict], days: int) -> str:
         """The questions as a CSV file (UTF-8 with BOM for spreadsheet programs); returns its path."""
