@@ -15,6 +15,7 @@ QUESTION = "上街区的房价是多少？"
 
 
 def test_entry_round_trips_through_its_markdown_file(tmp_path):
+    (tmp_path / "advanced-manufacturing.md").write_text("# 开发区\n\n正文。\n", encoding="utf-8")  # its basis
     entry = faq.save_entry(tmp_path, [QUESTION, "上街区房子多少钱一平？", QUESTION], "知识库文章未涉及房价，请咨询区住建局。",
                            source="advanced-manufacturing.md", article="第二条")
     assert entry.path.startswith("faq/") and entry.questions == (QUESTION, "上街区房子多少钱一平？")
@@ -41,6 +42,19 @@ def test_retire_keeps_the_file_out_of_the_index_and_restore_brings_it_back(tmp_p
 def test_incomplete_entries_are_refused(tmp_path, questions, answer):
     with pytest.raises(KbBotError):
         faq.save_entry(tmp_path, questions, answer)
+
+
+def test_a_basis_named_as_a_file_must_be_a_document_of_the_knowledge_base(tmp_path):
+    # QA, thirteenth session: citizens saw 依据：../../etc/passwd and 依据：no-such-doc.md.
+    (tmp_path / "regulations").mkdir()
+    (tmp_path / "regulations" / "rule.md").write_text("# 条例\n\n第一条 内容。\n", encoding="utf-8")
+    for bad in ("../../etc/passwd", "no-such-doc.md", "regulations/missing.md"):
+        with pytest.raises(KbBotError) as error:
+            faq.save_entry(tmp_path, [QUESTION], "答案", source=bad)
+        assert "依据文件不存在" in str(error.value)
+    assert not (tmp_path / "faq").exists() or not list((tmp_path / "faq").glob("*.md"))  # nothing written
+    assert faq.save_entry(tmp_path, [QUESTION], "答案", source="regulations/rule.md").source == "regulations/rule.md"
+    assert faq.save_entry(tmp_path, ["另一个问题"], "答案", source="区住建局").source == "区住建局"  # a basis in words
 
 
 def test_paths_outside_the_faq_folder_are_refused(tmp_path):

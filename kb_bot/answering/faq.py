@@ -155,6 +155,7 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
         raise KbBotError("请至少填写一种问法 / give at least one question wording")
     if not (answer or "").strip():
         raise KbBotError("请填写解答内容 / the answer text is empty")
+    _check_source(documents, (source or "").strip())
     if path is None:
         path = _new_path(documents, wordings[0])
     target = _inside(documents, path)
@@ -163,6 +164,18 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
     target.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(target, render_entry(entry).encode("utf-8"))
     return entry
+
+
+def _check_source(documents: Path, source: str) -> None:
+    """A basis named as a file must be a document of the knowledge base: citizens saw 依据：../../etc/passwd and
+    依据：no-such-doc.md (QA, thirteenth session). Any other text (区住建局, 2024年第3号通知) is a basis in words."""
+    if not source or not (Path(source).suffix.lower() in SUPPORTED_SUFFIXES or "/" in source or "\\" in source):
+        return
+    target = (documents / source).resolve()
+    if not target.is_relative_to(documents.resolve()) or not target.is_file():
+        raise KbBotError(f"依据文件不存在：{source} / the source document {source} is not in the knowledge base",
+                         hint="从列表中选择已有文档，或用文字写明依据（如“区住建局”） / pick a document from the list, "
+                              "or name the basis in words")
 
 
 def _new_path(documents: Path, first_wording: str) -> str:
