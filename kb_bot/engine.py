@@ -168,11 +168,16 @@ class KnowledgeBase:
         return self._per_generation("scopes", compute)
 
     def with_scopes(self, answer: Answer) -> Answer:
-        """``answer`` with each regulation source's scope note, where it has one."""
+        """``answer`` with each regulation source's scope note, where it has one; when a quoted regulation leaves
+        the district out of its scope, the reply's text says so too (QA, thirteenth session: in the source card's
+        grey line only, 适用范围不含上街区 went unseen under an answer)."""
         scopes = self.scopes()
         if not any(c.doc in scopes for c in answer.citations):
             return answer
-        return replace(answer, citations=tuple(replace(c, scope=scopes.get(c.doc)) for c in answer.citations))
+        cited = tuple(replace(c, scope=scopes.get(c.doc)) for c in answer.citations)
+        warning = legal.scope_warning([(c.title, c.scope) for c in cited if c.scope], replies_in_chinese(answer.question))
+        text = answer.answer if warning.strip() in answer.answer else answer.answer + warning  # once, however reached
+        return replace(answer, citations=cited, answer=text)
 
     def retrieve(self, question: str):
         """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""

@@ -231,6 +231,19 @@ class DocFacts:
     text: str = ""
 
 
+def scope_warning(notes: Iterable[tuple[str, str]], chinese: bool = True) -> str:
+    """The line a reply ends with when a regulation it quotes leaves the district out of its scope, from the
+    (title, ``scope_note``) of its sources: 注意：《…》适用范围不含上街区（第三条）。 Empty when none does (参照执行 alone
+    is no warning: the regulation applies)."""
+    left_out = dict.fromkeys((title, note) for title, note in notes if note and "不含" in note)
+    if not left_out:
+        return ""
+    if chinese:
+        return "\n\n注意：" + "；".join(f"{cited_title(title)}{note}" for title, note in left_out) + "。"
+    return "\n\nNote: " + "; ".join(f"{cited_title(title)} {note}" for title, note in left_out) + \
+        f" (its scope leaves {DISTRICT}, Shangjie district, out)."
+
+
 def _in_order(short: str, long: str) -> bool:
     """True when every character of ``short`` appears in ``long`` in the same order."""
     rest = iter(long)

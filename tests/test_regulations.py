@@ -516,6 +516,12 @@ def test_replies_quoting_such_a_regulation_carry_the_note_everywhere(corpus_kb):
     assert taxi_sources and all(c.scope == "适用范围不含上街区（第三条）" for c in taxi_sources)
     unemployment = corpus_kb.ask("失业金一个月能领多少")
     assert unemployment.citations and all(c.scope is None for c in unemployment.citations)
+    # QA, thirteenth session: the note in the source card's grey line went unseen; the reply says it too, once
+    assert "注意：《郑州市城市房屋租赁管理条例》适用范围不含上街区（第四条）；上街区参照执行（第三十七条）。" in reply.answer
+    assert taxi.answer.count("注意：《郑州市客运出租汽车管理条例》适用范围不含上街区（第三条）。") == 1
+    assert "注意：" not in unemployment.answer
+    english = corpus_kb.ask("Can a taxi driver refuse to take me?")
+    assert "Note: 《郑州市客运出租汽车管理条例》 适用范围不含上街区（第三条）" in english.answer
 
 
 def test_a_fee_nobody_gives_is_not_shown_a_fine_as_the_closest_passage(corpus_kb):
