@@ -140,6 +140,18 @@ def test_a_refit_answering_the_staff_questions_worse_is_not_saved():
     assert _worse(result(5, 1), result(6, 0)) is None and _worse(result(5, 1), result(5, 1)) is None
 
 
+def test_an_unusable_question_file_says_what_to_do(tmp_path):
+    from kb_bot.answering.evaluation import load_questions
+    from kb_bot.errors import KbBotError
+
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "utf16.jsonl").write_bytes('{"question": "x", "expect": []}'.encode("utf-16"))
+    for name in ("missing.jsonl", "empty.jsonl", "utf16.jsonl", "."):
+        with pytest.raises(KbBotError) as error:
+            load_questions(tmp_path / name)
+        assert error.value.hint, name  # QA, thirteenth session: these had no hint line
+
+
 def test_a_labelled_line_without_its_expected_strings_or_question_is_refused(tmp_path):
     from kb_bot.answering.evaluation import load_questions
     from kb_bot.errors import KbBotError

@@ -59,9 +59,12 @@ def load_questions(path: Path) -> list[Question]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise KbBotError(f"question file {path} does not exist") from None
+        raise KbBotError(f"question file {path} does not exist",
+                         hint='give the path of a JSON-lines file, one {"question": ..., "expect": [...]} a line') from None
     except UnicodeDecodeError:
-        raise KbBotError(f"question file {path} is not UTF-8 text") from None
+        raise KbBotError(f"question file {path} is not UTF-8 text", hint="save it as UTF-8 and run again") from None
+    except IsADirectoryError:
+        raise KbBotError(f"question file {path} is a folder", hint="give the .jsonl file inside it") from None
     questions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -84,7 +87,8 @@ def load_questions(path: Path) -> list[Question]:
             raise KbBotError(f"{path}:{number}: the question is empty", hint="write the question or delete that line")
         questions.append(Question(text, tuple(str(e) for e in expect), record.get("doc"), number))
     if not questions:
-        raise KbBotError(f"question file {path} holds no questions")
+        raise KbBotError(f"question file {path} holds no questions",
+                         hint='write one {"question": ..., "expect": [...]} a line ("expect": [] when unanswerable)')
     return questions
 
 
