@@ -242,6 +242,21 @@ def test_a_file_the_last_refresh_skipped_says_why_not_that_it_waits(settings):
     assert broken.status_label.startswith("未能索引（上次更新索引时跳过：") and "请修改文件后再更新索引" in broken.status_label
 
 
+def test_two_documents_in_force_under_one_title_are_marked(tmp_path):
+    # QA, thirteenth session: a second notice with the same title (300元 against 150元) was cited beside the first,
+    # and nothing told staff.
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    for name, amount in (("heating.md", 150), ("dup-title.md", 300)):
+        (documents / name).write_text(f"# 取暖补贴通知\n\n取暖补贴按每户每月{amount}元发放。\n", encoding="utf-8")
+    (documents / "other.md").write_text("# 停车通知\n\n夜间停车免费。\n", encoding="utf-8")
+    settings = Settings(documents=documents, index=tmp_path / "index", model="fake")
+    KnowledgeBase(settings).build(full=True)
+    rows = {r.path: r for r in admin.list_documents(settings)}
+    assert rows["heating.md"].same_title == ("dup-title.md",) and rows["dup-title.md"].same_title == ("heating.md",)
+    assert "与 dup-title.md 同名" in rows["heating.md"].status_label and not rows["other.md"].same_title
+
+
 def test_sanitize_filename_is_idempotent():
     for name in ("停车补贴.md", "a b.txt", "report (1).pdf", "x.html"):
         once = admin.sanitize_filename(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from .. import legal
@@ -47,6 +47,7 @@ class DocumentInfo:
     status: str  # "indexed" | "new" | "changed" | "deleted" | "skipped"
     legal_status: str | None = None  # "repealed" | "superseded" as its front matter says; None: in force
     reason: str | None = None  # why the last refresh skipped the file (status "skipped")
+    same_title: tuple[str, ...] = ()  # other documents in force under the same title
 
     #: Chinese labels for ``status`` and ``legal_status``.
     STATUS_LABELS = {"indexed": "已索引", "new": "新文件，待更新索引", "changed": "已修改，待更新索引",
@@ -60,6 +61,8 @@ class DocumentInfo:
         if self.status == "skipped":
             return f"未能索引（上次更新索引时跳过：{self.reason}；请修改文件后再更新索引）"
         label = self.STATUS_LABELS.get(self.status, self.status)
+        if self.same_title:  # QA, thirteenth session: two notices of one title, 300元 and 150元, cited side by side
+            label += f" · 与 {'、'.join(self.same_title)} 同名（市民会同时看到；如是旧版本，请删除或标记为已废止）"
         return f"{label} · {self.LEGAL_LABELS[self.legal_status]}" if self.legal_status in self.LEGAL_LABELS else label
 
     def to_json(self) -> dict:
@@ -96,7 +99,18 @@ def list_documents(settings: Settings) -> list[DocumentInfo]:
             rows.append(DocumentInfo(rel, sizes.get(rel, entry.size), entry.chunks, entry.indexed_at,
                                      entry.title, entry.unit, status, legal_status))
     rows.sort(key=lambda row: row.path)
-    return rows
+    return _with_same_titles(rows)
+
+
+def _with_same_titles(rows: list[DocumentInfo]) -> list[DocumentInfo]:
+    """Rows of indexed documents in force that share their title with another, marked with the others' paths."""
+    by_title: dict[str, list[str]] = {}
+    for row in rows:
+        if row.title and row.status in ("indexed", "changed") and row.legal_status is None:
+            by_title.setdefault(row.title, []).append(row.path)
+    return [replace(row, same_title=tuple(p for p in by_title.get(row.title or "", ()) if p != row.path))
+            if len(by_title.get(row.title or "", ())) > 1 and row.path in by_title[row.title or ""] else row
+            for row in rows]
 
 
 _FRONT = re.compile(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", re.S)
