@@ -231,6 +231,8 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
 
     retired_view = handlers.status(session, path, faq.RETIRED)
     assert "已停用" in retired_view.message and retired_view.faq_table[0][-1] == "已停用"
+    assert "立即生效" in retired_view.message and "后生效" not in retired_view.message  # it stopped answering at once
+    assert demo.kb_web.ask(QUESTION).mode != "faq"
     demo.kb_staff.refresh(session)
     retired = demo.kb_web.ask(QUESTION)
     assert retired.mode != "faq" and "住房和城乡建设局" not in retired.answer  # its text is gone from the index too

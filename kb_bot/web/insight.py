@@ -260,8 +260,11 @@ class Handlers:
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
             return FaqSaved(_message(exc), gr.update(), gr.update())
-        word = "已停用" if new_status == faq.RETIRED else "已重新启用"
-        return FaqSaved(f"**{word}** `{render.esc(changed)}`。点击上方“更新索引”后生效。", rows,
+        # Retiring takes effect at once (the matcher skips a retired file); a restored entry answers once indexed.
+        # QA, thirteenth session: 停用 said 更新索引后生效 although the answer had already stopped.
+        done = ("**已停用** `{}`。立即生效：不再作为工作人员解答给出。" if new_status == faq.RETIRED
+                else "**已重新启用** `{}`。点击上方“更新索引”后生效。")
+        return FaqSaved(done.format(render.esc(changed)), rows,
                         gr.update(choices=paths["choices"], value=changed))
 
 
