@@ -80,9 +80,9 @@ def main() -> None:
         neg_scores = faq.scores(kb, neg_questions)
         synonyms = kb.synonyms()
         # the rule beside the cosines: one word away from a wording and asking of something else (faq.contrasts)
-        pos_apart = [any(faq.contrasts(q, w, synonyms) for w in entry.questions)
+        pos_apart = [faq.contrasts(q, entry.questions, synonyms)
                      for (q, _), (_, _, entry) in zip(positives, pos_scores)]
-        neg_apart = [any(faq.contrasts(q, w, synonyms) for w in entry.questions)
+        neg_apart = [faq.contrasts(q, entry.questions, synonyms)
                      for q, (_, _, entry) in zip(neg_questions, neg_scores)]
     right = [(score, ahead, entry.path == path, q) for (q, path), (score, ahead, entry) in zip(positives, pos_scores)]
     print(f"{len(positives)} held-out paraphrases, {len(neg_questions)} other seed and dialogue questions")

@@ -56,11 +56,15 @@ def _hit(text: str, rank: int = 1, doc: str = "a.md", dense: float = 0.9, keywor
     # what happens to whoever breaks a rule asks the penalty, not a procedure (thirteenth session); a mishap handled
     # or a dispute settled (咋处理 without 会/被) stays a procedure
     ("出租车拒载咋罚", "penalty"),
-    ("地铁逃票会怎么样", "penalty"),
-    ("在郑韩故城遗址上放烟花会怎么处理？", "penalty"),
+    ("偷水被抓到会被怎么处理", "penalty"),
     ("乱倒垃圾有啥后果", "penalty"),
     ("营业执照丢了怎么处理", "procedure"),
     ("买房跟卖家闹纠纷了咋处理？", "procedure"),
+    # review, thirteenth session: who handles it, how it is handled, a duty — none asks a sanction
+    ("谁会处理物业纠纷", "person"),
+    ("垃圾会怎么处理", "procedure"),
+    ("物业公司有什么责任", "list"),
+    ("车子一直冒黑烟会被罚吗？", "yesno"),  # whether, not how: the yes/no reading keeps its own threshold
     ("What is the penalty for smoking on the metro?", "penalty"),
     # in English
     ("How long does it take to register a company?", "date"),

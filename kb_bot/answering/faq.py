@@ -167,9 +167,10 @@ def save_entry(documents: Path, questions: Sequence[str], answer: str, source: s
 
 
 def _check_source(documents: Path, source: str) -> None:
-    """A basis named as a file must be a document of the knowledge base: citizens saw 依据：../../etc/passwd and
-    依据：no-such-doc.md (QA, thirteenth session). Any other text (区住建局, 2024年第3号通知) is a basis in words."""
-    if not source or not (Path(source).suffix.lower() in SUPPORTED_SUFFIXES or "/" in source or "\\" in source):
+    """A basis named as a file must be a document of the knowledge base (QA, thirteenth session: citizens saw
+    依据：../../etc/passwd). A link or other text (区住建局/区财政局, 2024年第3号通知) is a basis in words."""
+    if not source or "://" in source or not (Path(source).suffix.lower() in SUPPORTED_SUFFIXES or ".." in source
+                                             or source.startswith("/") or "\\" in source):
         return
     target = (documents / source).resolve()
     if not target.is_relative_to(documents.resolve()) or not target.is_file():
@@ -363,8 +364,7 @@ def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
     for question, (score, ahead, entry) in zip(questions, found):
         if entry is None or score < limit:
             continue
-        if _worded(entry, question) or (ahead >= lead and not any(contrasts(question, w, synonyms)
-                                                                   for w in entry.questions)):
+        if _worded(entry, question) or (ahead >= lead and not contrasts(question, entry.questions, synonyms)):
             return faq_answer(entry, questions[0], score, matcher.titles.get(entry.source or "")), question
     return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from .word_weights import CJK as _CJK, jieba_dictionary, tagged_words
 
@@ -105,12 +105,11 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern, re.Pattern], ...] = tuple(
         ("amount", r"多少|几|多大|多高|多长|多重|比例|金额|费用|收费|标准|利率|税率|罚款|罚多少|价格|多少钱|how (?:many|much)|amount|rate|fee|price|number",
          r"\d|[一二三四五六七八九十百千万亿两半]+(?:个|家|列|件|名|人|项|所|元|万|倍|年|月|日|天|次|户|岗|%|％|分之|小时|分钟|周|岁|"
          r"米|公里|公斤|吨|只|辆|张|份|层|级|趟|批|类|种)|百分之|以上|以下|不超过|不少于|不低于|不得超过|最长|最多|至少|免费|免收|不收|无偿"),
-        # What happens to whoever breaks a rule (出租车拒载咋罚, 逃票会怎么样, 放烟花会怎么处理): the regulation's penalty
-        # clause answers it, which names a sanction (罚款, 警告, 责令, 没收 ...), not a procedure.
-        ("penalty", r"(?:咋|怎么|怎样|如何|啥|什么|哪些)(?:处罚|罚|处分|惩罚)|(?:会|被)(?:怎么|咋|如何|怎样)?(?:处理|处置)|"
-                    r"会(?:怎样|怎么样|咋样)|"
-                    r"(?:什么|啥|哪些|有何|有啥)(?:后果|责任|处罚)|后果|"
-                    r"\b(?:penalt\w*|punish\w*|what happens (?:if|when|to))\b",
+        # What happens to whoever breaks a rule (出租车拒载咋罚, 被抓到会被怎么处理, 有啥后果): the regulation's penalty
+        # clause answers it, which names a sanction (罚款, 警告, 责令, 没收 ...), not a procedure. Not 会怎么处理 or
+        # 什么责任 alone: 垃圾会怎么处理 asks a procedure, 物业公司有什么责任 a duty, 明天天气会怎样 nothing of the kind.
+        ("penalty", r"(?:咋|怎么|怎样|如何|啥|什么|哪些)(?:处罚|罚|处分|惩罚)|被(?:怎么|咋|如何|怎样)(?:处理|处置|罚)|"
+                    r"(?:什么|啥|哪些|有何|有啥)(?:后果|处罚)|\b(?:penalt\w*|punish\w*|what happens (?:if|when|to))\b",
          r"罚|处分|警告|责令|没收|吊销|拘留|追究|赔偿|处以|信用|取消|撤销|不予|拆除|停业|暂扣|纳入"),
         ("person", r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|找谁|负责|主管|机关|"
          r"who|which (?:office|department)|responsible|\b(?:which (?:agency|authority|bureau|body|government)|in charge)\b",
@@ -207,14 +206,22 @@ def detail_words(question: str) -> list[str]:
 _PUNCT_ONLY = re.compile(r"[\s\W_]+")
 #: Parts of speech of a word naming a thing (jieba: nouns, places, locality words such as 初中).
 _THING_TAGS = ("n", "f", "s")
+#: Characters that turn a word round (上班 / 下班, 买房 / 卖房, 入园 / 出园).
+_OPPOSITES = {frozenset(pair) for pair in ("上下", "进出", "入出", "开关", "买卖", "有无", "多少", "早晚", "前后", "增减",
+                                           "加减", "收付", "借还", "大小", "长短", "高低", "升降", "新旧", "男女", "内外",
+                                           "来去", "公私", "正副", "首末")}
 
 
-def contrasts(question: str, wording: str, synonyms: Any = None) -> bool:
-    """Is ``question`` one word away from ``wording`` and asking of something else: 小学怎么报名 against 幼儿园怎么报名
-    (another thing), 区政府几点上班 against 区政府几点下班 (the word turned round)? e5 puts questions of one frame
-    close whatever their subject (0.948 for the first pair), so the cosine cannot tell them apart (QA, thirteenth
-    session: both got the other entry's answer as 工作人员解答). Words the synonym table makes one (老师, 教师) and
-    two verbs for one act (办理, 申请) are no contrast."""
+def contrasts(question: str, wordings: Sequence[str] | str, synonyms: Any = None) -> bool:
+    """Is ``question`` one word away from the closest of ``wordings`` and asking of something else: another thing
+    (小学怎么报名 against 幼儿园怎么报名: two nouns without a character in common) or the word turned round (区政府几点上班
+    against 区政府几点下班)? e5 puts questions of one frame close whatever their subject (0.948 for the first pair), so
+    the cosine cannot tell them apart (QA, thirteenth session: both got the other entry's answer as 工作人员解答).
+    Synonyms (老师, 教师), nouns sharing a character (孩子, 小孩) and other word changes (怎么领, 怎么领取) are no contrast."""
+    wordings = [wordings] if isinstance(wordings, str) else list(wordings)
+    if not wordings:
+        return False
+    wording = max(wordings, key=lambda w: difflib.SequenceMatcher(None, question, w, autojunk=False).ratio())
 
     def words(text: str) -> list[tuple[str, str]]:
         return [(w, t) for w, _, _, t in tagged_words(text) if not _PUNCT_ONLY.fullmatch(w)]
@@ -231,8 +238,10 @@ def contrasts(question: str, wording: str, synonyms: Any = None) -> bool:
     if synonyms is not None and (any(b in alts for alts in synonyms.expand(a).alternatives)
                                  or any(a in alts for alts in synonyms.expand(b).alternatives)):
         return False
-    both_things = tag_a.startswith(_THING_TAGS) and tag_b.startswith(_THING_TAGS)
-    return both_things or bool(set(a) & set(b))
+    other_thing = tag_a.startswith(_THING_TAGS) and tag_b.startswith(_THING_TAGS) and not set(a) & set(b)
+    differing = [(x, y) for x, y in zip(a, b) if x != y]
+    turned_round = len(a) == len(b) and len(differing) == 1 and frozenset(differing[0]) in _OPPOSITES
+    return other_thing or turned_round
 
 
 # --------------------------------------------------------------------------- follow-up cues (conversation.py)
