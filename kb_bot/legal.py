@@ -240,8 +240,11 @@ def scope_warning(notes: Iterable[tuple[str, str]], chinese: bool = True) -> str
         return ""
     if chinese:
         return "\n\n注意：" + "；".join(f"{cited_title(title)}{note}" for title, note in left_out) + "。"
-    return "\n\nNote: " + "; ".join(f"{cited_title(title)} {note}" for title, note in left_out) + \
-        f" (its scope leaves {DISTRICT}, Shangjie district, out)."
+    def english(note: str) -> str:  # 参照执行: the district applies it by reference (review: "out" alone was false)
+        return ("Shangjie district is outside its scope as such" +
+                ("; Shangjie applies it by reference (参照执行)" if "参照" in note else ""))
+
+    return "\n\nNote: " + "; ".join(f"{cited_title(title)} {note}: {english(note)}" for title, note in left_out) + "."
 
 
 def _in_order(short: str, long: str) -> bool:

@@ -531,3 +531,5 @@ def test_a_fee_nobody_gives_is_not_shown_a_fine_as_the_closest_passage(corpus_kb
     assert reply.status == "related" and "罚款" not in reply.answer and "注册登记" in reply.answer
     fine = corpus_kb.ask("骑电动车不戴头盔罚多少")  # a fine asked for is still quoted
     assert "罚款" in fine.answer or any("罚款" in c.text for c in fine.citations)
+    # ...and so is the fine for an offence the question names (review: 拒载 asked "what it costs" lost the 300元)
+    assert "三百元罚款" in corpus_kb.ask("出租车拒载要交多少钱").answer

@@ -115,6 +115,16 @@ def test_calibrate_refits_with_staff_questions_and_the_app_uses_the_refit(real_k
     # a refit that answers these questions worse than the model in use is shown, not put in use
     assert (code == 0) == ("saved" in out and "not saved" not in out)
     assert bool(list(Path(index).glob("answerability-*.json"))) == (code == 0)
+    for stale in Path(index).glob("answerability-*.json"):
+        stale.unlink()
+    from kb_bot.answering import calibration
+
+    with pytest.MonkeyPatch.context() as patch:  # the refusal, whatever this refit scores
+        patch.setattr(calibration, "_worse", lambda was, now: "it answers fewer (test)")
+        assert main(["calibrate", str(labelled), *args]) == 1
+    out = capsys.readouterr().out
+    assert "not saved: it answers fewer (test)" in out and "--force" in out
+    assert not list(Path(index).glob("answerability-*.json"))
     assert main(["calibrate", str(labelled), "--force", *args]) == 0
     refit = list(Path(index).glob("answerability-*.json"))
     assert len(refit) == 1 and json.loads(refit[0].read_text(encoding="utf-8"))["info"]["staff_questions"] == 30
@@ -138,6 +148,11 @@ def test_a_refit_answering_the_staff_questions_worse_is_not_saved():
     assert _worse(result(5, 1), result(4, 1)) == "it answers fewer of your answerable questions with their fact (5 -> 4)"
     assert _worse(result(5, 1), result(6, 2)) == "it answers more of your unanswerable questions (1 -> 2)"
     assert _worse(result(5, 1), result(6, 0)) is None and _worse(result(5, 1), result(5, 1)) is None
+    misquoting = result(5, 1)
+    misquoting.add("staff/answerable", "answered", False)  # one more answered, without its fact
+    base = result(5, 1)
+    base.add("staff/answerable", "related", False)
+    assert _worse(base, misquoting) == "it answers more of your answerable questions without their fact (0 -> 1)"
 
 
 def test_an_unusable_question_file_says_what_to_do(tmp_path):

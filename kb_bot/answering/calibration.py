@@ -376,9 +376,13 @@ def _worse(was: Outcomes, now: Outcomes) -> str | None:
         return result.counts.get(key, {}).get(field_name, 0)
 
     facts = (count(was, "staff/answerable", "with_fact"), count(now, "staff/answerable", "with_fact"))
+    misquoted = tuple(count(r, "staff/answerable", "answered") - count(r, "staff/answerable", "with_fact")
+                      for r in (was, now))
     wrong = (count(was, "staff/near", "answered"), count(now, "staff/near", "answered"))
     if facts[1] < facts[0]:
         return f"it answers fewer of your answerable questions with their fact ({facts[0]} -> {facts[1]})"
+    if misquoted[1] > misquoted[0]:
+        return f"it answers more of your answerable questions without their fact ({misquoted[0]} -> {misquoted[1]})"
     if wrong[1] > wrong[0]:
         return f"it answers more of your unanswerable questions ({wrong[0]} -> {wrong[1]})"
     return None

@@ -15,6 +15,7 @@ import re
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
 from .question_reading import ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details
+from .word_weights import tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 #: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
@@ -109,7 +110,14 @@ def fine_for_a_fee(question: str, sentence: str) -> bool:
     closest passage, the fine is read as the fee (QA: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以
     二千元罚款 as the closest sentence)."""
     return (asked_type(question) == "money" and not _PENALTY_ASKED.search(question)
-            and bool(_PENALTY_STATED.search(sentence)))
+            and bool(_PENALTY_STATED.search(sentence)) and not _names_the_offence(question, sentence))
+
+
+def _names_the_offence(question: str, sentence: str) -> bool:
+    """Does the question name what the penalty clause punishes (a verb of both: 拒载, 冒用, 逃票)? Then the sum it asks
+    is the fine: 出租车拒载要交多少钱 asks what refusing a fare costs (review, thirteenth session)."""
+    return any(len(word) >= 2 and tag.startswith("v") and word in sentence
+               for word, _, _, tag in tagged_words(question))
 
 
 def asked_unit(question: str) -> re.Pattern | None:

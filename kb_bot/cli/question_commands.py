@@ -195,16 +195,19 @@ def cmd_calibrate(args, settings) -> int:
     """``kb-bot calibrate``: refit the answered / related / not found decision with labelled questions."""
     from ..answering.calibration import recalibrate, undo_recalibration
     from ..answering.evaluation import load_questions
+    from ..indexing import index_spec
 
-    kb = open_kb(settings)
-    if args.undo:
-        removed = undo_recalibration(kb.retriever.index.manifest.model_id, settings.index)
+    if args.undo and args.questions:
+        raise KbBotError("kb-bot calibrate takes a question file or --undo, not both", hint="drop one of the two")
+    if args.undo:  # the model's file only: no index is opened, let alone built, in a mistyped folder
+        removed = undo_recalibration(index_spec(settings).model_id, settings.index)
         print(f"removed {removed}: answers use the shipped model again" if removed
-              else "no recalibrated model in the index folder: answers already use the shipped model")
+              else f"no recalibrated model in {settings.index}: answers already use the shipped model")
         return 0
     if not args.questions:
         raise KbBotError("kb-bot calibrate needs a question file", hint="kb-bot calibrate QUESTIONS.jsonl (or --undo)")
-    questions = load_questions(Path(args.questions))
+    questions = load_questions(Path(args.questions))  # before the index: a bad file is said at once
+    kb = open_kb(settings)
     result = recalibrate(kb.retriever, kb.gram_stats(), kb.synonyms(), questions, settings.index, force=args.force)
     print(f"refitted on the shipped data plus {len(questions)} questions from {args.questions}")
     print("before:")
