@@ -261,7 +261,11 @@ def build_index(
         current, previous = _previous(folder, spec, full)
         diff = DocumentsDiff.compare(previous.documents if previous else {},
                                      {d.path: d.content_hash for d in loaded.documents})
-        if previous is not None and not diff.any_change:
+        # A file skipped now that was not before (or fixed since) is news for the staff's document list, which reads
+        # the manifest: only then is a generation written for no change in the documents indexed.
+        same_skipped = previous is not None and {(s.path, s.reason) for s in previous.skipped} == {
+            (s.path, s.reason) for s in loaded.skipped}
+        if previous is not None and not diff.any_change and same_skipped:
             return BuildReport((), (), (), len(diff.unchanged), len(loaded.documents), previous.chunk_count, 0,
                                time.perf_counter() - started, loaded.skipped, None, previous.model_id)
         chunks = chunk_documents(loaded.documents, settings.chunk_size, settings.chunk_overlap)

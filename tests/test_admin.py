@@ -240,6 +240,10 @@ def test_a_file_the_last_refresh_skipped_says_why_not_that_it_waits(settings):
     broken = rows["broken.md"]
     assert broken.status == "skipped" and broken.reason and "front matter" in broken.reason
     assert broken.status_label.startswith("未能索引（上次更新索引时跳过：") and "请修改文件后再更新索引" in broken.status_label
+    # review: a refresh finding only a new unusable file changed nothing indexed, and the list said 新文件 again
+    (settings.documents / "empty.txt").write_text("", encoding="utf-8")
+    KnowledgeBase(settings).build()
+    assert {r.path: r.status for r in admin.list_documents(settings)}["empty.txt"] == "skipped"
 
 
 def test_two_documents_in_force_under_one_title_are_marked(tmp_path):

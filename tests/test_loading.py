@@ -113,6 +113,15 @@ def test_a_txt_title_line_right_above_its_body_is_its_title(tmp_path):
     assert doc.title == "上街区老旧小区夜间临时停车通知" and doc.text.startswith("为缓解老旧小区停车难")
     (chunk,) = chunk_documents([doc], 200, 40)
     assert text[chunk.start:chunk.end] == chunk.text
+    # a body opening with a number (its line joined with a space) and a salutation line (review, thirteenth session)
+    (tmp_path / "parking-notice.txt").write_text("上街区房价通报\n2024年上街区新建商品住宅的房价为每平方米6500元，二手住宅"
+                                                 "为每平方米5200元。\n", encoding="utf-8")
+    (doc,) = load_documents(tmp_path).documents
+    assert doc.title == "上街区房价通报" and doc.text.startswith("2024年")
+    (tmp_path / "parking-notice.txt").write_text("各位居民：\n为缓解老旧小区停车难，自2026年12月1日起，中心路沿线320个车位"
+                                                 "夜间向居民免费开放。\n", encoding="utf-8")
+    (doc,) = load_documents(tmp_path).documents
+    assert doc.title != "各位居民：" and doc.text.startswith("各位居民：为缓解")  # a salutation opens the body
     # lines of one width are a paragraph broken by layout: its first line is no title
     wrapped = "上街区先进制造业开发区组织开展企业\n大走访活动，成立工作专班，共走访企业\n100余家次，协调解决各类问题35件。\n"
     (tmp_path / "parking-notice.txt").write_text(wrapped, encoding="utf-8")

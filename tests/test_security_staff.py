@@ -110,9 +110,11 @@ def test_a_logged_in_staff_member_is_never_held_by_the_citizens_rate_limit(tmp_p
     middleware = SecurityMiddleware(app, gate, RateLimiter(60, burst=1, clock=Clock()))
     asyncio.run(call(middleware))
     asyncio.run(call(middleware))  # the address's one request is spent: a citizen waits
+    seen = session.last_seen
     asyncio.run(call(middleware, session.token))
     asyncio.run(call(middleware, "forged"))
     assert statuses == [200, 429, 200, 429]
+    assert session.last_seen == seen  # a chat question from a staff browser does not keep the session alive
 
 
 def test_handlers_take_the_session_from_the_cookie_only(tmp_path):

@@ -13,17 +13,32 @@ from .common import emit_json, open_kb, say
 MAX_REPORT_DAYS = 36_500
 
 
+def _answered_now(settings):
+    """``answered_now`` for the report: the current index, as it is, asked without LLM wording (gaps a document
+    indexed since has closed are not listed). None when there is no usable index: a report never builds one."""
+    from ..engine import KnowledgeBase
+    from ..staff.report import now_answered
+
+    if not IndexFolder(settings.index).has_index():
+        return None
+    kb = KnowledgeBase(settings)
+    try:
+        kb.retriever  # noqa: B018 (loads the index; a stale or foreign one raises here, once)
+    except KbBotError as error:
+        say(f"kb-bot: gaps not re-checked against the index: {error.message}")
+        return None
+    return now_answered(lambda question: kb.ask(question, _literal=True))
+
+
 def cmd_report(args, settings) -> int:
     """``kb-bot report``: the question log of the last days (unanswered, thumbs down, top questions)."""
-    from ..staff.report import format_report, now_answered, report_from_log, staff_answered
+    from ..staff.report import format_report, report_from_log, staff_answered
 
     if not 1 <= args.days <= MAX_REPORT_DAYS:  # beyond a century the date arithmetic overflows
         raise KbBotError(f"--days must be between 1 and {MAX_REPORT_DAYS}", hint="for example --days 30")
     covered = staff_answered(settings.documents, settings.index)  # not offered again as unanswered
-    # gaps a document indexed since has closed are not listed (asked again on the current index, not logged)
-    answered_now = now_answered(open_kb(settings, announce_build=False).ask) if IndexFolder(settings.index).has_index() \
-        else None
-    report = report_from_log(settings.question_log_path, args.days, covered=covered, answered_now=answered_now)
+    report = report_from_log(settings.question_log_path, args.days, covered=covered,
+                             answered_now=_answered_now(settings))
     if args.csv:
         from datetime import datetime, timedelta, timezone
 

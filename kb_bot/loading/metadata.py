@@ -69,11 +69,16 @@ def split_title_line(paragraphs: list[_Paragraph]) -> None:
     index = next((i for i, p in enumerate(paragraphs[:2]) if len(p.pieces) > 1), None)
     if index is None or paragraphs[index].kind != "text" or any(len(p.pieces) != 1 for p in paragraphs[:index]):
         return
-    first, second = paragraphs[index].pieces[0][0].strip(), paragraphs[index].pieces[1][0].strip()
+    pieces = paragraphs[index].pieces
+    # lines joined with a space (a line opening with 2024年 after a Chinese one) hold a piece of their own: skip it
+    rest = list(pieces[1:])
+    while rest and not rest[0][0].strip():
+        rest.pop(0)
+    first, second = pieces[0][0].strip(), rest[0][0].strip() if rest else ""
     if (first and len(first) <= 40 and _ends_open(first) and not first.startswith("**")
-            and len(first) < 0.8 * len(second)):
-        paragraphs[index:index + 1] = [_Paragraph("text", paragraphs[index].pieces[:1]),
-                                       _Paragraph("text", paragraphs[index].pieces[1:])]
+            and not first.endswith(("：", ":", "，", ",")) and len(first) < 0.8 * len(second)):
+        # (a salutation, 各位居民：, opens the body; it names nothing)
+        paragraphs[index:index + 1] = [_Paragraph("text", pieces[:1]), _Paragraph("text", rest)]
 
 
 def leading_headings(paragraphs: list[_Paragraph]) -> tuple[list[str], list[_Paragraph]]:

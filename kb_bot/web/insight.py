@@ -129,7 +129,7 @@ class Insight:
         records = read_records(self.settings.question_log_path, since=now - timedelta(days=days))
         covered = staff_answered(self.settings.documents, self.settings.index)
         # gaps a document indexed since has closed are not listed (asked again on the current index, not logged)
-        answered_now = now_answered(self.staff.web.kb.ask)
+        answered_now = now_answered(lambda question: self.staff.web.kb.ask(question, _literal=True))  # no LLM wording
         return build_report(records, days, now, covered=covered, answered_now=answered_now), records
 
     def export_csv(self, records: list[dict], days: int) -> str:

@@ -98,8 +98,8 @@ class StaffSessions:
             self._sessions[session.token] = session
         return session
 
-    def check(self, token: str | None) -> StaffSession | None:
-        """The live session of a cookie value (its idle clock restarted), or None."""
+    def check(self, token: str | None, touch: bool = True) -> StaffSession | None:
+        """The live session of a cookie value (its idle clock restarted unless ``touch`` is False), or None."""
         if not token or not isinstance(token, str):
             return None
         now = self.clock()
@@ -108,7 +108,8 @@ class StaffSessions:
             session = self._sessions.get(token)
             if session is None or not hmac.compare_digest(session.token, token):
                 return None
-            session.last_seen = now
+            if touch:
+                session.last_seen = now
             return session
 
     def end(self, token: str | None) -> StaffSession | None:
@@ -310,7 +311,8 @@ class SecurityMiddleware:
         for part in header.split(";"):
             name, _, value = part.strip().partition("=")
             cookies[name] = value
-        return self.gate.sessions.check(cookies.get(COOKIE)) is not None
+        # a question asked from a staff member's browser is no staff activity: the session's idle clock runs on
+        return self.gate.sessions.check(cookies.get(COOKIE), touch=False) is not None
 
     async def _staff(self, scope, receive, send, path, method, client):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
