@@ -102,20 +102,25 @@ class KnowledgeBase:
 
     # -- queries ---------------------------------------------------------------------
 
-    def search(self, query: str, top_k: int | None = None) -> list[SearchHit]:
-        """Hybrid search on the current index."""
-        return self.search_many([query], top_k)[0]
+    def search(self, query: str, top_k: int | None = None, *, synonyms: bool = False) -> list[SearchHit]:
+        """Hybrid search on the current index; with ``synonyms`` the keywords are the citizens' words' synonyms too
+        (社保 finds 社会保险), as a question's are, while the dense side reads the words as typed."""
+        if not synonyms:
+            return self.search_many([query], top_k)[0]
+        k = top_k or self.settings.top_k
+        expanded = self.synonyms().expand_query(query)
+        return self._quotable(self.retriever.search_many([expanded], k + SEARCH_SPARE,
+                                                         query_vectors=self.retriever.embed([query]))[0], k)
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
         """Hybrid search of several queries at once (their embeddings batched); a staff answer retired or edited
         since the index was built is left out (``faq.quotable``), a few more results asked for in its place."""
         k = top_k or self.settings.top_k
-        results = []
-        for hits in self.retriever.search_many(queries, k + SEARCH_SPARE):
-            kept = faq.quotable(self, hits)
-            results.append(hits[:k] if len(kept) == len(hits) else
-                           [replace(hit, rank=rank) for rank, hit in enumerate(kept[:k], start=1)])
-        return results
+        return [self._quotable(hits, k) for hits in self.retriever.search_many(queries, k + SEARCH_SPARE)]
+
+    def _quotable(self, hits: list[SearchHit], k: int) -> list[SearchHit]:
+        kept = faq.quotable(self, hits)
+        return hits[:k] if len(kept) == len(hits) else [replace(hit, rank=rank) for rank, hit in enumerate(kept[:k], 1)]
 
     # -- answers and topics ----------------------------------------------------------------
 

@@ -235,7 +235,9 @@ def scope_warning(notes: Iterable[tuple[str, str]], chinese: bool = True) -> str
     """The line a reply ends with when a regulation it quotes leaves the district out of its scope, from the
     (title, ``scope_note``) of its sources: 注意：《…》适用范围不含上街区（第三条）。 Empty when none does (参照执行 alone
     is no warning: the regulation applies)."""
-    left_out = dict.fromkeys((title, note) for title, note in notes if note and "不含" in note)
+    # 所称市区不含上街区 defines a word, it leaves nothing out: 第七十八条 of the planning regulation names 上街区人民政府
+    # itself, and a warning under it cast doubt on the one sentence that applies (QA, thirteenth session)
+    left_out = dict.fromkeys((title, note) for title, note in notes if note and "适用范围不含" in note)
     if not left_out:
         return ""
     if chinese:

@@ -520,6 +520,7 @@ def test_replies_quoting_such_a_regulation_carry_the_note_everywhere(corpus_kb):
     assert "注意：《郑州市城市房屋租赁管理条例》适用范围不含上街区（第四条）；上街区参照执行（第三十七条）。" in reply.answer
     assert taxi.answer.count("注意：《郑州市客运出租汽车管理条例》适用范围不含上街区（第三条）。") == 1
     assert "注意：" not in unemployment.answer
+    assert legal.scope_warning([("郑州市城乡规划管理条例", "所称市区不含上街区（第八十五条）")]) == ""  # a definition only
     english = corpus_kb.ask("Can a taxi driver refuse to take me?")
     assert "Note: 《郑州市客运出租汽车管理条例》 适用范围不含上街区（第三条）" in english.answer
 

@@ -204,8 +204,16 @@ def test_topic_browse_search_and_open_entry(tmp_path):
     view = enterprise.show_topic("__all__", "贷款")
     assert view.entries["choices"]
     assert all("贷款" in label or "融资" in label for label, _ in view.entries["choices"][:1])
+    # nothing in the topic: the search widens to all topics and says so (QA, thirteenth session: 招工 in 招聘用工 found
+    # nothing while 全部 had the articles)
     view = enterprise.show_topic("education", "班列")
-    assert view.entries["choices"] == [] and "没有找到" in view.topic_note
+    assert view.entries["choices"] and all("教育" not in label[:6] for label, _ in view.entries["choices"][:1])
+    assert "本主题中没有与“班列”相关的条目；以下是在全部主题中找到的" in view.topic_note
+    assert enterprise.show_topic("education", "量子计算机").entries["choices"] == []
+    assert "在全部主题中没有找到" in enterprise.show_topic("education", "量子计算机").topic_note
+    # the citizens' words reach the documents' (招工 is written 用工 / 招聘 there)
+    hiring = enterprise.show_topic("__all__", "招工")
+    assert hiring.entries["choices"] and any("用工" in label or "招聘" in label for label, _ in hiring.entries["choices"])
 
     value = enterprise.show_topic("education", "").entries["choices"][0][1]
     detail = enterprise.open_entry(value).entry_view
@@ -475,8 +483,8 @@ def test_searching_all_topics_finds_a_document_no_topic_lists(tmp_path):
     found = [(label, value) for label, value in view.entries["choices"] if "新能源汽车" in label]
     assert found and found[0][0].startswith("【搜索结果】")
     assert PARKING_FACT in enterprise.open_entry(found[0][1]).entry_view
-    within = enterprise.show_topic("financing", "新能源汽车停车补贴")  # a topic's own search stays in the topic
-    assert not any("新能源汽车" in label for label, _ in within.entries["choices"])
+    within = enterprise.show_topic("financing", "新能源汽车停车补贴")  # nothing in the topic: all topics, said so
+    assert "本主题中没有" in within.topic_note and any("新能源汽车" in label for label, _ in within.entries["choices"])
     assert enterprise.show_topic("__all__", "\ud800停车补贴").entries["choices"]  # a lone surrogate is dropped
     assert enterprise.open_entry("__search__|no-such-chunk").entry_view == "<div class=\"kb-muted\">该条目已更新，请重新选择主题。</div>"
 
@@ -513,8 +521,8 @@ def test_topic_counts_follow_a_refresh_in_a_page_opened_before_it(tmp_path):
 
 def test_a_search_without_hits_points_to_the_chat_and_the_topics(tmp_path):
     enterprise = build_app(fake_kb(tmp_path)).kb_tabs.enterprise
-    note = enterprise.show_topic("education", "海铁联运班列").topic_note
-    assert "没有找到" in note and "市民问答" in note and "主题" in note and "全部" in note
+    note = enterprise.show_topic("education", "火星移民补贴").topic_note  # not in the topic, nor anywhere else
+    assert "没有找到" in note and "市民问答" in note and "主题" in note and "在全部主题中" in note
     note = enterprise.show_topic("__all__", "火星移民补贴").topic_note
     assert "没有找到" in note and "市民问答" in note and "在全部主题中" in note
 

@@ -97,9 +97,10 @@ class EnterpriseTab:
     def _search(self, pairs: list[tuple[str, TopicEntry]], query: str) -> list[tuple[str, TopicEntry]]:
         """The entries matching ``query`` by words, or by meaning when the words match a little, best first."""
         ranks = self.web.search_ranks(query, 10)
+        terms = self.web.search_terms(query)  # 社保 is written 社会保险 in the regulations (QA, thirteenth session)
         scored = []
         for value, entry in pairs:
-            lexical = render.entry_matches(entry, query)
+            lexical = max(render.entry_matches(entry, term) for term in terms)
             semantic = 1.0 / ranks[entry.chunk_id] if entry.chunk_id in ranks else 0.0
             if lexical >= 0.5 or (semantic >= 1 / 3 and lexical > 0):
                 scored.append((lexical + semantic, value, entry))
@@ -115,17 +116,25 @@ class EnterpriseTab:
         key = key if key in keys else (keys[0] if keys else None)
         query = " ".join(clean_text(query).split())  # as the chat does: a lone surrogate once failed the search
         pairs = self.entries_of(key)
+        widened = False
         if query:
             pairs = self._search(pairs, query)
-            if key == ALL_TOPICS:  # 全部: the whole knowledge base, not only the passages the topics list
+            if not pairs and key != ALL_TOPICS:
+                # a topic lists a few passages: 招工 in 招聘用工 found nothing while 全部 had the articles (QA)
+                pairs, widened = self._search(self.entries_of(ALL_TOPICS), query), True
+            if key == ALL_TOPICS or widened:  # the whole knowledge base, not only the passages the topics list
                 listed_ids = {entry.chunk_id for _, entry in pairs}
+                terms = self.web.search_terms(query)
                 pairs += [(f"{SEARCHED}|{e.chunk_id}", e) for e in self.web.search_entries(query)
-                          if e.chunk_id not in listed_ids and render.entry_matches(e, query) > 0]
+                          if e.chunk_id not in listed_ids and max(render.entry_matches(e, t) for t in terms) > 0]
         listed = [(entry_label(entry), value) for value, entry in pairs]
         if not keys:
             note = "暂无主题条目：索引中还没有可归类的文章。"
         elif query and not listed:
-            note = no_hit_note(query, key == ALL_TOPICS)
+            note = no_hit_note(query, key == ALL_TOPICS or widened)
+        elif query and widened:
+            note = (f"本主题中没有与“{render.esc(query)}”相关的条目；以下是在全部主题中找到的 {len(listed)} 条，"
+                    "点击查看原文。")
         elif query:
             note = f"找到 {len(listed)} 条与“{render.esc(query)}”相关的条目，点击查看原文。"
         else:

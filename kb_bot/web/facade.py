@@ -136,7 +136,7 @@ class WebKB:
         """Chunk id -> rank (1 = best) of a search; empty when the search fails (the caller falls back to words)."""
         ranks: dict[str, int] = {}
         try:
-            for hit in self.kb.search(query, limit):
+            for hit in self.kb.search(query, limit, synonyms=True):
                 ranks.setdefault(hit.chunk.chunk_id, hit.rank)
         except KbBotError as exc:
             log.warning("topic search failed: %s", exc)
@@ -146,11 +146,18 @@ class WebKB:
         """The passages a search finds anywhere in the index, as topic entries (``全部`` searched in the enterprise
         tab): a document no topic lists (a new notice) is found too. Empty when the search fails."""
         try:
-            hits = self.kb.search(query, limit)
+            hits = self.kb.search(query, limit, synonyms=True)
         except KbBotError as exc:
             log.warning("topic search failed: %s", exc)
             return []
         return [entry_of(h.chunk, SEARCH_TOPIC) for h in hits]
+
+    def search_terms(self, query: str) -> list[str]:
+        """The query and its synonyms' words (社保 -> 社会保险, 社会保险费): what an entry's text may say instead."""
+        try:
+            return [query, *self.kb.synonyms().expand(query).extra_terms]
+        except KbBotError:
+            return [query]
 
     def chunk_entry(self, chunk_id: str) -> TopicEntry | None:
         """A passage of the current index by id, as a topic entry (a search result opened); None when gone."""
