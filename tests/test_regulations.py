@@ -534,3 +534,16 @@ def test_a_fee_nobody_gives_is_not_shown_a_fine_as_the_closest_passage(corpus_kb
     assert "罚款" in fine.answer or any("罚款" in c.text for c in fine.citations)
     # ...and so is the fine for an offence the question names (review: 拒载 asked "what it costs" lost the 300元)
     assert "三百元罚款" in corpus_kb.ask("出租车拒载要交多少钱").answer
+
+
+def test_an_older_version_found_in_the_enterprise_search_is_marked(corpus_kb):
+    # QA, thirteenth session (enterprise): eight hits of the 2005 户外广告 regulation were listed and opened in the
+    # enterprise tab as if in force (the chat's cards said 已被取代, the tab did not).
+    from kb_bot.web.app import build_app
+
+    enterprise = build_app(corpus_kb).kb_tabs.enterprise
+    view = enterprise.show_topic("__all__", "户外广告")
+    older = [(label, value) for label, value in view.entries["choices"] if "《郑州市户外广告设置管理条例》第" in label]
+    assert older and all("（旧版，已被取代）" in label for label, _ in older)
+    detail = enterprise.open_entry(older[0][1]).entry_view
+    assert "已被《郑州市户外广告和招牌设置管理条例》取代" in detail

@@ -91,6 +91,8 @@ class TopicEntry:
     article: str | None = None  # "第二十五条" for a passage of a regulation
     issued: str | None = None
     kind: str | None = None
+    status: str | None = None  # "superseded": an older version, marked wherever it is shown (see legal.py)
+    superseded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ def entry_of(chunk: Chunk, topic: str, sentence: str | None = None) -> TopicEntr
         spans = split_sentences(chunk.text)
         sentence = chunk.text[spans[0][0]:spans[0][1]] if spans else chunk.text
     return TopicEntry(topic, _summary(sentence), chunk.doc, chunk.title, chunk.unit, chunk.section, chunk.chunk_id,
-                      chunk.text, chunk.article, chunk.issued, chunk.kind)
+                      chunk.text, chunk.article, chunk.issued, chunk.kind, getattr(chunk, "status", None),
+                      getattr(chunk, "superseded_by", None))
 
 
 def _diverse(ranked: list[tuple[int, int, Chunk, str]]) -> list[tuple[int, int, Chunk, str]]:

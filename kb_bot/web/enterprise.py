@@ -55,7 +55,10 @@ def entry_label(entry: TopicEntry) -> str:
         summary = summary[len(entry.article):].lstrip()
     summary = summary if len(summary) <= 70 else summary[:68] + "……"
     source = f"{legal.citation_label(entry.title, entry.article)}：" if entry.article else ""
-    return f"【{entry.topic}】{source}{summary}"
+    # an older version found by search is marked in the list too (QA, thirteenth session: eight 2005 户外广告 hits
+    # listed as if in force)
+    older = "（旧版，已被取代）" if getattr(entry, "status", None) == legal.SUPERSEDED else ""
+    return f"【{entry.topic}】{older}{source}{summary}"
 
 
 def no_hit_note(query: str, everywhere: bool) -> str:
