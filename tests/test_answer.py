@@ -151,3 +151,15 @@ def test_llm_is_not_called_when_abstaining(real_kb, fake_llm):
     related = kb.ask("招聘会帮企业招到了多少人？")  # related on the seed articles: quoted, never rewritten
     assert related.status == "related" and related.mode == "related"
     assert FakeLLM.requests == []
+
+
+@pytest.mark.parametrize("question, chinese", [
+    ("养狗要办证吗", True), ("111", True), ("？？", True),
+    # QA, thirteenth session: a scrap of letters switched the whole reply and its labels to English
+    ("ok", True), ("xyz", True),
+    ("Hello", False), ("dog leash rules", False), ("Thanks a lot!", False),
+])
+def test_a_reply_is_in_english_only_for_a_question_written_in_english(question, chinese):
+    from kb_bot.answering.answer import replies_in_chinese
+
+    assert replies_in_chinese(question) is chinese

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _WARNED: set[str] = set()
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,12 @@ def is_cjk_question(question: str) -> bool:
 
 def replies_in_chinese(question: str) -> bool:
     """Reply in Chinese unless the question is written in English: a message with no letters at all (111, ？？,
-    an emoji) gets the district's language, not English."""
-    return is_cjk_question(question) or not _LATIN_LETTER.search(question)
+    an emoji) gets the district's language, not English, and so does a scrap of letters too short to be English
+    (ok, xyz, a typo: QA, thirteenth session, the whole reply and its labels switched to English for them)."""
+    if is_cjk_question(question):
+        return True
+    words = _LATIN_WORD.findall(question)
+    return not (len(words) >= 2 or any(len(word) >= 4 for word in words))
 
 
 def compose(question: str, hits: Sequence[SearchHit], model: AnswerModel | None | str = "shipped", *,
