@@ -19,7 +19,7 @@ Because the files live in the documents folder they are versioned, refreshed and
 with the documents: an entry is used only while its file is, byte for byte, the one the index
 generation in use holds (its manifest's content hash), so a new or edited entry takes effect on
 ``kb-bot refresh`` and disappears again on ``kb-bot rollback``. The loader indexes the files like any article, so the answer
-text is also found by ordinary retrieval. A retired entry is moved to ``documents/faq/.retired/``
+text is also found by ordinary retrieval (as a related passage only: judge.judge). A retired entry is moved to ``documents/faq/.retired/``
 (a hidden folder, which the loader skips), so it stops answering at once and its passages leave the index on
 the next refresh; its file is kept for the record, and moving it back re-activates it. An entry marked
 ``status: repealed`` (the staff tab's 标记废止) is retired the same way.

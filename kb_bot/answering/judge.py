@@ -200,8 +200,11 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
     # leaves to someone else (由…确定并公布). See guards.not_an_answer.
     gap = not_an_answer(question, evidence.candidates[best].text, [c.text for c in chosen],
                         [passage_text(c.hit) for c in chosen])
-    # A superseded version's rule is shown for the reader to check against the version in force, never as the answer.
-    gap = gap or _superseded(evidence.candidates[best])
+    # A superseded version's rule is shown for the reader to check against the version in force, never as the answer;
+    # nor is a staff answer's text found by retrieval: it answers the questions it was written for (faq.match, before
+    # retrieval), and quoted for another it reads as official (QA, thirteenth session: 上街区有几所幼儿园 was answered
+    # 0.87 with the kindergarten-enrolment staff answer's sentence).
+    gap = gap or _superseded(evidence.candidates[best]) or evidence.candidates[best].hit.chunk.kind == "faq"
     if confidence >= threshold and not gap:
         return Judgement(ANSWERED, confidence, topic, chosen, None)
     if answers_as_topic(question, evidence.question_row, topic, model.topic_threshold):
