@@ -97,27 +97,29 @@ _PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines?|fined|penalt\w*|punish\w*)\
 _PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
 
 
+def _sum_without_penalty(kind: str, question: str) -> bool:
+    """A sum asked (``kind`` money) without a penalty in view (多少钱, 收费吗 — not 罚多少): a fine does not answer it."""
+    return kind == "money" and not _PENALTY_ASKED.search(question)
+
+
 def carriers_of(kind: str, question: str, quoted: list[str]) -> list[str]:
     """The ``quoted`` sentences that may carry the ``kind`` of answer ``question`` asks: for a sum asked without a
     penalty in view (多少钱, 收费吗), not the penalty clauses, whose sums are fines (``_PENALTY_STATED``)."""
-    if kind != "money" or _PENALTY_ASKED.search(question):
+    if not _sum_without_penalty(kind, question):
         return quoted
     return [text for text in quoted if not _PENALTY_STATED.search(text)]
 
 
-def fine_for_a_fee(question: str, sentence: str) -> bool:
-    """Is ``sentence`` a penalty clause and ``question`` a sum asked without a penalty in view? Quoted even as the
-    closest passage, the fine is read as the fee (QA: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以
-    二千元罚款 as the closest sentence)."""
-    return (asked_type(question) == "money" and not _PENALTY_ASKED.search(question)
-            and bool(_PENALTY_STATED.search(sentence)) and not _names_the_offence(question, sentence))
-
-
-def _names_the_offence(question: str, sentence: str) -> bool:
-    """Does the question name what the penalty clause punishes (a verb of both: 拒载, 冒用, 逃票)? Then the sum it asks
-    is the fine: 出租车拒载要交多少钱 asks what refusing a fare costs (review, thirteenth session)."""
-    return any(len(word) >= 2 and tag.startswith("v") and word in sentence
-               for word, _, _, tag in tagged_words(question))
+def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
+    """For each sentence: is it a penalty clause while ``question`` asks a sum without a penalty in view? Quoted even
+    as the closest passage, the fine is read as the fee (QA: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以
+    二千元罚款 as the closest sentence). Not when the question names what the clause punishes (a verb of both: 拒载,
+    冒用, 逃票): 出租车拒载要交多少钱 asks what refusing a fare costs (review, thirteenth session). The question is read
+    once for all the sentences."""
+    if not _sum_without_penalty(asked_type(question), question):
+        return [False] * len(sentences)
+    verbs = [word for word, _, _, tag in tagged_words(question) if len(word) >= 2 and tag.startswith("v")]
+    return [bool(_PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]
 
 
 def asked_unit(question: str) -> re.Pattern | None:

@@ -19,7 +19,7 @@ from ..synonyms import Synonyms
 from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
-from .guards import absent_details, fine_for_a_fee, not_an_answer
+from .guards import absent_details, fines_for_a_fee, not_an_answer
 from .question_reading import asks_nothing, is_bare_topic
 
 #: The three outcomes of a question (``Answer.status``).
@@ -221,9 +221,10 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
 def _closest_but_fines(question: str, evidence: Evidence, scores: np.ndarray,
                        chosen: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """The closest sentences for a related reply, without penalty clauses when the question asks what something costs
-    (``guards.fine_for_a_fee``) and other sentences were found: a fine shown as the closest thing to a fee misleads."""
-    fines = [fine_for_a_fee(question, c.text) for c in evidence.candidates]
-    if all(fines) or not any(fine_for_a_fee(question, c.text) for c in chosen):
+    (``guards.fines_for_a_fee``) and other sentences were found: a fine shown as the closest thing to a fee misleads."""
+    fines = fines_for_a_fee(question, [c.text for c in evidence.candidates])
+    fined = {id(c) for c, fine in zip(evidence.candidates, fines) if fine}  # chosen holds the candidates themselves
+    if all(fines) or not any(id(c) in fined for c in chosen):
         return chosen
     floor = float(scores.min()) - 100.0  # below every other sentence: never the best, never a close runner-up
     return tuple(choose_sentences(evidence, np.where(fines, floor, scores)))
