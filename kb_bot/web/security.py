@@ -24,6 +24,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Callable
 
+from starlette.requests import Request
+
 log = logging.getLogger(__name__)
 
 #: Only the page's own origin: no outside image, script, font, frame or connection, whatever a document says.
@@ -254,12 +256,13 @@ class StaffGate:
         if session is not None:
             self.audit.write("logout", session.user, client)
 
-    def session_of(self, request: Any) -> StaffSession | None:
-        """The staff session of a request (gr.Request or Starlette) by its cookie, or None."""
+    def session_of(self, request: Any, touch: bool = True) -> StaffSession | None:
+        """The staff session of a request (gr.Request or Starlette) by its cookie, or None (``touch``: restart its
+        idle clock, as a staff action does)."""
         if not self.configured or request is None:
             return None
         cookies = getattr(request, "cookies", None) or {}
-        return self.sessions.check(cookies.get(COOKIE))
+        return self.sessions.check(cookies.get(COOKIE), touch=touch)
 
 
 # --------------------------------------------------------------------------- ASGI middleware
@@ -303,16 +306,9 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _staff_request(self, scope) -> bool:
-        """Does the request carry a live staff session cookie?"""
-        if not self.gate.configured:
-            return False
-        header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"cookie"), "")
-        cookies = {}
-        for part in header.split(";"):
-            name, _, value = part.strip().partition("=")
-            cookies[name] = value
-        # a question asked from a staff member's browser is no staff activity: the session's idle clock runs on
-        return self.gate.sessions.check(cookies.get(COOKIE), touch=False) is not None
+        """Does the request carry a live staff session cookie? A question asked from a staff member's browser is no
+        staff activity: the session's idle clock runs on."""
+        return self.gate.session_of(Request(scope), touch=False) is not None
 
     async def _staff(self, scope, receive, send, path, method, client):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
