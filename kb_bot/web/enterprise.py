@@ -61,6 +61,11 @@ def entry_label(entry: TopicEntry) -> str:
     return f"【{entry.topic}】{older}{source}{summary}"
 
 
+def _matches(entry: TopicEntry, terms: list[str]) -> float:
+    """How well an entry matches the best of a search's terms (the query, its synonyms' words)."""
+    return max(render.entry_matches(entry, term) for term in terms)
+
+
 def no_hit_note(query: str, everywhere: bool) -> str:
     """What to do when a search finds nothing: another keyword, all topics, or ask in the chat."""
     where = "在全部主题中" if everywhere else "在本主题中"
@@ -97,13 +102,14 @@ class EnterpriseTab:
                         pairs.append((f"{group.key}|{i}", entry))
         return pairs
 
-    def _search(self, pairs: list[tuple[str, TopicEntry]], query: str) -> list[tuple[str, TopicEntry]]:
-        """The entries matching ``query`` by words, or by meaning when the words match a little, best first."""
-        ranks = self.web.search_ranks(query, 10)
-        terms = self.web.search_terms(query)  # 社保 is written 社会保险 in the regulations (QA, thirteenth session)
+    @staticmethod
+    def _search(pairs: list[tuple[str, TopicEntry]], ranks: dict[str, int],
+                terms: list[str]) -> list[tuple[str, TopicEntry]]:
+        """The entries matching the search ``terms`` by words, or by meaning (their ``ranks`` in the search) when the
+        words match a little, best first."""
         scored = []
         for value, entry in pairs:
-            lexical = max(render.entry_matches(entry, term) for term in terms)
+            lexical = _matches(entry, terms)
             semantic = 1.0 / ranks[entry.chunk_id] if entry.chunk_id in ranks else 0.0
             if lexical >= 0.5 or (semantic >= 1 / 3 and lexical > 0):
                 scored.append((lexical + semantic, value, entry))
@@ -121,15 +127,20 @@ class EnterpriseTab:
         pairs = self.entries_of(key)
         widened = False
         if query:
-            pairs = self._search(pairs, query)
+            # one search serves all: the ranks of the topics' entries and the passages no topic lists
+            found = self.web.search_entries(query)
+            ranks: dict[str, int] = {}
+            for rank, entry in enumerate(found, start=1):
+                ranks.setdefault(entry.chunk_id, rank)
+            terms = self.web.search_terms(query)  # 社保 is written 社会保险 in the regulations (QA, thirteenth session)
+            pairs = self._search(pairs, ranks, terms)
             if not pairs and key != ALL_TOPICS:
                 # a topic lists a few passages: 招工 in 招聘用工 found nothing while 全部 had the articles (QA)
-                pairs, widened = self._search(self.entries_of(ALL_TOPICS), query), True
+                pairs, widened = self._search(self.entries_of(ALL_TOPICS), ranks, terms), True
             if key == ALL_TOPICS or widened:  # the whole knowledge base, not only the passages the topics list
                 listed_ids = {entry.chunk_id for _, entry in pairs}
-                terms = self.web.search_terms(query)
-                pairs += [(f"{SEARCHED}|{e.chunk_id}", e) for e in self.web.search_entries(query)
-                          if e.chunk_id not in listed_ids and max(render.entry_matches(e, t) for t in terms) > 0]
+                pairs += [(f"{SEARCHED}|{e.chunk_id}", e) for e in found
+                          if e.chunk_id not in listed_ids and _matches(e, terms) > 0]
         listed = [(entry_label(entry), value) for value, entry in pairs]
         if not keys:
             note = "暂无主题条目：索引中还没有可归类的文章。"

@@ -132,16 +132,6 @@ class WebKB:
         listed = tuple((g.key, tuple(e.chunk_id for e in g.entries)) for g in self.groups())
         return hashlib.sha256(repr(listed).encode("utf-8")).hexdigest()[:16]
 
-    def search_ranks(self, query: str, limit: int = 10) -> dict[str, int]:
-        """Chunk id -> rank (1 = best) of a search; empty when the search fails (the caller falls back to words)."""
-        ranks: dict[str, int] = {}
-        try:
-            for hit in self.kb.search(query, limit, synonyms=True):
-                ranks.setdefault(hit.chunk.chunk_id, hit.rank)
-        except KbBotError as exc:
-            log.warning("topic search failed: %s", exc)
-        return ranks
-
     def search_entries(self, query: str, limit: int = 10) -> list[TopicEntry]:
         """The passages a search finds anywhere in the index, as topic entries (``全部`` searched in the enterprise
         tab): a document no topic lists (a new notice) is found too. Empty when the search fails."""
