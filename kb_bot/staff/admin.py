@@ -108,9 +108,12 @@ def _with_same_titles(rows: list[DocumentInfo]) -> list[DocumentInfo]:
     for row in rows:
         if row.title and row.status in ("indexed", "changed") and row.legal_status is None:
             by_title.setdefault(row.title, []).append(row.path)
-    return [replace(row, same_title=tuple(p for p in by_title.get(row.title or "", ()) if p != row.path))
-            if len(by_title.get(row.title or "", ())) > 1 and row.path in by_title[row.title or ""] else row
-            for row in rows]
+    marked = []
+    for row in rows:
+        sharing = by_title.get(row.title or "", [])
+        marked.append(replace(row, same_title=tuple(p for p in sharing if p != row.path))
+                      if row.path in sharing and len(sharing) > 1 else row)
+    return marked
 
 
 _FRONT = re.compile(r"---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|$)", re.S)
