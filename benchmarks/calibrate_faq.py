@@ -1,4 +1,4 @@
-"""Calibrate ``faq.MATCH_THRESHOLD``: when does a question match a staff answer's wording?
+"""Calibrate ``faq_match.MATCH_THRESHOLD``: when does a question match a staff answer's wording?
 
 Nine staff answers (two wordings each, as staff would write them) are added to a copy of the
 shipped documents and indexed with the bundled model. Held out: three paraphrases per answer
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kb_bot.answering import faq  # noqa: E402
+from kb_bot.answering import faq, faq_match  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import Settings  # noqa: E402
 
@@ -75,18 +75,18 @@ def main() -> None:
         kb = KnowledgeBase(Settings(documents=documents, index=Path(folder) / "index"))
         kb.build(full=True)
         positives = [(q, paths[i]) for i, (_, paraphrases, _) in enumerate(ENTRIES) for q in paraphrases]
-        pos_scores = faq.scores(kb, [q for q, _ in positives])
+        pos_scores = faq_match.scores(kb, [q for q, _ in positives])
         neg_questions = negatives()
-        neg_scores = faq.scores(kb, neg_questions)
+        neg_scores = faq_match.scores(kb, neg_questions)
         synonyms = kb.synonyms()
         # the rule beside the cosines: one word away from a wording and asking of something else (faq.contrasts)
-        pos_apart = [faq.contrasts(q, entry.questions, synonyms)
+        pos_apart = [faq_match.contrasts(q, entry.questions, synonyms)
                      for (q, _), (_, _, entry) in zip(positives, pos_scores)]
-        neg_apart = [faq.contrasts(q, entry.questions, synonyms)
+        neg_apart = [faq_match.contrasts(q, entry.questions, synonyms)
                      for q, (_, _, entry) in zip(neg_questions, neg_scores)]
     right = [(score, ahead, entry.path == path, q) for (q, path), (score, ahead, entry) in zip(positives, pos_scores)]
     print(f"{len(positives)} held-out paraphrases, {len(neg_questions)} other seed and dialogue questions")
-    print(f"now: cosine >= {faq.MATCH_THRESHOLD}, margin over the best article passage >= {faq.MATCH_MARGIN}")
+    print(f"now: cosine >= {faq_match.MATCH_THRESHOLD}, margin over the best article passage >= {faq_match.MATCH_MARGIN}")
     for cosine in (0.88, 0.90, 0.92):
         for lead in (0.0, 0.05, 0.065, 0.075, 0.085, 0.1):
             matched = sum(1 for s, a, ok, _ in right if ok and s >= cosine and a >= lead)

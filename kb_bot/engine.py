@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from . import legal
-from .answering import faq
+from .answering import faq_match
 from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
@@ -28,7 +28,7 @@ from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 
-#: Extra results a search asks for, in place of staff answers that no longer answer (``faq.quotable``).
+#: Extra results a search asks for, in place of staff answers that no longer answer (``faq_match.quotable``).
 SEARCH_SPARE = 3
 
 
@@ -114,12 +114,12 @@ class KnowledgeBase:
 
     def search_many(self, queries: list[str], top_k: int | None = None) -> list[list[SearchHit]]:
         """Hybrid search of several queries at once (their embeddings batched); a staff answer retired or edited
-        since the index was built is left out (``faq.quotable``), a few more results asked for in its place."""
+        since the index was built is left out (``faq_match.quotable``), a few more results asked for in its place."""
         k = top_k or self.settings.top_k
         return [self._quotable(hits, k) for hits in self.retriever.search_many(queries, k + SEARCH_SPARE)]
 
     def _quotable(self, hits: list[SearchHit], k: int) -> list[SearchHit]:
-        kept = faq.quotable(self, hits)
+        kept = faq_match.quotable(self, hits)
         return hits[:k] if len(kept) == len(hits) else [replace(hit, rank=rank) for rank, hit in enumerate(kept[:k], 1)]
 
     # -- answers and topics ----------------------------------------------------------------
@@ -190,7 +190,7 @@ class KnowledgeBase:
         vector = retriever.embed([question])[0]
         hits = retriever.search(self.synonyms().expand_query(question), max(self.settings.top_k, 5),
                                 query_vector=vector)
-        return faq.quotable(self, hits), vector
+        return faq_match.quotable(self, hits), vector
 
     def answer_model(self) -> AnswerModel | None:
         """The fitted answerability model the answers use (the index folder's refit first, else the shipped one)."""
@@ -200,7 +200,7 @@ class KnowledgeBase:
         """Answer a question from the current index, say what is related, or say honestly that nothing is.
 
         ``history``: the earlier questions of the conversation, oldest first; a follow-up is
-        completed from them (see conversation.py), and staff answers (faq.py) are matched first.
+        completed from them (see conversation.py), and staff answers (faq_match.py) are matched first.
         """
         if not _literal:
             from .answering.conversation import answer_in_context

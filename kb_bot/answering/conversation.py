@@ -11,7 +11,7 @@ so a wrong guess is visible and can be corrected by rephrasing. A question that 
 
 The subject of a turn is where its answer came from (the short name of the cited unit, e.g.
 先进制造业开发区, or the article title) and, as a second candidate, the content words of the question
-that opened the topic. Staff answers (:mod:`kb_bot.answering.faq`) are matched first, on the question as
+that opened the topic. Staff answers (:mod:`kb_bot.answering.faq_match`) are matched first, on the question as
 asked and then on its completed reading.
 """
 
@@ -114,7 +114,7 @@ def _trace(aspect: Aspect, answer: Answer) -> tuple:
 
 def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, Turn]:
     """Answer ``question`` after the turn ``previous`` (None: first turn) and describe the new turn."""
-    from . import faq
+    from . import faq_match
 
     question = " ".join((question or "").split())
     # A greeting or a thanks (你好, 谢谢) is no follow-up: read with the subject it would quote the conversation's document
@@ -127,7 +127,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         if rewritten and rewritten not in readings:
             readings.insert(0, rewritten)
 
-    curated = faq.match(kb, [question, *readings])
+    curated = faq_match.match(kb, [question, *readings])
     if curated is not None:
         answer, used = curated
         answer = replace(answer, understood_as=used if used != question else None)

@@ -24,12 +24,7 @@ text is also found by ordinary retrieval (as a related passage only: judge.judge
 the next refresh; its file is kept for the record, and moving it back re-activates it. An entry marked
 ``status: repealed`` (the staff tab's 标记废止) is retired the same way.
 
-A question matches an entry when its cosine to one of the entry's wordings reaches
-:data:`MATCH_THRESHOLD` *and* beats its best cosine to an article passage search can return (not a repealed
-one) by :data:`MATCH_MARGIN`, or is worded as one of the entry's wordings (then no margin is asked)
-(e5's cosines between any two short Chinese questions are high, so the margin is what tells
-"what does the development zone lend" from "at what interest rate"; calibrated on held-out
-paraphrases, see ``benchmarks/calibrate_faq.py``).
+Which question an entry answers is ``faq_match``'s part; this module owns the entry files.
 """
 
 from __future__ import annotations
@@ -37,31 +32,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import yaml
 
 from ..errors import KbBotError
 from ..files import write_atomic
-from ..legal import REPEALED, normalize_status
+from ..legal import normalize_status
 from ..loading import SUPPORTED_SUFFIXES, content_hash
-from .answer import Answer, AnswerSentence, Citation
-from .question_reading import contrasts
 
 log = logging.getLogger(__name__)
 
 FAQ_FOLDER = "faq"
 RETIRED_FOLDER = ".retired"  # inside FAQ_FOLDER; hidden, so the loader does not index it
 FAQ_TITLE = "工作人员解答"
-#: Cosine (e5 query embeddings) between a question and an entry's closest wording, and how far it must beat
-#: the question's best article passage; see benchmarks/calibrate_faq.py (0 of 133 other questions match).
-MATCH_THRESHOLD = 0.90
-MATCH_MARGIN = 0.085
 ACTIVE, RETIRED = "active", "retired"
 
 _FRONT = re.compile(r"^---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|$)", re.S)
@@ -229,39 +216,6 @@ def _inside(documents: Path, path: str) -> Path:
 # --------------------------------------------------------------------------- matching
 
 
-class _Matcher:
-    """Active entries of the index generation in use, with their wordings embedded once."""
-
-    def __init__(self, key: tuple, entries: list[FaqEntry], vectors: np.ndarray, owners: list[int],
-                 articles: np.ndarray, titles: dict[str, str] | None = None):
-        self.key, self.entries, self.vectors, self.owners = key, entries, vectors, owners
-        self.articles = articles  # row numbers of the index's passages that are not staff answers
-        self.titles = titles or {}  # document path -> title, to name a source picked by its path
-
-
-_lock = threading.Lock()
-
-
-def _matcher(kb: Any) -> _Matcher | None:
-    """The matcher for ``kb``'s current index; None when it has no active entries.
-
-    Rebuilt only when the index generation or a file in ``faq/`` changes (one directory listing
-    per question otherwise), so the articles' answers pay almost nothing for this check.
-    """
-    retriever = kb.retriever
-    folder = kb.settings.documents / FAQ_FOLDER
-    try:
-        stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.md")))
-    except OSError:
-        stamp = ()
-    key = (retriever.index.generation, stamp)
-    cached = getattr(kb, "_faq_matcher", None)
-    if cached is None or cached.key != key:
-        with _lock:
-            cached = kb._faq_matcher = _build_matcher(kb, retriever, key)
-    return cached if cached.owners else None
-
-
 def indexed_entries(documents: Path, manifest: Any) -> list[FaqEntry]:
     """The active entries whose file is, byte for byte, the one the index generation holds.
 
@@ -293,106 +247,6 @@ def indexed_entries(documents: Path, manifest: Any) -> list[FaqEntry]:
     return entries
 
 
-def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
-    entries = indexed_entries(kb.settings.documents, retriever.index.manifest)
-    wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
-    vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
-    # The passages a staff answer must beat are those search can return: a repealed notice's are never quoted, and
-    # a staff answer correcting it (补贴计划已停止) lost to its own subject's old wording (margin 0.05).
-    articles = np.array([i for i, c in enumerate(retriever.index.chunks)
-                         if not c.doc.startswith(f"{FAQ_FOLDER}/") and getattr(c, "status", None) != REPEALED],
-                        dtype=np.int64) if wordings else np.zeros(0, dtype=np.int64)
-    titles = {c.doc: c.title for c in retriever.index.chunks if c.title} if wordings else {}
-    return _Matcher(key, entries, np.asarray(vectors, dtype=np.float32), [i for i, _ in wordings], articles, titles)
-
-
-def quotable(kb: Any, hits: list) -> list:
-    """``hits`` without the passages of staff answers that no longer answer: retired, repealed or edited since the
-    index was built. Retiring one stopped its 工作人员解答 label at once, but its text was still quoted as a related
-    passage until the next refresh (and an edited entry's old version, answered as an article)."""
-    if not any(h.chunk.doc.startswith(f"{FAQ_FOLDER}/") for h in hits):
-        return hits
-    try:
-        matcher = _matcher(kb)
-    except Exception as exc:  # an unreadable staff answer must never stop the articles: its passages are left out
-        log.warning("staff answers not consulted: %s", exc)
-        matcher = None
-    live = {entry.path for entry in matcher.entries} if matcher is not None else set()
-    return [h for h in hits if not h.chunk.doc.startswith(f"{FAQ_FOLDER}/") or h.chunk.doc in live]
-
-
-def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
-    """For each question: the best cosine to an active entry's wording, its margin over the best
-    article passage, and that entry."""
-    return _scores(kb, _matcher(kb), questions)
-
-
-def _scores(kb: Any, matcher: _Matcher | None, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
-    if matcher is None or not matcher.owners:
-        return [(0.0, 0.0, None) for _ in questions]
-    index = kb.retriever.index
-    vectors = np.asarray(kb.retriever.embed(list(questions)), dtype=np.float32)
-    similarity = vectors @ matcher.vectors.T
-    if len(matcher.articles):
-        passages = (np.asarray(index.vectors[matcher.articles], dtype=np.float32) @ vectors.T).max(axis=0)
-    else:
-        passages = np.zeros(len(questions), dtype=np.float32)
-    out = []
-    for row, passage in zip(similarity, passages):
-        best = int(np.argmax(row))
-        out.append((float(row[best]), float(row[best] - passage), matcher.entries[matcher.owners[best]]))
-    return out
-
-
-def match(kb: Any, questions: Sequence[str], threshold: float | None = None,
-          margin: float | None = None) -> tuple[Answer, str] | None:
-    """The staff answer for the first of ``questions`` (asked, then completed readings) that matches one."""
-    questions = [q for q in questions if q and q.strip()]
-    if not questions or not hasattr(kb, "retriever"):
-        return None
-    try:
-        matcher = _matcher(kb)
-        found = _scores(kb, matcher, questions)
-    except KbBotError:
-        raise
-    except Exception as exc:  # a broken staff answer must never stop the articles from answering
-        log.warning("staff answers not consulted: %s", exc)
-        return None
-    limit = MATCH_THRESHOLD if threshold is None else threshold
-    lead = MATCH_MARGIN if margin is None else margin
-    synonyms = kb.synonyms() if hasattr(kb, "synonyms") else None
-    for question, (score, ahead, entry) in zip(questions, found):
-        if entry is None or score < limit:
-            continue
-        if _worded(entry, question) or (ahead >= lead and not contrasts(question, entry.questions, synonyms)):
-            return faq_answer(entry, questions[0], score, matcher.titles.get(entry.source or "")), question
-    return None
-
-
 def plain(question: str) -> str:
     """``question`` without spaces, end punctuation and case: how a wording is compared."""
     return re.sub(r"[\s?？!！。.,，]+", "", question).lower()
-
-
-def _worded(entry: FaqEntry, question: str) -> bool:
-    """Is ``question`` one of the entry's own wordings (spaces, case and end punctuation aside)? Staff wrote the
-    entry for exactly that question: it answers it however close an article passage is."""
-    return plain(question) in {plain(wording) for wording in entry.questions}
-
-
-def faq_answer(entry: FaqEntry, question: str, score: float, source_title: str | None = None) -> Answer:
-    """The answer shown for a matched entry: "工作人员解答", its source (``source_title`` when the source is a
-    document's path: citizens saw 依据：regulations/郑州市…条例(2022-01-01).md) and date."""
-    source = (f"《{source_title}》" if source_title
-              else Path(entry.source).stem if entry.source and Path(entry.source).suffix.lower() in SUPPORTED_SUFFIXES
-              else entry.source)
-    basis = " ".join(part for part in (source, entry.article) if part)
-    where = "；".join(part for part in (f"依据：{basis}" if basis else "", f"{entry.date} 发布" if entry.date else "")
-                     if part)
-    # No ``article`` on the citation: it would be cited as 《工作人员解答》第三十七条, a regulation that does not exist.
-    # The article the answer rests on is named in its basis (依据：《…》 第三十七条).
-    citation = Citation(entry.path, FAQ_TITLE, None, where or None, entry.answer,
-                        (0, len(entry.answer)), score, f"faq:{entry.path}", None, entry.date, "faq")
-    text = f"{FAQ_TITLE}：{entry.answer}[1]"
-    return Answer(question, True, text, (citation,), (), (AnswerSentence(entry.answer, 0),), confidence=score,
-                  mode="faq", status="answered")

@@ -217,7 +217,8 @@ def contrasts(question: str, wordings: Sequence[str] | str, synonyms: Any = None
     (小学怎么报名 against 幼儿园怎么报名: two nouns without a character in common) or the word turned round (区政府几点上班
     against 区政府几点下班)? e5 puts questions of one frame close whatever their subject (0.948 for the first pair), so
     the cosine cannot tell them apart (QA, thirteenth session: both got the other entry's answer as 工作人员解答).
-    Synonyms (老师, 教师), nouns sharing a character (孩子, 小孩) and other word changes (怎么领, 怎么领取) are no contrast."""
+    Synonyms (老师, 教师), nouns sharing a character beside their head (孩子, 小孩; 居住证, 暂住证) and other word
+    changes (怎么领, 怎么领取) are no contrast."""
     wordings = [wordings] if isinstance(wordings, str) else list(wordings)
     if not wordings:
         return False
@@ -232,13 +233,19 @@ def contrasts(question: str, wordings: Sequence[str] | str, synonyms: Any = None
     if len(ops) != 1 or ops[0][0] != "replace":
         return False
     _, i1, i2, j1, j2 = ops[0]
-    if i2 - i1 != 1 or j2 - j1 != 1 or len(mine) - 1 < 2:
-        return False  # more than one word changed, or too little left the same to call it one frame
-    (a, tag_a), (b, tag_b) = mine[i1], theirs[j1]
+    if not (1 <= i2 - i1 <= 2 and 1 <= j2 - j1 <= 2) or len(mine) - (i2 - i1) < 2:
+        return False  # more than one thing changed, or too little left the same to call it one frame
+    # One thing, cut into one or two words either side (公交 卡 / 社保卡): compared whole, a noun when all its words are
+    a, b = "".join(w for w, _ in mine[i1:i2]), "".join(w for w, _ in theirs[j1:j2])
+    tag_a = "n" if all(t.startswith(_THING_TAGS) for _, t in mine[i1:i2]) else mine[i1][1]
+    tag_b = "n" if all(t.startswith(_THING_TAGS) for _, t in theirs[j1:j2]) else theirs[j1][1]
     if synonyms is not None and (any(b in alts for alts in synonyms.expand(a).alternatives)
                                  or any(a in alts for alts in synonyms.expand(b).alternatives)):
         return False
-    other_thing = tag_a.startswith(_THING_TAGS) and tag_b.startswith(_THING_TAGS) and not set(a) & set(b)
+    # Another thing: nothing in common, or only the kind of thing (公交卡 / 社保卡, 文化馆 / 图书馆: one head, other
+    # makers; not two-character words: 婴儿 / 新生儿 are one)
+    other_thing = tag_a.startswith(_THING_TAGS) and tag_b.startswith(_THING_TAGS) and (
+        not set(a) & set(b) or (a[-1] == b[-1] and min(len(a), len(b)) >= 3 and not set(a[:-1]) & set(b[:-1])))
     differing = [(x, y) for x, y in zip(a, b) if x != y]
     turned_round = len(a) == len(b) and len(differing) == 1 and frozenset(differing[0]) in _OPPOSITES
     return other_thing or turned_round

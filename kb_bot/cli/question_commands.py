@@ -186,9 +186,9 @@ MAX_LISTED = 20
 
 def _staff_answered(kb, questions: list[str]) -> int:
     """How many questions a curated staff answer (matched before retrieval) answers."""
-    from ..answering import faq
+    from ..answering import faq_match
 
-    return sum(1 for question in questions if faq.match(kb, [question]) is not None)
+    return sum(1 for question in questions if faq_match.match(kb, [question]) is not None)
 
 
 def cmd_calibrate(args, settings) -> int:
