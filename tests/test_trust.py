@@ -234,3 +234,12 @@ def test_a_superseded_version_is_found_but_never_the_answer(corpus_kb):
     answer = corpus_kb.ask("申请设置户外广告应当提交哪些证件和资料")
     assert answer.status == RELATED and answer.citations[0].status == "superseded"
     assert "申请书" in answer.answer
+
+
+def test_a_bare_topic_naming_a_detail_is_not_answered_without_it(corpus_kb):
+    # QA, fourteenth session: 燃气公司电话 was answered 0.998 by "燃气企业应当…公布抢险、抢修电话" (no number) and 禁烟罚款
+    # 1.0 by the fine-receipt article (no sum): a bare topic naming a phone or a fine asks for it. A bare topic
+    # that names none is still answered with what the documents say of it.
+    assert corpus_kb.ask("燃气公司电话").status != ANSWERED
+    assert corpus_kb.ask("禁烟罚款").status != ANSWERED
+    assert corpus_kb.ask("招工").status == ANSWERED
