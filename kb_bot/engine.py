@@ -17,6 +17,7 @@ from .answering import faq_match
 from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
+from .answering.elsewhere import mentioned_elsewhere
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
@@ -220,6 +221,7 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=self.answer_model())
+        answer = mentioned_elsewhere(answer, retriever.index.chunks)
         if answer.status == RELATED and answer.suggestions and answer.citations:
             # The topics of the passages quoted come first (户外广告 quoted -> 城市管理与文明), then the nearest.
             quoted = topics_in(self._topic_state()[1], [c.text for c in answer.citations])

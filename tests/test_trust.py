@@ -243,3 +243,17 @@ def test_a_bare_topic_naming_a_detail_is_not_answered_without_it(corpus_kb):
     assert corpus_kb.ask("燃气公司电话").status != ANSWERED
     assert corpus_kb.ask("禁烟罚款").status != ANSWERED
     assert corpus_kb.ask("招工").status == ANSWERED
+
+
+def test_a_detail_missing_from_the_quote_but_named_elsewhere_in_its_document_is_shown(corpus_kb):
+    # QA, fourteenth session: "找到的原文中没有提到“收费”" above two articles of the emergency-care regulation, whose
+    # 第二十四条 does speak of fees; citizens read the line as "the documents do not say".
+    reply = corpus_kb.ask("打120要收费吗")
+    assert reply.status == RELATED and reply.missing is None
+    assert "没有提到“收费”，《郑州市社会急救医疗条例》第二十四条提到了：" in reply.answer
+    extra = reply.citations[-1]
+    assert extra.article == "第二十四条" and "收费" in extra.text[extra.span[0]:extra.span[1]]
+    assert reply.sentences[-1].citation == len(reply.citations) - 1
+    # a detail no passage of the quoted documents names keeps the honest line
+    rate = corpus_kb.ask("银企对接平台贷款利率多少")
+    assert rate.status != ANSWERED and "提到了：" not in rate.answer
