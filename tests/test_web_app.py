@@ -558,3 +558,17 @@ def test_web_modules_stay_small_and_import_only_downward():
                 assert node.end_lineno - node.lineno < 80, f"{path.name}: {node.name}"
             if isinstance(node, ast.ImportFrom) and node.level == 2:
                 assert node.module not in ("cli",), f"{path.name} imports kb_bot.{node.module}"
+
+
+def test_question_exports_share_one_temporary_folder_removed_with_the_app():
+    # Every CSV export made a temporary folder of its own that nothing removed (86 piled up in /tmp in one day).
+    from pathlib import Path
+
+    from kb_bot.web.insight import Insight
+
+    insight = Insight(staff=None)
+    first, second = (Path(insight.export_csv([], 7)) for _ in range(2))
+    assert first != second and first.read_text(encoding="utf-8-sig") == second.read_text(encoding="utf-8-sig")
+    assert first.parent.parent == second.parent.parent == Path(insight._exports.name)
+    insight._exports.cleanup()
+    assert not first.exists() and not first.parent.parent.exists()
