@@ -10,8 +10,10 @@ Read in the order a question travels:
 * ``guards.py``           the rules on top of the models (a named detail missing, a fine is not a fee ...);
 * ``judge.py``            answered / related / not found, and which sentences to quote;
 * ``answer.py``           the reply: quoted sentences with citations, related passages, or "not found";
+* ``elsewhere.py``        a detail a related reply's quote leaves out, quoted from elsewhere in its document;
 * ``topics.py``           the topic guide offered with related and not-found replies, and the enterprise browser;
-* ``faq.py``              staff answers, matched before the documents;
+* ``faq.py``,             staff answers: the entry files, and matching a question to one before the documents;
+  ``faq_match.py``
 * ``conversation.py``,    follow-up questions completed from earlier turns, and which reading wins;
   ``followup.py``
 * ``llm.py``              optional rewording by an OpenAI-compatible endpoint, checked against the passages;
