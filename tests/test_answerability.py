@@ -154,6 +154,14 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
                              ["每日工作时间不超过八小时。"])
     assert asked_unit("多大岁数能出来找活干？").search("年满十六周岁") and asked_unit("光电追踪仪的追踪距离有多远？").search("10km")
     assert asked_unit("平安保险怎么买") is None and asked_unit("养狗要办证吗？") is None
+    # a period asked in its unit (fourteenth session): 任期届满前九十日内 says nothing of how many years
+    term = "街道办事处应当在业主委员会任期届满前九十日内，指导和监督业主委员会换届选举。"
+    assert not_an_answer("业委会任期几年", term, [term], [term])
+    assert asked_unit("业委会任期几年").search("每届任期不超过五年") and asked_unit("要几个工作日").search("七个工作日内")
+    assert asked_unit("失业金能领几个月").search("领取期限最长为十二个月")
+    # 好几年, 没几天, 几月份: said in passing or asking a month, not a number of years or days
+    assert asked_unit("好几年没年检了，会被要求报废吗") is None and asked_unit("修好没几天又坏了") is None
+    assert asked_unit("几月份交医保") is None
 
 
 def test_a_number_in_a_quoted_name_is_not_the_number_asked():

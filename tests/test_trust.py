@@ -257,3 +257,10 @@ def test_a_detail_missing_from_the_quote_but_named_elsewhere_in_its_document_is_
     # a detail no passage of the quoted documents names keeps the honest line
     rate = corpus_kb.ask("银企对接平台贷款利率多少")
     assert rate.status != ANSWERED and "提到了：" not in rate.answer
+
+
+def test_a_related_reply_to_a_number_asked_in_a_unit_quotes_the_sentence_carrying_it(corpus_kb):
+    # 水表过户几天能办好 quoted the article's first sentence (更名、过户…应当申请办理有关手续) and not the one saying within
+    # how many working days (fourteenth session: the closest sentences carry the unit asked when one was found).
+    reply = corpus_kb.ask("水表过户几天能办好？")
+    assert reply.status != NOT_FOUND and "五个工作日内" in reply.answer

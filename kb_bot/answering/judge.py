@@ -19,7 +19,7 @@ from ..synonyms import Synonyms
 from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
-from .guards import absent_details, fines_for_a_fee, not_an_answer
+from .guards import absent_details, asked_unit, fines_for_a_fee, not_an_answer
 from .question_reading import asks_nothing, is_bare_topic
 
 #: The three outcomes of a question (``Answer.status``).
@@ -217,7 +217,7 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
         # Few words of an English question reach the Chinese passages: "not found" needs the dense evidence too.
         return replace(_cross_language(evidence, scores), confidence=confidence)
     if status == RELATED:
-        chosen = _closest_but_fines(question, evidence, scores, chosen)
+        chosen = _closest_in_unit(question, evidence, scores, _closest_but_fines(question, evidence, scores, chosen))
     return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
 
 
@@ -231,3 +231,18 @@ def _closest_but_fines(question: str, evidence: Evidence, scores: np.ndarray,
         return chosen
     floor = float(scores.min()) - 100.0  # below every other sentence: never the best, never a close runner-up
     return tuple(choose_sentences(evidence, np.where(fines, floor, scores)))
+
+
+def _closest_in_unit(question: str, evidence: Evidence, scores: np.ndarray,
+                     chosen: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """The closest sentences for a related reply to a number asked in a unit (任期几年, 要几个工作日: ``asked_unit``):
+    those carrying the unit when the chosen ones do not and another found sentence does (QA, fourteenth session:
+    业委会任期几年 quoted 任期届满前九十日内 while 每届任期不超过五年 was in the next passage)."""
+    unit = asked_unit(question)
+    if unit is None or any(unit.search(c.text) for c in chosen):
+        return chosen
+    carrying = np.array([bool(unit.search(c.text)) for c in evidence.candidates])
+    if not carrying.any():
+        return chosen
+    floor = float(scores.min()) - 100.0
+    return tuple(choose_sentences(evidence, np.where(carrying, scores, floor)))
