@@ -850,3 +850,20 @@ def test_the_leash_asked_about_after_walking_a_dog_is_the_regulations_dog_leash(
     conversation.ask("遛狗不拴绳罚多少")
     reply = conversation.ask("绳子多长？")
     assert reply.status != "not_found" and "1.5米" in reply.answer
+
+
+def test_the_topic_nouns_leave_out_how_the_question_asked():
+    from kb_bot.answering.conversation import topic_nouns
+
+    assert topic_nouns("失业保险金能领多久") == "失业保险金"  # 能领 is a modal and a verb, 多久 the asking
+    assert topic_nouns("电动车几岁能骑") == "电动车"
+
+
+@pytest.mark.slow
+def test_a_follow_up_keeps_the_subject_not_only_the_regulation_title(corpus_kb):
+    # QA, fourteenth session: 失业保险金能领多久 -> 那标准是多少 was read as 郑州市失业保险条例 标准是多少 and quoted the
+    # medical-allowance article (第二十八条); read with the topic's nouns it finds the benefit's own standard.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("失业保险金能领多久")
+    reply = conversation.ask("那标准是多少")
+    assert reply.understood_as == "失业保险金 标准是多少" and "最低工资标准的百分之八十" in reply.answer

@@ -28,6 +28,8 @@ from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, relat
 from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap
 from .llm import generate_answer, rewrite_followup
 from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from .question_reading import without_modal
+from .word_weights import tagged_words
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -99,6 +101,12 @@ def completions(question: str, previous: Turn) -> list[str]:
         return [f"{previous.effective.rstrip('?？. ')} {rest}".strip()]
     # 都是哪些？ after 拜访了几家企业？ asks which of what was just asked about: the previous question is a subject too.
     subjects = (*previous.subjects, core(previous.effective)) if len(rest_core) <= 1 else previous.subjects
+    # The topic's nouns alone, and with the source's title: 失业保险金能领多久 -> 那标准是多少 read as 失业保险金能领多久
+    # 标准是多少 keeps 多久, and as 郑州市失业保险条例 标准是多少 drops 失业保险金 (QA, fourteenth session: both quoted
+    # another article than 第二十五条, which 失业保险金 标准是多少 finds).
+    nouns = topic_nouns(previous.topic)
+    if nouns and nouns != previous.topic:
+        subjects = (*subjects, nouns, *(f"{previous.unit} {nouns}" for _ in (1,) if previous.unit))
     for subject in subjects:
         if not subject or subject in rest or subject == rest_core:  # the question already names its subject
             continue
@@ -106,6 +114,22 @@ def completions(question: str, previous: Turn) -> list[str]:
         if reading not in readings:
             readings.append(reading)
     return readings
+
+
+def topic_nouns(topic: str) -> str:
+    """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑)."""
+    phrases: list[str] = []
+    last_end = -1
+    for word, start, end, tag in tagged_words(topic):
+        # a modal jieba glued to a verb (能领) is no noun; nouns next to each other are one (失业 保险金)
+        if len(word) < 2 or not tag.startswith(("n", "vn", "j")) or without_modal(word, start, end)[0] != word:
+            continue
+        if phrases and start == last_end:
+            phrases[-1] += word
+        else:
+            phrases.append(word)
+        last_end = end
+    return " ".join(dict.fromkeys(phrases))
 
 
 def _trace(aspect: Aspect, answer: Answer) -> tuple:

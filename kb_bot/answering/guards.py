@@ -102,6 +102,13 @@ _PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines?|fined|penalt\w*|punish\w*)\
 _PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
 
 
+#: How to do a formality (咋报名, 怎么申请, 如何办理, 要什么手续): answered by a sentence naming a step (申请, 提交, 登记 …),
+#: not by one that only names the thing (a how-did-they question about the news, 怎么招聘老师, is not a formality).
+_FORMALITY_ASKED = re.compile(r"(?:咋|怎么|怎样|如何|去哪|在哪)(?:报名|申请|办理|办证|登记|备案)|手续|流程|什么材料|啥材料")
+#: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.
+_PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
+
+
 def _sum_without_penalty(kind: str, question: str) -> bool:
     """A sum asked (``kind`` money) without a penalty in view (多少钱, 收费吗 — not 罚多少): a fine does not answer it."""
     return kind == "money" and not _PENALTY_ASKED.search(question)
@@ -162,6 +169,10 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
+    if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) for text in quoted):
+        return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
+    if _PAYING_ASKED.search(question) and kind == "yesno" and _PENALTY_STATED.search(best):
+        return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
     return kind in DETAIL_TYPES and delegates(best)
