@@ -164,6 +164,20 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     assert asked_unit("几月份交医保") is None
 
 
+def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():
+    from kb_bot.answering.guards import not_an_answer
+
+    fine = "第二十五条 伪造、买卖养犬证的，由城市管理行政执法部门处以二千元罚款。"
+    assert not_an_answer("办证要交钱吗", fine, [fine], [fine])
+    assert not not_an_answer("伪造狗证会被罚吗", fine, [fine], [fine])  # asking about the penalty: it answers
+    named = "成立了“上街区钱学森小学教育集团”和“上街实验高中教育集团”。"
+    assert not_an_answer("钱学森小学咋报名", named, [named], [named])
+    steps = "居民养犬，应当携带犬只到所在地的区城市市容环境卫生行政主管部门申请注册登记。"
+    assert not not_an_answer("养狗怎么登记", steps, [steps], [steps])
+    news = "连续多年赴北师大等师范院校招聘优秀毕业生，面向社会公开招聘教师。"
+    assert not not_an_answer("上街区怎么招聘老师", news, [news], [news])  # how they did it, not a formality
+
+
 def test_a_number_in_a_quoted_name_is_not_the_number_asked():
     from kb_bot.answering.guards import not_an_answer
 
