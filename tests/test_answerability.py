@@ -694,3 +694,11 @@ def test_an_answer_in_force_is_not_padded_with_a_replaced_versions_sentence():
     assert [c.hit.chunk.doc for c in choose_sentences(evidence, np.array([1.0, 0.9]))] == ["new.md"]
     # a replaced version's sentence that is the best is quoted (related, marked), with what stands in force
     assert [c.hit.chunk.doc for c in choose_sentences(evidence, np.array([0.9, 1.0]))] == ["new.md", "old.md"]
+
+
+def test_app_is_a_detail_only_as_a_word():
+    from kb_bot.answering.question_reading import detail_words
+
+    # "where do I apply?" was told 没有提到“app” and never answered: app is not in apply, happy or application
+    assert detail_words("where do I apply?") == [] and detail_words("application form") == []
+    assert detail_words("which app do I use?") == ["app"] and detail_words("用什么APP缴费") == ["APP"]

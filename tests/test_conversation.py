@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_bot.answering.answer import Answer, AnswerSentence, Citation, related_text
+from kb_bot.answering.answer import NOT_FOUND, Answer, AnswerSentence, Citation, related_text
 from kb_bot.settings import Settings
 from kb_bot.answering.conversation import Conversation, answer_in_context, core, dependency, strip_cues
 from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
@@ -867,3 +867,22 @@ def test_a_follow_up_keeps_the_subject_not_only_the_regulation_title(corpus_kb):
     conversation.ask("失业保险金能领多久")
     reply = conversation.ask("那标准是多少")
     assert reply.understood_as == "失业保险金 标准是多少" and "最低工资标准的百分之八十" in reply.answer
+
+
+@pytest.mark.slow
+def test_the_topic_nouns_never_carry_a_stand_alone_question_to_another_document(corpus_kb):
+    # With the nouns readings, 树龄多少年算一级古树 after the teachers' question was read as 教育局 上街区 老师 树龄…: a
+    # nouns reading must stay in the conversation's document.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("上街区怎么招聘老师？")
+    assert conversation.ask("树龄多少年算一级古树？").understood_as is None
+
+
+@pytest.mark.slow
+def test_a_short_english_follow_up_is_read_with_the_previous_question(corpus_kb):
+    # "how much per month?" after an unemployment-benefit question was "not found": English follow-ups were never
+    # short (only Chinese ones were), so it was read alone.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("How long can I get unemployment benefit?")
+    reply = conversation.ask("how much per month?")
+    assert reply.status != NOT_FOUND and reply.understood_as and "unemployment benefit" in reply.understood_as

@@ -104,8 +104,8 @@ def completions(question: str, previous: Turn) -> list[str]:
     # The topic's nouns alone, and with the source's title: 失业保险金能领多久 -> 那标准是多少 read as 失业保险金能领多久
     # 标准是多少 keeps 多久, and as 郑州市失业保险条例 标准是多少 drops 失业保险金 (QA, fourteenth session: both quoted
     # another article than 第二十五条, which 失业保险金 标准是多少 finds).
-    nouns = topic_nouns(previous.topic)
-    if nouns and nouns != previous.topic:
+    nouns = topic_nouns(previous.topic) if is_cjk_question(question) else ""  # Chinese nouns before English words
+    if nouns and nouns != previous.topic:                                    # match no English synonym
         subjects = (*subjects, nouns, *(f"{previous.unit} {nouns}" for _ in (1,) if previous.unit))
     for subject in subjects:
         if not subject or subject in rest or subject == rest_core:  # the question already names its subject
@@ -130,6 +130,11 @@ def topic_nouns(topic: str) -> str:
             phrases.append(word)
         last_end = end
     return " ".join(dict.fromkeys(phrases))
+
+
+def _of_nouns(reading: str, nouns: str, previous: Turn) -> bool:
+    """Is ``reading`` one of the readings ``completions`` makes from the topic's nouns?"""
+    return reading.startswith((f"{nouns} ", f"{previous.unit} {nouns} ")) and nouns != previous.topic
 
 
 def _trace(aspect: Aspect, answer: Answer) -> tuple:
@@ -167,6 +172,14 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     if readings and previous is not None and not own:
         completed_answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), True)
                              for r in readings]
+        # A reading made of the topic's nouns continues the conversation's document or nothing: elsewhere its nouns
+        # only lift a stand-alone question's confidence (树龄多少年算一级古树 after the teachers' question was read as
+        # 教育局 上街区 老师 树龄多少年算一级古树 and quoted the tree regulation).
+        nouns = topic_nouns(previous.topic)
+        kept = [i for i, (r, a) in enumerate(zip(readings, completed_answers))
+                if not (nouns and _of_nouns(r, nouns, previous)) or doc_of(a) == previous.doc]
+        readings, completed_answers = [readings[i] for i in kept], [completed_answers[i] for i in kept]
+    if readings and previous is not None and not own:
         best = best_reading(question, aspect, readings, completed_answers, previous)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),

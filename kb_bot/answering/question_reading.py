@@ -191,7 +191,8 @@ def place_mismatch(question: str, document_text: str) -> float:
 #: Words naming a detail a citizen asks for: when the passages never contain it, the reply names it as missing.
 DETAIL_WORDS = re.compile(
     r"利率|税率|费率|电话|热线|号码|手机号|地址|网址|邮箱|营业时间|办公时间|开放时间|几点|期限|截止|费用|收费|价格|价钱|"
-    r"罚款|金额|材料|流程|手续|步骤|条件|网站|公众号|窗口|地点|位置|房价|app", re.I)
+    # app as a word: "where do I apply?" asks no app (it was told 没有提到“app”, and never answered)
+    r"罚款|金额|材料|流程|手续|步骤|条件|网站|公众号|窗口|地点|位置|房价|(?<![a-z])apps?(?![a-z])", re.I)
 
 
 def detail_words(question: str) -> list[str]:
@@ -371,5 +372,8 @@ def dependency(question: str) -> str:
         return "explicit"
     # A short question naming its place (上街区的房价是多少？) has its own subject: it stands on its own.
     if _CJK.search(text) and len(content) <= SHORT_CORE and not named_places(text):
+        return "short"
+    # In English, one topic word or none (what is the fine?, how much per month?, where do I apply?) may be an aspect.
+    if not _CJK.search(text) and len(re.findall(r"[a-z0-9]+", ENGLISH_QUESTION_NOISE.sub(" ", text.lower()))) <= 1:
         return "short"
     return ""
