@@ -29,6 +29,8 @@ from .synonyms import STAFF_FILE_NAME, Synonyms, load_synonyms
 
 log = logging.getLogger(__name__)
 
+#: How many passages the search for a related reply's missing detail looks through (``elsewhere``).
+ELSEWHERE_SEARCH = 20
 #: Extra results a search asks for, in place of staff answers that no longer answer (``faq_match.quotable``).
 SEARCH_SPARE = 3
 
@@ -221,7 +223,10 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=self.answer_model())
-        answer = mentioned_elsewhere(answer, retriever.index.chunks)
+        # a detail the quote leaves out, named by another passage of a quoted document that a wider search finds
+        answer = mentioned_elsewhere(answer, lambda: [h.chunk for h in retriever.search(
+            self.synonyms().expand_query(question), ELSEWHERE_SEARCH, query_vector=vector)],
+            [w for words in self.synonyms().expand(question).alternatives for w in words])
         if answer.status == RELATED and answer.suggestions and answer.citations:
             # The topics of the passages quoted come first (户外广告 quoted -> 城市管理与文明), then the nearest.
             quoted = topics_in(self._topic_state()[1], [c.text for c in answer.citations])

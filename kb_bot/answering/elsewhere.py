@@ -4,48 +4,84 @@ A related reply says what the passages it quotes do not mention (找到的原文
 "the documents do not say", and a QA session (fourteenth session) found it false six times in 40 replies: 打120要收费吗
 quoted two articles of the emergency-care regulation without 收费, while its 第二十四条 says fees follow the approved
 standard; 物业公司电话多少 and 自来水抢修电话 the same with the articles requiring a complaint number to be posted.
-So before such a reply goes out, the other passages of the quoted documents are searched for the missing word; the
-first that names it (the passage sharing most of the question's characters) is quoted with its own citation, and
-the reply says the closest passages do not mention the word but that one does. The reply stays related: naming a
-word is not answering the question.
+
+So before such a reply goes out, the passages found by a wider search for the question (``candidates``, best first)
+that belong to a quoted document and name the missing detail are looked at; the first sentence naming it is quoted
+after the closest passages, with its own citation, and the line no longer says the documents leave it out. Only for
+a detail word (电话, 收费, 材料 …: ``question_reading.DETAIL_WORDS``; a review found 处理, 内容 or 退休 matched in
+passages about something else), never a list item torn from its lead-in, and never a penalty clause for a question
+on what something costs (``guards.fines_for_a_fee``). The reply stays related: naming a word is not answering.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
+from .guards import fines_for_a_fee
+from .question_reading import DETAIL_WORDS, question_noise
+
+_ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]+[）)]")
+_ARTICLE = re.compile(r"^\s*第[一二三四五六七八九十百零〇]+条")
 
 
-def mentioned_elsewhere(answer: Answer, chunks: Sequence[Any]) -> Answer:
-    """``answer`` with the passage of a quoted document that names its missing detail, when there is one."""
-    if answer.status != RELATED or not answer.missing or not answer.citations:
+def mentioned_elsewhere(answer: Answer, candidates: Callable[[], Sequence[Any]], synonyms: Sequence[str] = ()) -> Answer:
+    """``answer`` with a sentence of a quoted document naming its missing detail, when a wider search finds one.
+
+    The passage must also speak of the question's subject: a pair of its characters besides the detail, or one of
+    the words the synonym table gives for it (``synonyms``: 急救 for 120), in its text or its document's title
+    (公积金咋提取 需要啥手续 found 财会人员离任时…办清交接手续 in the village-finance regulation)."""
+    word = answer.missing
+    if answer.status != RELATED or not word or not answer.citations or not DETAIL_WORDS.search(word):
         return answer
-    word, cited = answer.missing, {c.chunk_id for c in answer.citations}
-    docs = [c.doc for c in answer.citations if c.kind != "faq" and c.status is None]
-    found = [chunk for chunk in chunks
-             if chunk.doc in docs and chunk.chunk_id not in cited and word in chunk.text
-             and getattr(chunk, "status", None) != REPEALED]
-    if not found:
-        return answer
-    asked = set(answer.question)
-    # the first quoted document's passage before another's; then the one sharing most of the question's characters
-    chunk = max(found, key=lambda c: (-docs.index(c.doc), len(asked & set(c.text))))
-    start, end = next((s, e) for s, e in split_sentences(chunk.text) if word in chunk.text[s:e])
+    docs = {c.doc for c in answer.citations if c.kind != "faq" and c.status is None}
+    cited = {c.chunk_id for c in answer.citations}
+    subject = _subject(answer.question, word, synonyms)
+    for chunk in candidates():
+        if (chunk.doc not in docs or chunk.chunk_id in cited or word not in chunk.text
+                or getattr(chunk, "status", None) == REPEALED
+                or not any(s in f"{chunk.title} {chunk.text}" for s in subject)):
+            continue
+        found = _sentence(answer.question, word, chunk.text)
+        if found is not None:
+            return _with(answer, word, chunk, *found)
+    return answer
+
+
+def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:
+    """What a passage must name to be about the question: pairs of its characters and its numbers or Latin words
+    outside the detail and the asking words, and the synonym table's words for it."""
+    rest = question_noise(question).sub(" ", question.replace(word, " "))
+    pairs = {run[i:i + 2] for run in re.findall(r"[\u4e00-\u9fff]{2,}", rest) for i in range(len(run) - 1)}
+    return pairs | set(re.findall(r"[A-Za-z0-9]{2,}", rest)) | {s for s in synonyms if s and s != word}
+
+
+def _sentence(question: str, word: str, text: str) -> tuple[int, int] | None:
+    """(start, end) of the first sentence of ``text`` naming ``word`` that can stand alone and is no fine given for
+    a fee."""
+    spans = [(s, e) for s, e in split_sentences(text) if word in text[s:e] and not _ITEM.match(text[s:e])]
+    fines = fines_for_a_fee(question, [text[s:e] for s, e in spans])
+    return next((span for span, fine in zip(spans, fines) if not fine), None)
+
+
+def _with(answer: Answer, word: str, chunk: Any, start: int, end: int) -> Answer:
+    """The related reply with the sentence ``chunk.text[start:end]`` added after the closest passages."""
     sentence = chunk.text[start:end].strip()
     number = len(answer.citations) + 1
-    where = f"《{chunk.title}》{getattr(chunk, 'article', None) or ''}"
+    article = getattr(chunk, "article", None)
+    where = f"《{chunk.title}》" + (article if article and not _ARTICLE.match(sentence) else "")  # 第三条 once
     chinese = replies_in_chinese(answer.question)
     lead = "）：" if chinese else "): "  # related_text's "closest passages (check …): " before the quotes
     closest = answer.answer.split(lead, 1)[1] if lead in answer.answer else ""
     if chinese:
-        text = (f"最接近的原文没有提到“{word}”，{where}提到了：{sentence}[{number}]"
-                + (f"\n其他相关内容（请核对是否回答了您的问题）：{closest}" if closest else ""))
+        text = (f"最接近的原文没有直接回答（请核对是否回答了您的问题）：{closest}\n"
+                f"{where}提到了“{word}”：{sentence}[{number}]")
     else:
-        text = (f"The closest passages do not mention “{word}”; {where} does: {sentence}[{number}]"
-                + (f"\nOther related passages (check whether they answer your question): {closest}" if closest else ""))
+        text = (f"No passage found clearly answers this (check whether they answer your question): {closest}\n"
+                f"{where} mentions “{word}”: {sentence}[{number}]")
     return replace(answer, answer=text, citations=(*answer.citations, citation_of(chunk, 0.0, (start, end))),
                    sentences=(*answer.sentences, AnswerSentence(sentence, number - 1)), missing=None)
