@@ -165,7 +165,7 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
 
 
 def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():
-    from kb_bot.answering.guards import not_an_answer
+    from kb_bot.answering.guards import asked_unit, not_an_answer
 
     fine = "第二十五条 伪造、买卖养犬证的，由城市管理行政执法部门处以二千元罚款。"
     assert not_an_answer("办证要交钱吗", fine, [fine], [fine])
@@ -176,6 +176,18 @@ def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():
     assert not not_an_answer("养狗怎么登记", steps, [steps], [steps])
     news = "连续多年赴北师大等师范院校招聘优秀毕业生，面向社会公开招聘教师。"
     assert not not_an_answer("上街区怎么招聘老师", news, [news], [news])  # how they did it, not a formality
+
+    # review, fourteenth session: what the first versions refused wrongly
+    def refused(question, sentence):
+        return not_an_answer(question, sentence, [sentence], [sentence])
+
+    assert not refused("出租车不打表多收钱会被处罚吗", "（三）不按规定使用计价器收费的，处以二百元罚款；")  # a penalty asked
+    assert not refused("补办社保卡手续费多少", "补办社保卡工本费二十元。")  # 手续费 is a fee, not a formality
+    assert not refused("招聘会在哪报名", "报名地点：区人社局一楼大厅。") and not refused("夏令营咋报名", "家长可通过公众号报名。")
+    assert not refused("前几年买的房子能过户吗", "房屋所有权人可以申请办理转移登记。")  # 前几年: a while, not a count
+    assert refused("驾照几年换一次", "2022年起，驾驶证换证可网上办理。")  # a date is no number of years
+    assert refused("要几个工作日", "1月1日起施行。") and not refused("要几个工作日", "七个工作日内办结。")
+    assert asked_unit("这几年开发区发展怎么样") is None and asked_unit("上街区有多少年轻人") is None
 
 
 def test_a_number_in_a_quoted_name_is_not_the_number_asked():

@@ -77,13 +77,17 @@ ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks)
     (r"(?:多少|几)(?:公里|千米|米)|多远|多宽|多高", r"米|公里|千米|里|km"),
     (r"(?:多少|几)(?:斤|公斤|千克)|多重", r"斤|公斤|千克|吨"),
     # A period asked in its unit (任期几年, 要几个工作日, 能领几个月): 任期届满前九十日内 does not say how many years.
-    # (not 好几年 or 没几天: a while, said in passing)
-    (r"(?:多少|(?<![好没十])几)个?年(?![级代])", r"[\d一二三四五六七八九十两半]个?年|年限"),
-    (r"(?:多少|(?<![好没十])几)个?月(?![份底初])", r"[\d一二三四五六七八九十两半]个?月"),
-    (r"(?:多少|(?<![好没十])几)个?(?:工作日|天)(?!气)", r"[\d一二三四五六七八九十两半百]个?(?:工作)?[日天]"),
+    # (not 好几年, 这几年, 前几天: a while, said in passing; not 多少年轻人) and a date is no period (2023年, 1月1日)
+    (r"(?:多少|(?<![好没十这近前那头])几)个?年(?![级代轻度薪费龄货检])",
+     r"(?<![\d〇零])(?:\d{1,2}|[一二三四五六七八九十两半]+)个?年(?![\d〇零一二三四五六七八九])|年限"),
+    (r"(?:多少|(?<![好没十这近前那头])几)个?月(?![份底初])", r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十两半]+)个月"),
+    (r"(?:多少|(?<![好没十这近前那头])几)个?(?:工作日|天)(?!气)",
+     r"(?<![月\d])(?:\d{1,3}|[一二三四五六七八九十两半百]+)个?(?:工作)?[日天]"),
 ))
 
 
+#: 几 said of a while, not asked (好几年, 这几天, 前几年, 十几个): what the question asks is read without it.
+_A_WHILE = re.compile(r"[好没这近前那头十]几(?:个)?")
 #: "Which ones" asked with 几 (哪几个方面, 哪几项, 哪几家): a list, whatever ``asked_type`` reads from its 几.
 _WHICH_ONES = re.compile(r"哪几")
 #: A name in quotation marks (“万人助万企”活动, “十四五”规划, 「一网通办」): its numerals name, they do not count.
@@ -104,7 +108,10 @@ _PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}
 
 #: How to do a formality (咋报名, 怎么申请, 如何办理, 要什么手续): answered by a sentence naming a step (申请, 提交, 登记 …),
 #: not by one that only names the thing (a how-did-they question about the news, 怎么招聘老师, is not a formality).
-_FORMALITY_ASKED = re.compile(r"(?:咋|怎么|怎样|如何|去哪|在哪)(?:报名|申请|办理|办证|登记|备案)|手续|流程|什么材料|啥材料")
+_FORMALITY_ASKED = re.compile(r"(?:咋|怎么|怎样|如何)(?:报名|申请|办理|办证|登记|备案)|手续(?!费)|流程|什么材料|啥材料")
+#: ... and what names a step besides the procedure carriers of ``question_reading.ANSWER_TYPES`` (报名 on a 公众号, the
+#: 环节 of an exam, where to go).
+_STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^，。；]{1,20}(?:办|交|领)")
 #: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.
 _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
 
@@ -163,15 +170,18 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     kind = asked_type(question)
     if kind == "amount" and _WHICH_ONES.search(question):
         kind = "list"  # 抓哪几个方面 asks which ones (answered by naming them), not how many
+    if kind == "amount" and _A_WHILE.search(question):
+        kind = asked_type(_A_WHILE.sub("", question))  # 前几年买的房子能过户吗 asks yes or no, not how many
     carriers = carriers_of(kind, question, quoted)
     if kind in GUARDED_TYPES and not any(carries(kind, without_names(text)) for text in carriers):
         return True
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
-    if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) for text in quoted):
+    if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
         return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
-    if _PAYING_ASKED.search(question) and kind == "yesno" and _PENALTY_STATED.search(best):
+    if (_PAYING_ASKED.search(question) and kind == "yesno" and not _PENALTY_ASKED.search(question)
+            and _PENALTY_STATED.search(best)):
         return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True

@@ -192,7 +192,7 @@ def place_mismatch(question: str, document_text: str) -> float:
 DETAIL_WORDS = re.compile(
     r"利率|税率|费率|电话|热线|号码|手机号|地址|网址|邮箱|营业时间|办公时间|开放时间|几点|期限|截止|费用|收费|价格|价钱|"
     # app as a word: "where do I apply?" asks no app (it was told 没有提到“app”, and never answered)
-    r"罚款|金额|材料|流程|手续|步骤|条件|网站|公众号|窗口|地点|位置|房价|(?<![a-z])apps?(?![a-z])", re.I)
+    r"罚款|金额|材料|流程|手续(?!费)|步骤|条件|网站|公众号|窗口|地点|位置|房价|(?<![a-z])apps?(?![a-z])", re.I)
 
 
 def detail_words(question: str) -> list[str]:
