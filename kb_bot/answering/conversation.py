@@ -119,16 +119,16 @@ def completions(question: str, previous: Turn) -> list[str]:
 def topic_nouns(topic: str) -> str:
     """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑)."""
     phrases: list[str] = []
-    last_end = -1
+    last_end, glued_place = -1, False
     for word, start, end, tag in tagged_words(topic):
         # a modal jieba glued to a verb (能领) is no noun; nouns next to each other are one (失业 保险金)
         if len(word) < 2 or not tag.startswith(("n", "vn", "j")) or without_modal(word, start, end)[0] != word:
             continue
-        if phrases and start == last_end:
+        if phrases and start == last_end and not glued_place:  # 郑州 养狗: a place and a thing, not one noun
             phrases[-1] += word
         else:
             phrases.append(word)
-        last_end = end
+        last_end, glued_place = end, tag.startswith("ns")
     return " ".join(dict.fromkeys(phrases))
 
 
@@ -175,9 +175,13 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         # A reading made of the topic's nouns continues the conversation's document or nothing: elsewhere its nouns
         # only lift a stand-alone question's confidence (树龄多少年算一级古树 after the teachers' question was read as
         # 教育局 上街区 老师 树龄多少年算一级古树 and quoted the tree regulation).
+        # Nor is it needed when a reading with the whole subject is answered (绕道呢？ after 出租车拒载罚多少？: read
+        # with the title it quotes the fine, with 出租车 only the rule).
         nouns = topic_nouns(previous.topic)
-        kept = [i for i, (r, a) in enumerate(zip(readings, completed_answers))
-                if not (nouns and _of_nouns(r, nouns, previous)) or doc_of(a) == previous.doc]
+        of_nouns = [bool(nouns) and _of_nouns(r, nouns, previous) for r in readings]
+        answered = any(a.status == ANSWERED for a, n in zip(completed_answers, of_nouns) if not n)
+        kept = [i for i, (a, n) in enumerate(zip(completed_answers, of_nouns))
+                if not n or (doc_of(a) == previous.doc and not answered)]
         readings, completed_answers = [readings[i] for i in kept], [completed_answers[i] for i in kept]
     if readings and previous is not None and not own:
         best = best_reading(question, aspect, readings, completed_answers, previous)
