@@ -41,6 +41,7 @@ def run(rows: list[dict]) -> dict[str, object]:
         kb.build(full=True)
 
         def matched(question: str) -> str | None:
+            """The path of the staff answer ``question`` gets, or None."""
             found = faq_match.match(kb, [question])
             return found[0].citations[0].doc if found else None
 
@@ -57,6 +58,7 @@ def run(rows: list[dict]) -> dict[str, object]:
 
 
 def main() -> None:
+    """Print each blind set's counts."""
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     for name in sorted({r["set"] for r in rows}):
         result = run([r for r in rows if r["set"] == name])

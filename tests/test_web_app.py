@@ -562,13 +562,20 @@ def test_web_modules_stay_small_and_import_only_downward():
 
 def test_question_exports_share_one_temporary_folder_removed_with_the_app():
     # Every CSV export made a temporary folder of its own that nothing removed (86 piled up in /tmp in one day).
+    import shutil
     from pathlib import Path
 
-    from kb_bot.web.insight import Insight
+    from kb_bot.web.insight import KEPT_EXPORTS, Insight
 
     insight = Insight(staff=None)
     first, second = (Path(insight.export_csv([], 7)) for _ in range(2))
     assert first != second and first.read_text(encoding="utf-8-sig") == second.read_text(encoding="utf-8-sig")
     assert first.parent.parent == second.parent.parent == Path(insight._exports.name)
+    # one per load of the insight view: only the latest few stay, and a folder removed by a /tmp cleaner comes back
+    paths = [Path(insight.export_csv([], 7)) for _ in range(KEPT_EXPORTS + 3)]
+    assert len(list(Path(insight._exports.name).iterdir())) == KEPT_EXPORTS and paths[-1].exists()
+    assert not first.exists()
+    shutil.rmtree(insight._exports.name)
+    assert Path(insight.export_csv([], 7)).exists()
     insight._exports.cleanup()
-    assert not first.exists() and not first.parent.parent.exists()
+    assert not Path(insight._exports.name).exists()

@@ -67,6 +67,7 @@ def _matcher(kb: Any) -> _Matcher | None:
 
 
 def _build_matcher(kb: Any, retriever: Any, key: tuple) -> _Matcher:
+    """The active entries indexed in ``retriever``'s generation, their wordings embedded once."""
     entries = indexed_entries(kb.settings.documents, retriever.index.manifest)
     wordings = [(i, q) for i, e in enumerate(entries) for q in e.questions]
     vectors = retriever.embed([q for _, q in wordings]) if wordings else np.zeros((0, 1), dtype=np.float32)
@@ -101,6 +102,7 @@ def scores(kb: Any, questions: Sequence[str]) -> list[tuple[float, float, FaqEnt
 
 
 def _scores(kb: Any, matcher: _Matcher | None, questions: Sequence[str]) -> list[tuple[float, float, FaqEntry | None]]:
+    """``scores`` with the matcher given (one embedding call for all ``questions``)."""
     if matcher is None or not matcher.owners:
         return [(0.0, 0.0, None) for _ in questions]
     index = kb.retriever.index

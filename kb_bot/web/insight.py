@@ -15,6 +15,7 @@ hidden is not the only protection. Handlers return named results (``InsightLoade
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -111,6 +112,10 @@ def _group_rows(groups: list[dict]) -> list[list[Any]]:
     return [[g["count"], g["question"], "；".join(g["variants"][1:4])] for g in groups]
 
 
+#: Question exports kept on disk at once (older ones were downloaded long ago or never).
+KEPT_EXPORTS = 20
+
+
 class Insight:
     """The data behind the insight widgets, for one knowledge base (testable without a browser)."""
 
@@ -137,8 +142,15 @@ class Insight:
         return build_report(records, days, now, covered=covered, answered_now=answered_now), records
 
     def export_csv(self, records: list[dict], days: int) -> str:
-        """The questions as a CSV file (UTF-8 with BOM for spreadsheet programs); returns its path."""
-        folder = Path(tempfile.mkdtemp(dir=self._exports.name))
+        """The questions as a CSV file (UTF-8 with BOM for spreadsheet programs); returns its path. Only the latest
+        KEPT_EXPORTS stay (each load of the insight view writes one), and the folder is made again if a cleaner of
+        /tmp removed it while the app ran."""
+        root = Path(self._exports.name)
+        root.mkdir(parents=True, exist_ok=True)
+        earlier = sorted(root.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in earlier[:max(0, len(earlier) - (KEPT_EXPORTS - 1))]:  # room for the new one
+            shutil.rmtree(old, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(dir=root))
         path = folder / f"questions-last-{days}-days.csv"
         path.write_text(records_csv(records), encoding="utf-8-sig")
         return str(path)
