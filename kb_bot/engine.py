@@ -187,6 +187,17 @@ class KnowledgeBase:
         text = answer.answer if warning.strip() in answer.answer else answer.answer + warning  # once, however reached
         return replace(answer, citations=cited, answer=text)
 
+    def with_detail_elsewhere(self, answer: Answer) -> Answer:
+        """``answer`` with the sentence of a quoted document naming the detail its quote leaves out, where a wider
+        search for the question (as understood, for a follow-up) finds one (``answering.elsewhere``). Done on the
+        final reply, not on each reading a conversation weighs: a follow-up's refocused quote would drop it."""
+        if answer.status != RELATED or not answer.missing:
+            return answer
+        asked = answer.understood_as or answer.question
+        return mentioned_elsewhere(answer, lambda: [h.chunk for h in self.retriever.search(
+            self.synonyms().expand_query(asked), ELSEWHERE_SEARCH)],
+            [w for words in self.synonyms().expand(asked).alternatives for w in words])
+
     def retrieve(self, question: str):
         """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""
         retriever = self.retriever
@@ -208,7 +219,7 @@ class KnowledgeBase:
         if not _literal:
             from .answering.conversation import answer_in_context
 
-            return self.with_scopes(answer_in_context(self, question, history))
+            return self.with_scopes(self.with_detail_elsewhere(answer_in_context(self, question, history)))
         retriever = self.retriever
         model_id = retriever.index.manifest.model_id
         question = question.strip()
@@ -223,10 +234,6 @@ class KnowledgeBase:
         answer = answer_question(question, hits, vector, retriever.centroid, model_id, suggestions,
                                  stats=self.gram_stats(), synonyms=self.synonyms(),
                                  model=self.answer_model())
-        # a detail the quote leaves out, named by another passage of a quoted document that a wider search finds
-        answer = mentioned_elsewhere(answer, lambda: [h.chunk for h in retriever.search(
-            self.synonyms().expand_query(question), ELSEWHERE_SEARCH, query_vector=vector)],
-            [w for words in self.synonyms().expand(question).alternatives for w in words])
         if answer.status == RELATED and answer.suggestions and answer.citations:
             # The topics of the passages quoted come first (户外广告 quoted -> 城市管理与文明), then the nearest.
             quoted = topics_in(self._topic_state()[1], [c.text for c in answer.citations])
