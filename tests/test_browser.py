@@ -204,9 +204,18 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     width = phone.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at a 390px viewport (horizontal scrolling)"
     # The start of the answer is on screen (the app scrolls there when the answer is taller than the chat).
-    phone.wait_for_function("""() => {
+    answer_start_shown = """() => {
         const wrap = document.querySelector('#kb-chat .bubble-wrap');
         const rows = document.querySelectorAll('#kb-chat .message-row.bot-row');
         const top = rows[rows.length - 1].getBoundingClientRect().top - wrap.getBoundingClientRect().top;
-        return top >= 0 && top < wrap.clientHeight - 40; }""", timeout=10_000)
+        return top >= 0 && top < wrap.clientHeight - 40; }"""
+    phone.wait_for_function(answer_start_shown, timeout=10_000)
+    # ... and of the next ones too: after a reply taller than the chat (那融资方面呢？, 600 px in 523) the chat stayed
+    # on it and the next reply began 750 px down, under the screen (QA, fourteenth session)
+    # Shown for good, not in passing: the start stays on screen for 90 frames in a row (Gradio scrolls after a reply).
+    stays_shown = f"""() => {{ window.kbShown = ({answer_start_shown})() ? (window.kbShown || 0) + 1 : 0;
+                               return window.kbShown > 90; }}"""
+    for question in ("那融资方面呢？", "济源路街道经济怎么样？"):
+        ask(phone, question)
+        phone.wait_for_function(stays_shown, polling="raf", timeout=10_000)
     phone.screenshot(path=str(SCREENSHOTS / "mobile.png"), full_page=True)

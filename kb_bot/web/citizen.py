@@ -44,7 +44,9 @@ SHOW_ANSWER_START = """() => {
     const chat = wrap(), row = lastBot();
     if (!chat || !row) return;
     const offset = row.getBoundingClientRect().top - chat.getBoundingClientRect().top;
-    if (offset < 0) chat.scrollTo({top: chat.scrollTop + offset - 8, behavior: 'instant'});
+    // above the view, or below it: after a long first answer on a phone the chat stayed on it and the new
+    // reply began 200 px under the screen (QA, fourteenth session)
+    if (offset < 0 || offset > chat.clientHeight - 40) chat.scrollTo({top: chat.scrollTop + offset - 8, behavior: 'instant'});
   };
   const hold = () => {
     const chat = wrap();
