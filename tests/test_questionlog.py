@@ -169,6 +169,12 @@ def test_greetings_are_counted_but_not_offered_as_questions_to_answer():
     assert [g["question"] for g in report["unanswered"]] == ["上街区的房价是多少？"]
     assert report["greetings"] == 6 and report["outcomes"]["not_found"] == 7  # still counted as asked
     assert "greetings 6" in format_report(report)
+    # web QA, fourteenth session: a follow-up made of question words only (how much per month?) was counted as a
+    # greeting although the conversation read it as a question (understood_as) and its reply was only related
+    follow_up = {"id": "9", "time": "2026-11-27T11:00:00+00:00", "question": "how much per month?", "status": "related",
+                 "docs": [], "understood_as": "How long can I get unemployment benefit how much per month"}
+    report = build_report([*records, follow_up], 7, now)
+    assert report["greetings"] == 6 and "how much per month?" in [g["question"] for g in report["related_only"]]
 
 
 def test_questions_a_staff_answer_covers_are_not_offered_again(fake_settings):

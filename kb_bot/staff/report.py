@@ -99,7 +99,8 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
     # 你好, 谢谢, 在吗, an emoji: counted, but not offered as questions to write a staff answer for
     latest = {faq.plain(str(r.get("question", ""))): r for r in sorted(window, key=_time)}
     done = {faq.plain(q) for q in covered} | {q for q, r in latest.items() if r.get("mode") == "faq"}
-    asked = [r for r in window if not asks_nothing(str(r.get("question", "")))]
+    # ... unless a conversation read it as a follow-up (how much per month? after a question on benefits asks something)
+    asked = [r for r in window if r.get("understood_as") or not asks_nothing(str(r.get("question", "")))]
     open_questions = [r for r in asked if faq.plain(str(r.get("question", ""))) not in done]
     return {
         "days": days,
