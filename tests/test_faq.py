@@ -364,6 +364,8 @@ def test_a_question_one_word_away_asking_of_something_else_is_told_apart(questio
     ("政务服务中心周末上班吗", ["区政务服务中心在哪里"], False),
     ("失业金能领几个月", ["失业金每月能领多少钱"], False),
     ("申请低保需要满足什么条件", ["低保怎么申请", "申请低保去哪里"], False),
+    # web QA, fourteenth session: a yes/no question naming 时间 asks yes or no, not when
+    ("居民医保缴费时间能延期吗", ["居民医保缴费时间", "城乡居民医保什么时候缴费"], False),
 ])
 def test_a_staff_answer_serves_only_questions_asking_its_kind_of_thing(question, wordings, same):
     assert faq_match.same_intent(question, wordings) is same

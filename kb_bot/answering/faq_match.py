@@ -156,8 +156,9 @@ _INTENTS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(pattern))
     # who may (条件, 资格) before what to bring: 申请低保需要满足什么条件 is not answered by where to apply
     ("conditions", r"条件|资格|符合什么|哪些人|什么人能|谁能"),
     ("materials", r"材料|带什么|带啥|带哪些|什么证件|啥证件|哪些证件|准备什么|准备啥|准备哪些|需要什么|需要哪些|拿什么|拿啥"),
-    ("cost", r"多少钱|收费|收钱|交钱|花钱|费用|要钱|免费|价格|几块"),
+    ("cost", r"多少钱|收费|收钱|交钱|花钱|费用|要钱|免费|价格|几块|收多少|花多少|贵不贵|多贵"),
 ))
+_YESNO = re.compile(r"吗[？?！!。\s]*$|是否|能否|能不能|可不可以|行不行|([\u4e00-\u9fff])不\1|不[？?。！!\s]*$")
 _FROM_TYPE = {"phone": "phone", "money": "cost", "address": "where", "person": "where", "date": "when",
               "procedure": "procedure", "amount": "amount", "yesno": "yesno", "penalty": "penalty", "reason": "reason"}
 #: Intents one answer serves together: where to go and how to do it (失业金怎么领 / 去哪里领失业金: 可在人社部门申领).
@@ -175,6 +176,8 @@ def intent(question: str) -> str:
     for name, pattern in _INTENTS:
         if pattern.search(question):
             return name
+    if _YESNO.search(question):  # 居民医保缴费时间能延期吗 asks yes or no, not a time (asked_type reads 时间 first)
+        return "yesno"
     return _FROM_TYPE.get(asked_type(question), "general")
 
 
