@@ -190,7 +190,8 @@ class KnowledgeBase:
     def with_detail_elsewhere(self, answer: Answer) -> Answer:
         """``answer`` with the sentence of a quoted document naming the detail its quote leaves out, where a wider
         search for the question (as understood, for a follow-up) finds one (``answering.elsewhere``). Done on the
-        final reply, not on each reading a conversation weighs: a follow-up's refocused quote would drop it."""
+        final reply (``conversation.worded``), not on each reading a conversation weighs: a follow-up's refocused
+        quote would drop it."""
         if answer.status != RELATED or not answer.missing:
             return answer
         asked = answer.understood_as or answer.question
@@ -219,7 +220,7 @@ class KnowledgeBase:
         if not _literal:
             from .answering.conversation import answer_in_context
 
-            return self.with_scopes(self.with_detail_elsewhere(answer_in_context(self, question, history)))
+            return self.with_scopes(answer_in_context(self, question, history))
         retriever = self.retriever
         model_id = retriever.index.manifest.model_id
         question = question.strip()

@@ -250,10 +250,15 @@ def test_a_detail_missing_from_the_quote_but_named_elsewhere_in_its_document_is_
     # 第二十四条 does speak of fees; citizens read the line as "the documents do not say".
     reply = corpus_kb.ask("打120要收费吗")
     assert reply.status == RELATED and reply.missing is None
-    assert "最接近的原文没有直接回答" in reply.answer and "《郑州市社会急救医疗条例》第二十四条提到了“收费”：" in reply.answer
+    assert "最接近的原文没有直接回答" in reply.answer and "《郑州市社会急救医疗条例》提到了“收费”：第二十四条" in reply.answer
     assert reply.answer.index("[1]") < reply.answer.index("[3]")  # cited in order, the detail after the closest
     extra = reply.citations[-1]
-    assert extra.article == "第二十四条" and "收费" in extra.text[extra.span[0]:extra.span[1]]
+    # the sentence saying it, 收取费用 (web QA: the first version quoted 收费标准应当向社会公示 for its literal 收费)
+    assert extra.article == "第二十四条" and "标准收取费用" in extra.text[extra.span[0]:extra.span[1]]
+    # the CLI's conversation gives the same reply (it does not go through KnowledgeBase.ask)
+    from kb_bot.answering.conversation import Conversation
+
+    assert Conversation(corpus_kb).ask("打120要收费吗").answer == reply.answer
     assert reply.sentences[-1].citation == len(reply.citations) - 1
     # a detail no passage of the quoted documents names keeps the honest line
     rate = corpus_kb.ask("银企对接平台贷款利率多少")

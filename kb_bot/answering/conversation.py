@@ -326,7 +326,10 @@ def worded(kb: Any, answer: Answer) -> Answer:
 
     Only here, once per question: a turn reads a follow-up several ways and replays the earlier questions, and
     wording each of those readings would spend the endpoint's few slots on replies nobody sees. Staff answers
-    keep their own words."""
+    keep their own words. A related reply also gets here the sentence naming the detail its quote leaves out,
+    where its document has one (``KnowledgeBase.with_detail_elsewhere``): once, on the reply a person sees."""
+    if hasattr(kb, "with_detail_elsewhere"):
+        answer = kb.with_detail_elsewhere(answer)
     settings = getattr(kb, "settings", None)
     if settings is None or not getattr(settings, "llm_url", None) or answer.mode != "extractive":
         return answer
