@@ -853,7 +853,7 @@ def test_the_leash_asked_about_after_walking_a_dog_is_the_regulations_dog_leash(
 
 
 def test_the_topic_nouns_leave_out_how_the_question_asked():
-    from kb_bot.answering.conversation import topic_nouns
+    from kb_bot.answering.followup import topic_nouns
 
     assert topic_nouns("失业保险金能领多久") == "失业保险金"  # 能领 is a modal and a verb, 多久 the asking
     assert topic_nouns("电动车几岁能骑") == "电动车"
@@ -886,3 +886,13 @@ def test_a_short_english_follow_up_is_read_with_the_previous_question(corpus_kb)
     conversation.ask("How long can I get unemployment benefit?")
     reply = conversation.ask("how much per month?")
     assert reply.status != NOT_FOUND and reply.understood_as and "unemployment benefit" in reply.understood_as
+
+
+@pytest.mark.slow
+def test_as_sure_the_reading_whose_quote_speaks_of_the_topic_wins(corpus_kb):
+    # Web QA, fourteenth session: 能带小孩吗 after 电动车几岁能骑 quoted the school-bus article (第十条), read with the
+    # regulation's title; the title-and-nouns reading, as sure (0.55), quotes 第二十二条 on 电动自行车 and children.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("电动车几岁能骑")
+    reply = conversation.ask("能带小孩吗")
+    assert reply.citations[0].article == "第二十二条" and "十二周岁以下" in reply.answer

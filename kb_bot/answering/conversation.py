@@ -25,11 +25,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
-from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap
+from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap, topic_nouns
 from .llm import generate_answer, rewrite_followup
 from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
-from .question_reading import without_modal
-from .word_weights import tagged_words
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -114,22 +112,6 @@ def completions(question: str, previous: Turn) -> list[str]:
         if reading not in readings:
             readings.append(reading)
     return readings
-
-
-def topic_nouns(topic: str) -> str:
-    """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑)."""
-    phrases: list[str] = []
-    last_end, glued_place = -1, False
-    for word, start, end, tag in tagged_words(topic):
-        # a modal jieba glued to a verb (能领) is no noun; nouns next to each other are one (失业 保险金)
-        if len(word) < 2 or not tag.startswith(("n", "vn", "j")) or without_modal(word, start, end)[0] != word:
-            continue
-        if phrases and start == last_end and not glued_place:  # 郑州 养狗: a place and a thing, not one noun
-            phrases[-1] += word
-        else:
-            phrases.append(word)
-        last_end, glued_place = end, tag.startswith("ns")
-    return " ".join(dict.fromkeys(phrases))
 
 
 def _of_nouns(reading: str, nouns: str, previous: Turn) -> bool:

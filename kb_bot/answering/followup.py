@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .question_reading import core, names_nothing, names_only_details
+from .question_reading import core, names_nothing, names_only_details, without_modal
+from .word_weights import tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
     from .conversation import Turn
@@ -94,6 +95,29 @@ class Aspect:
         return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
 
 
+def topic_nouns(topic: str) -> str:
+    """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑)."""
+    phrases: list[str] = []
+    last_end, glued_place = -1, False
+    for word, start, end, tag in tagged_words(topic):
+        # a modal jieba glued to a verb (能领) is no noun; nouns next to each other are one (失业 保险金)
+        if len(word) < 2 or not tag.startswith(("n", "vn", "j")) or without_modal(word, start, end)[0] != word:
+            continue
+        if phrases and start == last_end and not glued_place:  # 郑州 养狗: a place and a thing, not one noun
+            phrases[-1] += word
+        else:
+            phrases.append(word)
+        last_end, glued_place = end, tag.startswith("ns")
+    return " ".join(dict.fromkeys(phrases))
+
+
+def speaks_of(nouns: str, answer: Answer) -> float:
+    """The share of the character pairs of ``nouns`` (``topic_nouns``) that the reply's quote holds."""
+    pairs = {w[i:i + 2] for w in nouns.split() for i in range(len(w) - 1)}
+    text = quoted(answer)
+    return sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
+
+
 def best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn) -> int:
     """Which completed reading to keep: one that finds something; then, for a question with no content of its
     own (是怎么帮的？ 都是哪些？), the previous question's reading when that question asked something of its own
@@ -106,6 +130,9 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     # contentless, the topic's reading won over the regulation's (承重墙能打吗 -> 罚多少？ quoted another regulation).
     contentless = len(own) <= 1 and own not in ASPECT_CHARACTERS
     last = core(previous.effective)
+    # as sure, the reply whose quote speaks of the topic's things (能带小孩吗 after 电动车几岁能骑: 第二十二条 on 电动自行车,
+    # not 第十条 on school buses, both related at 0.55)
+    nouns = topic_nouns(previous.topic)
 
     def key(i: int) -> tuple:
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
@@ -113,7 +140,8 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
         rank, confidence = support(answer)
-        return found, overlap(aspect, answer), not about_itself(answer), rank, round(confidence, 1), on_topic, confidence
+        return (found, overlap(aspect, answer), not about_itself(answer), rank, round(confidence, 1),
+                speaks_of(nouns, answer), on_topic, confidence)
 
     return max(range(len(readings)), key=key)
 
