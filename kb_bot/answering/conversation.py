@@ -151,21 +151,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
     aspect = Aspect.of(question, getattr(kb.settings, "documents", None)) if kind else None
     own = kind == "short" and previous is not None and names_source(aspect, literal, previous)
+    completed_answers: list[Answer] = []
     if readings and previous is not None and not own:
-        completed_answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), True)
-                             for r in readings]
-        # A reading made of the topic's nouns continues the conversation's document or nothing: elsewhere its nouns
-        # only lift a stand-alone question's confidence (树龄多少年算一级古树 after the teachers' question was read as
-        # 教育局 上街区 老师 树龄多少年算一级古树 and quoted the tree regulation).
-        # Nor is it needed when a reading with the whole subject is answered (绕道呢？ after 出租车拒载罚多少？: read
-        # with the title it quotes the fine, with 出租车 only the rule).
-        nouns = topic_nouns(previous.topic)
-        of_nouns = [bool(nouns) and _of_nouns(r, nouns, previous) for r in readings]
-        answered = any(a.status == ANSWERED for a, n in zip(completed_answers, of_nouns) if not n)
-        kept = [i for i, (a, n) in enumerate(zip(completed_answers, of_nouns))
-                if not n or (doc_of(a) == previous.doc and not answered)]
-        readings, completed_answers = [readings[i] for i in kept], [completed_answers[i] for i in kept]
-    if readings and previous is not None and not own:
+        readings, completed_answers = _completed_readings(kb, question, readings, previous)
+    if completed_answers:  # none when no reading was made, or none held
         best = best_reading(question, aspect, readings, completed_answers, previous)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
@@ -178,6 +167,21 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
                 chosen = hedged(chosen)
     turn = next_turn(question, effective, chosen, previous, bool(kind), own)
     return chosen, turn
+
+
+def _completed_readings(kb: Any, question: str, readings: list[str], previous: Turn) -> tuple[list[str], list[Answer]]:
+    """Each reading with its reply, without the readings made of the topic's nouns that do not hold: such a reading
+    continues the conversation's document or nothing (elsewhere its nouns only lift a stand-alone question's
+    confidence: 树龄多少年算一级古树 after the teachers' question was read as 教育局 上街区 老师 树龄多少年算一级古树 and
+    quoted the tree regulation), and is not needed when a reading with the whole subject is answered (绕道呢？ after
+    出租车拒载罚多少？: read with the title it quotes the fine, with 出租车 only the rule)."""
+    answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), True)
+               for r in readings]
+    nouns = topic_nouns(previous.topic)
+    of_nouns = [bool(nouns) and _of_nouns(r, nouns, previous) for r in readings]
+    answered = any(a.status == ANSWERED for a, n in zip(answers, of_nouns) if not n)
+    kept = [i for i, (a, n) in enumerate(zip(answers, of_nouns)) if not n or (doc_of(a) == previous.doc and not answered)]
+    return [readings[i] for i in kept], [answers[i] for i in kept]
 
 
 def _standing_alone(kb: Any, question: str, answer: Answer, follow_up: bool) -> Answer:

@@ -9,6 +9,7 @@ see answers and the previous turn only, never the knowledge base, so they are te
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION
@@ -95,8 +96,10 @@ class Aspect:
         return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
 
 
+@lru_cache(maxsize=256)
 def topic_nouns(topic: str) -> str:
-    """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑)."""
+    """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑). Cached: a
+    follow-up reads them three times (its readings, which of them hold, the tie-break between them)."""
     phrases: list[str] = []
     last_end, glued_place = -1, False
     for word, start, end, tag in tagged_words(topic):

@@ -229,8 +229,7 @@ def _closest_but_fines(question: str, evidence: Evidence, scores: np.ndarray,
     fined = {id(c) for c, fine in zip(evidence.candidates, fines) if fine}  # chosen holds the candidates themselves
     if all(fines) or not any(id(c) in fined for c in chosen):
         return chosen
-    floor = float(scores.min()) - 100.0  # below every other sentence: never the best, never a close runner-up
-    return tuple(choose_sentences(evidence, np.where(fines, floor, scores)))
+    return _choose_among(evidence, scores, ~np.asarray(fines, dtype=bool))
 
 
 def _closest_in_unit(question: str, evidence: Evidence, scores: np.ndarray,
@@ -244,5 +243,10 @@ def _closest_in_unit(question: str, evidence: Evidence, scores: np.ndarray,
     carrying = np.array([bool(unit.search(c.text)) for c in evidence.candidates])
     if not carrying.any():
         return chosen
-    floor = float(scores.min()) - 100.0
-    return tuple(choose_sentences(evidence, np.where(carrying, scores, floor)))
+    return _choose_among(evidence, scores, carrying)
+
+
+def _choose_among(evidence: Evidence, scores: np.ndarray, allowed: np.ndarray) -> tuple[Candidate, ...]:
+    """The sentences ``choose_sentences`` picks when only the ``allowed`` candidates may be chosen: the others are
+    scored below every sentence (never the best, never a close runner-up)."""
+    return tuple(choose_sentences(evidence, np.where(allowed, scores, float(scores.min()) - 100.0)))

@@ -201,7 +201,7 @@ def detail_words(question: str) -> list[str]:
 
 
 
-# --------------------------------------------------------------------------- questions of one frame (faq.py)
+# --------------------------------------------------------------------------- questions of one frame (faq_match.py)
 
 #: What is no word of a question (punctuation, spaces).
 _PUNCT_ONLY = re.compile(r"[\s\W_]+")
