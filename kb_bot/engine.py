@@ -195,9 +195,14 @@ class KnowledgeBase:
         if answer.status != RELATED or not answer.missing:
             return answer
         asked = answer.understood_as or answer.question
-        return mentioned_elsewhere(answer, lambda: [h.chunk for h in self.retriever.search(
-            self.synonyms().expand_query(asked), ELSEWHERE_SEARCH)],
-            [w for words in self.synonyms().expand(asked).alternatives for w in words])
+        retriever = self.retriever
+
+        def candidates() -> list:  # dense on the words as asked (their vector is remembered from the ask), as retrieve
+            return [h.chunk for h in retriever.search(self.synonyms().expand_query(asked), ELSEWHERE_SEARCH,
+                                                     query_vector=retriever.embed([asked])[0])]
+
+        return mentioned_elsewhere(answer, candidates, [w for words in self.synonyms().expand(asked).alternatives
+                                                        for w in words])
 
     def retrieve(self, question: str):
         """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""

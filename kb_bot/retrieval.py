@@ -29,8 +29,10 @@ version of a regulation, see legal.py) never rank above the best passage of the 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -206,6 +208,29 @@ def enclosing_passage(chunks: Sequence[Chunk], index: int, max_chars: int = 600)
             return text
 
 
+#: The query vectors of the question being handled (None: outside ``remembering_queries``).
+_QUERY_MEMO: ContextVar[dict[str, np.ndarray] | None] = ContextVar("kb_bot_query_memo", default=None)
+
+
+@contextmanager
+def remembering_queries() -> Iterator[None]:
+    """Within the block, each query text is embedded once (``Retriever.embed``).
+
+    One question's handling asks the same text more than once: a follow-up's readings are weighed and the chosen
+    one asked again, and a related reply's wider search (answering/elsewhere.py) re-asks its question; embedding is
+    most of a search's time (~20 ms). Scoped to one question rather than kept across questions, so latency
+    figures stay those of a new question and nothing outlives the index it was computed for. A context variable:
+    each thread (web request) has its own."""
+    if _QUERY_MEMO.get() is not None:  # nested: the outer block's memo serves
+        yield
+        return
+    token = _QUERY_MEMO.set({})
+    try:
+        yield
+    finally:
+        _QUERY_MEMO.reset(token)
+
+
 class Retriever:
     """Hybrid search over one loaded index with one embedder."""
 
@@ -217,8 +242,16 @@ class Retriever:
         self.centroid = index.vectors.mean(axis=0) if len(index.vectors) else None
 
     def embed(self, queries: Sequence[str]) -> np.ndarray:
-        """Query vectors, for callers that need them besides the search (e.g. abstention)."""
-        return self.embedder.embed_queries(list(queries))
+        """Query vectors, for callers that need them besides the search (e.g. abstention); inside
+        ``remembering_queries`` a text embedded before is not embedded again."""
+        texts = list(queries)
+        memo = _QUERY_MEMO.get()
+        if memo is None:
+            return self.embedder.embed_queries(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in memo]
+        if new:
+            memo.update(zip(new, self.embedder.embed_queries(new)))
+        return np.stack([memo[t] for t in texts]) if texts else self.embedder.embed_queries([])
 
     def _dense(self, query_vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
         if self.index.dense.ntotal == 0:

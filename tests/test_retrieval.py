@@ -114,3 +114,36 @@ def test_small_to_big_reads_the_enclosing_passage_without_the_overlap():
     assert "另一节" not in whole
     short = enclosing_passage(chunks, middle, max_chars=100)
     assert first[2].text in short and len(short) < len(sentences) and short in sentences
+
+
+class _Counting:
+    """An embedder that counts the query texts it embeds."""
+
+    def __init__(self, inner):
+        self.inner, self.queries = inner, []
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        self.queries += list(texts)
+        return self.inner.embed_queries(texts)
+
+
+def test_a_query_is_embedded_once_while_one_question_is_handled_and_again_for_the_next(fake_settings):
+    from kb_bot.retrieval import remembering_queries
+
+    build_index(fake_settings, lambda: load_embedder("fake"), full=True)
+    embedder = _Counting(load_embedder("fake"))
+    retriever = Retriever(load_index(fake_settings.index), embedder, FusionConfig("minmax", 0.7, 50))
+    with remembering_queries():
+        first = retriever.search("教师工资待遇", 3)
+        with remembering_queries():  # nested blocks share the outer memo
+            again = retriever.search("教师工资待遇", 3)
+        both = retriever.embed(["海铁联运", "教师工资待遇", "海铁联运"])
+    assert embedder.queries == ["教师工资待遇", "海铁联运"]
+    assert [h.chunk.chunk_id for h in first] == [h.chunk.chunk_id for h in again]
+    assert np.array_equal(both[0], both[2]) and both.shape[0] == 3
+    retriever.search("教师工资待遇", 3)  # a new question (outside the block) is embedded afresh
+    assert embedder.queries == ["教师工资待遇", "海铁联运", "教师工资待遇"]
+

@@ -274,3 +274,26 @@ def test_a_related_reply_to_a_number_asked_in_a_unit_quotes_the_sentence_carryin
     # how many working days (fourteenth session: the closest sentences carry the unit asked when one was found).
     reply = corpus_kb.ask("水表过户几天能办好？")
     assert reply.status != NOT_FOUND and "五个工作日内" in reply.answer
+
+
+def test_the_wider_search_of_a_related_reply_reuses_the_questions_vector(corpus_kb):
+    # The elsewhere search re-asks the question; within one question's handling its vector is remembered
+    # (retrieval.remembering_queries), so the reply costs one embedding of the question, not two.
+    retriever = corpus_kb.retriever
+    original, asked = retriever.embedder, []
+
+    class Counting:
+        def embed_passages(self, texts):
+            return original.embed_passages(texts)
+
+        def embed_queries(self, texts):
+            asked.extend(texts)
+            return original.embed_queries(texts)
+
+    retriever.embedder = Counting()
+    try:
+        reply = corpus_kb.ask("打120要收费吗")
+    finally:
+        retriever.embedder = original
+    assert "提到了“收费”" in reply.answer  # the wider search ran
+    assert asked == ["打120要收费吗"], asked

@@ -28,6 +28,7 @@ from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, relat
 from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap, topic_nouns
 from .llm import generate_answer, rewrite_followup
 from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from ..retrieval import remembering_queries
 
 #: Only the most recent earlier questions matter for completing a follow-up.
 HISTORY_TURNS = 4
@@ -234,8 +235,9 @@ class Conversation:
 
     def ask(self, question: str) -> Answer:
         """The reply to the next question of this conversation."""
-        answer, self.last = answer_turn(self.kb, question, self.last)
-        return worded(self.kb, answer)
+        with remembering_queries():  # the readings and the wider search of a related reply share vectors
+            answer, self.last = answer_turn(self.kb, question, self.last)
+            return worded(self.kb, answer)
 
     def reset(self) -> None:
         """Forget the conversation: the next question opens a new topic."""
@@ -300,11 +302,13 @@ def last_turn(kb: Any, history: Sequence[str]) -> Turn | None:
 
 def answer_in_context(kb: Any, question: str, history: Sequence[str] = ()) -> Answer:
     """Answer ``question`` given the earlier questions of the conversation (oldest first)."""
-    previous = last_turn(kb, history)
-    answer, turn = answer_turn(kb, question, previous)
-    questions = tuple(" ".join(str(q).split()) for q in history if str(q).strip())
-    _cache_for(kb).put((getattr(kb, "_generation", None), (*questions, " ".join(question.split()))[-HISTORY_TURNS:]), turn)
-    return worded(kb, answer)
+    with remembering_queries():  # a replayed history, the readings and the wider search share vectors
+        previous = last_turn(kb, history)
+        answer, turn = answer_turn(kb, question, previous)
+        questions = tuple(" ".join(str(q).split()) for q in history if str(q).strip())
+        _cache_for(kb).put((getattr(kb, "_generation", None), (*questions, " ".join(question.split()))[-HISTORY_TURNS:]),
+                           turn)
+        return worded(kb, answer)
 
 
 def worded(kb: Any, answer: Answer) -> Answer:
