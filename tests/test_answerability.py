@@ -271,6 +271,11 @@ def test_coverage_counts_a_synonym_as_covering_the_citizens_word():
     ("遛狗绳子最长多长", {"绳子"}, {"最长"}),
     # the spoken "a" after a verb is no part of it (装个地锁)
     ("门口能装个地锁吗", {"门口", "装"}, {"装个"}),
+    # A-not-A asks "X吗": 行不行 or 算不算 was counted as the heaviest word every passage lacked; 罚 and 合法 stay
+    ("周末团建算不算加班", {"团建", "加班"}, {"算不算", "不算"}),
+    ("电动车停这儿行不行", {"电动车"}, {"行不行", "不行"}),
+    ("广告挡住站牌罚不罚", {"站牌", "罚"}, {"罚不罚"}),
+    ("这样合不合法", {"合法"}, {"合", "不"}),
 ])
 def test_question_units_leave_out_how_the_question_asks(question, kept, dropped):
     stats = GramStats([LOANS, "犬链全长不得超过1.5米。", "物业费预收期限不得超过一年。"])
