@@ -164,6 +164,18 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     assert asked_unit("几月份交医保") is None
 
 
+def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it_breaks():
+    from kb_bot.answering.guards import not_an_answer
+
+    rule = "第四十六条 利用站牌发布广告的，不得覆盖站牌标识和车辆运营标识。"
+    assert not_an_answer("广告挡住站牌罚不罚？", rule, [rule], [rule])
+    fine = "违反本条例第四十六条规定的，由城市公共交通主管部门责令改正，处以五百元以上二千元以下罚款。"
+    assert not not_an_answer("广告挡住站牌罚不罚？", fine, [rule, fine], [rule, fine])
+    late = "无正当理由逾期交纳租金的，每逾期一个月，出租人可以按应交租金额的百分之三十收取违约金。"
+    assert not not_an_answer("房租晚交了要罚违约金吗？", late, [late], [late])  # a contract's sanction counts
+    assert not not_an_answer("广告能挡住站牌吗？", rule, [rule], [rule])  # not asked about a fine: the rule answers
+
+
 def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():
     from kb_bot.answering.guards import asked_unit, not_an_answer
 

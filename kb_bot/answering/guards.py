@@ -112,6 +112,9 @@ _FORMALITY_ASKED = re.compile(r"(?:咋|怎么|怎样|如何)(?:报名|申请|办
 #: ... and what names a step besides the procedure carriers of ``question_reading.ANSWER_TYPES`` (报名 on a 公众号, the
 #: 环节 of an exam, where to go).
 _STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^，。；]{1,20}(?:办|交|领)")
+#: A sanction a quote states: whether something is fined or punished (罚不罚, 会被处分吗) is answered by one, not by the
+#: rule it breaks (the rule and its penalty are different articles of a regulation).
+_SANCTION = re.compile(r"罚|处分|处以|违约金|滞纳金|追究[^，。；]{0,8}责任|吊销|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
 #: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.
 _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
 
@@ -183,6 +186,8 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if (_PAYING_ASKED.search(question) and kind == "yesno" and not _PENALTY_ASKED.search(question)
             and _PENALTY_STATED.search(best)):
         return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
+    if kind == "yesno" and _PENALTY_ASKED.search(question) and not any(_SANCTION.search(t) for t in quoted):
+        return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
     return kind in DETAIL_TYPES and delegates(best)
