@@ -58,11 +58,26 @@ def question_noise(question: str) -> re.Pattern:
     return QUESTION_NOISE if _CJK.search(question) else ENGLISH_QUESTION_NOISE
 
 
+#: Below this count in jieba's dictionary a word is a glue of a verb and its particles (没交 3, 签完 3), not a
+#: word of the language (不让 2486, 不服 824, 办好 258).
+GLUED_FREQUENCY = 50
+
+
 def without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
     """A word jieba made up from a modal verb and its neighbour (能领, 能养, 证要, 厂能) without the modal, and from a
     verb and a spoken 个 (装个) without the 个: the modal says how it is asked (can I, must I), the rest is what it
     is about. Dictionary words keep theirs (要求, 能力, 会议)."""
-    if len(word) < 2 or not _CJK.search(word) or jieba_dictionary().FREQ.get(word):
+    if len(word) < 2 or not _CJK.search(word):
+        return word, start, end
+    frequency = jieba_dictionary().FREQ.get(word) or 0
+    if frequency < GLUED_FREQUENCY:
+        # 没交, 不收, 签完, 排掉 (in jieba's list with a count of 3): a negation or an aspect glued to a verb. What
+        # the question is about is the verb (交纳 covers 没交); alone, 没交 was a word no passage has (weight 1.0).
+        if len(word) >= 2 and word[0] in "没不" and _CJK.search(word[1:]):
+            word, start = word[1:], start + 1
+        if len(word) >= 2 and word[-1] in "完掉过着了":
+            word, end = word[:-1], end - 1
+    if frequency:
         return word, start, end
     if word[0] in "能要会想该得可":
         word, start = word[1:], start + 1
