@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 OUTCOME_LABELS = {"answered": "已回答", "related": "仅相关", "not_found": "未找到"}
 GROUP_HEADERS = ["次数", "问题", "其他问法"]
 DOWN_HEADERS = ["时间", "问题", "当时的回答", "出处"]
-DOC_HEADERS = ["文档", "命中次数"]
+#: Replies citing each document: as the answer, and as a related reply's closest passage (see report.document_hits).
+DOC_HEADERS = ["文档", "已回答", "仅相关", "合计"]
 FAQ_HEADERS = ["文件", "问法", "依据", "日期", "状态"]
 
 
@@ -227,7 +228,8 @@ class Handlers:
                 for d in report["thumbs_down"]]
         return InsightLoaded(text, _per_day_frame(report), _group_rows(report["unanswered"]),
                              _group_rows(report["related_only"]), down,
-                             [[d["doc"], d["hits"]] for d in report["documents"]],
+                             [[d["doc"], d["hits"], d["related"], d["hits"] + d["related"]]
+                              for d in report["documents"]],
                              self.insight.export_csv(records, span),
                              gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
@@ -302,7 +304,8 @@ def _layout(settings: Settings) -> SimpleNamespace:
                                 elem_id="kb-insight-unanswered", **table)
     w.related = gr.Dataframe(headers=GROUP_HEADERS, label="只找到相关内容的问题", elem_id="kb-insight-related", **table)
     w.down = gr.Dataframe(headers=DOWN_HEADERS, label="被点踩的回答", elem_id="kb-insight-down", **table)
-    w.docs = gr.Dataframe(headers=DOC_HEADERS, label="文档命中次数", elem_id="kb-insight-docs", **table)
+    w.docs = gr.Dataframe(headers=DOC_HEADERS, label="文档命中次数（引用该文档的回复数：已回答 / 仅相关）",
+                          elem_id="kb-insight-docs", **table)
     w.csv = gr.File(label="导出 CSV", interactive=False, elem_id="kb-insight-csv")
 
     gr.Markdown("#### 工作人员解答\n针对未找到答案或被点踩的问题，写一次标准解答；保存后点击“更新索引”生效，"
