@@ -61,16 +61,22 @@ def group_questions(questions: Sequence[str], threshold: float = GROUP_SIMILARIT
     return [{k: v for k, v in g.items() if k != "_grams"} for g in groups]
 
 
-def staff_answered(documents: Path, index: Path) -> set[str]:
-    """The wordings of the staff answers that answer now: active and indexed as they are on disk in the index
-    generation in use (see :func:`build_report`'s ``covered``); none without an index."""
+def staff_answers_in_force(documents: Path, index: Path) -> list[faq.FaqEntry]:
+    """The staff answers that answer now: active and indexed as they are on disk in the index generation in use;
+    none without an index."""
     try:
         generation = IndexFolder(index).current()
     except KbBotError:  # CURRENT names a missing generation: kb-bot status and build say so; the report goes on
         generation = None
     if generation is None:
-        return set()
-    return {wording for entry in faq.indexed_entries(documents, generation.manifest) for wording in entry.questions}
+        return []
+    return faq.indexed_entries(documents, generation.manifest)
+
+
+def staff_answered(documents: Path, index: Path) -> set[str]:
+    """The wordings of the staff answers that answer now (:func:`staff_answers_in_force`; see
+    :func:`build_report`'s ``covered``)."""
+    return {wording for entry in staff_answers_in_force(documents, index) for wording in entry.questions}
 
 
 def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
