@@ -219,7 +219,7 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     assert faq.read_entries(kb.settings.documents) == []
 
     saved = handlers.save(session, "", f"{QUESTION}\n上街区房子多少钱？", "请咨询区住建局。", "", "")
-    assert "已保存" in saved.message and len(saved.faq_table) == 1 and saved.faq_table[0][-1] == "使用中"
+    assert "已保存" in saved.message and len(saved.faq_table) == 1 and saved.faq_table[0][-1] == "待更新索引"
     path = saved.faq_table[0][0]
     demo.kb_staff.refresh(session)
     answer = demo.kb_web.ask(QUESTION)
@@ -249,6 +249,48 @@ def test_staff_write_edit_and_retire_answers_in_the_web_app(tmp_path):
     assert [(a["action"], a["document"]) for a in audit if a["action"].startswith("staff answer")] == [
         ("staff answer (new)", path), ("staff answer (edit)", path),
         ("staff answer (retire)", retired_view.faq_table[0][0]), ("staff answer (restore)", path)]
+
+
+def test_the_saved_message_says_in_effect_once_the_refresh_has_indexed_the_answer(tmp_path):
+    # Web QA: after 保存解答 the message said 点击上方“更新索引”后生效, and it still said so after the staff member
+    # pressed 更新索引 and the refresh finished. The list said 使用中 before the refresh, when the entry answered nothing.
+    from kb_bot.web.app import build_app
+    from web_fixtures import STAFF_PASSWORD, STAFF_USER, fake_kb
+
+    kb = fake_kb(tmp_path, admin_user=STAFF_USER, admin_password=STAFF_PASSWORD)
+    demo = build_app(kb)
+    session = demo.kb_staff.gate.login(STAFF_USER, STAFF_PASSWORD, "127.0.0.1")[2]
+    handlers, unchanged = demo.kb_insight.handlers, {"__type__": "update"}
+    saved = handlers.save(session, "", QUESTION, "请咨询区住建局。", "", "")
+    path = saved.pending
+    assert path == saved.path["value"] and "更新索引”后生效" in saved.message
+    assert saved.faq_table[0][-1] == "待更新索引"
+
+    # Not refreshed yet (or the refresh failed): the message holds, still true; a visitor changes nothing.
+    early = handlers.after_refresh(session, path)
+    assert early.message == unchanged and early.pending == unchanged and early.faq_table[0][-1] == "待更新索引"
+    assert handlers.after_refresh(None, path) == type(early)(unchanged, unchanged, unchanged)
+
+    demo.kb_staff.refresh(session)
+    done = handlers.after_refresh(session, path)
+    assert "已生效" in done.message and path in done.message and "后生效" not in done.message
+    assert done.faq_table[0][-1] == "使用中" and done.pending == ""
+    assert handlers.after_refresh(session, "").message == unchanged  # nothing pending: the message is left alone
+
+    # An edit waits for the refresh again; retiring is immediate, so nothing is pending after it.
+    edited = handlers.save(session, path, QUESTION, "请咨询区住房和城乡建设局。", "", "")
+    assert edited.faq_table[0][-1] == "待更新索引" and edited.pending == path
+    retired = handlers.status(session, path, faq.RETIRED)
+    assert retired.pending == "" and retired.faq_table[0][-1] == "已停用"
+    restored = handlers.status(session, retired.path["value"], faq.ACTIVE)
+    assert "后生效" in restored.message and restored.pending == path
+    demo.kb_staff.refresh(session)
+    assert "已生效" in handlers.after_refresh(session, restored.pending).message
+
+    # Wired: the refresh button's chain ends by updating the staff-answer message from the pending entry.
+    refreshed = {o._id for o in demo.kb_insight.after_refresh["outputs"]}
+    chain = [d for d in demo.config["dependencies"] if set(d["outputs"]) == refreshed]
+    assert len(chain) == 1 and chain[0]["inputs"] == [demo.kb_insight.after_refresh["inputs"][0]._id]
 
 
 def test_a_new_answer_never_overwrites_one_and_a_picked_question_starts_a_new_one(tmp_path):

@@ -131,10 +131,27 @@ def test_report_groups_similar_questions_and_counts_outcomes():
     assert report["outcomes"] == {"answered": 1, "related": 0, "not_found": 3}
     assert report["unanswered"][0]["count"] == 2 and len(report["unanswered"]) == 2
     assert report["thumbs_down"][0]["question"] == "招聘会"
-    assert report["documents"] == [{"doc": "advanced-manufacturing.md", "hits": 1}]
+    assert report["documents"] == [{"doc": "advanced-manufacturing.md", "hits": 1, "related": 0}]
     assert len(report["per_day"]) == 7 and report["per_day"][-1]["not_found"] == 1
     assert "上街区的房价是多少？" in format_report(report)
     assert records_csv(records).splitlines()[0].startswith("time,question,status")
+
+
+def test_document_hits_count_related_replies_apart_from_answers():
+    # Web QA: 文档命中次数 counted answered replies only, so a document citizens reached twenty times under
+    # 未找到直接答案 read as never asked about. Related replies' documents count too, in a column of their own.
+    now = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+    rows = [("answered", ["education.md"]), ("related", ["regulations/养犬.md", "education.md"]),
+            ("related", ["regulations/养犬.md"]), ("related", ["regulations/养犬.md", "regulations/养犬.md"]),
+            ("not_found", []), ("answered", ["faq/a.md"])]
+    records = [{"id": str(i), "time": "2026-11-27T10:00:00+00:00", "question": f"问题{i}", "status": status,
+                "docs": docs} for i, (status, docs) in enumerate(rows)]
+    report = build_report(records, 7, now)
+    assert report["documents"] == [  # most cited first; a document once per reply
+        {"doc": "regulations/养犬.md", "hits": 0, "related": 3},
+        {"doc": "education.md", "hits": 1, "related": 1},
+        {"doc": "faq/a.md", "hits": 1, "related": 0}]
+    assert "   0 /    3  regulations/养犬.md" in format_report(report)
 
 
 def test_a_gap_the_documents_now_answer_is_no_longer_offered(tmp_path):
@@ -247,6 +264,9 @@ def test_web_questions_and_feedback_reach_the_log_and_the_insight_view(tmp_path)
     assert loaded.down[0][1] == "企业融资贷款有什么支持？"
     assert Path(loaded.csv).read_text(encoding="utf-8-sig").count("\n") == 3
     assert "企业融资贷款有什么支持？" in loaded.pick["choices"]
+    cited = {doc for r in records if r["status"] in ("answered", "related") for doc in r["docs"]}
+    assert cited and {row[0] for row in loaded.docs} == cited  # related replies' documents are listed too
+    assert all(len(row) == 4 and row[3] == row[1] + row[2] for row in loaded.docs)  # 已回答, 仅相关, 合计
 
 
 def test_report_command_prints_the_log(tmp_path, capsys):

@@ -136,6 +136,30 @@ def test_not_found_answer_offers_topics(web_real_kb):
     assert picked.chat[-1] == {"role": "user", "content": final["options"][0]["value"]}
 
 
+def test_earlier_replies_lose_the_line_pointing_at_topic_buttons(tmp_path):
+    # Web QA: every earlier reply kept "也可以点击下方主题，换个问题试试：" though the chat shows the topic buttons
+    # under the latest reply only, so in the history the line pointed at nothing.
+    citizen = build_app(fake_kb(tmp_path)).kb_tabs.citizen
+    w = render.WORDS["zh"]
+    related = ('<div class="kb-related"><div class="kb-answer">最接近的内容……</div>'
+               f'<div class="kb-suggest">{w["try_topics"]}</div></div>')
+    not_found = f'<div class="kb-answer kb-notfound">目前可以查询的主题有：教育。</div><div class="kb-suggest">{w["pick_topic"]}</div>'
+    option = {"value": "上街区有几所学校？", "label": "教育：上街区有几所学校？"}
+    history = [{"role": "user", "content": "招聘会帮企业招到了多少人？"},
+               {"role": "assistant", "content": related, "options": [option]},
+               {"role": "user", "content": "明天天气怎么样？"},
+               # as Gradio hands a message back: its content a list of text parts
+               {"role": "assistant", "content": [{"type": "text", "text": not_found}], "options": [option]},
+               {"role": "user", "content": "开发区帮企业贷了多少款？"}]
+    chat = last_step(citizen.respond(history, {})).chat
+    earlier = [text_of(m) for m in chat[:-1] if m["role"] == "assistant"]
+    assert len(earlier) == 2 and not any("kb-suggest" in text for text in earlier), earlier
+    assert "最接近的内容" in earlier[0] and "目前可以查询的主题有：教育" in earlier[1]  # the answers themselves stay
+    assert not any(m.get("options") for m in chat[:-1])
+    assert [m["content"] for m in chat[:-1] if m["role"] == "user"] == [
+        "招聘会帮企业招到了多少人？", "明天天气怎么样？", "开发区帮企业贷了多少款？"]
+
+
 def test_example_questions_come_from_the_topic_guide(tmp_path):
     kb = fake_kb(tmp_path)
     guide = kb.topics()

@@ -3,7 +3,8 @@
 For the last N days: questions per day split by outcome, the most frequent questions that were
 not answered or only related passages were found (grouped by similarity: character-bigram
 Jaccard, so 房价多少 and 房价是多少钱 count as one), thumbs-down answers with what was
-answered, hits per document, and how often staff answers (FAQ) answered.
+answered, hits per document (as the answer and as a related reply's passage, apart), and how often
+staff answers (FAQ) answered.
 """
 
 from __future__ import annotations
@@ -60,16 +61,22 @@ def group_questions(questions: Sequence[str], threshold: float = GROUP_SIMILARIT
     return [{k: v for k, v in g.items() if k != "_grams"} for g in groups]
 
 
-def staff_answered(documents: Path, index: Path) -> set[str]:
-    """The wordings of the staff answers that answer now: active and indexed as they are on disk in the index
-    generation in use (see :func:`build_report`'s ``covered``); none without an index."""
+def staff_answers_in_force(documents: Path, index: Path) -> list[faq.FaqEntry]:
+    """The staff answers that answer now: active and indexed as they are on disk in the index generation in use;
+    none without an index."""
     try:
         generation = IndexFolder(index).current()
     except KbBotError:  # CURRENT names a missing generation: kb-bot status and build say so; the report goes on
         generation = None
     if generation is None:
-        return set()
-    return {wording for entry in faq.indexed_entries(documents, generation.manifest) for wording in entry.questions}
+        return []
+    return faq.indexed_entries(documents, generation.manifest)
+
+
+def staff_answered(documents: Path, index: Path) -> set[str]:
+    """The wordings of the staff answers that answer now (:func:`staff_answers_in_force`; see
+    :func:`build_report`'s ``covered``)."""
+    return {wording for entry in staff_answers_in_force(documents, index) for wording in entry.questions}
 
 
 def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | None = None,
@@ -94,7 +101,6 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
         day = _time(record).astimezone(timezone.utc).strftime("%Y-%m-%d")
         by_day.setdefault(day, Counter())[_status(record)] += 1
     outcome = Counter(_status(r) for r in window)
-    hits = Counter(doc for r in window if _status(r) == "answered" for doc in r.get("docs") or [])
     down = [r for r in window if r.get("feedback") == "down"]
     # 你好, 谢谢, 在吗, an emoji: counted, but not offered as questions to write a staff answer for
     latest = {faq.plain(str(r.get("question", ""))): r for r in sorted(window, key=_time)}
@@ -113,9 +119,27 @@ def build_report(records: Sequence[dict[str, Any]], days: int, now: datetime | N
         **_gaps(open_questions, limit, answered_now),
         "thumbs_down": [{"time": r["time"], "question": r["question"], "answer": r.get("answer", ""),
                          "docs": r.get("docs") or [], "status": _status(r)} for r in reversed(down)][:limit],
-        "documents": [{"doc": doc, "hits": n} for doc, n in hits.most_common()],
+        "documents": document_hits(window),
         "per_day": [{"day": day, **{o: c.get(o, 0) for o in OUTCOMES}} for day, c in sorted(by_day.items())],
     }
+
+
+def document_hits(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per document, the replies that cited it: ``hits`` as the answer, ``related`` as a related reply's closest
+    passage (not an answer), most cited first.
+
+    Staff read the table to see which documents citizens' questions reach. Counting answers alone hid the
+    documents asked about most and answering least (a regulation quoted under 未找到直接答案 twenty times read as
+    never asked about), and those are the ones where a staff answer or a clearer document helps. The two stay
+    apart, so ``hits`` still means what it did in ``kb-bot report --json``."""
+    answered: Counter = Counter()
+    related: Counter = Counter()
+    for record in records:
+        counter = {"answered": answered, "related": related}.get(_status(record))
+        if counter is not None:
+            counter.update(dict.fromkeys(record.get("docs") or [], 1))  # a document once per reply
+    docs = sorted(answered.keys() | related.keys(), key=lambda d: (-(answered[d] + related[d]), -answered[d], d))
+    return [{"doc": doc, "hits": answered[doc], "related": related[doc]} for doc in docs]
 
 
 def _gaps(open_questions: Sequence[dict], limit: int, answered_now: Callable[[str], bool] | None) -> dict[str, Any]:
@@ -224,11 +248,11 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {item['time'][:16]}  {item['question']}")
         lines.append(f"        -> {item['answer'][:80]}  ({', '.join(item['docs'])})")
     lines.append("")
-    lines.append("文档命中 Hits per document:")
+    lines.append("文档命中 Hits per document (已回答 answered / 仅相关 related):")
     if not report["documents"]:
         lines.append("  (无 none)")
     for item in report["documents"]:
-        lines.append(f"  {item['hits']:>4}  {item['doc']}")
+        lines.append(f"  {item['hits']:>4} / {item.get('related', 0):>4}  {item['doc']}")
     lines.append("")
     lines.append("每日问题 Questions per day (已回答/仅相关/未找到):")
     for day in report["per_day"]:

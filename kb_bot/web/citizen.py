@@ -122,6 +122,21 @@ def _bot(html: str) -> dict:
     return {"role": "assistant", "content": html}
 
 
+def _earlier(message: Any) -> Any:
+    """A reply that a newer question has pushed up the chat: its topic buttons and the line pointing at them go,
+    since the chat only offers buttons under the latest reply. Gradio hands messages back as dicts whose content
+    is a string or a list of text parts; anything else is left as it is."""
+    if not isinstance(message, dict) or message.get("role") != "assistant":
+        return message
+    content = message.get("content")
+    if isinstance(content, str):
+        content = render.without_topic_pointer(content)
+    elif isinstance(content, list):
+        content = [dict(part, text=render.without_topic_pointer(part["text"]))
+                   if isinstance(part, dict) and isinstance(part.get("text"), str) else part for part in content]
+    return {**{k: v for k, v in message.items() if k != "options"}, "content": content}
+
+
 class CitizenTab:
     """The chat: its widgets (``build``), its events (``wire``) and their handlers."""
 
@@ -158,6 +173,7 @@ class CitizenTab:
         question = message_text(history[-1]).strip()
         earlier = [message_text(m).strip() for m in history[:-1] if _role(m) == "user"]
         w = render.words(question)
+        history = [_earlier(m) for m in history[:-1]] + history[-1:]
         history.append(_bot(f'<div class="kb-answer kb-muted">{w["looking"]}</div>'))
         yield ChatStep(list(history), dict(records))
         try:

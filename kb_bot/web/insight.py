@@ -8,8 +8,8 @@
   take effect with the next "更新索引" like any document.
 
 Every handler checks the staff session again (``StaffActions.require``), so the widgets being
-hidden is not the only protection. Handlers return named results (``InsightLoaded``, ``FaqOpened``,
-``FaqSaved``) whose fields are the widgets they fill (see ``wiring.py``).
+hidden is not the only protection. Handlers return named results (``insight_results.py``) whose fields are the
+widgets they fill (see ``wiring.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,8 +29,9 @@ from ..answering import faq
 from ..errors import KbBotError
 from ..settings import Settings
 from ..staff.questionlog import read_records
-from ..staff.report import build_report, now_answered, records_csv, staff_answered
+from ..staff.report import build_report, now_answered, records_csv, staff_answered, staff_answers_in_force
 from . import render
+from .insight_results import FaqListed, FaqOpened, FaqRefreshed, FaqSaved, FaqStarted, InsightLoaded
 from .staff import StaffActions
 from .wiring import for_gradio, outputs
 
@@ -40,63 +40,14 @@ log = logging.getLogger(__name__)
 OUTCOME_LABELS = {"answered": "已回答", "related": "仅相关", "not_found": "未找到"}
 GROUP_HEADERS = ["次数", "问题", "其他问法"]
 DOWN_HEADERS = ["时间", "问题", "当时的回答", "出处"]
-DOC_HEADERS = ["文档", "命中次数"]
+#: Replies citing each document: as the answer, and as a related reply's closest passage (see report.document_hits).
+DOC_HEADERS = ["文档", "已回答", "仅相关", "合计"]
 FAQ_HEADERS = ["文件", "问法", "依据", "日期", "状态"]
-
-
-@dataclass(frozen=True)
-class InsightLoaded:
-    """The insight view for a span of days: summary, chart, tables, CSV, questions to answer, staff answers."""
-
-    summary: str
-    chart: Any
-    unanswered: Any
-    related: Any
-    down: Any
-    docs: Any
-    csv: Any
-    pick: Any
-    faq_table: Any
-    path: Any
-
-
-@dataclass(frozen=True)
-class FaqOpened:
-    """The staff-answer form filled from an existing entry (``message`` left alone unless something is wrong)."""
-
-    message: Any
-    questions: Any
-    answer: Any
-    source: Any
-    article: Any
-
-
-@dataclass(frozen=True)
-class FaqListed:
-    """The staff answers as a table and as the editor's choices (after login, so editing needs no 载入统计 first)."""
-
-    faq_table: Any
-    path: Any
-
-
-@dataclass(frozen=True)
-class FaqStarted:
-    """A new staff answer started from a citizen's question: no entry selected, the form empty but its wording."""
-
-    path: Any
-    questions: Any
-    answer: Any
-    source: Any
-    article: Any
-
-
-@dataclass(frozen=True)
-class FaqSaved:
-    """After saving, retiring or restoring a staff answer: the message, the list, the entry selected."""
-
-    message: str
-    faq_table: Any
-    path: Any
+#: A staff answer saved or restored but not yet in the index in use: it does not answer until 更新索引.
+NOT_YET_INDEXED = "待更新索引"
+#: What the save / restore message says, and what a refresh that indexed the entry turns it into.
+TAKES_EFFECT_LATER = "点击上方“更新索引”后生效。"
+IN_EFFECT = "**已生效** `{}`：索引已更新，同类问题现在以“工作人员解答”回复。"
 
 
 def _per_day_frame(report: dict | None = None) -> pd.DataFrame:
@@ -155,11 +106,18 @@ class Insight:
         path.write_text(records_csv(records), encoding="utf-8-sig")
         return str(path)
 
+    def in_force(self) -> set[str]:
+        """The paths of the staff answers that answer now (active, and indexed as they are on disk)."""
+        return {entry.path for entry in staff_answers_in_force(self.settings.documents, self.settings.index)}
+
     def faq_rows(self, session: Any) -> list[list[Any]]:
-        """The staff answers as table rows (see FAQ_HEADERS)."""
+        """The staff answers as table rows (see FAQ_HEADERS). An active entry the index in use does not hold as it
+        is on disk is 待更新索引, not 使用中: it gives no answer (its new text none) until the refresh."""
         self.staff.require(session)
+        live = self.in_force()
         return [[e.path, "；".join(e.questions), " ".join(p for p in (e.source, e.article) if p), e.date or "",
-                 "已停用" if not e.active else "使用中"] for e in faq.read_entries(self.settings.documents)]
+                 "已停用" if not e.active else "使用中" if e.path in live else NOT_YET_INDEXED]
+                for e in faq.read_entries(self.settings.documents)]
 
     def save(self, session: Any, path: str | None, questions: str, answer: str, source: str, article: str) -> str:
         """Save a staff answer (one wording a line); returns its path under documents/faq/."""
@@ -227,7 +185,8 @@ class Handlers:
                 for d in report["thumbs_down"]]
         return InsightLoaded(text, _per_day_frame(report), _group_rows(report["unanswered"]),
                              _group_rows(report["related_only"]), down,
-                             [[d["doc"], d["hits"]] for d in report["documents"]],
+                             [[d["doc"], d["hits"], d["related"], d["hits"] + d["related"]]
+                              for d in report["documents"]],
                              self.insight.export_csv(records, span),
                              gr.update(choices=list(dict.fromkeys(starts)), value=None), rows, paths)
 
@@ -265,9 +224,9 @@ class Handlers:
             saved = self.insight.save(session, path, questions, answer, source, article)
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return FaqSaved(_message(exc), gr.update(), gr.update())
-        return FaqSaved(f"**已保存** `{render.esc(saved)}`。点击上方“更新索引”后生效。", rows,
-                        gr.update(choices=paths["choices"], value=saved))
+            return FaqSaved(_message(exc), gr.update(), gr.update(), gr.update())
+        return FaqSaved(f"**已保存** `{render.esc(saved)}`。{TAKES_EFFECT_LATER}", rows,
+                        gr.update(choices=paths["choices"], value=saved), saved)
 
     def status(self, session: Any, path: str, new_status: str) -> FaqSaved:
         """Retire or restore a staff answer."""
@@ -275,13 +234,26 @@ class Handlers:
             changed = self.insight.set_status(session, path, new_status)
             rows, paths = self._faq_views(session)
         except KbBotError as exc:
-            return FaqSaved(_message(exc), gr.update(), gr.update())
+            return FaqSaved(_message(exc), gr.update(), gr.update(), gr.update())
         # Retiring takes effect at once (the matcher skips a retired file); a restored entry answers once indexed.
         # QA, thirteenth session: 停用 said 更新索引后生效 although the answer had already stopped.
         done = ("**已停用** `{}`。立即生效：不再作为工作人员解答给出。" if new_status == faq.RETIRED
-                else "**已重新启用** `{}`。点击上方“更新索引”后生效。")
-        return FaqSaved(done.format(render.esc(changed)), rows,
-                        gr.update(choices=paths["choices"], value=changed))
+                else "**已重新启用** `{}`。" + TAKES_EFFECT_LATER)
+        return FaqSaved(done.format(render.esc(changed)), rows, gr.update(choices=paths["choices"], value=changed),
+                        "" if new_status == faq.RETIRED else changed)
+
+    def after_refresh(self, session: Any, pending: str | None) -> FaqRefreshed:
+        """After 更新索引: the list's states again, and the message that said the pending entry takes effect with the
+        refresh says it is in effect once the index in use holds it (web QA: after the refresh it still said to
+        refresh). A refresh that failed or did not take it leaves the message as it was, true still."""
+        try:
+            rows = self.insight.faq_rows(session)
+            live = bool(pending) and pending in self.insight.in_force()
+        except KbBotError:  # not logged in: nothing changes
+            return FaqRefreshed(gr.update(), gr.update(), gr.update())
+        if not live:
+            return FaqRefreshed(gr.update(), rows, gr.update())
+        return FaqRefreshed(IN_EFFECT.format(render.esc(pending)), rows, "")
 
 
 def _layout(settings: Settings) -> SimpleNamespace:
@@ -302,7 +274,8 @@ def _layout(settings: Settings) -> SimpleNamespace:
                                 elem_id="kb-insight-unanswered", **table)
     w.related = gr.Dataframe(headers=GROUP_HEADERS, label="只找到相关内容的问题", elem_id="kb-insight-related", **table)
     w.down = gr.Dataframe(headers=DOWN_HEADERS, label="被点踩的回答", elem_id="kb-insight-down", **table)
-    w.docs = gr.Dataframe(headers=DOC_HEADERS, label="文档命中次数", elem_id="kb-insight-docs", **table)
+    w.docs = gr.Dataframe(headers=DOC_HEADERS, label="文档命中次数（引用该文档的回复数：已回答 / 仅相关）",
+                          elem_id="kb-insight-docs", **table)
     w.csv = gr.File(label="导出 CSV", interactive=False, elem_id="kb-insight-csv")
 
     gr.Markdown("#### 工作人员解答\n针对未找到答案或被点踩的问题，写一次标准解答；保存后点击“更新索引”生效，"
@@ -320,6 +293,7 @@ def _layout(settings: Settings) -> SimpleNamespace:
         w.retire = gr.Button("停用", variant="stop", elem_id="kb-faq-retire")
         w.restore = gr.Button("重新启用", elem_id="kb-faq-restore")
     w.message = gr.Markdown(elem_id="kb-faq-msg")
+    w.pending = gr.State("")  # the entry the message says takes effect with the next refresh (FaqSaved.pending)
     return w
 
 
@@ -364,8 +338,14 @@ def build_insight(staff: StaffActions) -> Insight:
     def list_answers(request: gr.Request) -> FaqListed:
         return h.listing(session_of(request))
 
+    @for_gradio
+    def after_refresh(pending: str, request: gr.Request) -> FaqRefreshed:
+        return h.after_refresh(session_of(request), pending)
+
     # Run by the staff tab after login and page load (its own events, see staff_tab.wire).
     insight.list_answers = {"fn": list_answers, "inputs": None, "outputs": outputs(FaqListed, w)}
+    # Run by the staff tab after 更新索引 (the refresh button is the documents' widget, see staff_tab.wire).
+    insight.after_refresh = {"fn": after_refresh, "inputs": [w.pending], "outputs": outputs(FaqRefreshed, w)}
     w.load.click(load, [w.days], loaded, **events)
     w.days.change(load, [w.days], loaded, **events)
     w.pick.change(for_gradio(h.start_from), [w.pick], outputs(FaqStarted, w), queue=False, api_visibility="private")

@@ -209,6 +209,17 @@ def stream_answer(answer: Any, step: int = 4) -> Iterator[str]:
         yield f'<div class="{css}">{_answer_html("".join(tokens[:end]))}<span class="kb-cursor">▍</span></div>'
 
 
+#: The line that points at the topic buttons under a reply (``WORDS``' try_topics / pick_topic), as answer_html writes it.
+_TOPIC_POINTER = re.compile(r'<div class="kb-suggest">[^<]*</div>')
+
+
+def without_topic_pointer(html: str) -> str:
+    """A reply's HTML without its "点击下方主题" line: once the reply is no longer the latest, the chat shows no topic
+    buttons under it, and the line would point at nothing (web QA). The answer text, which names the topics
+    itself when nothing was found, stays."""
+    return _TOPIC_POINTER.sub("", html)
+
+
 def suggestion_options(answer: Any, guide: Any = None) -> list[dict[str, str]]:
     """Chatbot options (clickable buttons) for a not-found answer's suggested topics: each asks its example.
 

@@ -253,4 +253,5 @@ class StaffTab:
         # Our own "in progress" line: Gradio's progress text would be English ("processing | 3.1s").
         self.refresh_btn.click(lambda: "正在更新索引，请稍候……", None, self.refresh_msg, **quick).then(
             for_gradio(self.refresh), None, outputs(Refreshed, self), api_name="staff_refresh",
-            concurrency_id="kb-refresh", concurrency_limit=1, **private)
+            concurrency_id="kb-refresh", concurrency_limit=1, **private).then(
+            **self.insight.after_refresh, **quick)  # a staff answer "生效 after the refresh" is in effect now

@@ -53,6 +53,10 @@ blockquote.kb-quote { margin: .55em 0 .35em !important; padding: .15em .8em !imp
 #kb-entries .wrap { flex-direction: column; align-items: stretch; }
 #kb-entries label { width: 100%; }
 .kb-muted { color: var(--body-text-color-subdued); font-size: .9em; }
+/* Gradio's clear (trash) button floats over the chat's top right corner, 6 px from the edge and 23 px wide, where
+   the visitor's own bubbles and their copy button end (20 px from the edge): scrolled, it covered the top one
+   (web QA). The right-aligned rows keep out of its column; the answers, 40 px from the edge, already do. */
+#kb-chat .message-row.user-row, #kb-chat .message-buttons-right .icon-button-wrapper { margin-right: 36px !important; }
 footer { display: none !important; }
 #kb-docs table { font-size: .88em; }
 /* Gradio's progress line is English ("queue: 1/2 | 0.4s", "processing | 0.4s") with no translation key; the app
