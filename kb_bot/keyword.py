@@ -4,6 +4,11 @@ bm25s' own splitter keeps a whole run of Chinese characters as one token, so Chi
 text is cut with jieba's search mode (which also emits the shorter words inside long
 ones: 银企对接平台 -> 银企, 对接, 平台, ...). Latin words are lower-cased; punctuation and
 a short list of function words are dropped.
+
+Every two adjacent Chinese characters are a token too (``#`` + the pair, apart from the words): a citizen's
+word that jieba cuts differently from the regulation's still shares its pairs (宅基地 / 宅基, 基地; 入职多久 cut
+入 / 职多久 by the index-only query dictionary still gives 多久). On the 585 train citizen questions, the
+expected article in the top 3 of the ask path's ranking: 0.726 -> 0.733 (top 1 0.557 -> 0.568).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: Bump when tokenisation changes: the keyword index must then be rebuilt.
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2  # 2: character pairs added
 
 _TOKEN = re.compile(r"[\w\u3400-\u9fff]")
 _STOPWORDS = frozenset(
@@ -59,7 +64,14 @@ def tokenize(text: str, tokenizer=None) -> list[str]:
         token = token.strip()
         if token and _TOKEN.match(token) and token not in _STOPWORDS:
             tokens.append(token)
+    for run in _CJK_RUN.findall(text):
+        tokens.extend(PAIR + run[i : i + 2] for i in range(len(run) - 1))
     return tokens
+
+
+#: Marks a character-pair token, so 银企 the pair never counts as 银企 the word.
+PAIR = "#"
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 
 
 QUERY_DICTIONARY = "query_dict.txt"
@@ -75,8 +87,8 @@ def write_query_dictionary(vocabulary: Iterable[str], path: Path) -> None:
     frequencies = _get_jieba().dt.FREQ
     lines = []
     for word in sorted(vocabulary):
-        if not word or any(ch.isspace() for ch in word):
-            continue
+        if not word or word.startswith(PAIR) or any(ch.isspace() for ch in word):
+            continue  # character pairs are cut by tokenize() itself, never by jieba
         lines.append(f"{word} {max(frequencies.get(word) or 0, 3)}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
