@@ -209,7 +209,7 @@ def enclosing_passage(chunks: Sequence[Chunk], index: int, max_chars: int = 600)
 
 
 #: The query vectors of the question being handled (None: outside ``remembering_queries``).
-_QUERY_MEMO: ContextVar[dict[str, np.ndarray] | None] = ContextVar("kb_bot_query_memo", default=None)
+_QUERY_MEMO: ContextVar[dict[tuple[int, str], np.ndarray] | None] = ContextVar("kb_bot_query_memo", default=None)
 
 
 @contextmanager
@@ -248,10 +248,11 @@ class Retriever:
         memo = _QUERY_MEMO.get()
         if memo is None:
             return self.embedder.embed_queries(texts)
-        new = [t for t in dict.fromkeys(texts) if t not in memo]
+        model = id(self.embedder)  # two knowledge bases asked in one block never share vectors
+        new = [t for t in dict.fromkeys(texts) if (model, t) not in memo]
         if new:
-            memo.update(zip(new, self.embedder.embed_queries(new)))
-        return np.stack([memo[t] for t in texts]) if texts else self.embedder.embed_queries([])
+            memo.update(zip(((model, t) for t in new), self.embedder.embed_queries(new)))
+        return np.stack([memo[model, t] for t in texts]) if texts else self.embedder.embed_queries([])
 
     def _dense(self, query_vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
         if self.index.dense.ntotal == 0:

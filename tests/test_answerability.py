@@ -174,6 +174,13 @@ def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it
     late = "无正当理由逾期交纳租金的，每逾期一个月，出租人可以按应交租金额的百分之三十收取违约金。"
     assert not not_an_answer("房租晚交了要罚违约金吗？", late, [late], [late])  # a contract's sanction counts
     assert not not_an_answer("广告能挡住站牌吗？", rule, [rule], [rule])  # not asked about a fine: the rule answers
+    # the fine must be for the conduct asked about (review: an unleashed dog was "answered" with the dog-farm fine)
+    farm = "第二十六条 违反本条例第十四条规定的，由城市管理行政执法部门没收犬只和违法所得，并处以一万元以上二万元以下罚款。"
+    assert not_an_answer("养狗不拴绳罚不罚", farm, [farm], [farm])
+    helmet = ["第三十八条 违反本条例第二十二条第三款规定，电动自行车驾驶人和乘坐人员不佩戴安全头盔的，责令改正；",
+              "拒不改正的，可以处二十元以上五十元以下罚款。"]  # the conduct in the quote, the fine in its next sentence
+    assert not not_an_answer("骑电动车不戴头盔罚不罚", helmet[1], helmet, helmet)
+    assert not not_an_answer("罚不罚？", farm, [farm], [farm])  # naming no conduct: the sanction alone decides
 
 
 def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():
@@ -291,6 +298,10 @@ def test_coverage_counts_a_synonym_as_covering_the_citizens_word():
     # a negation or an aspect glued to a verb (jieba lists 没交, 签完 with a count of 3): the verb is the content
     ("没交物业费能停水吗", {"交", "物业费"}, {"没交"}),
     ("抵押合同签完字就生效吗", {"签", "合同"}, {"签完"}),
+    # ...but words stay words (review): 不孕症, 不可抗力 are no glue; 行不行 alone names nothing at all
+    ("不孕症治疗能报销吗", {"不孕症"}, {"孕症"}),
+    ("因为不可抗力延误了要赔吗", {"不可抗力"}, {"可抗力"}),
+    ("电动车停这儿管不管", {"电动车"}, {"管", "不管"}),
 ])
 def test_question_units_leave_out_how_the_question_asks(question, kept, dropped):
     stats = GramStats([LOANS, "犬链全长不得超过1.5米。", "物业费预收期限不得超过一年。"])

@@ -11,7 +11,7 @@ import pytest
 
 from kb_bot.answering.answer import NOT_FOUND, Answer, AnswerSentence, Citation, related_text
 from kb_bot.settings import Settings
-from kb_bot.answering.conversation import Conversation, answer_in_context, core, dependency, strip_cues
+from kb_bot.answering.conversation import Conversation, answer_in_context, core, dependency, names_nothing, strip_cues
 from web_fixtures import web_real_kb  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +39,9 @@ def test_cues_are_stripped_but_question_words_kept():
     assert strip_cues("那融资方面呢？") == "融资方面"
     assert strip_cues("具体是哪些企业在做智能化改造？") == "是哪些企业在做智能化改造"
     assert core("那融资方面呢？") == "融资"
+    # an A-not-A of a verb that only asks (行不行, 算不算) names nothing: after 电动车能停人行道吗 the review saw 行不行？
+    # read alone (行 matched 行人); one that names the act (罚不罚, 合不合法) keeps it
+    assert core("行不行？") == "" and names_nothing("算不算") and core("罚不罚") == "罚不罚"
 
 
 class StubKB:

@@ -146,4 +146,10 @@ def test_a_query_is_embedded_once_while_one_question_is_handled_and_again_for_th
     assert np.array_equal(both[0], both[2]) and both.shape[0] == 3
     retriever.search("教师工资待遇", 3)  # a new question (outside the block) is embedded afresh
     assert embedder.queries == ["教师工资待遇", "海铁联运", "教师工资待遇"]
+    other = _Counting(load_embedder("fake"))  # another model in the same block never gets this one's vectors
+    second = Retriever(load_index(fake_settings.index), other, FusionConfig("minmax", 0.7, 50))
+    with remembering_queries():
+        retriever.embed(["教师工资待遇"])
+        second.embed(["教师工资待遇"])
+    assert other.queries == ["教师工资待遇"]
 

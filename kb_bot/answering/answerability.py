@@ -32,8 +32,8 @@ import numpy as np
 
 from ..retrieval import SearchHit
 from ..synonyms import Expansion, Synonyms
-from .question_reading import (SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch, question_noise,
-                               without_modal)
+from .question_reading import (ASKING_ONLY, SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch,
+                               question_noise, without_modal)
 from .word_weights import CJK as _CJK
 from .word_weights import CJK_RUN as _CJK_RUN
 from .word_weights import LATIN as _LATIN
@@ -59,6 +59,7 @@ class Unit:
 #: The asking half of an A-not-A question (罚不罚, 行不行, 合不合法, 管不管): "X不X" asks "X吗", so only the second X
 #: (with the rest of its word: 合法) is content. Counted as a word of its own, 行不行 or 算不算 was the heaviest word
 #: "missing" from every passage (weight 1.0) and lowered the coverage of every colloquial yes/no question.
+#: Of ``ASKING_ONLY`` verbs (行不行) both halves ask: kept, 行 matched 行人 for 行不行？ after an e-bike question (review).
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没](?=\1)")
 
 
@@ -81,7 +82,8 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
         taken[at:end] = [True] * (end - at)
     asking = [False] * len(text)
     for form in _A_NOT_A.finditer(text):
-        asking[form.start():form.end()] = [True, True]
+        end = form.end() + (1 if form.group(1) in ASKING_ONLY else 0)
+        asking[form.start():end] = [True] * (end - form.start())
     for word, start, end in stats.words(text):
         if any(taken[start:end]):
             continue

@@ -12,9 +12,11 @@ One definition (:func:`not_an_answer`) for the app and for the calibration that 
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
-from .question_reading import ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details
+from .question_reading import (ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details,
+                               question_noise)
 from .word_weights import tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -115,6 +117,26 @@ _STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^�
 #: A sanction a quote states: whether something is fined or punished (罚不罚, 会被处分吗) is answered by one, not by the
 #: rule it breaks (the rule and its penalty are different articles of a regulation).
 _SANCTION = re.compile(r"罚|处分|处以|违约金|滞纳金|追究[^，。；]{0,8}责任|吊销|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
+#: What a question about a fine says besides asking it: the penalty words and the A-not-A asking (罚不罚, 会不会).
+_ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞纳金|罚|([\u4e00-\u9fff])[不没]\1|会|被|要|能")
+
+
+def sanctions_conduct(question: str, quoted: Sequence[str]) -> bool:
+    """Is a sanction (``_SANCTION``) quoted, and does the quote speak of what the question does? A character pair of
+    the question's conduct (养狗不拴绳 of 养狗不拴绳罚不罚) must be quoted with it: a review found 养狗不拴绳罚不罚 answered
+    with 违反本条例第十四条规定的…处以一万元以上二万元以下罚款 (dog farms) and 老板不发工资罚不罚 with the overtime fine. The
+    whole quote counts, not the sanction's sentence alone (…不佩戴安全头盔的，责令改正；拒不改正的，可以处…罚款). A question
+    naming no conduct (罚不罚？ alone) is judged by the sanction alone."""
+    if not any(_SANCTION.search(text) for text in quoted):
+        return False
+    conduct = _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question))
+    runs = re.findall(r"[\u4e00-\u9fff]{2,}", conduct)
+    pairs = {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+    text = "".join(quoted)
+    # two of its characters also do (房租晚交 for 逾期交纳租金: 租, 交), one does not (工资 for 工作时间: 工)
+    return not pairs or any(pair in text for pair in pairs) or len({c for run in runs for c in run if c in text}) >= 2
+
+
 #: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.
 _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
 
@@ -186,7 +208,7 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if (_PAYING_ASKED.search(question) and kind == "yesno" and not _PENALTY_ASKED.search(question)
             and _PENALTY_STATED.search(best)):
         return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
-    if kind == "yesno" and _PENALTY_ASKED.search(question) and not any(_SANCTION.search(t) for t in quoted):
+    if kind == "yesno" and _PENALTY_ASKED.search(question) and not sanctions_conduct(question, quoted):
         return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True

@@ -70,12 +70,14 @@ def without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
     if len(word) < 2 or not _CJK.search(word):
         return word, start, end
     frequency = jieba_dictionary().FREQ.get(word) or 0
-    if frequency < GLUED_FREQUENCY:
-        # 没交, 不收, 签完, 排掉 (in jieba's list with a count of 3): a negation or an aspect glued to a verb. What
-        # the question is about is the verb (交纳 covers 没交); alone, 没交 was a word no passage has (weight 1.0).
-        if len(word) >= 2 and word[0] in "没不" and _CJK.search(word[1:]):
+    if 0 < frequency < GLUED_FREQUENCY and len(word) == 2:
+        # 没交, 不收, 签完, 排掉 (in jieba's list with a count of 3): a negation or an aspect glued to a one-character
+        # verb. What the question is about is the verb (交纳 covers 没交); alone, 没交 was a word no passage has
+        # (weight 1.0). Only two characters: 不孕症, 不合格品 and 不可抗力 are words (review, fifteenth session), and
+        # a count of 0 marks a prefix of longer words, not a glue.
+        if word[0] in "没不":
             word, start = word[1:], start + 1
-        if len(word) >= 2 and word[-1] in "完掉过着了":
+        elif word[-1] in "完掉过着了":
             word, end = word[:-1], end - 1
     if frequency:
         return word, start, end
@@ -288,7 +290,10 @@ _PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其�
 _BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
 # What ``core`` drops: a shorter list than QUESTION_NOISE (a follow-up's subject keeps 可以, 需要 ...).
-_CORE_NOISE = re.compile(r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
+#: Verbs whose A-not-A form only asks "is it so" (行不行, 算不算, 管不管): both halves are the asking, nothing is named.
+ASKING_ONLY = "行对好算要管是能会可该准许让用成"
+_CORE_NOISE = re.compile(f"(?P<ab>[{ASKING_ONLY}])[不没](?P=ab)|"
+                         r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
                          r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")
 _PUNCT = re.compile(r"[\s，,。.？?！!、；;：:“”\"'‘’（）()《》]+")
 
