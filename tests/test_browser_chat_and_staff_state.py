@@ -2,8 +2,8 @@
 
 Runs on the fake embedder (an instant index): what is checked is the page, not the answers. The chat's clear
 (trash) button keeps off the messages when the chat is scrolled, on a desktop and a phone; earlier replies keep
-no line pointing at topic buttons that only the latest reply has; and the staff-answer message that said
-"takes effect after 更新索引" says it is in effect once the refresh has indexed the answer.
+no line pointing at topic buttons that only the latest reply has; and the staff-answer and upload messages that said
+"takes effect after 更新索引" say it is in effect once the refresh has indexed the answer / the document.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from test_browser import CHROMIUM, SCREENSHOTS, browser, open_app  # noqa: F401  (browser is a fixture)
 from test_browser_walkthrough import fake_server, submit  # noqa: F401  (fake_server is a fixture)
-from web_fixtures import STAFF_PASSWORD, STAFF_USER
+from web_fixtures import PARKING_DOC, STAFF_PASSWORD, STAFF_USER
 
 pytestmark = [
     pytest.mark.browser,
@@ -85,11 +85,19 @@ def test_the_staff_answer_message_says_in_effect_after_the_refresh(fake_server, 
                            timeout=20_000)
     page.wait_for_function("() => document.querySelector('#kb-faq-table').innerText.includes('待更新索引')",
                            timeout=10_000)
+    # The same refresh takes in an uploaded document: its message said 点击“更新索引”后即可用于问答 until then.
+    new_doc = fake_server["tmp"] / "停车补贴.md"
+    new_doc.write_text(PARKING_DOC, encoding="utf-8")
+    page.locator("input[type=file][data-testid$='-upload-button']").set_input_files(str(new_doc))
+    uploaded = "document.querySelector('#kb-upload-msg').innerText"
+    page.wait_for_function(f"() => {uploaded}.includes('已上传') && {uploaded}.includes('更新索引')", timeout=20_000)
 
     page.click("#kb-refresh-btn")
     page.wait_for_function("() => document.querySelector('#kb-refresh-msg').innerText.includes('索引更新完成')",
                            timeout=60_000)
     page.wait_for_function(f"() => {message}.includes('已生效') && !{message}.includes('后生效')", timeout=15_000)
+    page.wait_for_function(f"() => {uploaded}.includes('已生效') && {uploaded}.includes('停车补贴.md') "
+                           f"&& !{uploaded}.includes('更新索引')", timeout=15_000)
     page.wait_for_function("""() => { const t = document.querySelector('#kb-faq-table').innerText;
                                       return t.includes('使用中') && !t.includes('待更新索引'); }""", timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "staff-answer-in-effect.png"), full_page=True)

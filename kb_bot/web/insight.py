@@ -32,6 +32,7 @@ from ..staff.questionlog import read_records
 from ..staff.report import build_report, now_answered, records_csv, staff_answered, staff_answers_in_force
 from . import render
 from .insight_results import FaqListed, FaqOpened, FaqRefreshed, FaqSaved, FaqStarted, InsightLoaded
+from .pending import IN_EFFECT as IN_EFFECT_MARK, settled
 from .staff import StaffActions
 from .wiring import for_gradio, outputs
 
@@ -47,7 +48,7 @@ FAQ_HEADERS = ["文件", "问法", "依据", "日期", "状态"]
 NOT_YET_INDEXED = "待更新索引"
 #: What the save / restore message says, and what a refresh that indexed the entry turns it into.
 TAKES_EFFECT_LATER = "点击上方“更新索引”后生效。"
-IN_EFFECT = "**已生效** `{}`：索引已更新，同类问题现在以“工作人员解答”回复。"
+IN_EFFECT = IN_EFFECT_MARK + " `{}`：索引已更新，同类问题现在以“工作人员解答”回复。"
 
 
 def _per_day_frame(report: dict | None = None) -> pd.DataFrame:
@@ -251,9 +252,8 @@ class Handlers:
             live = bool(pending) and pending in self.insight.in_force()
         except KbBotError:  # not logged in: nothing changes
             return FaqRefreshed(gr.update(), gr.update(), gr.update())
-        if not live:
-            return FaqRefreshed(gr.update(), rows, gr.update())
-        return FaqRefreshed(IN_EFFECT.format(render.esc(pending)), rows, "")
+        message, still_pending = settled(IN_EFFECT.format(render.esc(pending)) if live else None)
+        return FaqRefreshed(message, rows, still_pending)
 
 
 def _layout(settings: Settings) -> SimpleNamespace:

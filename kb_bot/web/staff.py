@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import legal
 from ..engine import KnowledgeBase
 from ..errors import IndexBusyError, KbBotError
 from ..settings import Settings
@@ -40,6 +43,32 @@ DOC_HEADERS = ["文件", "标题", "大小", "片段", "最近索引", "状态"]
 
 class StaffDenied(KbBotError):
     """A staff action without a valid login, or with staff access not configured."""
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """A staff change to a document that the index takes in with the next refresh: what a message saying
+    "点击“更新索引”后…" promises (see ``pending.py``)."""
+
+    UPLOADED, DELETED, REPEALED, IN_FORCE = "uploaded", "deleted", "repealed", "in force"
+
+    kind: str
+    path: str
+
+    def in_index(self, documents: Mapping[str, DocumentInfo]) -> bool:
+        """True once the index generation in use holds the change (``documents``: the rows of
+        :meth:`StaffActions.documents` by path). "indexed" means the index holds the file byte for byte as it is on
+        disk; the repeal mark is checked too, so a file edited again since the mark is not reported as the mark."""
+        row = documents.get(self.path)
+        if self.kind == self.DELETED:
+            return row is None  # neither on disk nor in the index (a file uploaded again under its name is not gone)
+        if row is None or row.status != "indexed":
+            return False
+        if self.kind == self.REPEALED:
+            return row.legal_status == legal.REPEALED
+        if self.kind == self.IN_FORCE:
+            return row.legal_status is None
+        return True
 
 
 _BY_KB: "weakref.WeakKeyDictionary[WebKB, StaffActions]" = weakref.WeakKeyDictionary()

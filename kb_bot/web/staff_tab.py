@@ -17,12 +17,20 @@ import gradio as gr
 from ..errors import KbBotError
 from . import render
 from .insight import Insight, build_insight
+from .pending import IN_EFFECT, settled
 from .security import LOGIN_JS, LOGOUT_JS, StaffSession
-from .staff import DOC_HEADERS, NOT_CONFIGURED, StaffActions, StaffDenied
+from .staff import DOC_HEADERS, NOT_CONFIGURED, DocumentChange, StaffActions, StaffDenied
 from .theme import UPLOAD_TYPES
 from .wiring import for_gradio, outputs
 
 DELETED_LABEL = "已删除，待更新索引"
+#: What a document message says once the refresh has put its change in the index in use (``after_refresh``).
+IN_EFFECT_MESSAGES = {
+    DocumentChange.UPLOADED: IN_EFFECT + "：{} 已编入索引，问答现在可以引用它。",
+    DocumentChange.DELETED: IN_EFFECT + "：{} 已从索引中移除，问答不再引用它。",
+    DocumentChange.REPEALED: IN_EFFECT + "：{} 已按已废止编入索引，问答不再引用它；如标记有误，选中该文档点击“撤销废止”。",
+    DocumentChange.IN_FORCE: IN_EFFECT + "：{} 已撤销废止并编入索引，问答重新引用它。",
+}
 
 
 @dataclass(frozen=True)
@@ -47,27 +55,31 @@ class DocsReloaded:
 
 @dataclass(frozen=True)
 class Uploaded:
-    """The document list after an upload, and what happened."""
+    """The document list after an upload, what happened, and the change the message promises (``pending.py``)."""
     docs_table: Any
     delete_choice: Any
     upload_msg: str
+    upload_pending: Any
 
 
 @dataclass(frozen=True)
 class Deleted:
-    """The document list after a delete (confirmation box cleared), and what happened."""
+    """The document list after a delete (confirmation box cleared), what happened, the change the message promises."""
     docs_table: Any
     delete_choice: Any
     delete_confirm: Any
     delete_msg: str
+    delete_pending: Any
 
 
 @dataclass(frozen=True)
 class Repealed:
-    """The document list after a document was marked repealed (or in force again), and what happened."""
+    """The document list after a document was marked repealed (or in force again), what happened, and the change
+    the message promises (the delete and repeal buttons share one message)."""
     docs_table: Any
     delete_choice: Any
     delete_msg: str
+    delete_pending: Any
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,16 @@ class Refreshed:
     docs_table: Any
     delete_choice: Any
     refresh_msg: str
+
+
+@dataclass(frozen=True)
+class DocsSettled:
+    """After an index refresh: the document messages (已生效 once the index in use holds their change) and the
+    changes still pending."""
+    upload_msg: Any
+    upload_pending: Any
+    delete_msg: Any
+    delete_pending: Any
 
 
 def refused(exc: KbBotError) -> str:
@@ -135,9 +157,9 @@ class StaffTab:
             saved = self.staff.upload(session, file_path, replace=bool(replace))
             rows, choice = self._docs(session)
         except KbBotError as exc:
-            return Uploaded(gr.update(), gr.update(), refused(exc))
+            return Uploaded(gr.update(), gr.update(), refused(exc), "")  # the refusal promises nothing
         return Uploaded(rows, choice, f"**已上传**  {render.text_html(saved)}{'（已替换同名文件）' if replace else ''}。"
-                                      "点击“更新索引”后即可用于问答。")
+                                      "点击“更新索引”后即可用于问答。", DocumentChange(DocumentChange.UPLOADED, saved))
 
     def delete(self, relpath: str, confirmed: bool, request: gr.Request) -> Deleted:
         """Delete the chosen document once the confirmation box is ticked."""
@@ -146,8 +168,9 @@ class StaffTab:
             deleted = self.staff.delete(session, relpath, bool(confirmed))
             rows, choice = self._docs(session)
         except KbBotError as exc:
-            return Deleted(gr.update(), gr.update(), gr.update(), refused(exc))
-        return Deleted(rows, choice, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。")
+            return Deleted(gr.update(), gr.update(), gr.update(), refused(exc), "")
+        return Deleted(rows, choice, False, f"**已删除**  {render.text_html(deleted)}。点击“更新索引”后，问答将不再引用它。",
+                       DocumentChange(DocumentChange.DELETED, deleted))
 
     def repeal(self, relpath: str, request: gr.Request) -> Repealed:
         """Mark the chosen document repealed; the next refresh stops quoting it. The list shows the mark at once
@@ -164,11 +187,12 @@ class StaffTab:
             marked = self.staff.mark_repealed(session, relpath, in_force)
             rows, choice = self._docs(session)
         except KbBotError as exc:
-            return Repealed(gr.update(), gr.update(), refused(exc))
+            return Repealed(gr.update(), gr.update(), refused(exc), "")
         if in_force:
-            return Repealed(rows, choice, f"**已撤销废止**  {render.text_html(marked)}。点击“更新索引”后，问答将重新引用它。")
+            return Repealed(rows, choice, f"**已撤销废止**  {render.text_html(marked)}。点击“更新索引”后，问答将重新引用它。",
+                            DocumentChange(DocumentChange.IN_FORCE, marked))
         return Repealed(rows, choice, f"**已标记为已废止**  {render.text_html(marked)}。点击“更新索引”后，问答将不再引用它；"
-                                      "如标记有误，选中该文档点击“撤销废止”。")
+                                      "如标记有误，选中该文档点击“撤销废止”。", DocumentChange(DocumentChange.REPEALED, marked))
 
     def refresh(self, request: gr.Request) -> Refreshed:
         """Refresh the index (the old one answers until the new one is ready) and report what changed."""
@@ -179,6 +203,20 @@ class StaffTab:
         except KbBotError as exc:
             return Refreshed(gr.update(), gr.update(), refused(exc))
         return Refreshed(rows, choice, render.report_markdown(report))
+
+    def after_refresh(self, upload_pending: Any, delete_pending: Any, request: gr.Request) -> DocsSettled:
+        """After 更新索引 (run whether it worked or not): each document message whose change the index in use now
+        holds says 已生效; the others are left as they were, still true (``pending.py``)."""
+        changes = [c if isinstance(c, DocumentChange) else None for c in (upload_pending, delete_pending)]
+        if not any(changes):
+            return DocsSettled(gr.update(), gr.update(), gr.update(), gr.update())
+        try:
+            documents = {d.path: d for d in self.staff.documents(self._session(request))}
+        except KbBotError:  # logged out meanwhile, or the index unreadable: nothing is known to be in effect
+            return DocsSettled(gr.update(), gr.update(), gr.update(), gr.update())
+        upload, delete = (settled(IN_EFFECT_MESSAGES[c.kind].format(render.text_html(c.path))
+                                  if c is not None and c.in_index(documents) else None) for c in changes)
+        return DocsSettled(*upload, *delete)
 
     # -- widgets and events ----------------------------------------------------------------
 
@@ -215,11 +253,13 @@ class StaffTab:
         self.upload_btn = gr.UploadButton("选择文件并上传", type="filepath", file_count="single",
                                           elem_id="kb-upload-btn")
         self.upload_msg = gr.Markdown(elem_id="kb-upload-msg")
+        self.upload_pending = gr.State("")  # the DocumentChange upload_msg promises for the next refresh
         gr.Markdown("#### 删除文档")
         self.delete_choice = gr.Dropdown(label="选择文档", choices=[], elem_id="kb-delete-choice")
         self.delete_confirm = gr.Checkbox(label="确认删除（删除后需“更新索引”才会从问答中移除）", value=False)
         self.delete_btn = gr.Button("删除", variant="stop", elem_id="kb-delete-btn")
-        self.delete_msg = gr.Markdown()
+        self.delete_msg = gr.Markdown(elem_id="kb-delete-msg")
+        self.delete_pending = gr.State("")  # the DocumentChange delete_msg promises (delete, repeal, undo a repeal)
         with gr.Row():
             self.repeal_btn = gr.Button("标记为已废止", elem_id="kb-repeal-btn")
             self.restore_btn = gr.Button("撤销废止", elem_id="kb-restore-btn")
@@ -254,4 +294,6 @@ class StaffTab:
         self.refresh_btn.click(lambda: "正在更新索引，请稍候……", None, self.refresh_msg, **quick).then(
             for_gradio(self.refresh), None, outputs(Refreshed, self), api_name="staff_refresh",
             concurrency_id="kb-refresh", concurrency_limit=1, **private).then(
-            **self.insight.after_refresh, **quick)  # a staff answer "生效 after the refresh" is in effect now
+            **self.insight.after_refresh, **quick).then(  # a staff answer "生效 after the refresh" is in effect now
+            for_gradio(self.after_refresh), [self.upload_pending, self.delete_pending], outputs(DocsSettled, self),
+            **quick)  # and so is a document change whose message said "点击“更新索引”后…"
