@@ -32,7 +32,7 @@ import numpy as np
 
 from ..retrieval import SearchHit
 from ..synonyms import Expansion, Synonyms
-from .question_reading import (ASKING_ONLY, SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch,
+from .question_reading import (A_NOT_A, ASKING_ONLY, SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch,
                                question_noise, without_modal)
 from .word_weights import CJK as _CJK
 from .word_weights import CJK_RUN as _CJK_RUN
@@ -60,7 +60,6 @@ class Unit:
 #: (with the rest of its word: 合法) is content. Counted as a word of its own, 行不行 or 算不算 was the heaviest word
 #: "missing" from every passage (weight 1.0) and lowered the coverage of every colloquial yes/no question.
 #: Of ``ASKING_ONLY`` verbs (行不行) both halves ask: kept, 行 matched 行人 for 行不行？ after an e-bike question (review).
-_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没](?=\1)")
 
 
 def question_units(question: str, expansion: Expansion, stats: GramStats) -> list[Unit]:
@@ -81,8 +80,8 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
         units.append(Unit(term, tuple(a.lower() for a in alternatives), stats.weight(term.lower()), at, end))
         taken[at:end] = [True] * (end - at)
     asking = [False] * len(text)
-    for form in _A_NOT_A.finditer(text):
-        end = form.end() + (1 if form.group(1) in ASKING_ONLY else 0)
+    for form in A_NOT_A.finditer(text):
+        end = form.end() if form.group("verb") in ASKING_ONLY else form.start() + 2
         asking[form.start():end] = [True] * (end - form.start())
     for word, start, end in stats.words(text):
         if any(taken[start:end]):

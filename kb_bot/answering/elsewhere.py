@@ -24,6 +24,7 @@ from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chi
 from .answerability import split_sentences
 from .guards import fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
+from .word_weights import content_pairs
 
 _ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]+[）)]")
 _ARTICLE = re.compile(r"^\s*第[一二三四五六七八九十百零〇]+条")
@@ -56,8 +57,7 @@ def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:
     """What a passage must name to be about the question: pairs of its characters and its numbers or Latin words
     outside the detail and the asking words, and the synonym table's words for it."""
     rest = question_noise(question).sub(" ", question.replace(word, " "))
-    pairs = {run[i:i + 2] for run in re.findall(r"[\u4e00-\u9fff]{2,}", rest) for i in range(len(run) - 1)}
-    return pairs | set(re.findall(r"[A-Za-z0-9]{2,}", rest)) | {s for s in synonyms if s and s != word}
+    return content_pairs(rest) | set(re.findall(r"[A-Za-z0-9]{2,}", rest)) | {s for s in synonyms if s and s != word}
 
 
 def _sentence(question: str, word: str, text: str) -> tuple[int, int] | None:

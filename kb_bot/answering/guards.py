@@ -15,9 +15,9 @@ import re
 from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
-from .question_reading import (ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, names_only_details,
-                               question_noise)
-from .word_weights import tagged_words
+from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
+                               names_only_details, question_noise)
+from .word_weights import content_pairs, tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 #: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
@@ -118,7 +118,7 @@ _STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^�
 #: rule it breaks (the rule and its penalty are different articles of a regulation).
 _SANCTION = re.compile(r"罚|处分|处以|违约金|滞纳金|追究[^，。；]{0,8}责任|吊销|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
 #: What a question about a fine says besides asking it: the penalty words and the A-not-A asking (罚不罚, 会不会).
-_ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞纳金|罚|([\u4e00-\u9fff])[不没]\1|会|被|要|能")
+_ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞纳金|罚|" + A_NOT_A.pattern + "|会|被|要|能")
 
 
 def sanctions_conduct(question: str, quoted: Sequence[str]) -> bool:
@@ -129,12 +129,10 @@ def sanctions_conduct(question: str, quoted: Sequence[str]) -> bool:
     naming no conduct (罚不罚？ alone) is judged by the sanction alone."""
     if not any(_SANCTION.search(text) for text in quoted):
         return False
-    conduct = _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question))
-    runs = re.findall(r"[\u4e00-\u9fff]{2,}", conduct)
-    pairs = {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+    pairs = content_pairs(_ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question)))
     text = "".join(quoted)
     # two of its characters also do (房租晚交 for 逾期交纳租金: 租, 交), one does not (工资 for 工作时间: 工)
-    return not pairs or any(pair in text for pair in pairs) or len({c for run in runs for c in run if c in text}) >= 2
+    return not pairs or any(pair in text for pair in pairs) or len({c for pair in pairs for c in pair if c in text}) >= 2
 
 
 #: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.

@@ -71,10 +71,9 @@ def without_modal(word: str, start: int, end: int) -> tuple[str, int, int]:
         return word, start, end
     frequency = jieba_dictionary().FREQ.get(word) or 0
     if 0 < frequency < GLUED_FREQUENCY and len(word) == 2:
-        # 没交, 不收, 签完, 排掉 (in jieba's list with a count of 3): a negation or an aspect glued to a one-character
-        # verb. What the question is about is the verb (交纳 covers 没交); alone, 没交 was a word no passage has
-        # (weight 1.0). Only two characters: 不孕症, 不合格品 and 不可抗力 are words (review, fifteenth session), and
-        # a count of 0 marks a prefix of longer words, not a glue.
+        # 没交, 不收, 签完, 排掉 (jieba counts 3): a negation or aspect glued to a one-character verb, which is what the
+        # question is about (交纳 covers 没交; alone, 没交 was a word no passage has, weight 1.0). Two characters only:
+        # 不孕症, 不可抗力 are words (review); a count of 0 marks a prefix of longer words, not a glue.
         if word[0] in "没不":
             word, start = word[1:], start + 1
         elif word[-1] in "完掉过着了":
@@ -168,8 +167,9 @@ def is_topic_query(question: str) -> bool:
 
 
 #: How citizens ask without 吗 or ？, which ``is_topic_query`` (a feature the shipped models were fitted with) does
-#: not read: 啥, 咋, 多久, a verb-not-verb (准不准, 罚不罚) or a closing 不 / 没 (能坐公交不, 涨了没).
-_COLLOQUIAL_ASK = re.compile(r"啥|咋|怎样|为何|多(?:久|长|大|高|远|老|重|宽|深)|([\u3400-\u9fff])[不没]\1|"
+#: not read: 啥, 咋, 多久, a verb-not-verb (``A_NOT_A``: 准不准, 罚不罚) or a closing 不 / 没 (能坐公交不, 涨了没).
+A_NOT_A = re.compile(r"(?P<verb>[\u3400-\u9fff])[不没](?P=verb)")
+_COLLOQUIAL_ASK = re.compile(r"啥|咋|怎样|为何|多(?:久|长|大|高|远|老|重|宽|深)|" + A_NOT_A.pattern + "|"
                              r"[不没][？?。！!～~\s]*$")
 
 
@@ -289,9 +289,9 @@ _PRONOUN = re.compile(r"它们|它的|它|他们|她们|他的|她的|(?<![其�
 # of its own (街道主要抓哪几个方面？) it is just how the question asks.
 _BARE_ASK = re.compile(r"都是哪些|是哪几个|哪几个|哪几家")
 _PRONOUN_EN = re.compile(r"\b(?:it|its|they|them|their|those|these|that|this one)\b", re.I)
-# What ``core`` drops: a shorter list than QUESTION_NOISE (a follow-up's subject keeps 可以, 需要 ...).
 #: Verbs whose A-not-A form only asks "is it so" (行不行, 算不算, 管不管): both halves are the asking, nothing is named.
 ASKING_ONLY = "行对好算要管是能会可该准许让用成"
+# What ``core`` drops: a shorter list than QUESTION_NOISE (a follow-up's subject keeps 可以, 需要 ...).
 _CORE_NOISE = re.compile(f"(?P<ab>[{ASKING_ONLY}])[不没](?P=ab)|"
                          r"有没有|是不是|能不能|可不可以|会不会|什么|怎么样|怎么|怎样|如何|多少|哪些|哪里|哪个|哪儿|哪天|"
                          r"是否|请问|一下|吗|呢|吧|啊|呀|的|了|我们|我|你们|你|是|都|在|有|也|还|再|几|谁|方面|情况|具体")

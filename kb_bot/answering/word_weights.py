@@ -17,6 +17,12 @@ CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 LATIN = re.compile(r"[a-z]{2,}|\d+(?:\.\d+)?")
 
 
+def content_pairs(text: str) -> set[str]:
+    """The character pairs of the runs of two or more Chinese characters in ``text`` (unlike ``grams``: no lone
+    characters, no Latin words), what a passage must share to speak of the same thing."""
+    return {run[i:i + 2] for run in re.findall(r"[\u4e00-\u9fff]{2,}", text) for i in range(len(run) - 1)}
+
+
 def grams(text: str) -> set[str]:
     """Character bigrams of Chinese runs (a lone character stands for itself), Latin words and numbers."""
     text = text.lower()
