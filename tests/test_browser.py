@@ -75,6 +75,15 @@ def open_app(browser, url: str, width: int = 1280, height: int = 900, mobile: bo
     return page
 
 
+def log_in_as_staff(page, then: str) -> None:
+    """Open the staff tab, log in with the test account and wait for ``then`` (the element the test uses first)."""
+    page.get_by_role("tab", name="工作人员").click()
+    page.fill("#kb-staff-user input", STAFF_USER)
+    page.fill("#kb-staff-password input", STAFF_PASSWORD)
+    page.click("#kb-staff-login")
+    page.wait_for_selector(then, timeout=15_000)
+
+
 def ask(page, question: str) -> str:
     """Type a question, submit it, wait for the streamed answer to finish; returns the last bubble's text."""
     bubbles = page.locator("#kb-chat .kb-answer")
@@ -167,11 +176,7 @@ def test_citizen_chat_staff_upload_and_hot_refresh(server, browser):
     page.screenshot(path=str(SCREENSHOTS / "enterprise.png"), full_page=True)
 
     # --- Staff: log in, upload a new document, refresh, see the report.
-    page.get_by_role("tab", name="工作人员").click()
-    page.fill("#kb-staff-user input", STAFF_USER)
-    page.fill("#kb-staff-password input", STAFF_PASSWORD)
-    page.click("#kb-staff-login")
-    page.wait_for_selector("#kb-docs table", timeout=15_000)
+    log_in_as_staff(page, then="#kb-docs table")
     page.wait_for_function("() => document.querySelector('#kb-docs').innerText.includes('education.md')",
                            timeout=15_000)
     new_doc = server["tmp"] / "upload" / "停车补贴.md"

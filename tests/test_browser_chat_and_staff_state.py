@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import CHROMIUM, SCREENSHOTS, browser, open_app  # noqa: F401  (browser is a fixture)
+from test_browser import CHROMIUM, SCREENSHOTS, browser, log_in_as_staff, open_app  # noqa: F401  (browser is a fixture)
 from test_browser_walkthrough import fake_server, submit  # noqa: F401  (fake_server is a fixture)
-from web_fixtures import PARKING_DOC, STAFF_PASSWORD, STAFF_USER
+from web_fixtures import PARKING_DOC
 
 pytestmark = [
     pytest.mark.browser,
@@ -72,11 +72,7 @@ def test_clear_button_keeps_off_the_messages_and_history_points_at_nothing(fake_
 
 def test_the_staff_answer_message_says_in_effect_after_the_refresh(fake_server, browser):  # noqa: F811
     page = open_app(browser, fake_server["url"])
-    page.get_by_role("tab", name="工作人员").click()
-    page.fill("#kb-staff-user input", STAFF_USER)
-    page.fill("#kb-staff-password input", STAFF_PASSWORD)
-    page.click("#kb-staff-login")
-    page.wait_for_selector("#kb-faq-save", timeout=15_000)
+    log_in_as_staff(page, then="#kb-faq-save")
     page.fill("#kb-faq-questions textarea", "上街区的房价是多少？")
     page.fill("#kb-faq-answer textarea", "区政策文章不涉及房价，请咨询区住建局。")
     page.click("#kb-faq-save")

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_browser import CHROMIUM, SCREENSHOTS, ask, browser, open_app, server  # noqa: F401  (fixtures)
-from web_fixtures import STAFF_PASSWORD, STAFF_USER
+from test_browser import CHROMIUM, SCREENSHOTS, ask, browser, log_in_as_staff, open_app, server  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
@@ -57,11 +56,7 @@ def test_follow_up_insight_and_staff_answer(server, browser):  # noqa: F811
     assert "没有回答这个问题" in ask(page, UNANSWERED)
 
     # --- Staff: the insight view lists it.
-    page.get_by_role("tab", name="工作人员").click()
-    page.fill("#kb-staff-user input", STAFF_USER)
-    page.fill("#kb-staff-password input", STAFF_PASSWORD)
-    page.click("#kb-staff-login")
-    page.wait_for_selector("#kb-insight-load", timeout=15_000)
+    log_in_as_staff(page, then="#kb-insight-load")
     page.click("#kb-insight-load")
     page.wait_for_function(
         "(q) => document.querySelector('#kb-insight-unanswered').innerText.includes(q)", arg=UNANSWERED,

@@ -14,9 +14,9 @@ import re
 
 import pytest
 
-from test_browser import CHROMIUM, SCREENSHOTS, browser, open_app  # noqa: F401  (browser is a fixture)
+from test_browser import CHROMIUM, SCREENSHOTS, browser, log_in_as_staff, open_app  # noqa: F401  (browser is a fixture)
 from test_web_app import contrast
-from web_fixtures import STAFF_PASSWORD, STAFF_USER, copy_seed_documents, kb_bot_serve
+from web_fixtures import copy_seed_documents, kb_bot_serve
 
 pytestmark = [
     pytest.mark.browser,
@@ -133,11 +133,7 @@ def test_enterprise_browser_lists_cleanly_and_stays_current(fake_server, browser
     financing = re.compile(r"融资贷款（(\d+)）")
     old = int(financing.search(page.locator("#kb-topics").inner_text()).group(1))
     staff = open_app(browser, fake_server["url"])
-    staff.get_by_role("tab", name="工作人员").click()
-    staff.fill("#kb-staff-user input", STAFF_USER)
-    staff.fill("#kb-staff-password input", STAFF_PASSWORD)
-    staff.click("#kb-staff-login")
-    staff.wait_for_selector("#kb-docs table", timeout=15_000)
+    log_in_as_staff(staff, then="#kb-docs table")
     # A file of the wrong type is refused in Chinese (Gradio's own check would say "Invalid file type").
     script = fake_server["tmp"] / "run.sh"
     script.write_text("echo hi", encoding="utf-8")
