@@ -277,6 +277,37 @@ def test_a_short_question_found_nowhere_as_asked_is_completed_when_the_conversat
     assert conversation.ask("房价多少？").understood_as is None
 
 
+def test_a_follow_up_found_nowhere_as_asked_is_completed_when_the_conversation_gives_the_value_it_asks():
+    # 第一趟啥时候开的？ names nothing the quote says in its words (趟, 开), but asks a date and the conversation's
+    # document, read with the subject, quotes one: before, the honest-looking "not found" stayed.
+    table = {
+        "听说上街开了国际班列？": ("related", ZONE, "国际班列开行卓有成效", "a.md", 0.38),
+        "先进制造业开发区 第一趟啥时候开的": ("related", ZONE, "2021年12月2日，俄罗斯科伊特站—郑州上街站班列成功开行",
+                                    "a.md", 0.34),
+    }
+    answer = converse(StubKB(table), "听说上街开了国际班列？", "第一趟啥时候开的？")
+    assert answer.understood_as == "先进制造业开发区 第一趟啥时候开的" and "2021年12月2日" in answer.answer
+    # ...not when the quote carries no value of the kind (a date asked, no date quoted)...
+    table["先进制造业开发区 第一趟啥时候开的"] = ("related", ZONE, "国际班列开行卓有成效", "a.md", 0.34)
+    assert converse(StubKB(table), "听说上街开了国际班列？", "第一趟啥时候开的？").status == "not_found"
+    # ...nor for a question naming a day or a thing of its own the quote never mentions: it asks of something else.
+    table["先进制造业开发区 明天几点下雨"] = ("related", ZONE, "每日七时至二十二时开行", "a.md", 0.3)
+    assert converse(StubKB(table), "听说上街开了国际班列？", "明天几点下雨？").status == "not_found"
+
+
+def test_a_follow_up_found_nowhere_as_asked_takes_the_conversations_answer():
+    # 能带孩子吗？ after e-bike questions: as asked nothing; read with the regulation it is answered. Quoting nothing
+    # it names (孩子), the reply is shown as the closest passage, not as the answer.
+    table = {
+        "骑电动车必须戴头盔吗？": ("answered", None, "电动自行车驾驶人和乘坐人员应当佩戴安全头盔", "traffic.md"),
+        "骑电动车必须戴头盔 能带孩子吗": ("answered", None, "驾驶电动自行车可以在固定座椅内搭载一名未满十二周岁的未成年人",
+                                "traffic.md", 0.8),
+    }
+    answer = converse(StubKB(table), "骑电动车必须戴头盔吗？", "能带孩子吗？")
+    assert answer.understood_as == "骑电动车必须戴头盔 能带孩子吗" and answer.status == "related"
+    assert "未满十二周岁" in answer.answer
+
+
 def test_a_question_naming_almost_nothing_stays_with_the_conversations_document():
     # 去哪里办？ as asked is "answered" by a sentence of an unrelated regulation (办结, 转办).
     kb = StubKB({
@@ -899,3 +930,15 @@ def test_as_sure_the_reading_whose_quote_speaks_of_the_topic_wins(corpus_kb):
     conversation.ask("电动车几岁能骑")
     reply = conversation.ask("能带小孩吗")
     assert reply.citations[0].article == "第二十二条" and "十二周岁以下" in reply.answer
+
+
+@pytest.mark.slow
+def test_a_follow_up_asking_a_date_is_read_with_the_conversations_article(corpus_kb):
+    # 第一趟啥时候开的？ after a question on the district's international freight trains was "not found": as asked
+    # it names nothing the documents say (趟), and the reading with the subject, which quotes the first train's date,
+    # lost to it. An off-topic question asking a time stays not found in the same conversation.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("听说上街开了国际班列？")
+    reply = conversation.ask("第一趟啥时候开的？")
+    assert reply.status != NOT_FOUND and "2021年12月2日" in reply.answer
+    assert conversation.ask("明天几点下雨？").status == NOT_FOUND

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .question_reading import core, names_nothing, names_only_details, without_modal
+from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
+                               question_noise, strip_cues, without_modal)
 from .word_weights import tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
@@ -190,12 +191,34 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
         return ahead >= 0.3 or (stays and completed.confidence - literal.confidence >= 0.1)
     if literal.status == NOT_FOUND and stays:
         # ...or when the documents have nothing for it as asked, while the conversation's document, read with
-        # the subject, quotes sentences that speak of the new aspect.
-        return overlap(aspect, completed) > 0
+        # the subject, quotes sentences that speak of the new aspect, answers it, or gives the kind of value it asks
+        # (多大才能骑？ after e-bike helmets: 年满十六周岁; 第一趟啥时候开的？ after the freight trains: 2021年12月2日).
+        return overlap(aspect, completed) > 0 or completed.status == ANSWERED or gives_asked_value(question, completed)
     # ...or when only it is answered, from the literal reply's document or speaking of the aspect (a subject's words
     # alone lift 济源路街道四大主攻方向 over the dog rule 我家能养几条狗？ found by itself).
     return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED and (
         doc_of(completed) == doc_of(literal) or overlap(aspect, completed) > 0)
+
+
+#: Kinds of value a follow-up may ask whose carriers are plain in a quote (a number, a date, a sum, an office).
+_VALUE_TYPES = tuple(t for t in SPECIFIC_TYPES if t not in ("procedure", "address"))
+
+
+def gives_asked_value(question: str, answer: Answer) -> bool:
+    """Does the reply quote the kind of value ``question`` asks (a date for 啥时候, a number for 多大, a sum for
+    多少钱, an office for 找谁), and every thing the question names? Said of a reply from the conversation's document,
+    it is a reason to read a follow-up found nowhere as asked with the conversation's subject; a question asking
+    nothing of the kind (明天天气怎么样？) or naming a thing of its own gets no such reason."""
+    kind = asked_type(question)
+    text = quoted(answer)
+    if kind not in _VALUE_TYPES or not carries(kind, text):
+        return False
+    # A noun or a day of its own the quote never mentions (房价多少？ after the freight trains: 共开行9列 carries a
+    # number; 明天几点下雨？) makes it a question of its own; 第一趟, 骑, 开 name no thing. The asking words go first,
+    # or 什么时候 leaves 时候 as a noun.
+    content = question_noise(question).sub(" ", strip_cues(question))
+    nouns = [word for word, _, _, tag in tagged_words(content) if len(word) >= 2 and tag.startswith(("n", "t"))]
+    return not any(grams(noun).isdisjoint(grams(text)) for noun in nouns)
 
 
 def hedged(answer: Answer) -> Answer:
