@@ -308,6 +308,22 @@ def test_a_follow_up_found_nowhere_as_asked_takes_the_conversations_answer():
     assert "未满十二周岁" in answer.answer
 
 
+def test_a_completed_related_reply_names_as_missing_only_what_the_person_asked():
+    # 不拴绳罚多少？ read with the topic 带狗出门遛弯要注意啥 came back "找到的原文中没有提到“出门遛弯”": a word the person
+    # never asked about. The missing word is read off the reading; one borrowed from the subject is not said.
+    table = {
+        "带狗出门遛弯要注意啥？": ("answered", None, "携犬出户应当束犬链", "dogs.md"),
+        "带狗出门遛弯要注意啥 不拴绳罚多少": ("related", None, "携犬出户应当束犬链，由成年人牵领", "dogs.md", 0.5, "出门遛弯"),
+    }
+    answer = converse(StubKB(table), "带狗出门遛弯要注意啥？", "不拴绳罚多少？")
+    assert answer.understood_as == "带狗出门遛弯要注意啥 不拴绳罚多少"
+    assert answer.missing is None and "出门遛弯" not in answer.answer and "由成年人牵领" in answer.answer
+    assert answer.answer.startswith("没有找到能确定回答这个问题的原文。最接近的内容")
+    # a word the person did ask is still named
+    table["带狗出门遛弯要注意啥 不拴绳罚多少"] = ("related", None, "携犬出户应当束犬链", "dogs.md", 0.5, "罚")
+    assert "没有提到“罚”" in converse(StubKB(table), "带狗出门遛弯要注意啥？", "不拴绳罚多少？").answer
+
+
 def test_a_question_naming_almost_nothing_stays_with_the_conversations_document():
     # 去哪里办？ as asked is "answered" by a sentence of an unrelated regulation (办结, 转办).
     kb = StubKB({

@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
-from .followup import Aspect, best_reading, completed_wins, doc_of, hedged, names_source, overlap, topic_nouns
+from .followup import (Aspect, best_reading, completed_wins, doc_of, hedged, missing_of_its_own, names_source, overlap,
+                       topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
 from ..retrieval import remembering_queries
@@ -163,7 +164,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
         completed = _focus(kb, completed, reading, question, aspect)
         if completed_wins(question, aspect, kind, literal, completed, previous):
-            chosen, effective = replace(completed, understood_as=reading), reading
+            chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
             if chosen.status == ANSWERED and not overlap(aspect, chosen) and not names_nothing(question):
                 chosen = hedged(chosen)
     turn = next_turn(question, effective, chosen, previous, bool(kind), own)

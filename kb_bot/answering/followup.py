@@ -230,6 +230,18 @@ def hedged(answer: Answer) -> Answer:
                    answer=related_text(answer.question, answer.missing, closest))
 
 
+def missing_of_its_own(answer: Answer, question: str) -> Answer:
+    """A completed reading's related reply naming as missing only what ``question`` itself asks: the missing word is
+    read off the reading, and a word of the subject it borrowed is not what the person asked (不拴绳罚多少？ read with
+    带狗出门遛弯要注意啥 said 找到的原文中没有提到“出门遛弯”; 要准备啥材料？ after a parking question, “收费”)."""
+    if answer.status != RELATED or not answer.missing or answer.missing in question:
+        return answer
+    head = related_text(answer.question, answer.missing, "")
+    if not answer.answer.startswith(head):
+        return answer
+    return replace(answer, missing=None, answer=related_text(answer.question, None, "") + answer.answer[len(head):])
+
+
 def names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:
     """Does a short question, answered as asked from another document than the conversation's, name that document
     (its words or their synonyms in the cited title: 出租车 -> 出租汽车)? Then it stands on its own."""
