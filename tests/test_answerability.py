@@ -162,6 +162,13 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     # 好几年, 没几天, 几月份: said in passing or asking a month, not a number of years or days
     assert asked_unit("好几年没年检了，会被要求报废吗") is None and asked_unit("修好没几天又坏了") is None
     assert asked_unit("几月份交医保") is None
+    # the word 面积 gives no figure; a price per area (一平米多少钱, 多少钱一平) is asked in the unit too
+    standard = "符合分户条件而且现有面积没有超过分户使用宅基地合计面积标准的，分别确认宅基地使用权；"
+    assert not_an_answer("宅基地一户最多批多少平", standard, [standard], [standard])
+    fee = "经批准占用林地的，应当按照国家规定同类林地标准的二倍缴纳森林植被恢复费。"
+    assert not_an_answer("占林地交的森林植被恢复费一平米多少钱？", fee, [fee], [fee])
+    assert asked_unit("翡翠城商务楼租金多少钱一平").search("每平方米三十元") and asked_unit("招租面积多大").search("4000㎡")
+    assert asked_unit("一平安保险多少钱") is None
 
 
 def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it_breaks():

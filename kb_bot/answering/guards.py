@@ -70,8 +70,11 @@ def delegates(sentence: str) -> bool:
 #: by an article whose only "amount" is 无偿). Everyday units are read as the documents write them (钟头 as 小时, 平 as
 #: 平方米, 几个点 as 百分之).
 ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks), re.compile(carries)) for asks, carries in (
-    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少",
-     r"平方米|平米|平方|亩|公顷|面积"),
+    # A price per area (一平米多少钱, 多少钱一平) too: 按…标准的二倍缴纳 names no sum per square metre. The word 面积
+    # is no figure (现有面积没有超过…面积标准 "answered" 多少平 at 0.81).
+    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少|"
+     r"[一每](?:平方米|平米|平方|平)(?![安台时常稳])[^，。？?]{0,4}(?:多少|几)|多少钱?[一每](?:平方米|平米|平方|平)(?![安台时常稳])",
+     r"平方米|平米|平方|亩|公顷|\d\s*(?:m²|㎡)"),
     (r"(?:多少|几)个?(?:钟头|小时)", r"小时|时"),
     (r"(?:多少|几)(?:吨|方水|立方)", r"吨|立方米|立方"),
     (r"(?:多少|几)个(?:百分)?点|多少比例|什么比例|比例是?多少|百分之几|几成", r"百分之|千分之|万分之|[%％‰]|[一二三四五六七八九十]成|倍"),
