@@ -671,6 +671,20 @@ def test_a_detail_the_regulation_leaves_to_a_department_is_not_answered():
     assert yes_no.status == ANSWERED
 
 
+def test_a_delegation_quoted_after_the_rule_leaves_the_detail_to_someone_else():
+    from kb_bot.answering.guards import not_an_answer
+
+    # the article's delegation is its own sentence after the rule: no step is named, the steps are the city's to set
+    rule = "第四十九条 在集体土地上进行集中成片建设住宅的，应当先将集体土地转为国有土地，并纳入统一改造计划。"
+    later = "具体办法由市人民政府制定。"
+    assert not_an_answer("集体土地上成片盖住宅，咋转成国有，具体咋办？", rule, [rule, later], [rule + later])
+    # a quote naming the step before 具体办法由… answers; a yes/no question is answered by the rule (see above)
+    steps = "申请转为国有土地的，应当向市自然资源主管部门提交申请材料。"
+    assert not not_an_answer("集体土地咋转成国有？", steps, [steps, later], [steps + later])
+    free = "老年人、儿童按照规定可以享受免费乘车或者优惠乘车待遇。"
+    assert not not_an_answer("老人坐公交免费吗", free, [free, "具体办法由市人民政府另行制定。"], [free])
+
+
 # --------------------------------------------------------------------------- questions in English
 
 
