@@ -685,6 +685,19 @@ def test_a_delegation_quoted_after_the_rule_leaves_the_detail_to_someone_else():
     assert not not_an_answer("老人坐公交免费吗", free, [free, "具体办法由市人民政府另行制定。"], [free])
 
 
+def test_a_list_to_be_published_says_where_it_will_be_not_what_is_on_it():
+    from kb_bot.answering.guards import not_an_answer
+
+    catalogue = "第四十九条 实验区应当根据经济社会发展需求，定期发布紧缺人才需求目录并适时调整，吸引高层次人才创新创业和交流合作。"
+    assert not_an_answer("紧缺人才目录有哪些岗位", catalogue, [catalogue], [catalogue])
+    assert not not_an_answer("紧缺人才目录谁来发布", catalogue, [catalogue], [catalogue])  # who publishes it: it answers
+    posted = "经营者应当在主要站点的醒目位置公布禁止携带的违禁物品目录。"
+    assert not not_an_answer("公交上禁带的东西去哪看", posted, [posted], [posted])
+    # a sentence naming the items it publishes answers which ones
+    items = "对确需保留的证明事项应当公布清单，列明设定依据、开具单位、办理指南等。"
+    assert not not_an_answer("证明事项清单要写明哪些内容", items, [items], [items])
+
+
 # --------------------------------------------------------------------------- questions in English
 
 

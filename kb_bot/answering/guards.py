@@ -56,6 +56,9 @@ GUARDED_TYPES = ("phone", "money", "amount")
 #:制定, 按照国家有关规定执行. It says who decides, not what was decided.
 DELEGATION = re.compile(r"由[^，。；]{2,40}?(?:另行)?(?:确定|制定|规定|公布)(?:并公布|并公告)?[。；]|另行规定|"
                         r"具体(?:办法|标准|目录|名录)由|按照国家(?:有关)?规定执行")
+#: A sentence saying a list is published (定期发布紧缺人才需求目录, 公布…清单) says where the list will be, not what is on
+#: it: no answer to which ones (紧缺人才目录有哪些岗位 was "answered" 0.73 by it). Not when it names the items (列明…).
+PUBLISHED_LIST = re.compile(r"(?:发布|公布|公告|编制|印发)[^，。；]{0,12}?(?:目录|名录|清单|名单)(?![^。；]{0,6}(?:列明|包括|如下))")
 #: The asked kinds a delegating sentence cannot answer (a yes/no question it can: 有奖励吗 — yes, by a scheme to come).
 DETAIL_TYPES = SPECIFIC_TYPES + ("list",)
 
@@ -69,9 +72,12 @@ def left_to_others(kind: str, best: str, quoted: Sequence[str]) -> bool:
     """Does the quote leave the ``kind`` of detail asked to someone else: its ``best`` sentence delegates, or another
     quoted sentence does and none of the rest carries that kind of answer? An article's delegation is often its own
     sentence after the rule (…应当先将集体土地转为国有土地 / 具体办法由市人民政府制定: 集体土地…咋转成国有，具体咋办 was
-    "answered" 0.83 with no step named); a quote naming the steps before 具体办法由… still answers."""
+    "answered" 0.83 with no step named); a quote naming the steps before 具体办法由… still answers. Which ones are on a
+    list is likewise left to whoever publishes it (``PUBLISHED_LIST``)."""
     if kind not in DETAIL_TYPES:
         return False
+    if kind == "list" and PUBLISHED_LIST.search(best):
+        return True  # which ones are on it (not who publishes it, nor where: 在站点醒目位置公布…目录 answers that)
     rest = [text for text in quoted if not delegates(text)]
     return delegates(best) or (len(rest) < len(quoted) and not any(carries(kind, text) for text in rest))
 
