@@ -685,6 +685,19 @@ def test_a_delegation_quoted_after_the_rule_leaves_the_detail_to_someone_else():
     assert not not_an_answer("老人坐公交免费吗", free, [free, "具体办法由市人民政府另行制定。"], [free])
 
 
+def test_a_share_of_something_is_not_its_sum():
+    from kb_bot.answering.guards import not_an_answer
+
+    share = "第二十五条 失业保险金按照当地最低工资标准的百分之八十确定。"
+    assert not_an_answer("郑州现在最低工资是多少，失业金到底能拿多少钱", share, [share], [share])
+    assert not_an_answer("最低工资标准是多少", share, [share], [share])
+    # what is paid as the share is answered by it, and so is the share asked; a sum in 元 quoted may be the figure
+    assert not not_an_answer("失业金到底能拿多少钱", share, [share], [share])
+    assert not not_an_answer("失业金是最低工资的百分之几", share, [share], [share])
+    wage = "本市月最低工资标准为2100元。"
+    assert not not_an_answer("最低工资是多少", wage, [wage, share], [wage + share])
+
+
 def test_a_list_to_be_published_says_where_it_will_be_not_what_is_on_it():
     from kb_bot.answering.guards import not_an_answer
 

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
-                               names_only_details, question_noise)
+                               named_places, names_only_details, question_noise)
 from .word_weights import content_pairs, tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -184,6 +184,31 @@ def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
     return [bool(_PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]
 
 
+#: A sum stated as a share of another (当地最低工资标准的百分之八十, 同类林地标准的二倍): it gives no figure of that other.
+_SHARE_OF = re.compile(r"的(?:百分之[零一二两三四五六七八九十百]+|\d+(?:\.\d+)?\s*[%％]|[一二两三四五六七八九十\d]+倍)")
+#: A question asking the share itself (按工资的多少比例, 占收入多少, 百分之几): the share answers it.
+_SHARE_ASKED = re.compile(r"的(?:多少|百分之几|几成|几倍)|比例|百分之几|百分比|几成|几倍|占[^，。？?]{0,8}多少")
+
+
+def share_for_its_base(question: str, quoted: Sequence[str]) -> bool:
+    """Does a part of ``question`` ask the sum of something (最低工资是多少) that the quote names only as the base of a
+    share (失业保险金按照当地最低工资标准的百分之八十确定), with no sum in 元 quoted? 郑州现在最低工资是多少，失业金到底能拿
+    多少钱 was "answered" 0.74 by that sentence: the reader learns a share of the minimum wage, not the wage. Each part
+    (a clause) is read alone; what it names is its words left once question words and places are dropped."""
+    bases = [text[max(0, m.start() - 8):m.start()] for text in quoted for m in _SHARE_OF.finditer(text)]
+    if not bases or any("元" in text for text in quoted):
+        return False
+    for clause in re.split(r"[，,；;。？?！!\s]+", question):
+        if asked_type(clause) not in ("money", "amount") or _SHARE_ASKED.search(clause):
+            continue
+        places = named_places(clause)
+        named = [w for w in re.split(r"[^\u3400-\u9fff]+", question_noise(clause).sub(" ", clause))
+                 if len(w) >= 2 and w not in places]
+        if any(word in base for word in named for base in bases):
+            return True
+    return False
+
+
 def asked_unit(question: str) -> re.Pattern | None:
     """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
     return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
@@ -221,6 +246,8 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
+        return True
+    if share_for_its_base(question, quoted):  # each part of the question is read for what it asks
         return True
     if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
         return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
