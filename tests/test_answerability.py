@@ -162,6 +162,13 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     # 好几年, 没几天, 几月份: said in passing or asking a month, not a number of years or days
     assert asked_unit("好几年没年检了，会被要求报废吗") is None and asked_unit("修好没几天又坏了") is None
     assert asked_unit("几月份交医保") is None
+    # the word 面积 gives no figure; a price per area (一平米多少钱, 多少钱一平) is asked in the unit too
+    standard = "符合分户条件而且现有面积没有超过分户使用宅基地合计面积标准的，分别确认宅基地使用权；"
+    assert not_an_answer("宅基地一户最多批多少平", standard, [standard], [standard])
+    fee = "经批准占用林地的，应当按照国家规定同类林地标准的二倍缴纳森林植被恢复费。"
+    assert not_an_answer("占林地交的森林植被恢复费一平米多少钱？", fee, [fee], [fee])
+    assert asked_unit("翡翠城商务楼租金多少钱一平").search("每平方米三十元") and asked_unit("招租面积多大").search("4000㎡")
+    assert asked_unit("一平安保险多少钱") is None
 
 
 def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it_breaks():
@@ -662,6 +669,46 @@ def test_a_detail_the_regulation_leaves_to_a_department_is_not_answered():
     yes_no = answer_question("烈性犬能养吗？", [_article(rule, "第八条")], None, None, "test", model=_model(6.0, 2.0),
                              stats=stats)
     assert yes_no.status == ANSWERED
+
+
+def test_a_delegation_quoted_after_the_rule_leaves_the_detail_to_someone_else():
+    from kb_bot.answering.guards import not_an_answer
+
+    # the article's delegation is its own sentence after the rule: no step is named, the steps are the city's to set
+    rule = "第四十九条 在集体土地上进行集中成片建设住宅的，应当先将集体土地转为国有土地，并纳入统一改造计划。"
+    later = "具体办法由市人民政府制定。"
+    assert not_an_answer("集体土地上成片盖住宅，咋转成国有，具体咋办？", rule, [rule, later], [rule + later])
+    # a quote naming the step before 具体办法由… answers; a yes/no question is answered by the rule (see above)
+    steps = "申请转为国有土地的，应当向市自然资源主管部门提交申请材料。"
+    assert not not_an_answer("集体土地咋转成国有？", steps, [steps, later], [steps + later])
+    free = "老年人、儿童按照规定可以享受免费乘车或者优惠乘车待遇。"
+    assert not not_an_answer("老人坐公交免费吗", free, [free, "具体办法由市人民政府另行制定。"], [free])
+
+
+def test_a_share_of_something_is_not_its_sum():
+    from kb_bot.answering.guards import not_an_answer
+
+    share = "第二十五条 失业保险金按照当地最低工资标准的百分之八十确定。"
+    assert not_an_answer("郑州现在最低工资是多少，失业金到底能拿多少钱", share, [share], [share])
+    assert not_an_answer("最低工资标准是多少", share, [share], [share])
+    # what is paid as the share is answered by it, and so is the share asked; a sum in 元 quoted may be the figure
+    assert not not_an_answer("失业金到底能拿多少钱", share, [share], [share])
+    assert not not_an_answer("失业金是最低工资的百分之几", share, [share], [share])
+    wage = "本市月最低工资标准为2100元。"
+    assert not not_an_answer("最低工资是多少", wage, [wage, share], [wage + share])
+
+
+def test_a_list_to_be_published_says_where_it_will_be_not_what_is_on_it():
+    from kb_bot.answering.guards import not_an_answer
+
+    catalogue = "第四十九条 实验区应当根据经济社会发展需求，定期发布紧缺人才需求目录并适时调整，吸引高层次人才创新创业和交流合作。"
+    assert not_an_answer("紧缺人才目录有哪些岗位", catalogue, [catalogue], [catalogue])
+    assert not not_an_answer("紧缺人才目录谁来发布", catalogue, [catalogue], [catalogue])  # who publishes it: it answers
+    posted = "经营者应当在主要站点的醒目位置公布禁止携带的违禁物品目录。"
+    assert not not_an_answer("公交上禁带的东西去哪看", posted, [posted], [posted])
+    # a sentence naming the items it publishes answers which ones
+    items = "对确需保留的证明事项应当公布清单，列明设定依据、开具单位、办理指南等。"
+    assert not not_an_answer("证明事项清单要写明哪些内容", items, [items], [items])
 
 
 # --------------------------------------------------------------------------- questions in English

@@ -3,7 +3,7 @@
 * the question names a detail (利率, 电话, 材料 ...) that the passages quoted from never mention;
 * it asks a phone number, a sum or an amount that no quoted sentence carries (a fine is not a fee);
 * it asks a number in a unit (多少平, 几个钟头) that no quoted sentence gives in that unit;
-* the best sentence leaves the asked detail to someone else (由…确定并公布);
+* the quote leaves the asked detail to someone else (由…确定并公布, 具体办法由…制定);
 * or it is a regulation's purpose clause (…制定本条例) and the question does not ask why.
 
 One definition (:func:`not_an_answer`) for the app and for the calibration that chooses the thresholds.
@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
-                               names_only_details, question_noise)
+                               named_places, names_only_details, question_noise)
 from .word_weights import content_pairs, tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -56,6 +56,9 @@ GUARDED_TYPES = ("phone", "money", "amount")
 #:制定, 按照国家有关规定执行. It says who decides, not what was decided.
 DELEGATION = re.compile(r"由[^，。；]{2,40}?(?:另行)?(?:确定|制定|规定|公布)(?:并公布|并公告)?[。；]|另行规定|"
                         r"具体(?:办法|标准|目录|名录)由|按照国家(?:有关)?规定执行")
+#: A sentence saying a list is published (定期发布紧缺人才需求目录, 公布…清单) says where the list will be, not what is on
+#: it: no answer to which ones (紧缺人才目录有哪些岗位 was "answered" 0.73 by it). Not when it names the items (列明…).
+PUBLISHED_LIST = re.compile(r"(?:发布|公布|公告|编制|印发)[^，。；]{0,12}?(?:目录|名录|清单|名单)(?![^。；]{0,6}(?:列明|包括|如下))")
 #: The asked kinds a delegating sentence cannot answer (a yes/no question it can: 有奖励吗 — yes, by a scheme to come).
 DETAIL_TYPES = SPECIFIC_TYPES + ("list",)
 
@@ -65,13 +68,30 @@ def delegates(sentence: str) -> bool:
     return bool(DELEGATION.search(sentence))
 
 
+def left_to_others(kind: str, best: str, quoted: Sequence[str]) -> bool:
+    """Does the quote leave the ``kind`` of detail asked to someone else: its ``best`` sentence delegates, or another
+    quoted sentence does and none of the rest carries that kind of answer? An article's delegation is often its own
+    sentence after the rule (…应当先将集体土地转为国有土地 / 具体办法由市人民政府制定: 集体土地…咋转成国有，具体咋办 was
+    "answered" 0.83 with no step named); a quote naming the steps before 具体办法由… still answers. Which ones are on a
+    list is likewise left to whoever publishes it (``PUBLISHED_LIST``)."""
+    if kind not in DETAIL_TYPES:
+        return False
+    if kind == "list" and PUBLISHED_LIST.search(best):
+        return True  # which ones are on it (not who publishes it, nor where: 在站点醒目位置公布…目录 answers that)
+    rest = [text for text in quoted if not delegates(text)]
+    return delegates(best) or (len(rest) < len(quoted) and not any(carries(kind, text) for text in rest))
+
+
 #: A number asked in a unit (多少平, 几个钟头, 多少吨, 几个点): (how a question asks it, what carries it). A quote with
 #: some other number does not answer it (宅基地一户最多批多少平 was "answered" by 一户占用两处以上宅基地的; 贴息能贴几个点
 #: by an article whose only "amount" is 无偿). Everyday units are read as the documents write them (钟头 as 小时, 平 as
 #: 平方米, 几个点 as 百分之).
 ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks), re.compile(carries)) for asks, carries in (
-    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少",
-     r"平方米|平米|平方|亩|公顷|面积"),
+    # A price per area (一平米多少钱, 多少钱一平) too: 按…标准的二倍缴纳 names no sum per square metre. The word 面积
+    # is no figure (现有面积没有超过…面积标准 "answered" 多少平 at 0.81).
+    (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少|"
+     r"[一每](?:平方米|平米|平方|平)(?![安台时常稳])[^，。？?]{0,4}(?:多少|几)|多少钱?[一每](?:平方米|平米|平方|平)(?![安台时常稳])",
+     r"平方米|平米|平方|亩|公顷|\d\s*(?:m²|㎡)"),
     (r"(?:多少|几)个?(?:钟头|小时)", r"小时|时"),
     (r"(?:多少|几)(?:吨|方水|立方)", r"吨|立方米|立方"),
     (r"(?:多少|几)个(?:百分)?点|多少比例|什么比例|比例是?多少|百分之几|几成", r"百分之|千分之|万分之|[%％‰]|[一二三四五六七八九十]成|倍"),
@@ -164,6 +184,31 @@ def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
     return [bool(_PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]
 
 
+#: A sum stated as a share of another (当地最低工资标准的百分之八十, 同类林地标准的二倍): it gives no figure of that other.
+_SHARE_OF = re.compile(r"的(?:百分之[零一二两三四五六七八九十百]+|\d+(?:\.\d+)?\s*[%％]|[一二两三四五六七八九十\d]+倍)")
+#: A question asking the share itself (按工资的多少比例, 占收入多少, 百分之几): the share answers it.
+_SHARE_ASKED = re.compile(r"的(?:多少|百分之几|几成|几倍)|比例|百分之几|百分比|几成|几倍|占[^，。？?]{0,8}多少")
+
+
+def share_for_its_base(question: str, quoted: Sequence[str]) -> bool:
+    """Does a part of ``question`` ask the sum of something (最低工资是多少) that the quote names only as the base of a
+    share (失业保险金按照当地最低工资标准的百分之八十确定), with no sum in 元 quoted? 郑州现在最低工资是多少，失业金到底能拿
+    多少钱 was "answered" 0.74 by that sentence: the reader learns a share of the minimum wage, not the wage. Each part
+    (a clause) is read alone; what it names is its words left once question words and places are dropped."""
+    bases = [text[max(0, m.start() - 8):m.start()] for text in quoted for m in _SHARE_OF.finditer(text)]
+    if not bases or any("元" in text for text in quoted):
+        return False
+    for clause in re.split(r"[，,；;。？?！!\s]+", question):
+        if asked_type(clause) not in ("money", "amount") or _SHARE_ASKED.search(clause):
+            continue
+        places = named_places(clause)
+        named = [w for w in re.split(r"[^\u3400-\u9fff]+", question_noise(clause).sub(" ", clause))
+                 if len(w) >= 2 and w not in places]
+        if any(word in base for word in named for base in bases):
+            return True
+    return False
+
+
 def asked_unit(question: str) -> re.Pattern | None:
     """What must carry the number a question asks in a unit (see ``ASKED_UNITS``), or None."""
     return next((carries for asks, carries in ASKED_UNITS if asks.search(question)), None)
@@ -185,9 +230,10 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention, or
     names nothing else (要什么材料？: ``names_only_details``); when
     it asks a phone number, a sum or an amount that no ``quoted`` sentence carries; or when it asks a detail and
-    the ``best`` sentence hands that detail to someone else (由…确定并公布). The last rule never fired on the
-    validation split's answered questions (0 of 798) and was added for a hand-written near-domain question
-    (禁养的烈性犬具体有哪些品种), which it is the kind of: the regulation leaves the list to a department."""
+    the quote hands that detail to someone else (由…确定并公布: ``left_to_others``). The last rule, on the best
+    sentence alone, never fired on the validation split's answered questions (0 of 798) and was added for a
+    hand-written near-domain question (禁养的烈性犬具体有哪些品种), which it is the kind of: the regulation leaves the
+    list to a department."""
     if absent_details(question, sources) or names_only_details(question):
         return True
     kind = asked_type(question)
@@ -201,6 +247,8 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
+    if share_for_its_base(question, quoted):  # each part of the question is read for what it asks
+        return True
     if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
         return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
     if (_PAYING_ASKED.search(question) and kind == "yesno" and not _PENALTY_ASKED.search(question)
@@ -210,4 +258,4 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
-    return kind in DETAIL_TYPES and delegates(best)
+    return left_to_others(kind, best, quoted)
