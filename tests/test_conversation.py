@@ -324,6 +324,22 @@ def test_a_completed_related_reply_names_as_missing_only_what_the_person_asked()
     assert "没有提到“罚”" in converse(StubKB(table), "带狗出门遛弯要注意啥？", "不拴绳罚多少？").answer
 
 
+def test_a_short_follow_up_stays_with_the_conversation_when_its_reply_there_is_no_guess():
+    # 多久给答复？ after a question on complaints: as asked, a tourism article's deadline (related 0.47); read with the
+    # conversation's regulation, its complaint article (related 0.43). Neither is answered; the one from elsewhere
+    # was kept for being surer by a hair, and the conversation lost its document.
+    table = {
+        "要是被乱收费了去哪投诉？": ("related", None, "接受社会各界对损害营商环境问题的投诉", "business.md", 0.4),
+        "多久给答复？": ("related", None, "旅游主管部门应当在二个工作日内告知举报人", "tourism.md", 0.47),
+        "要被乱收费去哪投诉 多久给答复": ("related", None, "对投诉应当在十个工作日内作出处理", "business.md", 0.43),
+    }
+    answer = converse(StubKB(table), "要是被乱收费了去哪投诉？", "多久给答复？")
+    assert answer.understood_as == "要被乱收费去哪投诉 多久给答复" and "十个工作日内" in answer.answer
+    # a guess there (below ``GUESS``) does not win against a surer reply found elsewhere
+    table["要被乱收费去哪投诉 多久给答复"] = ("related", None, "对投诉应当在十个工作日内作出处理", "business.md", 0.2)
+    assert converse(StubKB(table), "要是被乱收费了去哪投诉？", "多久给答复？").understood_as is None
+
+
 def test_a_question_naming_almost_nothing_stays_with_the_conversations_document():
     # 去哪里办？ as asked is "answered" by a sentence of an unrelated regulation (办结, 转办).
     kb = StubKB({

@@ -27,6 +27,9 @@ _RANK = {ANSWERED: 2, RELATED: 1, NOT_FOUND: 0}
 NAMES_ELSEWHERE = 0.2
 #: Confidences closer than this are the same (0.16 against 0.14 is noise, not a reason to rewrite a question).
 NOISE = 0.05
+#: Below this confidence a reply is a guess: a follow-up's reading that stays in the conversation's document needs
+#: more than a guess's confidence to win without being surer than the reply found elsewhere.
+GUESS = 0.3
 #: One character that is a whole aspect of a follow-up: a fine, money, a fee, a tax.
 ASPECT_CHARACTERS = frozenset("罚钱费税")
 
@@ -155,8 +158,10 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
     ahead = overlap(aspect, completed) - overlap(aspect, literal)
     continues = completed.status != NOT_FOUND and doc_of(completed) == previous.doc != doc_of(literal)
     surer = completed.confidence - literal.confidence >= NOISE
+    # a reply staying in the conversation's document that is no guess, against one from elsewhere not answered
+    not_a_guess = literal.status != ANSWERED and completed.confidence >= GUESS
     if continues and (len(core(question)) <= 2 or names_only_details(question)
-                      or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit"))) and (
+                      or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit" or not_a_guess))) and (
             literal.status != NOT_FOUND or names_nothing(question) or overlap(aspect, completed) > 0):
         # A follow-up stays with the conversation's document unless its words are clearly what the other
         # document's reply is about (a question naming that document's title stands alone earlier: see
