@@ -30,6 +30,8 @@ NOISE = 0.05
 #: Below this confidence a reply is a guess: a follow-up's reading that stays in the conversation's document needs
 #: more than a guess's confidence to win without being surer than the reply found elsewhere.
 GUESS = 0.3
+#: A reply this much surer than another is clearly so (0.16 against 0.14 is noise).
+CLEARLY_SURER = 0.1
 #: One character that is a whole aspect of a follow-up: a fine, money, a fee, a tax.
 ASPECT_CHARACTERS = frozenset("罚钱费税")
 
@@ -193,7 +195,7 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
         # completed reply speaks of what was asked, or the literal reply jumps to another document while the
         # completed one stays with the conversation's and is more confident by 0.1 or more (two replies near 0 are
         # both guesses, as for 今天郑州下雨吗？; 0.16 against 0.14 is noise, not a reason to rewrite a question).
-        return ahead >= 0.3 or (stays and completed.confidence - literal.confidence >= 0.1)
+        return ahead >= 0.3 or (stays and completed.confidence - literal.confidence >= CLEARLY_SURER)
     if literal.status == NOT_FOUND and stays:
         # ...or when the documents have nothing for it as asked, while the conversation's document, read with
         # the subject, quotes sentences that speak of the new aspect, answers it, or gives the kind of value it asks
