@@ -8,7 +8,11 @@ Three sets of short colloquial conversations (a first question naming its topic,
 * ``benchmarks/data/dialogues_dev.jsonl`` — 30 conversations written by a helper session without seeing the
   others, used to develop this round's change (the development set);
 * ``benchmarks/data/dialogues_heldout.jsonl`` — 30 more, written the same way, run once before and once after
-  the change and never used to choose anything (the held-out set).
+  the change and never used to choose anything (the held-out set);
+* ``benchmarks/data/dialogues_dev2.jsonl`` — 40 conversations written in the sixteenth session by a helper that saw
+  neither the code nor the other sets (every expected string checked against its document; about half the
+  follow-ups carry no cue word), run once on the session's starting code, then used to develop its change (the
+  second development set).
 
 A follow-up with expected strings counts when one of them is in the reply or in its first cited passage (the
 reader sees both), and as answered with the fact when the reply is ``answered`` and its text holds one. A
@@ -36,6 +40,7 @@ SETS = {
     "earlier rounds' set (tests/data)": REPO / "tests/data/dialogues.jsonl",
     "development set": REPO / "benchmarks/data/dialogues_dev.jsonl",
     "held-out set": REPO / "benchmarks/data/dialogues_heldout.jsonl",
+    "second development set": REPO / "benchmarks/data/dialogues_dev2.jsonl",
 }
 
 
