@@ -696,6 +696,12 @@ def test_a_share_of_something_is_not_its_sum():
     assert not not_an_answer("失业金是最低工资的百分之几", share, [share], [share])
     wage = "本市月最低工资标准为2100元。"
     assert not not_an_answer("最低工资是多少", wage, [wage, share], [wage + share])
+    # review: the benefit's standard asked is the share (标准 names the kind of figure, not the base), and 单元 is
+    # no sum in 元
+    assert not not_an_answer("失业金咋算的，标准是多少？", share, [share], [share])
+    assert not not_an_answer("失业金按什么标准发，标准是多少", share, [share], [share])
+    unit = "按照本单元最低工资标准的百分之八十确定。"
+    assert not_an_answer("最低工资是多少", unit, [unit], [unit])
 
 
 def test_a_list_to_be_published_says_where_it_will_be_not_what_is_on_it():

@@ -138,46 +138,12 @@ def test_stand_alone_question_after_another_topic_is_not_altered():
     assert answer.question == "上街区老师的待遇怎么样？"
 
 
-def test_long_stand_alone_question_found_nowhere_is_never_completed():
+def test_long_stand_alone_question_is_never_completed():
     kb = StubKB({"招聘会帮企业招到了多少人？": ("answered", "上街区先进制造业开发区", "300余人")})
     conversation = Conversation(kb)
     conversation.ask("招聘会帮企业招到了多少人？")
     conversation.ask("上街区在提升教育质量方面有哪些举措？")
     assert kb.asked[-1] == "上街区在提升教育质量方面有哪些举措？"  # not found, yet no completed reading tried
-    # Off every topic as asked, a question read with the conversation's source comes back related by the source's
-    # words alone (今天郑州下雨吗？); naming a place, it has a subject of its own (上街区医院怎么挂号？).
-    # Both readings would be taken if tried (related 0.5 in the conversation's document).
-    question_off, question_place = "明天郑州市区会不会下大暴雨，出门要带伞吗？", "上街区人民医院看病怎么挂号？"
-    table = {
-        "遛狗有什么规定？": ("answered", None, "携犬出户应当束犬链", "dogs.md"),
-        question_place: ("related", None, "急救医疗中心应当二十四小时接诊", "care.md", 0.1),
-        f"标题 {question_off[:-1]}": ("related", None, "犬只应当束犬链", "dogs.md", 0.5),
-        f"标题 {question_place[:-1]}": ("related", None, "犬只应当束犬链", "dogs.md", 0.5),
-    }
-    for question in (question_off, question_place):
-        kb = StubKB(table)
-        assert converse(kb, "遛狗有什么规定？", question).understood_as is None and kb.asked[-1] == question
-
-
-def test_a_question_without_a_cue_that_leans_on_the_conversation_is_read_with_its_source():
-    # 签完合同要去备案吗，多久内？ after a question on renting names no subject: as asked it found the wage-contract
-    # filing deadline (another regulation, 0.16); read with the conversation's source, the lease filing deadline.
-    table = {
-        "在上街租房子，租赁条例管不管？": ("related", "房屋租赁办", "本条例适用于市区房屋租赁", "rent.md", 0.4),
-        "签完合同要去备案吗，多久内？": ("related", None, "工资集体合同签订之日起五个工作日内报送", "wage.md", 0.16),
-        "房屋租赁办 签完合同要去备案吗，多久内": ("answered", "房屋租赁办", "租赁合同订立之日起十五日内申请登记备案", "rent.md",
-                                   0.74),
-    }
-    answer = converse(StubKB(table), "在上街租房子，租赁条例管不管？", "签完合同要去备案吗，多久内？")
-    assert answer.understood_as == "房屋租赁办 签完合同要去备案吗，多久内" and "十五日内" in answer.answer
-    # not when that reading is a guess, or no surer than the question read alone by CLEARLY_SURER...
-    for confidence in (0.25, 0.2):
-        table["房屋租赁办 签完合同要去备案吗，多久内"] = ("related", "房屋租赁办", "登记备案", "rent.md", confidence)
-        assert converse(StubKB(table), "在上街租房子，租赁条例管不管？", "签完合同要去备案吗，多久内？").understood_as is None
-    # ...nor when it leaves the conversation's document: the question's own words decide where it belongs
-    table["房屋租赁办 签完合同要去备案吗，多久内"] = ("answered", None, "工资集体合同五个工作日内报送", "wage.md", 0.8)
-    assert converse(StubKB(table), "在上街租房子，租赁条例管不管？", "签完合同要去备案吗，多久内？").understood_as is None
-
 
 def test_short_question_answered_as_asked_stays_as_asked():
     kb = StubKB({
@@ -328,18 +294,17 @@ def test_a_follow_up_found_nowhere_as_asked_is_completed_when_the_conversation_g
     assert converse(StubKB(table), "听说上街开了国际班列？", "明天几点下雨？").status == "not_found"
 
 
-def test_a_follow_up_found_nowhere_as_asked_takes_the_conversations_answer():
-    # 能带孩子吗？ after e-bike questions: as asked nothing; read with the regulation it is answered. Quoting nothing
-    # it names (孩子), the reply is shown as the closest passage, not as the answer.
+def test_an_off_topic_question_is_not_read_with_the_conversation_because_that_reading_is_answered():
+    # Review, sixteenth session: 今天会下雨吗？ after labour questions, read with the labour regulation's title, was
+    # "answered" by chance by an article on part-time work; taken because it was answered, it came back related 0.75
+    # "按…理解". A reading found only by the subject's words is no reason to leave "not found".
     table = {
-        "骑电动车必须戴头盔吗？": ("answered", None, "电动自行车驾驶人和乘坐人员应当佩戴安全头盔", "traffic.md"),
-        "骑电动车必须戴头盔 能带孩子吗": ("answered", None, "驾驶电动自行车可以在固定座椅内搭载一名未满十二周岁的未成年人",
-                                "traffic.md", 0.8),
+        "加班费怎么算？": ("answered", None, "应当依法支付加班工资", "labour.md"),
+        "加班费怎么算 今天会下雨吗": ("answered", None, "用人单位与劳动者可以协商采取非全日制用工形式", "labour.md", 0.75),
+        "标题 今天会下雨吗": ("answered", None, "用人单位与劳动者可以协商采取非全日制用工形式", "labour.md", 0.75),
     }
-    answer = converse(StubKB(table), "骑电动车必须戴头盔吗？", "能带孩子吗？")
-    assert answer.understood_as == "骑电动车必须戴头盔 能带孩子吗" and answer.status == "related"
-    assert "未满十二周岁" in answer.answer
-
+    answer = converse(StubKB(table), "加班费怎么算？", "今天会下雨吗？")
+    assert answer.understood_as is None and answer.status == "not_found"
 
 def test_a_completed_related_reply_names_as_missing_only_what_the_person_asked():
     # 不拴绳罚多少？ read with the topic 带狗出门遛弯要注意啥 came back "找到的原文中没有提到“出门遛弯”": a word the person
@@ -1008,17 +973,3 @@ def test_a_follow_up_asking_a_date_is_read_with_the_conversations_article(corpus
     assert reply.status != NOT_FOUND and "2021年12月2日" in reply.answer
     assert conversation.ask("明天几点下雨？").status == NOT_FOUND
 
-
-@pytest.mark.slow
-def test_a_question_without_a_cue_is_read_with_the_conversations_regulation(corpus_kb):
-    # A development conversation (sixteenth session): the filing question names no subject and, as asked, quoted the
-    # wage-contract filing deadline of another regulation; read with the rental regulation it is answered (十五日内).
-    conversation = Conversation(corpus_kb)
-    conversation.ask("在上街租房子，郑州那个房屋租赁条例管不管？")
-    reply = conversation.ask("签完合同要去备案吗，多久内？")
-    assert reply.understood_as and reply.understood_as.startswith("郑州市城市房屋租赁管理条例")
-    assert "十五日内" in reply.answer
-    # a question with a subject of its own, in a conversation on another topic, is left as asked
-    conversation = Conversation(corpus_kb)
-    conversation.ask("养了条狗，在小区里要注意啥？")
-    assert conversation.ask("我家楼下邻居在楼道里堆电动车电瓶充电，物业能管吗？").understood_as is None

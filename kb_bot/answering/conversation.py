@@ -6,9 +6,8 @@ turns is recognised by its cues (elliptical 那…呢, pronouns 它/他们/这�
 具体/还有/另外, or a very short question), completed with the conversation's *subject*, and
 answered both as completed and as asked; the better-supported answer is kept. When the completed
 reading wins, ``Answer.understood_as`` says how the question was read (按“先进制造业开发区 融资方面”理解),
-so a wrong guess is visible and can be corrected by rephrasing. A question without a cue (not short) is
-answered as asked unless, read with the conversation's source, it is clearly better answered from the
-conversation's document while as asked it was not answered and came from another one (``_continued``).
+so a wrong guess is visible and can be corrected by rephrasing. A question that stands on its own
+(no cue, not short) is answered as asked and never altered.
 
 The subject of a turn is where its answer came from (the short name of the cited unit, e.g.
 先进制造业开发区, or the article title) and, as a second candidate, the content words of the question
@@ -26,10 +25,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
-from .followup import (CLEARLY_SURER, GUESS, Aspect, about_itself, best_reading, completed_wins, doc_of, hedged,
-                       missing_of_its_own, names_source, overlap, topic_nouns)
+from .followup import (Aspect, best_reading, completed_wins, doc_of, hedged, missing_of_its_own, names_source, overlap,
+                       topic_nouns)
 from .llm import generate_answer, rewrite_followup
-from .question_reading import core, dependency, greets, named_places, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
 from ..retrieval import remembering_queries
 
 #: Only the most recent earlier questions matter for completing a follow-up.
@@ -151,9 +150,6 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     if greeting:
         return literal, previous  # 谢谢 between two questions leaves the conversation's subject where it was
     chosen, effective = literal, question
-    continued = _continued(kb, question, literal, previous) if not kind and previous is not None else None
-    if continued is not None:
-        return continued, next_turn(question, continued.understood_as, continued, previous, True)
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
     aspect = Aspect.of(question, getattr(kb.settings, "documents", None)) if kind else None
     own = kind == "short" and previous is not None and names_source(aspect, literal, previous)
@@ -188,34 +184,6 @@ def _completed_readings(kb: Any, question: str, readings: list[str], previous: T
     answered = any(a.status == ANSWERED for a, n in zip(answers, of_nouns) if not n)
     kept = [i for i, (a, n) in enumerate(zip(answers, of_nouns)) if not n or (doc_of(a) == previous.doc and not answered)]
     return [readings[i] for i in kept], [answers[i] for i in kept]
-
-
-def _continued(kb: Any, question: str, literal: Answer, previous: Turn) -> Answer | None:
-    """The reply to a question without a follow-up cue that still leans on the conversation, read with the
-    conversation's source, or None when it stands on its own.
-
-    Residents do not always point back: 我住院去不了，家里人能替我领不？ after questions on unemployment benefit, or
-    签完合同要去备案吗，多久内？ after one on renting, name no subject and found other regulations as asked (a
-    development set of 40 conversations: a quarter of the follow-ups carry no cue). Read with the conversation's
-    source, such a question is kept only when the reply stays in the conversation's document, is no guess
-    (``GUESS``) and is surer by ``CLEARLY_SURER`` than the literal reply, which came from another document or none
-    and is not answered; a question with a subject of its own finds its own document either way.
-    """
-    # Not found as asked, it is off every topic (今天郑州下雨吗？); naming a place, it has its own subject (上街区医院
-    # 怎么挂号？): read with the conversation's source, either came back related or even answered by chance
-    # (benchmarks/standalone_probe.py: 24 of 405 stand-alone questions rewritten before these two conditions).
-    if (literal.status != RELATED or not previous.unit or not previous.doc or doc_of(literal) == previous.doc
-            or named_places(question)):
-        return None
-    reading = f"{previous.unit} {strip_cues(question) or question}"
-    completed = _standing_alone(kb, question, replace(kb.ask(reading, _literal=True), question=question), True)
-    if (doc_of(completed) != previous.doc or about_itself(completed)
-            or completed.confidence < max(GUESS, literal.confidence + CLEARLY_SURER)):
-        return None
-    aspect = Aspect.of(question, getattr(kb.settings, "documents", None))
-    if completed.status == ANSWERED and not overlap(aspect, completed):
-        completed = hedged(completed)  # its confidence came from the title's words (see ``hedged``)
-    return replace(missing_of_its_own(completed, question), understood_as=reading)
 
 
 def _standing_alone(kb: Any, question: str, answer: Answer, follow_up: bool) -> Answer:

@@ -198,9 +198,10 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
         return ahead >= 0.3 or (stays and completed.confidence - literal.confidence >= CLEARLY_SURER)
     if literal.status == NOT_FOUND and stays:
         # ...or when the documents have nothing for it as asked, while the conversation's document, read with
-        # the subject, quotes sentences that speak of the new aspect, answers it, or gives the kind of value it asks
-        # (多大才能骑？ after e-bike helmets: 年满十六周岁; 第一趟啥时候开的？ after the freight trains: 2021年12月2日).
-        return overlap(aspect, completed) > 0 or completed.status == ANSWERED or gives_asked_value(question, completed)
+        # the subject, quotes sentences that speak of the new aspect or give the kind of value it asks (多大才能骑？
+        # after e-bike helmets: 年满十六周岁; 第一趟啥时候开的？ after the freight trains: 2021年12月2日). Not because that
+        # reading is "answered": the subject's words alone answer 今天会下雨吗？ read with a labour regulation (review).
+        return overlap(aspect, completed) > 0 or gives_asked_value(question, completed)
     # ...or when only it is answered, from the literal reply's document or speaking of the aspect (a subject's words
     # alone lift 济源路街道四大主攻方向 over the dog rule 我家能养几条狗？ found by itself).
     return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED and (

@@ -188,6 +188,11 @@ def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
 _SHARE_OF = re.compile(r"的(?:百分之[零一二两三四五六七八九十百]+|\d+(?:\.\d+)?\s*[%％]|[一二两三四五六七八九十\d]+倍)")
 #: A question asking the share itself (按工资的多少比例, 占收入多少, 百分之几): the share answers it.
 _SHARE_ASKED = re.compile(r"的(?:多少|百分之几|几成|几倍)|比例|百分之几|百分比|几成|几倍|占[^，。？?]{0,8}多少")
+#: A sum in 元 (2100元, 二千元, 5万元), which may be the base's own figure (单元, 公元, 多元 are none).
+_SUM_IN_YUAN = re.compile(r"(?:\d|[一二两三四五六七八九十百千万亿零〇])\s*(?:万|亿)?元")
+#: Words naming the kind of a figure, not the thing it is of: 失业金咋算的，标准是多少 asks the benefit's standard, which
+#: 按照当地最低工资标准的百分之八十 is (review: the guard refused it because 标准 stands before 的百分之 too).
+_GENERIC_FIGURE = {"标准", "金额", "数额", "费用", "数目", "数量", "水平", "价格"}
 
 
 def share_for_its_base(question: str, quoted: Sequence[str]) -> bool:
@@ -196,14 +201,14 @@ def share_for_its_base(question: str, quoted: Sequence[str]) -> bool:
     多少钱 was "answered" 0.74 by that sentence: the reader learns a share of the minimum wage, not the wage. Each part
     (a clause) is read alone; what it names is its words left once question words and places are dropped."""
     bases = [text[max(0, m.start() - 8):m.start()] for text in quoted for m in _SHARE_OF.finditer(text)]
-    if not bases or any("元" in text for text in quoted):
+    if not bases or any(_SUM_IN_YUAN.search(text) for text in quoted):
         return False
     for clause in re.split(r"[，,；;。？?！!\s]+", question):
         if asked_type(clause) not in ("money", "amount") or _SHARE_ASKED.search(clause):
             continue
         places = named_places(clause)
         named = [w for w in re.split(r"[^\u3400-\u9fff]+", question_noise(clause).sub(" ", clause))
-                 if len(w) >= 2 and w not in places]
+                 if len(w) >= 2 and w not in places and w not in _GENERIC_FIGURE]
         if any(word in base for word in named for base in bases):
             return True
     return False

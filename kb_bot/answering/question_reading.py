@@ -387,7 +387,7 @@ def dependency(question: str) -> str:
         return "explicit"
     if not _CJK.search(text) and _PRONOUN_EN.search(text):
         return "explicit"
-    content = QUESTION_NOISE.sub("", core(text))  # 一个月最多能加多久？ names 一个月 and 加: asking words do not count
+    content = core(text)
     if _BARE_ASK.search(text) and len(content) <= SHORT_CORE:
         return "explicit"
     # A short question naming its place (上街区的房价是多少？) has its own subject: it stands on its own.
