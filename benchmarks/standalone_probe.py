@@ -7,11 +7,9 @@ their own) is asked after the opening question of a few dialogues of tests/data/
 shipped corpus with the bundled model (index built in a temp folder from the shipped embedding cache). A reply
 with ``understood_as`` set was rewritten: each is printed, the count at the end. 2026-11-28: 3 of 405 with three
 openers, all 还有哪些项目在谈、还没签约？ (a follow-up in form); 2 and 1 in the two rounds before, 24 before those.
-2026-11-29 (sixteenth session): 5 at the session's start (also 今天郑州下雨吗？ twice, related); 8 after it: a question
-without a cue is read with the conversation's source when that is clearly better (企业装水装气多少天能办好？ after a
-business-environment question), and a question naming little besides its asking words is short (街道最近有没有搞什么
-跑步活动？, twice); all eight replies are related except the 还有哪些项目在谈 ones. Without the two conditions of
-``conversation._continued`` (found as asked; no place named) it was 24.
+2026-11-29 (sixteenth session): 5 at the session's start and end (also 今天郑州下雨吗？ twice, related); 8 with the
+session's cue-less reading and a shorter "short", 24 with the cue-less reading alone, both removed after a review
+(README, "Conversations nobody tuned for": this probe holds few topic switches; the review's grid of 276 did).
 """
 
 from __future__ import annotations
