@@ -169,6 +169,7 @@ def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():
     assert not_an_answer("占林地交的森林植被恢复费一平米多少钱？", fee, [fee], [fee])
     assert asked_unit("翡翠城商务楼租金多少钱一平").search("每平方米三十元") and asked_unit("招租面积多大").search("4000㎡")
     assert asked_unit("一平安保险多少钱") is None
+    assert asked_unit("超市统一平价多少钱") is None  # 统一 is no numeral (review)
 
 
 def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it_breaks():
@@ -715,6 +716,9 @@ def test_a_list_to_be_published_says_where_it_will_be_not_what_is_on_it():
     # a sentence naming the items it publishes answers which ones
     items = "对确需保留的证明事项应当公布清单，列明设定依据、开具单位、办理指南等。"
     assert not not_an_answer("证明事项清单要写明哪些内容", items, [items], [items])
+    # ...anywhere in its sentence (review: the lookahead stopped after six characters)
+    named = "经营者应当在站点公布禁止携带的物品名录，禁止携带的物品为：汽油、鞭炮、管制刀具。"
+    assert not not_an_answer("公交上禁止带哪些东西", named, [named], [named])
 
 
 # --------------------------------------------------------------------------- questions in English

@@ -57,8 +57,9 @@ GUARDED_TYPES = ("phone", "money", "amount")
 DELEGATION = re.compile(r"由[^，。；]{2,40}?(?:另行)?(?:确定|制定|规定|公布)(?:并公布|并公告)?[。；]|另行规定|"
                         r"具体(?:办法|标准|目录|名录)由|按照国家(?:有关)?规定执行")
 #: A sentence saying a list is published (定期发布紧缺人才需求目录, 公布…清单) says where the list will be, not what is on
-#: it: no answer to which ones (紧缺人才目录有哪些岗位 was "answered" 0.73 by it). Not when it names the items (列明…).
-PUBLISHED_LIST = re.compile(r"(?:发布|公布|公告|编制|印发)[^，。；]{0,12}?(?:目录|名录|清单|名单)(?![^。；]{0,6}(?:列明|包括|如下))")
+#: it: no answer to which ones (紧缺人才目录有哪些岗位 was "answered" 0.73 by it). Not when the sentence names the items
+#: (列明…, 收费项目为：…).
+PUBLISHED_LIST = re.compile(r"(?:发布|公布|公告|编制|印发)[^，。；]{0,12}?(?:目录|名录|清单|名单)(?![^。；]*(?:列明|包括|如下|为[：:]))")
 #: The asked kinds a delegating sentence cannot answer (a yes/no question it can: 有奖励吗 — yes, by a scheme to come).
 DETAIL_TYPES = SPECIFIC_TYPES + ("list",)
 
@@ -90,7 +91,7 @@ ASKED_UNITS: tuple[tuple[re.Pattern, re.Pattern], ...] = tuple((re.compile(asks)
     # A price per area (一平米多少钱, 多少钱一平) too: 按…标准的二倍缴纳 names no sum per square metre. The word 面积
     # is no figure (现有面积没有超过…面积标准 "answered" 多少平 at 0.81).
     (r"(?:多少|几|多大)个?(?:平方米|平米|平方|平)(?![安台时常稳])|多大面积|面积多大|占地多少|"
-     r"[一每](?:平方米|平米|平方|平)(?![安台时常稳])[^，。？?]{0,4}(?:多少|几)|多少钱?[一每](?:平方米|平米|平方|平)(?![安台时常稳])",
+     r"(?<![统唯第同万单])[一每](?:平方米|平米|平方|平)(?![安台时常稳])[^，。？?]{0,4}(?:多少|几)|多少钱?[一每](?:平方米|平米|平方|平)(?![安台时常稳])",
      r"平方米|平米|平方|亩|公顷|\d\s*(?:m²|㎡)"),
     (r"(?:多少|几)个?(?:钟头|小时)", r"小时|时"),
     (r"(?:多少|几)(?:吨|方水|立方)", r"吨|立方米|立方"),
