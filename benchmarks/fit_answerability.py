@@ -19,6 +19,10 @@ near-domain gap "not found". With ``--with-citizen`` the citizen questions writt
 in ``benchmarks/data/citizen_questions.jsonl``, without the blind questions' twins) are fitted on, weighed ten
 times, and the answer threshold is chosen on them out of fold instead (five folds by document): measured in the
 twelfth session and not kept (README, "Answers you can trust").
+
+The shipped answer threshold is then chosen on the citizen questions written for training, end to end, by
+``benchmarks/choose_answer_threshold.py --write`` (seventeenth session): run it after this script, which writes the
+validation split's threshold (kept in the model's ``info`` as ``answer_threshold_fitted``, which follow-ups use).
 """
 
 from __future__ import annotations

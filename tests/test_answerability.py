@@ -802,3 +802,22 @@ def test_app_is_a_detail_only_as_a_word():
     # "where do I apply?" was told 没有提到“app” and never answered: app is not in apply, happy or application
     assert detail_words("where do I apply?") == [] and detail_words("application form") == []
     assert detail_words("which app do I use?") == ["app"] and detail_words("用什么APP缴费") == ["APP"]
+
+
+def test_the_answer_threshold_chosen_on_citizens_questions_weighs_a_wrong_answer_at_its_cost():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from choose_answer_threshold import choose, tally
+
+    def row(answerable, fact, confidence, always=False):
+        return {"answerable": answerable, "fact": fact, "open": True, "confidence": confidence, "always": always}
+
+    rows = [row(True, True, 0.9), row(True, True, 0.65), row(True, True, 0.62), row(False, False, 0.6),
+            row(True, False, 0.55), row(True, True, 0.1, always=True)]  # a yes/no answer no threshold changes
+    assert tally(rows, 0.61) == (4, 0, 0) and tally(rows, 0.5) == (4, 1, 1)
+    chosen, value = choose(rows, [0.5, 0.6, 0.61, 0.7], cost=4)
+    assert chosen == 0.61 and value[0.5] == 4 - 4 * 2 and value[0.7] == 2
+    assert choose(rows, [0.5, 0.6, 0.61, 0.7], cost=0)[0] == 0.61  # a tie goes to the higher threshold
+    assert choose(rows, [0.5, 0.6, 0.61, 0.7], cost=0.5)[0] == 0.61

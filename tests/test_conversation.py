@@ -514,6 +514,32 @@ def test_a_follow_up_is_answered_only_at_the_answer_threshold_not_the_yes_no_one
     assert converse(ModelKB(table), "失业保险谁来交？").status == "answered"
 
 
+class CitizenThresholdKB(StubKB):
+    """StubKB with a model whose answer threshold was chosen on citizens' stand-alone questions (0.6) below the
+    validation split's (0.7, kept in its info)."""
+
+    def answer_model(self):
+        from kb_bot.answering.answer_model import AnswerModel
+
+        return AnswerModel("stub", None, None, None, 0.6, 0.2, {"answer_threshold_fitted": 0.7}, yesno_threshold=0.4)
+
+
+def test_a_follow_up_is_answered_only_at_the_validation_threshold_not_the_one_chosen_on_stand_alone_questions():
+    # Completed readings borrow the subject's words, which lift their confidence: at the lower threshold 不戴罚多少？
+    # after the e-bike helmet rule was answered 0.68 with a car driver's fine.
+    table = {
+        "骑电动车必须戴头盔吗？": ("answered", None, "电动自行车驾驶人和乘坐人员应当佩戴安全头盔", "traffic.md", 0.65),
+        "不戴罚多少？": ("related", None, "处以二百元罚款", "other.md", 0.1),
+        "骑电动车必须戴头盔 不戴罚多少": ("answered", None, "对机动车驾驶人处以二百元罚款", "traffic.md", 0.68),
+    }
+    answer = converse(CitizenThresholdKB(table), "骑电动车必须戴头盔吗？", "不戴罚多少？")
+    assert answer.understood_as == "骑电动车必须戴头盔 不戴罚多少" and answer.status == "related", answer
+    # the first question, standing on its own, is answered at the lower threshold
+    assert converse(CitizenThresholdKB(table), "骑电动车必须戴头盔吗？").status == "answered"
+    table["骑电动车必须戴头盔 不戴罚多少"] = ("answered", None, "对机动车驾驶人处以二百元罚款", "traffic.md", 0.72)
+    assert converse(CitizenThresholdKB(table), "骑电动车必须戴头盔吗？", "不戴罚多少？").status == "answered"
+
+
 class TitledKB(StubKB):
     """StubKB whose citations carry the unit as the document's title (a regulation is cited by its title)."""
 

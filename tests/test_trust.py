@@ -297,3 +297,24 @@ def test_the_wider_search_of_a_related_reply_reuses_the_questions_vector(corpus_
         retriever.embedder = original
     assert "提到了“收费”" in reply.answer  # the wider search ran
     assert asked == ["打120要收费吗"], asked
+
+
+def test_a_paraphrase_the_quote_answers_is_answered_at_the_threshold_chosen_on_citizens_questions(corpus_kb):
+    # The validation split's threshold (0.72) left it related at 0.67 though the quote is the rule asked for; the
+    # shipped threshold is chosen on citizens' own questions (benchmarks/choose_answer_threshold.py).
+    model = corpus_kb.answer_model()
+    assert model.answer_threshold < model.info["answer_threshold_fitted"]
+    reply = corpus_kb.ask("狗换了主人，多久内要去变更登记？")
+    assert reply.status == ANSWERED and "三十日内" in reply.answer, reply.answer
+    assert reply.confidence < model.info["answer_threshold_fitted"]  # what this test is about
+
+
+def test_a_follow_up_read_with_the_subject_needs_the_validation_threshold(corpus_kb):
+    # 不戴罚多少？ after the helmet question, read with the traffic regulation's title, reached 0.68 with a car driver's
+    # fine (第三十九条): above the threshold chosen on stand-alone questions, below the validation split's.
+    from kb_bot.answering.conversation import Conversation
+
+    conversation = Conversation(corpus_kb)
+    conversation.ask("骑电动车必须戴头盔吗？")
+    reply = conversation.ask("不戴罚多少？")
+    assert not (reply.status == ANSWERED and "机动车驾驶人" in reply.answer), reply.answer

@@ -187,14 +187,15 @@ def _completed_readings(kb: Any, question: str, readings: list[str], previous: T
 
 
 def _standing_alone(kb: Any, question: str, answer: Answer, follow_up: bool) -> Answer:
-    """A follow-up's reply, as read alone or completed, is answered only at the answer threshold, never at the lower
-    one for yes/no questions: that one was chosen on questions that stand on their own, and a follow-up read alone
-    lacks its subject while a completed reading borrows the subject's words, which lift its confidence (员工自己也要
-    交吗？ read with the unemployment regulation's title was "answered" 0.50 by the article on whom it applies to;
-    要给发票吗？ after taxi fares 0.66 by the car-repair regulation). Dialogues with the yes/no threshold everywhere:
-    answered follow-ups without their fact 4 -> 6 (development), 2 -> 4 (earlier set), 4 -> 6 (held-out)."""
+    """A follow-up's reply, as read alone or completed, is answered only at the validation split's answer threshold
+    (``AnswerModel.follow_up_threshold``), never at the lower ones for yes/no questions or chosen on citizens'
+    questions: those were chosen on questions that stand on their own, and a follow-up read alone lacks its subject
+    while a completed reading borrows the subject's words, which lift its confidence (员工自己也要交吗？ read with the
+    unemployment regulation's title was "answered" 0.50 by the article on whom it applies to; 要给发票吗？ after
+    taxi fares 0.66 by the car-repair regulation). Dialogues with the yes/no threshold everywhere: answered
+    follow-ups without their fact 4 -> 6 (development), 2 -> 4 (earlier set), 4 -> 6 (held-out)."""
     model = kb.answer_model() if follow_up and answer.status == ANSWERED else None
-    if model is None or answer.confidence >= model.confidence_model(is_cjk_question(question))[1]:
+    if model is None or answer.confidence >= model.follow_up_threshold(is_cjk_question(question)):
         return answer
     return hedged(answer)
 
