@@ -102,7 +102,7 @@ def test_a_penalty_asked_is_carried_by_a_sanction_not_by_a_procedure():
 
 
 def test_a_greeting_or_a_ping_asks_nothing():
-    from kb_bot.answering.question_reading import asks_nothing
+    from kb_bot.answering.courtesy import asks_nothing
 
     for question in ("在吗", "在吗？", "111", "Hello", "Thanks a lot!", "Hello, who are you?", "你好呀", "谢谢你啊，辛苦了",
                      "拜拜", "早上好！", "好的知道了", "哈哈哈哈", "测试"):
@@ -113,13 +113,36 @@ def test_a_greeting_or_a_ping_asks_nothing():
 
 
 def test_a_greeting_is_told_from_a_question_made_of_question_words():
-    from kb_bot.answering.question_reading import asks_nothing, greets
+    from kb_bot.answering.courtesy import asks_nothing, greets
 
     for question in ("你好", "谢谢", "在吗？", "111", "？？", "Hello", "Thanks a lot!", "测试"):
         assert greets(question), question
     for question in ("都是哪些？", "What are they?", "招工"):  # in a conversation these ask about what was just said
         assert not greets(question), question
     assert asks_nothing("都是哪些？")
+
+
+def test_small_talk_about_the_assistant_or_the_moment_is_told_from_questions_for_the_documents():
+    from kb_bot.answering.courtesy import about_the_assistant, about_the_moment, small_talk
+
+    for question in ("你是谁？", "你叫啥名字", "你是机器人吗？", "你会干啥", "What can you do?", "who are you"):
+        assert about_the_assistant(question) and small_talk(question), question
+    for question in ("几点了？", "现在几点", "今天星期几", "明天农历几号", "今天冷不冷？", "明天天气怎么样", "郑州今天多少度",
+                     "上街区明天下雨吗", "今天出门要带伞吗", "What time is it in New York now?"):
+        assert about_the_moment(question) and small_talk(question), question
+    # a question for the documents that names the weather, a time or the assistant's "you" is not small talk
+    for question in ("几点开始？", "几点开门？", "高温天气加班有补贴吗", "重污染天气要停工吗？", "下雪天路上结冰谁来清？",
+                     "你们几点上班", "你好，失业金怎么领", "今天交的材料几天能批？", "What is the fine for smoking?"):
+        assert not small_talk(question), question
+
+
+def test_small_talk_is_told_what_the_assistant_is_or_where_to_look_with_the_topics():
+    from kb_bot.answering.answer import not_found_text
+
+    assert not_found_text("你是谁？", ["招聘用工"]).startswith("我是上街区政策问答助手")
+    assert "天气预报" in not_found_text("今天冷不冷？", ["招聘用工"]) and "招聘用工" in not_found_text("几点了？", ["招聘用工"])
+    assert not_found_text("What can you do?", ["Hiring"]).startswith("I answer questions")
+    assert not_found_text("房价多少？", []).startswith("抱歉")  # any other question: the honest "not found"
 
 
 def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():

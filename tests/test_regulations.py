@@ -391,8 +391,9 @@ def test_a_message_without_letters_is_answered_in_chinese_not_english(corpus_kb)
 
 
 @pytest.mark.parametrize("message, opening", [("你好", "您好！"), ("谢谢你啊，辛苦了", "不客气！"), ("Thanks a lot!", "You're welcome!"),
-                                              ("明天天气怎么样？", "抱歉")])
-def test_a_greeting_is_greeted_and_a_question_told_it_is_not_answered(corpus_kb, message, opening):
+                                              ("推荐个好吃的火锅店", "抱歉"), ("明天天气怎么样？", "政策文件里没有时间和天气"),
+                                              ("你是谁？", "我是上街区政策问答助手")])
+def test_a_greeting_is_greeted_small_talk_answered_as_such_and_a_question_told_it_is_not_answered(corpus_kb, message, opening):
     # "Sorry, the articles do not answer that question" to 你好 or 谢谢 answers a question nobody asked
     answer = corpus_kb.ask(message)
     assert answer.status == NOT_FOUND and answer.answer.startswith(opening) and answer.suggestions, answer.answer

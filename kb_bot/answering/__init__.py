@@ -3,7 +3,8 @@
 Read in the order a question travels:
 
 * ``question_reading.py`` what a question asks for (amount, date, phone, yes/no …), which words only say how it is
-                          asked, which places it names, greetings and bare topics;
+                          asked, which places it names, and bare topics;
+* ``courtesy.py``         what asks nothing of the documents: greetings, thanks, pings, small talk (你是谁？ 几点了？);
 * ``word_weights.py``     how telling each question word is (rare in the passages and in general Chinese);
 * ``answerability.py``    the features of every candidate sentence of the retrieved passages;
 * ``answer_model.py``     the fitted ranker, confidence trees and topic model (plain weights, read with numpy);

@@ -26,7 +26,7 @@ from .answer_model import AnswerModel, load_model
 from .answerability import split_sentences  # noqa: F401  (part of this module's API)
 from .answerability import Candidate, GramStats, gather, heuristic_scores
 from .judge import ANSWERED, NOT_FOUND, RELATED, STATUSES, Judgement, choose_sentences, judge  # noqa: F401  (statuses)
-from .question_reading import greets, thanks
+from .courtesy import about_the_assistant, about_the_moment, greets, thanks
 
 log = logging.getLogger(__name__)
 
@@ -198,19 +198,23 @@ def citation_of(chunk: Any, score: float, span: tuple[int, int] | None = None) -
 
 def not_found_text(question: str, suggestions: Sequence[str]) -> str:
     """The honest "not found" message, in the question's language. A greeting, a thanks or a ping (你好, 谢谢, 111:
-    ``question_reading.greets``) asked nothing: it is greeted or thanked, not told that its question has no
-    answer, and gets the topics all the same."""
-    greeting, thanked = greets(question), thanks(question)
-    if replies_in_chinese(question):
-        text = (("不客气！还有问题请直接输入。" if thanked else "您好！请直接输入您想了解的政策问题。") if greeting
-                else "抱歉，知识库中的文章没有回答这个问题。")
-        if suggestions:
-            text += "目前可以查询的主题有：" + "、".join(suggestions) + "。"
-        return text
-    text = (("You're welcome! Ask me anything else." if thanked else "Hello! Type the question you would like answered.")
-            if greeting else "Sorry, the articles in this knowledge base do not answer that question.")
+    ``courtesy.greets``) asked nothing: it is greeted or thanked, not told that its question has no answer; a
+    question about the assistant (你是谁？) is told what it is, one about the time or the weather (几点了？ 今天冷不冷？)
+    where to look instead. Each gets the topics all the same."""
+    chinese = replies_in_chinese(question)
+    if greets(question):
+        text = ("不客气！还有问题请直接输入。" if thanks(question) else "您好！请直接输入您想了解的政策问题。") if chinese else (
+            "You're welcome! Ask me anything else." if thanks(question) else "Hello! Type the question you would like answered.")
+    elif about_the_assistant(question):
+        text = ("我是上街区政策问答助手：回答区里公布的文章和郑州市、河南省有关条例中的问题，并注明出处。" if chinese else
+                "I answer questions from the articles and regulations the Shangjie district publishes, with their sources.")
+    elif about_the_moment(question):
+        text = ("政策文件里没有时间和天气，请查看手机或天气预报。" if chinese else
+                "The documents say nothing about the time or the weather; please check your phone or a forecast.")
+    else:
+        text = "抱歉，知识库中的文章没有回答这个问题。" if chinese else "Sorry, the articles in this knowledge base do not answer that question."
     if suggestions:
-        text += " Topics it does cover: " + ", ".join(suggestions) + "."
+        text += ("目前可以查询的主题有：" + "、".join(suggestions) + "。") if chinese else (" Topics it does cover: " + ", ".join(suggestions) + ".")
     return text
 
 

@@ -39,7 +39,7 @@ from .judge import (
     dense_only,
     on_subject,
 )
-from .question_reading import asks_nothing
+from .courtesy import asks_nothing, small_talk
 
 _OLD = {"cjk": (0.75, 0.6888), "other": (0.0, 0.0303)}  # the old decision: cosine over the centroid, per language
 
@@ -93,7 +93,7 @@ def outcomes(records: list[dict], model: AnswerModel | None, scored: dict[int, t
             status, value, scores = _old(record)
         else:
             value, topic, scores = scored[id(record)] if scored else _score(record, model)
-            nothing = asks_nothing(record["question"])  # a greeting or a ping (judge.judge)
+            nothing = asks_nothing(record["question"]) or small_talk(record["question"])  # as judge.judge
             status = (decide(model, value, topic, not _other_language(record), bool(record["question_row"]["yesno"]))
                       if len(scores) and not nothing else "not_found")
             if status == "not_found" and len(scores) and not nothing and on_subject(record["question_row"], topic,

@@ -28,7 +28,8 @@ from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, relat
 from .followup import (Aspect, best_reading, completed_wins, doc_of, hedged, missing_of_its_own, names_source, overlap,
                        topic_nouns)
 from .llm import generate_answer, rewrite_followup
-from .question_reading import core, dependency, greets, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from .courtesy import greets, small_talk
+from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
 from ..retrieval import remembering_queries
 
 #: Only the most recent earlier questions matter for completing a follow-up.
@@ -131,8 +132,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
 
     question = " ".join((question or "").split())
     # A greeting or a thanks (你好, 谢谢) is no follow-up: read with the subject it would quote the conversation's document
-    # ("养狗要办证 你好" came back related, quoting the dog registration article).
-    greeting = previous is not None and greets(question)
+    # ("养狗要办证 你好" came back related, quoting the dog registration article); nor is small talk (你是谁？ 几点了？
+    # 今天冷不冷？ were read with the subject and related 0.3-0.8: the topic-switch grid).
+    greeting = previous is not None and (greets(question) or small_talk(question))
     kind = dependency(question) if previous is not None and not greeting else ""
     readings = completions(question, previous) if kind and previous is not None else []
     if readings:

@@ -20,7 +20,8 @@ from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
 from .guards import absent_details, asked_unit, fines_for_a_fee, not_an_answer
-from .question_reading import asks_nothing, is_bare_topic
+from .courtesy import asks_nothing, small_talk
+from .question_reading import is_bare_topic
 
 #: The three outcomes of a question (``Answer.status``).
 ANSWERED, RELATED, NOT_FOUND = "answered", "related", "not_found"
@@ -181,7 +182,8 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
           model: AnswerModel | None, stats: GramStats, synonyms: Synonyms) -> Judgement:
     """Answered, related or not found, with the sentences to quote and the calibrated confidence."""
     evidence = gather(question, hits, query_vector, centroid, stats, synonyms)
-    if not evidence.candidates or asks_nothing(question):  # 在吗, Hello: the passages found are chance
+    if not evidence.candidates or asks_nothing(question) or small_talk(question):
+        # 在吗, Hello, 你是谁？ 今天冷不冷？: the passages found are chance (明天天气怎么样 covered 重污染天气)
         return Judgement(NOT_FOUND, 0.0, 0.0, (), None)
     if model is None:  # a model nobody fitted: the old behaviour, answer whenever something was retrieved
         return Judgement(ANSWERED, 1.0, 1.0, tuple(choose_sentences(evidence, heuristic_scores(evidence.ranker_rows))), None)

@@ -318,45 +318,6 @@ def core(question: str) -> str:
     return _PUNCT.sub("", _CORE_NOISE.sub("", strip_cues(question)))
 
 
-#: What a greeting, a thanks or a ping is made of in English (Hello, Thanks a lot!, who are you?).
-_COURTESY = re.compile(r"\b(?:hello|hi|hey|thanks|thank|thx|bye|goodbye|ok|okay|please|sorry|yes|no|lot|there)\b", re.I)
-#: ... and in Chinese (你好, 谢谢你啊辛苦了, 拜拜, 早上好, 好的知道了, 哈哈, 测试), what is left of them once question words
-#: are dropped. They were "not found" only as long as the topic model happened to say so; 测试 was answered 0.997
-#: as the bare topic of 水平衡测试.
-_COURTESY_ZH = re.compile(r"您?好的?|谢谢|多谢|感谢|辛苦|再见|拜拜|(?:早上|上午|中午|下午|晚上)好|晚安|测试|知道|明白|收到|"
-                          r"[哈呵嘿嗯哦噢啊]+")
-
-
-def asks_nothing(question: str) -> bool:
-    """Is ``question`` a greeting, a thanks or a ping with nothing to look up (在吗, 111, Hello, Thanks a lot!)? Its
-    retrieved passages are chance: the reply offers the topics instead of quoting one of them."""
-    if _CJK.search(question):
-        return not _COURTESY_ZH.sub("", re.sub(r"\d", "", core(question)))
-    rest = _COURTESY.sub(" ", ENGLISH_QUESTION_NOISE.sub(" ", question))
-    return not re.search(r"[A-Za-z]{2,}", rest)
-
-
-_PING = re.compile(r"^\s*(?:在吗|在不在|有人吗|有人在吗)[？?！!。～~\s]*$")
-
-
-def greets(question: str) -> bool:
-    """A greeting, a thanks or a ping (你好, 谢谢, 在吗, Hello, 111): it asks nothing, and it is not a question made of
-    question words only (都是哪些？ 去哪办？ ask about what was just said, in a conversation)."""
-    if not asks_nothing(question):
-        return False
-    if _CJK.search(question):  # what is left besides question words was all courtesy, or it is a ping
-        return bool(re.sub(r"\d", "", core(question))) or bool(_PING.match(question))
-    return bool(_COURTESY.search(question)) or not re.search(r"[A-Za-z]", question)
-
-
-_THANKS = re.compile(r"谢|感谢|辛苦|\bthanks?\b|\bthx\b", re.I)
-
-
-def thanks(question: str) -> bool:
-    """Does a greeting (``greets``) thank (谢谢你啊，辛苦了, Thanks a lot!)? It is answered 不客气, not 您好."""
-    return bool(_THANKS.search(question))
-
-
 def names_nothing(question: str) -> bool:
     """Does the question name no thing at all (谁来管？ 去哪里办？: a verb and question words; 房价多少？ names 房价)?
     True when its content holds no word of two or more characters from jieba's dictionary."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from ..answering import faq
-from ..answering.question_reading import asks_nothing
+from ..answering.courtesy import asks_nothing
 from ..errors import KbBotError
 from ..store import IndexFolder
 from .questionlog import read_records
