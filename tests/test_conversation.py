@@ -105,6 +105,34 @@ def test_a_greeting_in_a_conversation_is_not_read_as_a_follow_up(greeting):
     assert conversation.last == subject  # and the next follow-up still has it
 
 
+@pytest.mark.parametrize("small_talk", ["你是谁？", "几点了？", "今天冷不冷？"])
+def test_small_talk_in_a_conversation_is_not_read_with_its_subject(small_talk):
+    # The topic-switch grid: each was read with the conversation's regulation and came back related (0.3-0.8).
+    kb = StubKB({
+        "养狗要办证吗？": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+        f"郑州市城市养犬管理条例 {small_talk}": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+        f"养狗要办证 {small_talk}": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度。"),
+    })
+    conversation = Conversation(kb)
+    conversation.ask("养狗要办证吗？")
+    subject = conversation.last
+    reply = conversation.ask(small_talk)
+    assert reply.understood_as is None and kb.asked[-1] == small_talk  # never read with the subject
+    assert conversation.last == subject  # the next follow-up still has it
+
+
+def test_a_follow_up_found_nowhere_whose_noun_the_conversations_quote_never_names_stays_not_found():
+    # 双色球多少钱一注？ after a dog question covered 0.4 of its character pairs in the dog regulation's quote (钱 quoted as 元).
+    kb = StubKB({
+        "养狗要办证吗？": ("related", "郑州市城市养犬管理条例", "养犬实行注册登记制度，每只犬只注册一次。", "dog.md"),
+        "双色球多少钱一注？": ("not_found", None, "", None),
+        "郑州市城市养犬管理条例 双色球多少钱一注": ("related", "郑州市城市养犬管理条例", "养犬登记每只犬收费一百元，每年注册一次。", "dog.md"),
+        "养狗要办证 双色球多少钱一注": ("related", "郑州市城市养犬管理条例", "养犬登记每只犬收费一百元，每年注册一次。", "dog.md"),
+    })
+    reply = converse(kb, "养狗要办证吗？", "双色球多少钱一注？")
+    assert reply.status == NOT_FOUND and reply.understood_as is None, reply
+
+
 def test_a_follow_up_to_a_regulation_continues_the_regulation_not_the_body_that_adopted_it():
     from kb_bot.answering.conversation import next_turn
 

@@ -164,7 +164,7 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
     not_a_guess = literal.status != ANSWERED and completed.confidence >= GUESS
     if continues and (len(core(question)) <= 2 or names_only_details(question)
                       or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit" or not_a_guess))) and (
-            literal.status != NOT_FOUND or names_nothing(question) or overlap(aspect, completed) > 0):
+            literal.status != NOT_FOUND or names_nothing(question) or speaks_to(question, aspect, completed)):
         # A follow-up stays with the conversation's document unless its words are clearly what the other
         # document's reply is about (a question naming that document's title stands alone earlier: see
         # names_source). Read alone, a follow-up is mostly its question words, and what they find elsewhere is
@@ -201,7 +201,7 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
         # the subject, quotes sentences that speak of the new aspect or give the kind of value it asks (多大才能骑？
         # after e-bike helmets: 年满十六周岁; 第一趟啥时候开的？ after the freight trains: 2021年12月2日). Not because that
         # reading is "answered": the subject's words alone answer 今天会下雨吗？ read with a labour regulation (review).
-        return overlap(aspect, completed) > 0 or gives_asked_value(question, completed)
+        return speaks_to(question, aspect, completed) or gives_asked_value(question, completed)
     # ...or when only it is answered, from the literal reply's document or speaking of the aspect (a subject's words
     # alone lift 济源路街道四大主攻方向 over the dog rule 我家能养几条狗？ found by itself).
     return support(completed)[0] > support(literal)[0] and completed.status == ANSWERED and (
@@ -210,6 +210,33 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
 
 #: Kinds of value a follow-up may ask whose carriers are plain in a quote (a number, a date, a sum, an office).
 _VALUE_TYPES = tuple(t for t in SPECIFIC_TYPES if t not in ("procedure", "address"))
+
+
+def own_nouns(question: str) -> list[str]:
+    """The nouns and days a question names of its own (房价 of 房价多少？, 双色球 of 双色球多少钱一注？), its asking words
+    set aside first (or 什么时候 leaves 时候 as a noun); 第一趟, 骑, 开 name no thing."""
+    content = question_noise(question).sub(" ", strip_cues(question))
+    return [word for word, _, _, tag in tagged_words(content) if len(word) >= 2 and tag.startswith(("n", "t"))]
+
+
+def speaks_to(question: str, aspect: Aspect, answer: Answer) -> bool:
+    """Does the reply speak of what a follow-up found nowhere as asked adds: some of its aspect, and some noun it
+    names of its own when it names any? Character pairs alone match by chance: 双色球多少钱一注？ after a dog question
+    covered 0.4 of its pairs in the dog regulation's quote and was read with its title (the topic-switch grid)."""
+    if overlap(aspect, answer) <= 0:
+        return False
+    nouns = own_nouns(question)
+    text = quoted(answer)
+    return not nouns or any(_mentioned(noun, aspect, text) for noun in nouns)
+
+
+def _mentioned(noun: str, aspect: Aspect, text: str) -> bool:
+    """Does ``text`` name ``noun``: a character pair of it, or a synonym of a word of two or more characters of it
+    (拴绳 quoted as 犬链; not 钱 as 元, which any fine has)?"""
+    if not grams(noun).isdisjoint(grams(text)):
+        return True
+    return any(len(term) >= 2 and (term in noun or noun in term) and any(a in text for a in alternatives)
+               for term, alternatives in aspect.synonyms)
 
 
 def gives_asked_value(question: str, answer: Answer) -> bool:
@@ -222,11 +249,8 @@ def gives_asked_value(question: str, answer: Answer) -> bool:
     if kind not in _VALUE_TYPES or not carries(kind, text):
         return False
     # A noun or a day of its own the quote never mentions (房价多少？ after the freight trains: 共开行9列 carries a
-    # number; 明天几点下雨？) makes it a question of its own; 第一趟, 骑, 开 name no thing. The asking words go first,
-    # or 什么时候 leaves 时候 as a noun.
-    content = question_noise(question).sub(" ", strip_cues(question))
-    nouns = [word for word, _, _, tag in tagged_words(content) if len(word) >= 2 and tag.startswith(("n", "t"))]
-    return not any(grams(noun).isdisjoint(grams(text)) for noun in nouns)
+    # number; 明天几点下雨？) makes it a question of its own.
+    return not any(grams(noun).isdisjoint(grams(text)) for noun in own_nouns(question))
 
 
 def hedged(answer: Answer) -> Answer:
