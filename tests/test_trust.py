@@ -300,13 +300,16 @@ def test_the_wider_search_of_a_related_reply_reuses_the_questions_vector(corpus_
 
 
 def test_a_paraphrase_the_quote_answers_is_answered_at_the_threshold_chosen_on_citizens_questions(corpus_kb):
-    # The validation split's threshold (0.72) left it related at 0.67 though the quote is the rule asked for; the
+    # The validation split's threshold (0.72) left it related at 0.71 though the quote is the fine asked for; the
     # shipped threshold is chosen on citizens' own questions (benchmarks/choose_answer_threshold.py).
     model = corpus_kb.answer_model()
     assert model.answer_threshold < model.info["answer_threshold_fitted"]
-    reply = corpus_kb.ask("狗换了主人，多久内要去变更登记？")
-    assert reply.status == ANSWERED and "三十日内" in reply.answer, reply.answer
+    reply = corpus_kb.ask("机动车乱停罚多少")
+    assert reply.status == ANSWERED and "二百元罚款" in reply.answer, reply.answer
     assert reply.confidence < model.info["answer_threshold_fitted"]  # what this test is about
+    # ... and not lower: the review found six of eleven answered wrongly between 0.61 and 0.723 (最低工资是多少: no
+    # document gives the amount)
+    assert corpus_kb.ask("最低工资是多少").status != ANSWERED
 
 
 def test_a_follow_up_read_with_the_subject_needs_the_validation_threshold(corpus_kb):
@@ -318,3 +321,46 @@ def test_a_follow_up_read_with_the_subject_needs_the_validation_threshold(corpus
     conversation.ask("骑电动车必须戴头盔吗？")
     reply = conversation.ask("不戴罚多少？")
     assert not (reply.status == ANSWERED and "机动车驾驶人" in reply.answer), reply.answer
+
+
+def test_a_fine_asked_for_a_quoted_rule_brings_the_clause_sanctioning_it():
+    # The penalty clause names the rule by number (违反本条例…第十八条…处以二百元以上五百元以下罚款): a question about
+    # the fine whose quote is the rule itself (携犬出户应当…束犬链) gets it after the closest passages, still related.
+    from dataclasses import replace
+
+    from kb_bot.answering.answer import Answer, AnswerSentence, Citation
+    from kb_bot.answering.elsewhere import sanction_of_quoted_rule
+    from kb_bot.chunking import Chunk
+
+    doc, title = "regulations/dogs.md", "郑州市城市养犬管理条例"
+    rule = Citation(doc, title, None, None, "第十八条 携犬出户应当束犬链。", (0, 16), 0.5, "c18", article="第十八条",
+                    kind="regulation")
+    reply = Answer("不拴绳罚多少？", False, "没有找到能确定回答这个问题的原文。最接近的内容（请核对是否回答了您的问题）：第十八条 携犬出户应当束犬链。[1]",
+                   (rule,), sentences=(AnswerSentence("第十八条 携犬出户应当束犬链。", 0),), status=RELATED)
+
+    def chunk(cid, article, text):
+        return Chunk(cid, doc, title, None, None, text, 0, len(text), 0, article=article, kind="regulation")
+
+    chunks = [chunk("c18", "第十八条", "第十八条 携犬出户应当束犬链。"),
+              chunk("c26", "第二十六条", "第二十六条 违反本条例第十四条规定的，处以一万元以上二万元以下罚款。"),
+              chunk("c28", "第二十八条", "第二十八条 违反本条例第二十八条规定的，处以三千元罚款。"),
+              chunk("c27", "第二十七条", "第二十七条 违反本条例第十五条或者第十八条规定的，处以二百元以上五百元以下罚款。")]
+    linked = sanction_of_quoted_rule(reply, lambda d: [c for c in chunks if c.doc == d])
+    assert linked.status == RELATED and "二百元以上五百元以下罚款" in linked.answer and "一万元" not in linked.answer
+    assert "规定了违反第十八条的处罚：第二十七条" in linked.answer and linked.citations[-1].article == "第二十七条"
+    # not for a question that asks no fine, nor when the quote states a sanction already
+    assert sanction_of_quoted_rule(replace(reply, question="要拴绳吗？"), lambda d: chunks) is not None
+    assert sanction_of_quoted_rule(replace(reply, question="要拴绳吗？"), lambda d: chunks).answer == reply.answer
+    fined = replace(reply, sentences=(AnswerSentence("处以二百元罚款。", 0),))
+    assert sanction_of_quoted_rule(fined, lambda d: chunks) is fined
+
+
+def test_a_fine_asked_after_a_rule_in_a_conversation_quotes_the_fine(corpus_kb):
+    from kb_bot.answering.conversation import Conversation
+
+    # the development dialogue set's conversation: its reply quoted the leash rule (第十八条) alone
+    conversation = Conversation(corpus_kb)
+    for question in ("带狗出门遛弯要注意啥？", "能带它坐地铁吗？", "要是它咬了人呢？"):
+        conversation.ask(question)
+    reply = conversation.ask("不拴绳罚多少？")
+    assert reply.status == RELATED and "二百元以上五百元以下罚款" in reply.answer, reply.answer
