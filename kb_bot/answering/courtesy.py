@@ -57,19 +57,24 @@ def thanks(question: str) -> bool:
 _ASSISTANT = re.compile(
     r"^(?:请问)?(?:你|您)(?:是谁|叫(?:什么|啥)(?:名字)?|是(?:不是)?(?:机器人|人工智能|AI|真人|人工)|是哪(?:里|儿|个)的|几岁|多大了|"
     r"会(?:干|做)?(?:啥|什么)|能(?:干|做)(?:啥|什么)|是男的?还是女的|是谁开发的|好笨|真笨)"
+    r"|^(?:你|您)(?:都)?(?:可以|能|会)(?:干|做|回答|帮我)?(?:些|点)?(?:啥|什么)(?:问题|事)?[吗呀啊呢？?！!\s]*$"
+    r"|^(?:请)?介绍一下你自己|^(?:你|您)是(?:人|什么)(?:吗|呀|啊)?[？?\s]*$"
     r"|^(?:who|what) are you\b|^what can you do\b|^are you (?:a )?(?:robot|bot|human|real person|ai)\b|^what(?:'s| is) your name\b",
     re.I)
 #: Now, today, tomorrow: the moment a question about the time or the weather is about.
 _NOW = r"(?:今天|今儿|今日|明天|明儿|后天|今晚|今早|明早|明晚|现在|这会儿?|这周|本周|周末|这两天|等会儿?|一会儿?|待会儿?)"
-#: The time or the date now (几点了？ 今天星期几 明天农历几号 What time is it?); 几点开始？ asks about what was said.
-_TIME = re.compile(r"^(?:请问)?(?:现在)?几点了|^(?:请问)?现在(?:是)?(?:几点|什么时间)|几点钟了|"
-                   + _NOW + r"(?:是)?(?:几号|几月几[号日]|星期几|周几|礼拜几|农历几)|"
-                   r"^what time is it\b|^what(?:'s| is) the (?:time|date)\b|^what day is (?:it|today)\b", re.I)
+#: Asking the time or the date: 几点了 says "now" by itself; 几点, 几号, 星期几 only with a word for the moment (几点？
+#: alone, after 夜市在哪儿办？, asks when it opens).
+_TIME_NOW = r"(?:几点钟?了|几点钟?啦)"
+_TIME_ASKED = r"(?:几点钟?|什么时间|什么时候|几月几[号日]|农历几[号日]?|几[号日]|星期几|周几|礼拜几)"
 _WEATHER = r"(?:天气|下雨|下雪|冷不冷|热不热|冷吗|热吗|多少度|几度|气温|温度|刮风|带伞|降温|升温|晴天|阴天|雾霾)"
 _HERE = r"(?:郑州|上街区?|河南|我们这儿?|咱们这儿?|这边)"
-#: What a weather question is made of besides the weather, the moment and the place: asking words and fillers. Any
-#: other word gives it a subject of its own (高温天气加班有补贴吗？ 重污染天气要停工吗？ stay questions for the documents).
-_WEATHER_FILLER = r"(?:会|要|吗|呢|啊|呀|吧|的|了|是|不|怎么样|咋样|如何|啥|什么|多少|有没有|有|我|出门|需要|得|天|\s|[？?。！!，,～~])"
+#: What a question on the moment is made of besides the time or the weather, the moment and the place: asking words
+#: and fillers. Any other word gives it a subject of its own (现在几点能放鞭炮 这周几号能办狗证 高温天气加班有补贴吗
+#: 重污染天气要停工吗 stay questions for the documents).
+_FILLER = r"(?:请问|会|要|吗|呢|啊|呀|吧|啦|的|了|是|不|怎么样|咋样|如何|啥|什么|多少|有没有|有|我|出门|需要|得|天|\s|[？?。！!，,～~])"
+_ENGLISH_TIME = re.compile(r"^(?:what time is it|what(?:'s| is) the (?:time|date)(?: today)?|what day is (?:it|today))"
+                           r"(?: now)?(?: in [a-z ]+?)?(?: now| today)?\W*$", re.I)
 
 
 def about_the_assistant(question: str) -> bool:
@@ -81,12 +86,13 @@ def about_the_moment(question: str) -> bool:
     """Does the question ask the time, the date or the weather now (几点了？ 今天星期几 今天冷不冷？ 明天会下雨吗？), and
     nothing else? The documents give none of them; a regulation mentioning 重污染天气 made 明天天气怎么样 look on topic."""
     text = question.strip()
-    if _TIME.search(text):
+    if _ENGLISH_TIME.match(text):
         return True
-    if not re.search(_WEATHER, text):
+    time = re.search(_TIME_NOW, text) or (re.search(_NOW, text) and re.search(_TIME_ASKED, text))
+    if not time and not re.search(_WEATHER, text):
         return False
     rest = text
-    for part in (_WEATHER, _NOW, _HERE, _WEATHER_FILLER):
+    for part in (_TIME_NOW, _WEATHER, _NOW, _TIME_ASKED, _HERE, _FILLER):
         rest = re.sub(part, "", rest)
     return not rest
 
