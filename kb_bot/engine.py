@@ -17,7 +17,7 @@ from .answering import faq_match
 from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_found_text, replies_in_chinese
 from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
-from .answering.elsewhere import mentioned_elsewhere
+from .answering.elsewhere import mentioned_elsewhere, sanction_of_quoted_rule
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
@@ -191,7 +191,9 @@ class KnowledgeBase:
         """``answer`` with the sentence of a quoted document naming the detail its quote leaves out, where a wider
         search for the question (as understood, for a follow-up) finds one (``answering.elsewhere``). Done on the
         final reply (``conversation.worded``), not on each reading a conversation weighs: a follow-up's refocused
-        quote would drop it."""
+        quote would drop it. A question about a fine whose quote states the rule gets the clause sanctioning it
+        (``elsewhere.sanction_of_quoted_rule``)."""
+        answer = sanction_of_quoted_rule(answer, self.chunks_of)
         if answer.status != RELATED or not answer.missing:
             return answer
         asked = answer.understood_as or answer.question
@@ -203,6 +205,10 @@ class KnowledgeBase:
 
         return mentioned_elsewhere(answer, candidates, [w for words in self.synonyms().expand(asked).alternatives
                                                         for w in words])
+
+    def chunks_of(self, doc: str) -> list:
+        """The chunks of one document in the index, in order."""
+        return [c for c in self.retriever.index.chunks if c.doc == doc]
 
     def retrieve(self, question: str):
         """(hits, query vector) for a question: dense on the words as asked, keywords with synonyms added."""

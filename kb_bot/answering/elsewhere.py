@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
-from .guards import fines_for_a_fee
+from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
 from .word_weights import content_pairs
 
@@ -49,7 +49,33 @@ def mentioned_elsewhere(answer: Answer, candidates: Callable[[], Sequence[Any]],
             continue
         found = _sentence(answer.question, word, chunk.text)
         if found is not None:
-            return _with(answer, word, chunk, *found)
+            return _with(answer, chunk, *found, f"提到了“{word}”", f"mentions “{word}”")
+    return answer
+
+
+def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[Any]]) -> Answer:
+    """``answer`` with the clause sanctioning the rule it quotes, when the question asks about a fine and the quote
+    states the rule but no sanction. A regulation's penalty clauses name the rule by its number (第二十七条 违反本条例
+    第十五条…或者第十八条…的，…处以二百元以上五百元以下罚款), so the sentences a question on the conduct finds (第十八条
+    携犬出户应当…束犬链) are not the ones with the fine: 不拴绳罚多少？ after a dog question quoted 第十八条 alone, and the
+    dialogue sets' penalty follow-ups mostly missed their fine that way. The first quoted article (in reading order)
+    whose number a sentence of its document cites after 违反本条例 with a sanction gives it. The reply stays related."""
+    if (answer.status != RELATED or not answer.citations or not PENALTY_ASKED.search(answer.question)
+            or any(PENALTY_STATED.search(s.text) for s in answer.sentences)):
+        return answer
+    cited = {c.chunk_id for c in answer.citations}
+    for citation in answer.citations:
+        if citation.kind != "regulation" or not citation.article or citation.status is not None:
+            continue
+        rule = re.compile(rf"违反本条例[^。；]*?{re.escape(citation.article)}")
+        for chunk in chunks_of(citation.doc):
+            if chunk.chunk_id in cited or getattr(chunk, "status", None) == REPEALED:
+                continue
+            for start, end in split_sentences(chunk.text):
+                sentence = chunk.text[start:end]
+                if rule.search(sentence) and PENALTY_STATED.search(sentence):
+                    return _with(answer, chunk, start, end, f"规定了违反{citation.article}的处罚",
+                                 f"sets the penalty for breaking {citation.article}")
     return answer
 
 
@@ -70,8 +96,9 @@ def _sentence(question: str, word: str, text: str) -> tuple[int, int] | None:
     return next((span for span, fine in zip(spans, fines) if not fine), None)
 
 
-def _with(answer: Answer, word: str, chunk: Any, start: int, end: int) -> Answer:
-    """The related reply with the sentence ``chunk.text[start:end]`` added after the closest passages."""
+def _with(answer: Answer, chunk: Any, start: int, end: int, says: str, says_en: str) -> Answer:
+    """The related reply with the sentence ``chunk.text[start:end]`` added after the closest passages, introduced
+    as what its article ``says`` (提到了“收费”)."""
     sentence = chunk.text[start:end].strip()
     number = len(answer.citations) + 1
     article = getattr(chunk, "article", None)
@@ -81,9 +108,9 @@ def _with(answer: Answer, word: str, chunk: Any, start: int, end: int) -> Answer
     closest = answer.answer.split(lead, 1)[1] if lead in answer.answer else ""
     if chinese:
         text = (f"最接近的原文没有直接回答（请核对是否回答了您的问题）：{closest}\n"
-                f"{where}提到了“{word}”：{sentence}[{number}]")
+                f"{where}{says}：{sentence}[{number}]")
     else:
         text = (f"No passage found clearly answers this (check whether they answer your question): {closest}\n"
-                f"{where} mentions “{word}”: {sentence}[{number}]")
+                f"{where} {says_en}: {sentence}[{number}]")
     return replace(answer, answer=text, citations=(*answer.citations, citation_of(chunk, 0.0, (start, end))),
                    sentences=(*answer.sentences, AnswerSentence(sentence, number - 1)), missing=None)

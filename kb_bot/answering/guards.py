@@ -125,8 +125,8 @@ def without_names(sentence: str) -> str:
 
 #: A penalty, asked or stated. 办个狗证多少钱 was "answered" 0.75 by 伪造、买卖养犬证的…处以二千元罚款: a reader takes
 #: the fine for the fee. The sum in a penalty clause answers what a fine costs, never what a service or a fee costs.
-_PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
-_PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
+PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
+PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
 
 
 #: How to do a formality (咋报名, 怎么申请, 如何办理, 要什么手续): answered by a sentence naming a step (申请, 提交, 登记 …),
@@ -162,15 +162,15 @@ _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|�
 
 def _sum_without_penalty(kind: str, question: str) -> bool:
     """A sum asked (``kind`` money) without a penalty in view (多少钱, 收费吗 — not 罚多少): a fine does not answer it."""
-    return kind == "money" and not _PENALTY_ASKED.search(question)
+    return kind == "money" and not PENALTY_ASKED.search(question)
 
 
 def carriers_of(kind: str, question: str, quoted: list[str]) -> list[str]:
     """The ``quoted`` sentences that may carry the ``kind`` of answer ``question`` asks: for a sum asked without a
-    penalty in view (多少钱, 收费吗), not the penalty clauses, whose sums are fines (``_PENALTY_STATED``)."""
+    penalty in view (多少钱, 收费吗), not the penalty clauses, whose sums are fines (``PENALTY_STATED``)."""
     if not _sum_without_penalty(kind, question):
         return quoted
-    return [text for text in quoted if not _PENALTY_STATED.search(text)]
+    return [text for text in quoted if not PENALTY_STATED.search(text)]
 
 
 def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
@@ -182,7 +182,7 @@ def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
     if not _sum_without_penalty(asked_type(question), question):
         return [False] * len(sentences)
     verbs = [word for word, _, _, tag in tagged_words(question) if len(word) >= 2 and tag.startswith("v")]
-    return [bool(_PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]
+    return [bool(PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]
 
 
 #: A sum stated as a share of another (当地最低工资标准的百分之八十, 同类林地标准的二倍): it gives no figure of that other.
@@ -257,10 +257,10 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True
     if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
         return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
-    if (_PAYING_ASKED.search(question) and kind == "yesno" and not _PENALTY_ASKED.search(question)
-            and _PENALTY_STATED.search(best)):
+    if (_PAYING_ASKED.search(question) and kind == "yesno" and not PENALTY_ASKED.search(question)
+            and PENALTY_STATED.search(best)):
         return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
-    if kind == "yesno" and _PENALTY_ASKED.search(question) and not sanctions_conduct(question, quoted):
+    if kind == "yesno" and PENALTY_ASKED.search(question) and not sanctions_conduct(question, quoted):
         return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
