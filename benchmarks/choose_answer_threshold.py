@@ -39,9 +39,11 @@ from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
 
 CITIZEN = REPO / "benchmarks" / "data" / "citizen_questions.jsonl"
-#: Questions a review helper wrote against the first choice (0.61) and labelled from the documents: the eleven it
-#: found answered between 0.61 and 0.723, six of them wrongly (土葬罚多少钱 quoted the fine for whoever helps; 最低工资
-#: 是多少, which no document gives). Validation data like the citizens' (the blind set stays the test).
+#: Questions two review helpers wrote against the first choices and labelled from the documents: the eleven the
+#: first found answered between 0.61 and 0.723 (seven wrongly: 土葬罚多少钱 quoted the fine for whoever helps; 最低工资
+#: 是多少, which no document gives), the six the second found between 0.69 and 0.723 (three wrongly: 公房租金多少 with
+#: the late fee). Validation data like the citizens' (the blind set stays the test); with them the fitted threshold
+#: stands.
 REVIEW = REPO / "benchmarks" / "data" / "threshold_review.jsonl"
 
 
@@ -128,6 +130,8 @@ def main() -> int:
     fitted = float(shipped.info.get("answer_threshold_fitted", shipped.answer_threshold))
     thresholds = sorted({*THRESHOLD_GRID, round(fitted, 3), round(shipped.answer_threshold, 3)})
     chosen, value = choose(rows, thresholds, args.cost)
+    if abs(chosen - fitted) < 5e-4:
+        chosen = fitted  # the fitted threshold stands (the grid holds it rounded)
     scored = [(t, *tally(rows, t)) for t in thresholds]
     answerable = sum(r["answerable"] for r in rows)
     print(f"{len(rows)} questions: citizens' written for training and the review's ({answerable} answerable, "

@@ -129,14 +129,16 @@ def test_small_talk_about_the_assistant_or_the_moment_is_told_from_questions_for
                      "介绍一下你自己"):
         assert about_the_assistant(question) and small_talk(question), question
     for question in ("几点了？", "现在几点", "今天星期几", "明天农历几号", "今天冷不冷？", "明天天气怎么样", "郑州今天多少度",
-                     "上街区明天下雨吗", "今天出门要带伞吗", "What time is it in New York now?"):
+                     "上街区明天下雨吗", "今天出门要带伞吗", "明天几点下雨？", "What time is it in New York now?"):
         assert about_the_moment(question) and small_talk(question), question
     # a question for the documents that names the weather, a time or the assistant's "you" is not small talk
     for question in ("几点开始？", "几点？", "几点开门？", "高温天气加班有补贴吗", "重污染天气要停工吗？", "下雪天路上结冰谁来清？",
                      "你们几点上班", "你好，失业金怎么领", "今天交的材料几天能批？", "What is the fine for smoking?",
                      # the review's: a time asked about something (they were told to check their phone)
                      "现在几点能放鞭炮", "现在什么时间段禁止鸣笛", "失业金明天几号到账", "这周几号能办狗证",
-                     "今天星期几能办证", "今晚几点钟了还能放烟花吗", "你能帮我查一下失业金吗", "What time is it okay to set off fireworks?"):
+                     "今天星期几能办证", "今晚几点钟了还能放烟花吗", "你能帮我查一下失业金吗", "What time is it okay to set off fireworks?",
+                     # the second review's: short follow-ups asking when, or the weather as a condition
+                     "明天几点？", "周末什么时间？", "这周什么时候？", "多少度？", "温度呢？", "下雨天呢？", "雾霾天呢？"):
         assert not small_talk(question), question
 
 

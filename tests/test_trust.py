@@ -299,22 +299,21 @@ def test_the_wider_search_of_a_related_reply_reuses_the_questions_vector(corpus_
     assert asked == ["打120要收费吗"], asked
 
 
-def test_a_paraphrase_the_quote_answers_is_answered_at_the_threshold_chosen_on_citizens_questions(corpus_kb):
-    # The validation split's threshold (0.72) left it related at 0.71 though the quote is the fine asked for; the
-    # shipped threshold is chosen on citizens' own questions (benchmarks/choose_answer_threshold.py).
+def test_the_answer_threshold_chosen_on_citizens_and_reviewed_questions_answers_none_the_reviews_caught(corpus_kb):
+    # benchmarks/choose_answer_threshold.py first chose 0.61, then 0.69; two reviews' questions, labelled from the
+    # documents, found about one wrong answer for each right one below 0.723, and with them the fitted threshold
+    # stands. These were answered wrongly at the lower thresholds (all of them are in the validation questions).
     model = corpus_kb.answer_model()
-    assert model.answer_threshold < model.info["answer_threshold_fitted"]
-    reply = corpus_kb.ask("机动车乱停罚多少")
-    assert reply.status == ANSWERED and "二百元罚款" in reply.answer, reply.answer
-    assert reply.confidence < model.info["answer_threshold_fitted"]  # what this test is about
-    # ... and not lower: the review found six of eleven answered wrongly between 0.61 and 0.723 (最低工资是多少: no
-    # document gives the amount)
-    assert corpus_kb.ask("最低工资是多少").status != ANSWERED
+    assert model.info["answer_threshold_from"].startswith("citizen questions")
+    assert model.answer_threshold == model.info["answer_threshold_fitted"]
+    for question in ("最低工资是多少", "土葬罚多少钱", "公房租金多少", "高新企业奖励多少"):
+        assert corpus_kb.ask(question).status != ANSWERED, question
 
 
 def test_a_follow_up_read_with_the_subject_needs_the_validation_threshold(corpus_kb):
     # 不戴罚多少？ after the helmet question, read with the traffic regulation's title, reached 0.68 with a car driver's
-    # fine (第三十九条): above the threshold chosen on stand-alone questions, below the validation split's.
+    # fine (第三十九条): above the 0.61 first chosen on stand-alone questions, below the validation split's, which
+    # follow-ups keep (AnswerModel.follow_up_threshold) whatever the shipped threshold.
     from kb_bot.answering.conversation import Conversation
 
     conversation = Conversation(corpus_kb)
@@ -344,23 +343,37 @@ def test_a_fine_asked_for_a_quoted_rule_brings_the_clause_sanctioning_it():
     chunks = [chunk("c18", "第十八条", "第十八条 携犬出户应当束犬链。"),
               chunk("c26", "第二十六条", "第二十六条 违反本条例第十四条规定的，处以一万元以上二万元以下罚款。"),
               chunk("c28", "第二十八条", "第二十八条 违反本条例第二十八条规定的，处以三千元罚款。"),
-              chunk("c27", "第二十七条", "第二十七条 违反本条例第十五条或者第十八条规定的，处以二百元以上五百元以下罚款。")]
+              chunk("c27", "第二十七条", "第二十七条 违反本条例第十五条或者第十八条规定的，处以二百元以上五百元以下罚款。"),
+              chunk("c29", "第二十九条", "第二十九条 违反本条例第十七条除第四项以外的其他规定的，处以一百元罚款。"),
+              chunk("c30", "第三十条", "第三十条 违反本条例第十六条第二款规定的，处以五十元罚款。")]
     linked = sanction_of_quoted_rule(reply, lambda d: [c for c in chunks if c.doc == d])
     assert linked.status == RELATED and "二百元以上五百元以下罚款" in linked.answer and "一万元" not in linked.answer
     assert "规定了违反第十八条的处罚：第二十七条" in linked.answer and linked.citations[-1].article == "第二十七条"
     # not for a question that asks no fine, nor when the quote states a sanction already
-    assert sanction_of_quoted_rule(replace(reply, question="要拴绳吗？"), lambda d: chunks) is not None
     assert sanction_of_quoted_rule(replace(reply, question="要拴绳吗？"), lambda d: chunks).answer == reply.answer
     fined = replace(reply, sentences=(AnswerSentence("处以二百元罚款。", 0),))
     assert sanction_of_quoted_rule(fined, lambda d: chunks) is fined
 
+    # a clause citing the article as an exception (除第四项以外) or one of its paragraphs (第二款) is not its sanction,
+    # and two clauses citing it leave it open (review: 不带会被罚吗？ about item four got the fine that excludes it)
+    def asked_of(article):
+        return replace(reply, citations=(replace(rule, article=article),))
 
-def test_a_fine_asked_after_a_rule_in_a_conversation_quotes_the_fine(corpus_kb):
+    for article in ("第十七条", "第十六条"):
+        assert sanction_of_quoted_rule(asked_of(article), lambda d: chunks).answer == reply.answer, article
+    twice = [*chunks, chunk("c31", "第三十一条", "第三十一条 违反本条例第十八条规定，情节严重的，处以一千元罚款。")]
+    assert sanction_of_quoted_rule(reply, lambda d: twice).answer == reply.answer
+
+
+def test_a_fine_asked_for_a_rule_of_the_corpus_quotes_the_clause_citing_it_whole(corpus_kb):
     from kb_bot.answering.conversation import Conversation
 
-    # the development dialogue set's conversation: its reply quoted the leash rule (第十八条) alone
+    # a job advert that misstates the pay: the quote is the rule (第十八条), the fine is 第三十一条, which cites it whole
+    reply = corpus_kb.ask("我们公司招人的简章上写的待遇跟实际不一样，会挨罚吗？")
+    assert reply.status == RELATED and "规定了违反第十八条的处罚：第三十一条" in reply.answer, reply.answer
+    assert "每招收一人处以五百元罚款" in reply.answer
+    # the dog regulation's 第二十七条 sanctions 第十八条 "除第四项以外": the review's 不带会被罚吗？ about item four is
+    # not given it
     conversation = Conversation(corpus_kb)
-    for question in ("带狗出门遛弯要注意啥？", "能带它坐地铁吗？", "要是它咬了人呢？"):
-        conversation.ask(question)
-    reply = conversation.ask("不拴绳罚多少？")
-    assert reply.status == RELATED and "二百元以上五百元以下罚款" in reply.answer, reply.answer
+    conversation.ask("携犬出户要带清洁用具吗")
+    assert "规定了违反第十八条的处罚" not in conversation.ask("不带会被罚吗？").answer

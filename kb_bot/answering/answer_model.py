@@ -139,7 +139,8 @@ class AnswerModel:
     def follow_up_threshold(self, chinese: bool) -> float:
         """The answer threshold for a follow-up's reply (read alone or completed): the validation split's when the
         shipped one was chosen lower on questions that stand on their own. A completed reading borrows the
-        subject's words, which lift its confidence: at the lower threshold 不戴罚多少？ after the e-bike helmet rule was
+        subject's words, which lift its confidence: at 0.61 (a first choice on citizens' questions) 不戴罚多少？ after the
+        e-bike helmet rule was
         answered 0.68 with a car driver's fine; over the four dialogue sets, follow-ups answered with their fact went
         99 -> 128 but those answered without it 13 -> 28 (benchmarks/dialogue_quality.py, seventeenth session)."""
         threshold = self.confidence_model(chinese)[1]

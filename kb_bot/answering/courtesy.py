@@ -63,16 +63,20 @@ _ASSISTANT = re.compile(
     re.I)
 #: Now, today, tomorrow: the moment a question about the time or the weather is about.
 _NOW = r"(?:今天|今儿|今日|明天|明儿|后天|今晚|今早|明早|明晚|现在|这会儿?|这周|本周|周末|这两天|等会儿?|一会儿?|待会儿?)"
-#: Asking the time or the date: 几点了 says "now" by itself; 几点, 几号, 星期几 only with a word for the moment (几点？
-#: alone, after 夜市在哪儿办？, asks when it opens).
-_TIME_NOW = r"(?:几点钟?了|几点钟?啦)"
-_TIME_ASKED = r"(?:几点钟?|什么时间|什么时候|几月几[号日]|农历几[号日]?|几[号日]|星期几|周几|礼拜几)"
-_WEATHER = r"(?:天气|下雨|下雪|冷不冷|热不热|冷吗|热吗|多少度|几度|气温|温度|刮风|带伞|降温|升温|晴天|阴天|雾霾)"
+#: Asking the time now: 几点了 says "now" by itself, 几点 and 什么时间 only after 现在 (明天几点？ or 周末几点？ after 夜市在哪
+#: asks when it opens: a review found the first version telling them to check their phone). The date: with a word
+#: for the day (今天几号, 明天星期几).
+_TIME_NOW = r"(?:几点钟?了|几点钟?啦|现在(?:是)?(?:几点钟?|什么时间))"
+_DATE_ASKED = r"(?:几月几[号日]|农历几[号日]?|几[号日]|星期几|周几|礼拜几)"
+#: The weather as a state (天气, 会下雨, 冷不冷); 下雨天 or 雾霾天 name a condition (下雨天呢？ after a question on work in
+#: bad weather), and a bare temperature (多少度？ 温度呢？) is the weather only with a word for the day.
+_WEATHER = r"(?:天气|下雨(?!天)|下雪(?!天)|冷不冷|热不热|冷吗|热吗|带伞|刮风|降温|升温)"
+_TEMPERATURE = r"(?:多少度|几度|气温|温度)"
 _HERE = r"(?:郑州|上街区?|河南|我们这儿?|咱们这儿?|这边)"
 #: What a question on the moment is made of besides the time or the weather, the moment and the place: asking words
 #: and fillers. Any other word gives it a subject of its own (现在几点能放鞭炮 这周几号能办狗证 高温天气加班有补贴吗
 #: 重污染天气要停工吗 stay questions for the documents).
-_FILLER = r"(?:请问|会|要|吗|呢|啊|呀|吧|啦|的|了|是|不|怎么样|咋样|如何|啥|什么|多少|有没有|有|我|出门|需要|得|天|\s|[？?。！!，,～~])"
+_FILLER = r"(?:请问|会不会|会|要|吗|呢|啊|呀|吧|啦|的|了|是|不|怎么样|咋样|如何|啥时候|什么时候|几点|啥|什么|多少|有没有|有|我|出门|需要|得|\s|[？?。！!，,～~])"
 _ENGLISH_TIME = re.compile(r"^(?:what time is it|what(?:'s| is) the (?:time|date)(?: today)?|what day is (?:it|today))"
                            r"(?: now)?(?: in [a-z ]+?)?(?: now| today)?\W*$", re.I)
 
@@ -88,11 +92,13 @@ def about_the_moment(question: str) -> bool:
     text = question.strip()
     if _ENGLISH_TIME.match(text):
         return True
-    time = re.search(_TIME_NOW, text) or (re.search(_NOW, text) and re.search(_TIME_ASKED, text))
-    if not time and not re.search(_WEATHER, text):
+    now = re.search(_NOW, text)
+    asked = (re.search(_TIME_NOW, text) or (now and re.search(_DATE_ASKED, text)) or re.search(_WEATHER, text)
+             or (now and re.search(_TEMPERATURE, text)))
+    if not asked:
         return False
     rest = text
-    for part in (_TIME_NOW, _WEATHER, _NOW, _TIME_ASKED, _HERE, _FILLER):
+    for part in (_TIME_NOW, _DATE_ASKED, _WEATHER, _TEMPERATURE, _NOW, _HERE, _FILLER):
         rest = re.sub(part, "", rest)
     return not rest
 

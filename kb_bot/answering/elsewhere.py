@@ -55,11 +55,12 @@ def mentioned_elsewhere(answer: Answer, candidates: Callable[[], Sequence[Any]],
 
 def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[Any]]) -> Answer:
     """``answer`` with the clause sanctioning the rule it quotes, when the question asks about a fine and the quote
-    states the rule but no sanction. A regulation's penalty clauses name the rule by its number (第二十七条 违反本条例
-    第十五条…或者第十八条…的，…处以二百元以上五百元以下罚款), so the sentences a question on the conduct finds (第十八条
-    携犬出户应当…束犬链) are not the ones with the fine: 不拴绳罚多少？ after a dog question quoted 第十八条 alone, and the
-    dialogue sets' penalty follow-ups mostly missed their fine that way. The first quoted article (in reading order)
-    whose number a sentence of its document cites after 违反本条例 with a sanction gives it. The reply stays related."""
+    states the rule but no sanction. A regulation's penalty clauses name the rule by its number (第三十一条 违反本条例
+    第十八条、第十九条，不如实介绍用人单位情况…处以五百元罚款), so the sentences a question on the conduct finds are not
+    the ones with the fine. For each quoted article, in the order the reply cites them, the one sentence of its
+    document that cites the whole article after 违反本条例 with a sanction gives it; never a clause citing one of its
+    paragraphs or items, or the article as an exception (第十八条除第四项以外: a review found 不带会被罚吗？ about item
+    four given the fine that excludes it), and nothing when two sentences cite it. The reply stays related."""
     if (answer.status != RELATED or not answer.citations or not PENALTY_ASKED.search(answer.question)
             or any(PENALTY_STATED.search(s.text) for s in answer.sentences)):
         return answer
@@ -67,15 +68,16 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
     for citation in answer.citations:
         if citation.kind != "regulation" or not citation.article or citation.status is not None:
             continue
-        rule = re.compile(rf"违反本条例[^。；]*?{re.escape(citation.article)}")
-        for chunk in chunks_of(citation.doc):
-            if chunk.chunk_id in cited or getattr(chunk, "status", None) == REPEALED:
-                continue
-            for start, end in split_sentences(chunk.text):
-                sentence = chunk.text[start:end]
-                if rule.search(sentence) and PENALTY_STATED.search(sentence):
-                    return _with(answer, chunk, start, end, f"规定了违反{citation.article}的处罚",
-                                 f"sets the penalty for breaking {citation.article}")
+        # 除 before it (…，除第五十七条…外) or 第/除/（ after it (第十八条第二款, 第十八条除第四项以外) is not the whole rule
+        rule = re.compile(rf"违反本条例[^。；除]*?{re.escape(citation.article)}(?![第除（(])")
+        found = [(chunk, start, end) for chunk in chunks_of(citation.doc)
+                 if getattr(chunk, "status", None) != REPEALED
+                 for start, end in split_sentences(chunk.text)
+                 if rule.search(chunk.text[start:end]) and PENALTY_STATED.search(chunk.text[start:end])]
+        if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
+            chunk, start, end = found[0]
+            return _with(answer, chunk, start, end, f"规定了违反{citation.article}的处罚",
+                         f"sets the penalty for breaking {citation.article}")
     return answer
 
 
