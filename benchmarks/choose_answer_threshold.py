@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 import citizen_questions  # noqa: E402
 from kb_bot.answering.answer_model import AnswerModel, load_model, model_path  # noqa: E402
-from kb_bot.answering.calibration import THRESHOLD_GRID  # noqa: E402
+from kb_bot.answering.calibration import THRESHOLD_GRID, _same_doc  # noqa: E402
 from kb_bot.engine import KnowledgeBase  # noqa: E402
 from kb_bot.settings import load_settings  # noqa: E402
 
@@ -60,16 +60,12 @@ class _WithModel(KnowledgeBase):
         return self.model
 
 
-def _same_doc(path: str, doc: str) -> bool:
-    return path == doc or path.rsplit("/", 1)[-1] == doc or path.rsplit("/", 1)[-1].rsplit(".", 1)[0] == doc
-
-
 def outcome(answer, item: dict) -> tuple[bool, bool]:
     """(answered, holds the fact): the quote holds an expected string and a citation is from the expected document."""
     expect = item.get("expect") or []
     doc = item.get("doc")
     fact = bool(expect) and any(e in answer.answer for e in expect) and (
-        not doc or any(_same_doc(c.doc, doc) for c in answer.citations))
+        not doc or any(_same_doc(c.doc, doc.rsplit(".", 1)[0]) for c in answer.citations))  # doc: a file name
     return answer.status == "answered", fact
 
 
@@ -144,8 +140,8 @@ def main() -> int:
     print("| threshold | answered with the fact | answerable answered without it | unanswerable answered | value |")
     print("|---:|---:|---:|---:|---:|")
     for t, f, w, n in scored:
-        mark = " (chosen)" if t == chosen else " (fitted)" if abs(t - fitted) < 5e-4 else ""
-        if t == chosen or abs(t - fitted) < 5e-4 or round(t * 100) % 5 == 0:
+        mark = " (chosen)" if abs(t - chosen) < 5e-4 else " (fitted)" if abs(t - fitted) < 5e-4 else ""
+        if abs(t - chosen) < 5e-4 or abs(t - fitted) < 5e-4 or round(t * 100) % 5 == 0:
             print(f"| {t:.3f}{mark} | {f} | {w} | {n} | {value[t]:g} |")
     if args.write:
         path = model_path(model_id)
