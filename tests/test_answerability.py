@@ -217,7 +217,39 @@ def test_whether_something_is_fined_is_answered_by_a_sanction_not_by_the_rule_it
     helmet = ["第三十八条 违反本条例第二十二条第三款规定，电动自行车驾驶人和乘坐人员不佩戴安全头盔的，责令改正；",
               "拒不改正的，可以处二十元以上五十元以下罚款。"]  # the conduct in the quote, the fine in its next sentence
     assert not not_an_answer("骑电动车不戴头盔罚不罚", helmet[1], helmet, helmet)
-    assert not not_an_answer("罚不罚？", farm, [farm], [farm])  # naming no conduct: the sanction alone decides
+    # naming no conduct, a question gets no particular fine as its answer (review: 违反了罚多少？ was "answered" with the
+    # forest regulation's fine after a question on smoking); read with a subject that names the conduct, it may
+    assert not_an_answer("罚不罚？", farm, [farm], [farm])
+    assert not_an_answer("违反了罚多少？", farm, [farm], [farm]) and not_an_answer("被查到罚多少？", farm, [farm], [farm])
+    titled = f"郑州市城市养犬管理条例 第二十六条 {farm}"
+    assert not_an_answer("郑州市城市养犬管理条例 违反了罚多少", farm, [farm], [titled])  # a title is no conduct
+    leash = "第二十七条 违反本条例规定，携犬出户未束犬链的，处以二百元以上五百元以下罚款。"
+    assert not not_an_answer("郑州市城市养犬管理条例 不束犬链 违反了罚多少", leash, [leash],
+                             [f"郑州市城市养犬管理条例 第二十七条 {leash}"])
+    assert not not_an_answer("What is the fine?", farm, [farm], [farm])  # English: judged by the models alone
+
+
+def test_a_fine_for_the_breach_of_another_article_is_no_answer_for_the_rule_quoted_with_it():
+    from kb_bot.answering.guards import not_an_answer
+
+    # 狗能坐电梯吗 → 不戴嘴套会被罚吗？ was "answered" 0.76 by the lift rule with the fine for a dead dog (review)
+    rule = "第十八条 携犬出户应当遵守下列规定：（五）乘坐电梯时应当采取怀抱或者为犬只戴嘴套等措施；"
+    dead_dog = "第二十八条 违反本条例第二十二条规定，由城市管理行政执法部门责令改正，拒不改正的，对养犬单位和个人处以三千元罚款。"
+    sources = [f"郑州市城市养犬管理条例 第十八条 {rule}", f"郑州市城市养犬管理条例 第二十八条 {dead_dog}"]
+    question = "郑州市城市养犬管理条例 坐电梯 不戴嘴套会被罚吗"
+    assert not_an_answer(question, rule, [rule, dead_dog], sources)
+    leash = "第二十七条 违反本条例第十八条规定的，由城市管理行政执法部门责令改正，并处以二百元以上五百元以下罚款。"
+    sources[1] = f"郑州市城市养犬管理条例 第二十七条 {leash}"
+    assert not not_an_answer(question, rule, [rule, leash], sources)  # the fine for the rule quoted
+    # a penalty article's own other sentence (构成犯罪的…) is no rule of its own
+    misuse = ["第六十九条 违反本条例第四十八条第二款规定，擅自挪用、侵占公共收益的，由城市管理综合执法部门责令退还，"
+              "处以挪用、侵占金额二倍以下罚款；", "构成犯罪的，依法追究刑事责任。"]
+    sources = [f"郑州市物业管理条例 第六十九条 {''.join(misuse)}"] * 2
+    assert not not_an_answer("物业挪用公共收益罚多少？", misuse[0], misuse, sources)
+    # a clause leaving the sanction to other laws states none (拖欠了怎么罚？ was "answered" by it and an inspection rule)
+    inspect = "第三十九条 人力资源社会保障行政部门对连续拖欠劳动者工资二个月以上的用人单位，实施重点监察。"
+    refer = "第四十三条 违反本条例规定，法律、法规有处罚规定的，从其规定。"
+    assert not_an_answer("单位拖欠工资 拖欠了怎么罚", inspect, [inspect, refer], [inspect, refer])
 
 
 def test_a_fine_does_not_say_whether_a_service_costs_nor_a_name_how_to_apply():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
+from .guards import PENALTY_ASKED
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
                                question_noise, strip_cues, without_modal)
 from .word_weights import tagged_words
@@ -162,7 +163,7 @@ def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, co
     surer = completed.confidence - literal.confidence >= NOISE
     # a reply staying in the conversation's document that is no guess, against one from elsewhere not answered
     not_a_guess = literal.status != ANSWERED and completed.confidence >= GUESS
-    if continues and (len(core(question)) <= 2 or names_only_details(question)
+    if continues and (len(core(question)) <= 2 or names_only_details(question) or fine_for_what_was_said(question)
                       or (ahead > -NAMES_ELSEWHERE and (surer or kind == "explicit" or not_a_guess))) and (
             literal.status != NOT_FOUND or names_nothing(question) or speaks_to(question, aspect, completed)):
         # A follow-up stays with the conversation's document unless its words are clearly what the other
@@ -237,6 +238,14 @@ def _mentioned(noun: str, aspect: Aspect, text: str) -> bool:
         return True
     return any(len(term) >= 2 and (term in noun or noun in term) and any(a in text for a in alternatives)
                for term, alternatives in aspect.synonyms)
+
+
+def fine_for_what_was_said(question: str) -> bool:
+    """Does a follow-up ask the fine for something it names no thing of (不清理罚多少？ 违反了罚多少？ 带了罚多少？)? What
+    was done is what the conversation spoke of, and every regulation fines its own conduct: read as asked, a review
+    found 不清理罚多少？ after a question on dog mess "answered" 0.78 with the fine for not cleaning up a heritage site
+    (拒不清理的，处以五十元罚款), which shares the verb only. A follow-up naming a thing (出租车拒载罚多少？) may leave."""
+    return bool(PENALTY_ASKED.search(question)) and not own_nouns(question)
 
 
 def gives_asked_value(question: str, answer: Answer) -> bool:

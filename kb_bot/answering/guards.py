@@ -4,6 +4,8 @@
 * it asks a phone number, a sum or an amount that no quoted sentence carries (a fine is not a fee);
 * it asks a number in a unit (多少平, 几个钟头) that no quoted sentence gives in that unit;
 * the quote leaves the asked detail to someone else (由…确定并公布, 具体办法由…制定);
+* a question about a fine gets a sanction that is not for the conduct it names, for articles other than the rule
+  quoted with it, or for conduct it never names (违反了罚多少？);
 * or it is a regulation's purpose clause (…制定本条例) and the question does not ask why.
 
 One definition (:func:`not_an_answer`) for the app and for the calibration that chooses the thresholds.
@@ -138,19 +140,79 @@ _STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^�
 #: A sanction a quote states: whether something is fined or punished (罚不罚, 会被处分吗) is answered by one, not by the
 #: rule it breaks (the rule and its penalty are different articles of a regulation).
 _SANCTION = re.compile(r"罚|处分|处以|违约金|滞纳金|追究[^，。；]{0,8}责任|吊销|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
+#: A clause leaving the sanction to other laws (法律、法规有处罚规定的，从其规定) states none: 拖欠了怎么罚？ read with the labour
+#: regulation was "answered" 0.76 by it and an article on inspections (review, eighteenth session).
+_REFERRAL = re.compile(r"从其规定")
 #: What a question about a fine says besides asking it: the penalty words and the A-not-A asking (罚不罚, 会不会).
 _ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞纳金|罚|" + A_NOT_A.pattern + "|会|被|要|能")
 
 
-def sanctions_conduct(question: str, quoted: Sequence[str]) -> bool:
+#: Words of a question about a fine that name no conduct: having broken some rule, being caught (违反了罚多少？
+#: 被查到罚多少？). A question saying nothing else asks the fine for what the conversation was about.
+_NO_CONDUCT = re.compile(r"违反|违规|违法|查到|抓到|逮到|被查|被抓|发现")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
+    """The character pairs of what a question about a fine says is done (养狗不拴绳 of 养狗不拴绳罚不罚): without its
+    asking words, the penalty words, the words naming no conduct (``_NO_CONDUCT``) and the titles of the quoted
+    passages (``sources`` open with theirs): a follow-up read with a regulation's title (郑州市轨道交通条例 违反了罚多少)
+    names no more conduct than as asked."""
+    for title in {source.split(" ", 1)[0] for source in sources}:
+        if len(title) >= 4:
+            question = question.replace(title, " ")
+    return content_pairs(_NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question))))
+
+
+def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequence[str] = ()) -> bool:
+    """Does a question about a fine that names no conduct (罚多少？ 违反了罚多少？ 被查到罚多少？) get a quoted sanction? A
+    regulation fines each conduct its own way: a review found 违反了罚多少？ "answered" 0.74 by the forest regulation's
+    fine for two of its articles, after a question on the metro. Such a question is answered only when read with the
+    conversation's subject (its words then name what was done)."""
+    return (bool(PENALTY_ASKED.search(question)) and _CHINESE.search(question) is not None  # English: no pairs
+            and not conduct_pairs(question, sources) and any(_SANCTION.search(text) for text in quoted))
+
+
+#: The articles a penalty clause punishes the breach of (违反本条例第二十二条规定, 违反本条例第十八条第一项、第十九条规定).
+_BREACH_OF = re.compile(r"违反本条例([^。；]*?)规定")
+_ARTICLE_NUMBER = re.compile(r"第[零〇一二两三四五六七八九十百]+条")
+
+
+def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool:
+    """Does the quote pair a rule with a penalty clause that punishes the breach of other articles only? 狗能坐电梯吗 →
+    不戴嘴套会被罚吗？ was "answered" 0.76 by 第十八条 (乘坐电梯时…戴嘴套) with 第二十八条 (违反本条例第二十二条规定…处以三千元
+    罚款, the fine for a dead dog left anywhere): the reader takes the fine for the rule quoted above it. ``sources``
+    are the quoted sentences' passages with their title and article (``answerability.passage_text``); a penalty
+    clause naming its conduct in words (拒不清理的，处以五十元罚款) is judged by the other guards."""
+    rules: set[str] = set()
+    penalties: set[str] = set()  # a penalty article's other sentences (构成犯罪的…) state no rule
+    breaches: list[set[str]] = []
+    # Numbers only, not which document: a rule and a fine from two regulations that share a number pass (lenient).
+    for text, source in zip(quoted, sources):
+        article = _ARTICLE_NUMBER.search(source)
+        where = {article.group()} if article else set()
+        if PENALTY_STATED.search(text):
+            articles = {a for span in _BREACH_OF.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
+            if not articles:
+                return False
+            breaches.append(articles)
+            penalties |= where
+        else:
+            rules |= where
+    rules -= penalties
+    return bool(breaches) and bool(rules) and not any(breach & rules for breach in breaches)
+
+
+def sanctions_conduct(question: str, quoted: Sequence[str], sources: Sequence[str] = ()) -> bool:
     """Is a sanction (``_SANCTION``) quoted, and does the quote speak of what the question does? A character pair of
     the question's conduct (养狗不拴绳 of 养狗不拴绳罚不罚) must be quoted with it: a review found 养狗不拴绳罚不罚 answered
     with 违反本条例第十四条规定的…处以一万元以上二万元以下罚款 (dog farms) and 老板不发工资罚不罚 with the overtime fine. The
     whole quote counts, not the sanction's sentence alone (…不佩戴安全头盔的，责令改正；拒不改正的，可以处…罚款). A question
-    naming no conduct (罚不罚？ alone) is judged by the sanction alone."""
-    if not any(_SANCTION.search(text) for text in quoted):
+    naming no conduct (罚不罚？ alone) is judged by the sanction alone here, and is no answer by
+    ``fine_for_unnamed_conduct``."""
+    if not any(_SANCTION.search(text) and not _REFERRAL.search(text) for text in quoted):
         return False
-    pairs = content_pairs(_ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question)))
+    pairs = conduct_pairs(question, sources)
     text = "".join(quoted)
     # two of its characters also do (房租晚交 for 逾期交纳租金: 租, 交), one does not (工资 for 工作时间: 工)
     return not pairs or any(pair in text for pair in pairs) or len({c for pair in pairs for c in pair if c in text}) >= 2
@@ -260,7 +322,9 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     if (_PAYING_ASKED.search(question) and kind == "yesno" and not PENALTY_ASKED.search(question)
             and PENALTY_STATED.search(best)):
         return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
-    if kind == "yesno" and PENALTY_ASKED.search(question) and not sanctions_conduct(question, quoted):
+    if PENALTY_ASKED.search(question) and (not sanctions_conduct(question, quoted, sources)
+                                           or fine_for_unnamed_conduct(question, quoted, sources)
+                                           or fine_for_another_rule(quoted, sources)):
         return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
         return True
