@@ -353,6 +353,14 @@ def test_a_fine_asked_for_a_quoted_rule_brings_the_clause_sanctioning_it():
     assert sanction_of_quoted_rule(replace(reply, question="要拴绳吗？"), lambda d: chunks).answer == reply.answer
     fined = replace(reply, sentences=(AnswerSentence("处以二百元罚款。", 0),))
     assert sanction_of_quoted_rule(fined, lambda d: chunks) is fined
+    # ...but a quoted fine for other articles only is not the rule's own (在地铁里吃东西罚多少 quoted the operator's
+    # fines, 第五十五条, with the rule): the rule's sanction is still found, citing it without 本条例 too
+    operator = Citation(doc, title, None, None, "第五十五条", (0, 5), 0.4, "c55", article="第五十五条", kind="regulation")
+    other = replace(reply, citations=(rule, operator), sentences=(
+        *reply.sentences, AnswerSentence("第五十五条 经营单位有下列行为之一的，处以一千元以上一万元以下罚款：", 1),
+        AnswerSentence("（一）违反本条例第二十三条规定，未履行服务职责的；", 1)))
+    items = [*chunks[:3], chunk("c27", "第二十七条", "（三）违反第十五条、第十八条规定的，处以二百元以上五百元以下罚款。")]
+    assert "规定了违反第十八条的处罚" in sanction_of_quoted_rule(other, lambda d: items).answer
 
     # a clause citing the article as an exception (除第四项以外) or one of its paragraphs (第二款) is not its sanction,
     # and two clauses citing it leave it open (review: 不带会被罚吗？ about item four got the fine that excludes it)

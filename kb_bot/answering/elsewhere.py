@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
-from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
+from .guards import PENALTY_ASKED, PENALTY_STATED, breached_articles, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
 from .word_weights import content_pairs
 
@@ -61,15 +61,17 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
     document that cites the whole article after 违反本条例 with a sanction gives it; never a clause citing one of its
     paragraphs or items, or the article as an exception (第十八条除第四项以外: a review found 不带会被罚吗？ about item
     four given the fine that excludes it), and nothing when two sentences cite it. The reply stays related."""
+    quoted_articles = {c.article for c in answer.citations if c.article}
     if (answer.status != RELATED or not answer.citations or not PENALTY_ASKED.search(answer.question)
-            or any(PENALTY_STATED.search(s.text) for s in answer.sentences)):
+            or any(_sanctions_the_quote(text, quoted_articles) for text in _by_citation(answer))):
         return answer
     cited = {c.chunk_id for c in answer.citations}
     for citation in answer.citations:
         if citation.kind != "regulation" or not citation.article or citation.status is not None:
             continue
-        # 除 before it (…，除第五十七条…外) or 第/除/（ after it (第十八条第二款, 第十八条除第四项以外) is not the whole rule
-        rule = re.compile(rf"违反本条例[^。；除]*?{re.escape(citation.article)}(?![第除（(])")
+        # 除 before it (…，除第五十七条…外) or 第/除/（ after it (第十八条第二款, 第十八条除第四项以外) is not the whole rule;
+        # only article numbers and their joints between 违反(本条例) and it (违反第十五条、第十八条规定)
+        rule = re.compile(rf"违反(?:本条例)?{_CITATIONS}{re.escape(citation.article)}(?![第除（(])")
         found = [(chunk, start, end) for chunk in chunks_of(citation.doc)
                  if getattr(chunk, "status", None) != REPEALED
                  for start, end in split_sentences(chunk.text)
@@ -79,6 +81,28 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
             return _with(answer, chunk, start, end, f"规定了违反{citation.article}的处罚",
                          f"sets the penalty for breaking {citation.article}")
     return answer
+
+
+#: What may stand between 违反(本条例) and a cited article: other articles, their paragraphs and items, and joints.
+_CITATIONS = r"(?:第[零〇一二两三四五六七八九十百]+[条款项]|[（(][零〇一二两三四五六七八九十\d]+[）)]项?|第|至|、|，|和|及|或者)*?"
+
+
+def _by_citation(answer: Answer) -> list[str]:
+    """The quoted text of each cited passage: a penalty article's lead-in and its items are sentences of their own."""
+    texts: dict[int, str] = {}
+    for sentence in answer.sentences:
+        texts[sentence.citation] = texts.get(sentence.citation, "") + sentence.text
+    return list(texts.values())
+
+
+def _sanctions_the_quote(text: str, articles: set[str]) -> bool:
+    """Is ``text`` (one cited passage's quote) a penalty clause that may be the quote's own: one naming its conduct in
+    words, or citing a quoted article? A fine for other articles only (在地铁里吃东西罚多少 quoted 第三十一条 with
+    第五十五条, the operator's fines for breaking 第二十三条, 第二十七条 …) leaves the quoted rule's sanction to be found."""
+    if not PENALTY_STATED.search(text):
+        return False
+    breached = breached_articles(text)
+    return not breached or bool(breached & articles)
 
 
 def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:

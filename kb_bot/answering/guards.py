@@ -173,9 +173,15 @@ def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequ
             and not conduct_pairs(question, sources) and any(_SANCTION.search(text) for text in quoted))
 
 
-#: The articles a penalty clause punishes the breach of (违反本条例第二十二条规定, 违反本条例第十八条第一项、第十九条规定).
-_BREACH_OF = re.compile(r"违反本条例([^。；]*?)规定")
+#: The articles a penalty clause punishes the breach of (违反本条例第二十二条规定, 违反第十八条第一款、第十九条规定: a
+#: regulation's items often drop 本条例; 违反《…法》 cites another law and is no breach of these articles).
+_BREACH_OF = re.compile(r"违反(?:本条例)?(第[^。；《]*?)规定")
 _ARTICLE_NUMBER = re.compile(r"第[零〇一二两三四五六七八九十百]+条")
+
+
+def breached_articles(text: str) -> set[str]:
+    """The articles (第二十二条) whose breach a sentence sanctions, by number; empty when it names the conduct in words."""
+    return {a for span in _BREACH_OF.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
 
 
 def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool:
@@ -192,7 +198,7 @@ def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool
         article = _ARTICLE_NUMBER.search(source)
         where = {article.group()} if article else set()
         if PENALTY_STATED.search(text):
-            articles = {a for span in _BREACH_OF.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
+            articles = breached_articles(text)
             if not articles:
                 return False
             breaches.append(articles)
