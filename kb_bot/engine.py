@@ -7,6 +7,7 @@ loads it and swaps it in, while queries in flight finish on the old one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import replace
@@ -18,6 +19,8 @@ from .answering.answer import NOT_FOUND, RELATED, Answer, answer_question, not_f
 from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
 from .answering.elsewhere import mentioned_elsewhere, sanction_of_quoted_rule
+from .answering.followup import Aspect, mentions
+from .answering.guards import PENALTY_ASKED, conduct_text
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
@@ -31,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: How many passages the search for a related reply's missing detail looks through (``elsewhere``).
 ELSEWHERE_SEARCH = 20
+#: Passages looked at for the rule a question about a fine is about, when its quote holds no sanction for it.
+RULE_SEARCH = 10
 #: Extra results a search asks for, in place of staff answers that no longer answer (``faq_match.quotable``).
 SEARCH_SPARE = 3
 
@@ -193,11 +198,21 @@ class KnowledgeBase:
         final reply (``conversation.worded``), not on each reading a conversation weighs: a follow-up's refocused
         quote would drop it. A question about a fine whose quote states the rule gets the clause sanctioning it
         (``elsewhere.sanction_of_quoted_rule``)."""
-        answer = sanction_of_quoted_rule(answer, self.chunks_of)
-        if answer.status != RELATED or not answer.missing:
-            return answer
         asked = answer.understood_as or answer.question
         retriever = self.retriever
+        if answer.status == RELATED and PENALTY_ASKED.search(asked):
+            # a follow-up's reading opens with the regulation's title, which names no conduct (and every item's 古树)
+            conduct = conduct_text(functools.reduce(lambda text, title: text.replace(title, " "),
+                                                    {c.title for c in answer.citations if len(c.title) >= 4}, asked))
+            aspect = Aspect.of_runs(conduct, self.synonyms())
+
+            def rules() -> list:  # the conduct's words for keywords, the question's remembered vector for dense
+                return [h.chunk for h in retriever.search(self.synonyms().expand_query(conduct), RULE_SEARCH,
+                                                         query_vector=retriever.embed([asked])[0])]
+
+            answer = sanction_of_quoted_rule(answer, self.chunks_of, rules, lambda text: mentions(aspect, text))
+        if answer.status != RELATED or not answer.missing:
+            return answer
 
         def candidates() -> list:  # dense on the words as asked (their vector is remembered from the ask), as retrieve
             return [h.chunk for h in retriever.search(self.synonyms().expand_query(asked), ELSEWHERE_SEARCH,

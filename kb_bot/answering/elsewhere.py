@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
+from ..sanctions import item_of, scope
 from .guards import PENALTY_ASKED, PENALTY_STATED, breached_articles, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
 from .word_weights import content_pairs
@@ -53,38 +54,47 @@ def mentioned_elsewhere(answer: Answer, candidates: Callable[[], Sequence[Any]],
     return answer
 
 
-def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[Any]]) -> Answer:
+def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[Any]],
+                            rules: Callable[[], Sequence[Any]] = tuple,
+                            mentions: Callable[[str], float] | None = None) -> Answer:
     """``answer`` with the clause sanctioning the rule it quotes, when the question asks about a fine and the quote
-    states the rule but no sanction. A regulation's penalty clauses name the rule by its number (第三十一条 违反本条例
-    第十八条、第十九条，不如实介绍用人单位情况…处以五百元罚款), so the sentences a question on the conduct finds are not
-    the ones with the fine. For each quoted article, in the order the reply cites them, the one sentence of its
-    document that cites the whole article after 违反本条例 with a sanction gives it; never a clause citing one of its
-    paragraphs or items, or the article as an exception (第十八条除第四项以外: a review found 不带会被罚吗？ about item
-    four given the fine that excludes it), and nothing when two sentences cite it. The reply stays related."""
+    states the rule but not its sanction. A regulation's penalty clauses name the rule by its number (第二十七条 违反本
+    条例…第十八条除第四项以外的其他规定的…处以二百元以上五百元以下罚款), so the sentences a question on the conduct finds
+    are not the ones with the fine.
+
+    The rules looked at: each quoted article, in the order the reply cites them, then the articles of the quoted
+    documents that ``rules`` (a search for the conduct) finds and whose text the conduct is spoken of in (``mentions``:
+    遛狗不拴绳会被罚吗 quoted two penalty clauses for other rules; its rule is 第十八条（一）…束犬链). The item of the rule
+    the conduct falls under is the one ``mentions`` scores highest (``sanctions.item_of``); the clause must sanction
+    that item (``sanctions.Scope``): with no item known, only the whole article, never a clause citing one of its
+    paragraphs or items or excepting some (第十八条除第四项以外: a review found 不带会被罚吗？ about item four given the
+    fine that excludes it). Nothing when two different sentences qualify. The reply stays related."""
     quoted_articles = {c.article for c in answer.citations if c.article}
     if (answer.status != RELATED or not answer.citations or not PENALTY_ASKED.search(answer.question)
-            or any(_sanctions_the_quote(text, quoted_articles) for text in _by_citation(answer))):
+            or any(_sanctions_the_quote(text, quoted_articles, mentions) for text in _by_citation(answer))):
         return answer
     cited = {c.chunk_id for c in answer.citations}
-    for citation in answer.citations:
-        if citation.kind != "regulation" or not citation.article or citation.status is not None:
-            continue
-        # 除 before it (…，除第五十七条…外) or 第/除/（ after it (第十八条第二款, 第十八条除第四项以外) is not the whole rule;
-        # only article numbers and their joints between 违反(本条例) and it (违反第十五条、第十八条规定)
-        rule = re.compile(rf"违反(?:本条例)?{_CITATIONS}{re.escape(citation.article)}(?![第除（(])")
-        found = [(chunk, start, end) for chunk in chunks_of(citation.doc)
-                 if getattr(chunk, "status", None) != REPEALED
-                 for start, end in split_sentences(chunk.text)
-                 if rule.search(chunk.text[start:end]) and PENALTY_STATED.search(chunk.text[start:end])]
+    quoted = [(c.doc, c.article) for c in answer.citations
+              if c.kind == "regulation" and c.article and c.status is None]
+    docs = {doc for doc, _ in quoted}
+    found_by_search = [(chunk.doc, chunk.article) for chunk in rules()
+                       if chunk.doc in docs and getattr(chunk, "article", None) and getattr(chunk, "status", None) is None
+                       and not PENALTY_STATED.search(chunk.text) and mentions is not None and mentions(chunk.text) > 0]
+    for doc, article in dict.fromkeys([*quoted, *found_by_search]):
+        chunks = [c for c in chunks_of(doc) if getattr(c, "status", None) != REPEALED]
+        item = item_of("\n".join(c.text for c in chunks if c.article == article), mentions) if mentions else None
+        found = [(chunk, start, end) for chunk in chunks for start, end in split_sentences(chunk.text)
+                 if PENALTY_STATED.search(chunk.text[start:end])
+                 and (cover := scope(chunk.text[start:end], article)) is not None and cover.covers(item)]
         if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
             chunk, start, end = found[0]
-            return _with(answer, chunk, start, end, f"规定了违反{citation.article}的处罚",
-                         f"sets the penalty for breaking {citation.article}")
+            rule = article + (f"第（{_CHINESE_NUMERALS[item]}）项" if item is not None and item < len(_CHINESE_NUMERALS) else "")
+            return _with(answer, chunk, start, end, f"规定了违反{rule}的处罚", f"sets the penalty for breaking {rule}")
     return answer
 
 
-#: What may stand between 违反(本条例) and a cited article: other articles, their paragraphs and items, and joints.
-_CITATIONS = r"(?:第[零〇一二两三四五六七八九十百]+[条款项]|[（(][零〇一二两三四五六七八九十\d]+[）)]项?|第|至|、|，|和|及|或者)*?"
+_CHINESE_NUMERALS = ("零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五",
+                     "十六", "十七", "十八", "十九", "二十")
 
 
 def _by_citation(answer: Answer) -> list[str]:
@@ -95,14 +105,18 @@ def _by_citation(answer: Answer) -> list[str]:
     return list(texts.values())
 
 
-def _sanctions_the_quote(text: str, articles: set[str]) -> bool:
+def _sanctions_the_quote(text: str, articles: set[str], mentions: Callable[[str], float] | None) -> bool:
     """Is ``text`` (one cited passage's quote) a penalty clause that may be the quote's own: one naming its conduct in
-    words, or citing a quoted article? A fine for other articles only (在地铁里吃东西罚多少 quoted 第三十一条 with
+    words (of the asked conduct, when ``mentions`` can tell), or citing a quoted article? A fine for other articles only (在地铁里吃东西罚多少 quoted 第三十一条 with
     第五十五条, the operator's fines for breaking 第二十三条, 第二十七条 …) leaves the quoted rule's sanction to be found."""
     if not PENALTY_STATED.search(text):
         return False
     breached = breached_articles(text)
-    return not breached or bool(breached & articles)
+    if breached:
+        return bool(breached & articles)
+    # naming its conduct in words: the quote's own unless it speaks of other conduct (遛狗不拴绳会被罚吗 quoted 第二十九条,
+    # dogs frightening people, 依照《治安管理处罚法》予以处罚)
+    return mentions is None or mentions(text) > 0
 
 
 def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:

@@ -103,6 +103,15 @@ class Aspect:
         return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
 
 
+    @classmethod
+    def of_runs(cls, text: str, synonyms: Any) -> Aspect:
+        """The aspect of words already picked out (``guards.conduct_text``): each run's character pairs, none across
+        the gaps between runs (a one-character run, 砍 of 砍了罚多少钱, stands for itself)."""
+        expansion = synonyms.expand(text)
+        return cls(frozenset(g for run in text.split() for g in grams(run)),
+                   tuple(zip(expansion.matched, expansion.alternatives)))
+
+
 @lru_cache(maxsize=256)
 def topic_nouns(topic: str) -> str:
     """The nouns of a topic's question, in order (失业保险金 of 失业保险金能领多久, 电动车 of 电动车几岁能骑). Cached: a

@@ -17,6 +17,7 @@ import re
 from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
+from ..sanctions import BREACH
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
                                named_places, names_only_details, question_noise)
 from .word_weights import content_pairs, tagged_words
@@ -151,6 +152,8 @@ _ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞�
 #: 被查到罚多少？). A question saying nothing else asks the fine for what the conversation was about.
 _NO_CONDUCT = re.compile(r"违反|违规|违法|查到|抓到|逮到|被查|被抓|发现")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
+#: What is left of asking a sum or of a past tense (罚多少钱 leaves 钱, 砍了 its 了), and punctuation.
+_NOT_CONDUCT = re.compile(r"多少钱|钱$|钱(?=[\s？?。!！]*$)|了|[？?。!！，,]")
 
 
 def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
@@ -161,7 +164,14 @@ def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
     for title in {source.split(" ", 1)[0] for source in sources}:
         if len(title) >= 4:
             question = question.replace(title, " ")
-    return content_pairs(_NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question))))
+    return content_pairs(conduct_text(question))
+
+
+def conduct_text(question: str) -> str:
+    """A question about a fine without its asking words, penalty words and words naming no conduct (遛狗不拴绳 of
+    遛狗不拴绳会被罚吗): what must match the rule whose sanction is asked."""
+    text = _NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question)))
+    return _NOT_CONDUCT.sub(" ", text)
 
 
 def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequence[str] = ()) -> bool:
@@ -173,15 +183,12 @@ def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequ
             and not conduct_pairs(question, sources) and any(_SANCTION.search(text) for text in quoted))
 
 
-#: The articles a penalty clause punishes the breach of (违反本条例第二十二条规定, 违反第十八条第一款、第十九条规定: a
-#: regulation's items often drop 本条例; 违反《…法》 cites another law and is no breach of these articles).
-_BREACH_OF = re.compile(r"违反(?:本条例)?(第[^。；《]*?)规定")
 _ARTICLE_NUMBER = re.compile(r"第[零〇一二两三四五六七八九十百]+条")
 
 
 def breached_articles(text: str) -> set[str]:
     """The articles (第二十二条) whose breach a sentence sanctions, by number; empty when it names the conduct in words."""
-    return {a for span in _BREACH_OF.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
+    return {a for span in BREACH.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
 
 
 def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool:
