@@ -882,3 +882,28 @@ def test_the_answer_threshold_chosen_on_citizens_questions_weighs_a_wrong_answer
     assert chosen == 0.61 and value[0.5] == 4 - 4 * 2 and value[0.7] == 2
     assert choose(rows, [0.5, 0.6, 0.61, 0.7], cost=0)[0] == 0.61  # a tie goes to the higher threshold
     assert choose(rows, [0.5, 0.6, 0.61, 0.7], cost=0.5)[0] == 0.61
+
+
+def test_whether_something_costs_is_answered_only_by_a_quote_speaking_of_paying():
+    from kb_bot.answering.guards import fines_for_a_fee, not_an_answer
+
+    # 叫120急救车要钱吗 was "answered" 0.61 by the articles on the number 120 (review, eighteenth session)
+    number = "第十六条 “120”为本市唯一的社会急救医疗特服电话号码。"
+    fake = "第三十四条 冒用“120”急救标志的，处以三万元以上五万元以下罚款。"
+    assert not_an_answer("叫120急救车要钱吗", number, [number, fake], [number, fake])
+    fee = "第二十四条 社会急救医疗服务应当按照价格主管部门核定的项目和标准收取费用。"
+    assert not not_an_answer("叫120急救车要钱吗", fee, [fee], [fee])
+    # a fine is no fee for 收费吗, but 收费标准 named as a thing asks nothing of the kind
+    assert fines_for_a_fee("收费吗？", [fake, fee]) == [True, False]
+    assert fines_for_a_fee("停车场不公示收费标准的呢？", [fake]) == [False]
+
+
+def test_what_a_regulation_says_of_its_making_answers_only_questions_about_it():
+    from kb_bot.answering.guards import not_an_answer, of_its_making
+
+    amended = "2007年5月31日 河南省第十届人民代表大会常务委员会第三十一次会议批准的《关于修改〈郑州市燃气管理条例〉的决定》第二次修正"
+    rule = "第二十一条 燃气经营企业应当自受理之日起五个工作日内完成接驳。"
+    assert of_its_making("郑州市燃气管理条例 要多久", [amended, rule]) == [True, False]
+    assert of_its_making("燃气条例哪年修正的", [amended]) == [False]
+    assert not_an_answer("郑州市燃气管理条例 要多久", amended, [amended], [amended])
+    assert not not_an_answer("燃气条例哪年修正的", amended, [amended], [amended])

@@ -405,3 +405,15 @@ def test_a_fine_asked_in_a_conversation_is_never_answered_with_the_fine_for_othe
     assert reply.status != ANSWERED, (reply.confidence, reply.answer)
     if first.citations and first.citations[0].kind == "regulation":  # the regulation spoken of, not another
         assert reply.citations[0].title == first.citations[0].title, reply.answer
+
+
+def test_a_reply_never_quotes_a_regulations_amendment_history_or_a_number_for_a_fee(corpus_kb):
+    from kb_bot.answering.conversation import Conversation
+
+    # review, eighteenth session: 那要多久？ after a gas hook-up question quoted two 修正 lines as the closest content
+    conversation = Conversation(corpus_kb)
+    conversation.ask("新房子开通燃气怎么申请")
+    reply = conversation.ask("那要多久？")
+    assert "人民代表大会常务委员会" not in reply.answer, reply.answer
+    # ...and 叫120急救车要钱吗 was "answered" by the articles on the number 120, which say nothing of a fee
+    assert corpus_kb.ask("叫120急救车要钱吗").status != ANSWERED

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..legal import SELF_DESCRIPTION
+from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .guards import PENALTY_ASKED
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
@@ -50,9 +50,10 @@ def grams(text: str) -> set[str]:
 def about_itself(answer: Answer) -> bool:
     """Does the reply open with what its regulation says of itself (``legal.SELF_DESCRIPTION``: purpose, scope, who
     implements it)? A reading completed with the regulation's title matches these by the title's words alone
-    (狗证去哪办 -> 要带什么？ read "郑州市城市养犬管理条例 要带什么" quoted 第一条 and 第四条), and they answer no follow-up."""
+    (狗证去哪办 -> 要带什么？ read "郑州市城市养犬管理条例 要带什么" quoted 第一条 and 第四条), and they answer no follow-up;
+    nor do its adoption and amendment lines (那要多久？ read "郑州市燃气管理条例 要多久" quoted two 修正 lines)."""
     return (bool(answer.sentences) and answer.status != NOT_FOUND
-            and bool(SELF_DESCRIPTION.search(answer.sentences[0].text)))
+            and (bool(SELF_DESCRIPTION.search(answer.sentences[0].text)) or is_adoption_line(answer.sentences[0].text)))
 
 
 def doc_of(answer: Answer) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE
+from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE, is_adoption_line
 from ..sanctions import BREACH
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
                                named_places, names_only_details, question_noise)
@@ -235,9 +235,18 @@ def sanctions_conduct(question: str, quoted: Sequence[str], sources: Sequence[st
 _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
 
 
+#: Whether something costs, asked (收费吗, 要交钱吗, 收不收费): not 收费标准 named as a thing (停车场不公示收费标准的呢？ asks
+#: the fine for not posting it).
+_COST_ASKED = re.compile(r"(?:收费|收钱|要钱|交钱|花钱|付费|掏钱|免费)[吗么嘛呢？?]|(?:收不收|要不要|用不用)(?:费|钱|交钱)|收费[不没]")
+#: What speaks of paying outside a penalty clause: a fee, a charge, a sum, who bears or reimburses a cost.
+_PAYMENT = re.compile(r"费|收取|收钱|免费|免收|无偿|价格|价款|[\d一二两三四五六七八九十百千万]\s*元|承担|负担|支付|缴纳|交纳|付款|报销")
+
+
 def _sum_without_penalty(kind: str, question: str) -> bool:
-    """A sum asked (``kind`` money) without a penalty in view (多少钱, 收费吗 — not 罚多少): a fine does not answer it."""
-    return kind == "money" and not PENALTY_ASKED.search(question)
+    """A sum asked (``kind`` money) or whether something costs (收费吗, 要钱吗) without a penalty in view (not 罚多少): a
+    fine does not answer it (review, eighteenth session: 收费吗？ follow-ups came back with fines as the closest
+    passages four times in five)."""
+    return (kind == "money" or bool(_COST_ASKED.search(question))) and not PENALTY_ASKED.search(question)
 
 
 def carriers_of(kind: str, question: str, quoted: list[str]) -> list[str]:
@@ -304,6 +313,19 @@ _ASKS_COMMENCEMENT = re.compile(r"施行|生效|废止|失效|开始执行|开�
                                 r"\b(?:effect|effective|in force|enacted|repealed)\b", re.I)
 #: (a clause, the questions it answers): anything else it is no answer to.
 _ANSWERS_ONLY = ((PURPOSE_CLAUSE, _ASKS_PURPOSE), (COMMENCEMENT_CLAUSE, _ASKS_COMMENCEMENT))
+#: A question about how a regulation was made or amended, which its adoption lines answer.
+_ASKS_MAKING = re.compile("|".join((_ASKS_PURPOSE.pattern, _ASKS_COMMENCEMENT.pattern, r"通过|批准|修正|修订|修改|制定")),
+                          re.I)
+
+
+def of_its_making(question: str, sentences: Sequence[str]) -> list[bool]:
+    """For each sentence: does it only say how its regulation was made (adoption and amendment lines: 2005年4月28日…
+    会议通过; its commencement; its purpose) while ``question`` asks nothing of the kind? Quoted as the closest content
+    they tell a reader nothing (review, eighteenth session: 那要多久？ after a sign permit came back with 市容条例's
+    amendment history, 0.79)."""
+    if _ASKS_MAKING.search(question):
+        return [False] * len(sentences)
+    return [is_adoption_line(text) or any(clause.search(text) for clause, _ in _ANSWERS_ONLY) for text in sentences]
 
 
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
@@ -332,13 +354,16 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
         return True
     if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
         return True  # 钱学森小学咋报名 is not answered by 成立了钱学森小学教育集团
-    if (_PAYING_ASKED.search(question) and kind == "yesno" and not PENALTY_ASKED.search(question)
-            and PENALTY_STATED.search(best)):
-        return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee
+    if _PAYING_ASKED.search(question) and kind == "yesno" and not PENALTY_ASKED.search(question) and (
+            PENALTY_STATED.search(best) or not any(_PAYMENT.search(text) and not PENALTY_STATED.search(text)
+                                                   for text in quoted)):
+        return True  # 办证要交钱吗: a fine for forging the licence says nothing of a fee; 叫120急救车要钱吗: nor does 120's number
     if PENALTY_ASKED.search(question) and (not sanctions_conduct(question, quoted, sources)
                                            or fine_for_unnamed_conduct(question, quoted, sources)
                                            or fine_for_another_rule(quoted, sources)):
         return True  # 广告挡住站牌罚不罚: 不得覆盖站牌 forbids it, and says nothing of a fine
     if any(clause.search(best) and not asks.search(question) for clause, asks in _ANSWERS_ONLY):
+        return True
+    if is_adoption_line(best) and not _ASKS_MAKING.search(question):
         return True
     return left_to_others(kind, best, quoted)

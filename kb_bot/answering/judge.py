@@ -19,7 +19,7 @@ from ..synonyms import Synonyms
 from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
-from .guards import absent_details, asked_unit, fines_for_a_fee, not_an_answer
+from .guards import absent_details, asked_unit, fines_for_a_fee, not_an_answer, of_its_making
 from .courtesy import asks_nothing, small_talk
 from .question_reading import is_bare_topic
 
@@ -219,19 +219,23 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
         # Few words of an English question reach the Chinese passages: "not found" needs the dense evidence too.
         return replace(_cross_language(evidence, scores), confidence=confidence)
     if status == RELATED:
-        chosen = _closest_in_unit(question, evidence, scores, _closest_but_fines(question, evidence, scores, chosen))
+        chosen = _closest_in_unit(question, evidence, scores, _closest_but(question, evidence, scores, chosen))
     return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
 
 
-def _closest_but_fines(question: str, evidence: Evidence, scores: np.ndarray,
-                       chosen: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+def _closest_but(question: str, evidence: Evidence, scores: np.ndarray,
+                 chosen: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """The closest sentences for a related reply, without penalty clauses when the question asks what something costs
-    (``guards.fines_for_a_fee``) and other sentences were found: a fine shown as the closest thing to a fee misleads."""
-    fines = fines_for_a_fee(question, [c.text for c in evidence.candidates])
-    fined = {id(c) for c, fine in zip(evidence.candidates, fines) if fine}  # chosen holds the candidates themselves
-    if all(fines) or not any(id(c) in fined for c in chosen):
+    (``guards.fines_for_a_fee``: a fine shown as the closest thing to a fee misleads) and without what a regulation
+    says of its own making when the question asks nothing of it (``guards.of_its_making``), as long as other
+    sentences were found."""
+    texts = [c.text for c in evidence.candidates]
+    unwanted = np.asarray(fines_for_a_fee(question, texts), dtype=bool) | np.asarray(of_its_making(question, texts),
+                                                                                     dtype=bool)
+    dropped = {id(c) for c, drop in zip(evidence.candidates, unwanted) if drop}  # chosen holds the candidates themselves
+    if unwanted.all() or not any(id(c) in dropped for c in chosen):
         return chosen
-    return _choose_among(evidence, scores, ~np.asarray(fines, dtype=bool))
+    return _choose_among(evidence, scores, ~unwanted)
 
 
 def _closest_in_unit(question: str, evidence: Evidence, scores: np.ndarray,
