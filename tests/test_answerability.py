@@ -884,6 +884,25 @@ def test_the_answer_threshold_chosen_on_citizens_questions_weighs_a_wrong_answer
     assert choose(rows, [0.5, 0.6, 0.61, 0.7], cost=0.5)[0] == 0.61
 
 
+def test_a_threshold_moves_only_for_a_gain_that_holds_when_the_questions_are_resampled():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from choose_answer_threshold import HOLDS, resampled_wins
+
+    def row(answerable, fact, confidence):
+        return {"answerable": answerable, "fact": fact, "open": True, "confidence": confidence, "always": False}
+
+    # many wrong answers between the two thresholds: the higher one wins in (nearly) every resample
+    clear = [row(False, False, 0.5) for _ in range(30)] + [row(True, True, 0.9) for _ in range(30)]
+    assert resampled_wins(clear, 0.6, 0.4, cost=4) >= HOLDS
+    # one wrong answer against three right ones between them (value 3 - 4 = -1 at the lower: the higher is chosen),
+    # among many questions no threshold changes: a gain of one wrong answer does not hold
+    ragged = [row(False, False, 0.5), *(row(True, True, 0.5) for _ in range(3)), *(row(True, True, 0.9) for _ in range(60))]
+    assert resampled_wins(ragged, 0.6, 0.4, cost=4) < HOLDS
+
+
 def test_whether_something_costs_is_answered_only_by_a_quote_speaking_of_paying():
     from kb_bot.answering.guards import fines_for_a_fee, not_an_answer
 
