@@ -200,7 +200,9 @@ class KnowledgeBase:
         (``elsewhere.sanction_of_quoted_rule``)."""
         asked = answer.understood_as or answer.question
         retriever = self.retriever
-        if answer.status == RELATED and PENALTY_ASKED.search(asked):
+        if answer.status == RELATED and PENALTY_ASKED.search(asked) and replies_in_chinese(asked):
+            # Chinese only: an English question's words reach the articles through synonyms alone (dog -> 犬 in every
+            # article of the dog regulation), which tell no rule or item apart (review: leash -> the dog-farm fine)
             # a follow-up's reading opens with the regulation's title, which names no conduct (and every item's 古树)
             conduct = conduct_text(functools.reduce(lambda text, title: text.replace(title, " "),
                                                     {c.title for c in answer.citations if len(c.title) >= 4}, asked))
@@ -210,7 +212,7 @@ class KnowledgeBase:
                 return [h.chunk for h in retriever.search(self.synonyms().expand_query(conduct), RULE_SEARCH,
                                                          query_vector=retriever.embed([asked])[0])]
 
-            answer = sanction_of_quoted_rule(answer, self.chunks_of, rules, lambda text: mentions(aspect, text))
+            answer = sanction_of_quoted_rule(answer, self.chunks_of, rules, lambda text: mentions(aspect, text), conduct)
         if answer.status != RELATED or not answer.missing:
             return answer
 

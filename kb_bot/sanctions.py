@@ -15,9 +15,9 @@ from typing import Callable
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMBER = r"[零〇一二两三四五六七八九十百]+"
-#: The citations of one breach after 违反(本条例): articles, paragraphs, items and their joints, up to the first other
+#: The citations of one breach after 违反(本条例, 本规定, 本办法): articles, paragraphs, items and their joints, up to the first other
 #: word (规定的, 不如实介绍…: 违反本条例第十八条、第十九条，不如实介绍用人单位情况的 has no 规定). 违反《…法》 cites another law.
-BREACH = re.compile(r"违反(?:本条例)?(第(?:第|[零〇一二两三四五六七八九十百\d]+|[（(][零〇一二两三四五六七八九十\d]+[）)]|"
+BREACH = re.compile(r"违反(?:本(?:条例|规定|办法|实施办法))?(第(?:第|[零〇一二两三四五六七八九十百\d]+|[（(][零〇一二两三四五六七八九十\d]+[）)]|"
                     r"[条款项、，,至除和及]|或者|以外|的其他)*)")
 _ARTICLE = re.compile(rf"第({_NUMBER})条")
 _PARAGRAPH = re.compile(rf"第{_NUMBER}款")
@@ -98,10 +98,37 @@ def scope(clause: str, article: str) -> Scope | None:
 
 
 def items(text: str) -> dict[int, str]:
-    """The items of an article's text by number (（一）携带养犬证… -> {1: "携带养犬证…"})."""
+    """The items of an article's text by number (（一）携带养犬证… -> {1: "携带养犬证…"}). An item ends at the next item or
+    at the end of its line: the paragraphs after the last item are not part of it (第十八条's 残疾人携带导盲犬…不受本条
+    第一款第六项至第八项规定的限制 is an exemption from item eight, not item eight: a review found 带导盲犬坐地铁罚多少 given
+    the fine for item eight)."""
     marks = list(_ITEM.finditer(text))
-    return {numeral(mark.group(1)): text[mark.end(): marks[i + 1].start() if i + 1 < len(marks) else len(text)]
-            for i, mark in enumerate(marks)}
+    found: dict[int, str] = {}
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        line_end = text.find("\n", mark.end())
+        found.setdefault(numeral(mark.group(1)), text[mark.end(): end if line_end < 0 else min(end, line_end)])
+    return found
+
+
+#: A paragraph exempting someone from items of the article (残疾人携带导盲犬、扶助犬的，不受本条第一款第六项至第八项规定的限制).
+_EXEMPTION = re.compile(r"([^。；\n]*?)不受([^。；\n]*?)限制")
+
+
+def exempted(text: str, item: int | None, said: Callable[[str], bool]) -> bool:
+    """Does a paragraph of an article's ``text`` exempt from ``item`` whoever the conduct is about, as ``said`` tells
+    from the exempted party's words? A review found 盲人带导盲犬坐公交会被罚款吗 given the fine for item six, from which
+    guide dogs are exempt."""
+    return item is not None and any(item in _items(m.group(2)) and said(m.group(1)) for m in _EXEMPTION.finditer(text))
+
+
+def chinese_numeral(value: int) -> str:
+    """A number as a regulation writes it (1 -> 一, 13 -> 十三, 27 -> 二十七), up to 99."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(value, 10)
+    if not tens:
+        return digits[ones]
+    return f"{digits[tens] if tens > 1 else ''}十{digits[ones] if ones else ''}"
 
 
 def item_of(text: str, mentions: Callable[[str], float]) -> int | None:

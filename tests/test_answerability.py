@@ -926,3 +926,11 @@ def test_what_a_regulation_says_of_its_making_answers_only_questions_about_it():
     assert of_its_making("燃气条例哪年修正的", [amended]) == [False]
     assert not_an_answer("郑州市燃气管理条例 要多久", amended, [amended], [amended])
     assert not not_an_answer("燃气条例哪年修正的", amended, [amended], [amended])
+
+
+def test_questions_on_how_a_regulation_came_about_keep_its_adoption_lines():
+    from kb_bot.answering.guards import of_its_making
+
+    line = "2021年11月27日 河南省第十三届人民代表大会常务委员会第二十八次会议批准"
+    for question in ("养犬条例什么时候出台的", "养犬条例哪年颁布的", "燃气条例改过几次"):
+        assert of_its_making(question, [line]) == [False], question

@@ -103,3 +103,44 @@ def test_a_fine_for_a_rule_of_the_corpus_is_quoted_with_the_related_reply(corpus
     reply = answer_in_context(corpus_kb, question)
     assert reply.status != ANSWERED and article in [c.article for c in reply.citations], reply.answer
     assert "的处罚：" in reply.answer
+
+
+def test_an_item_ends_at_its_line_and_an_exemption_from_it_is_read():
+    from kb_bot.sanctions import chinese_numeral, exempted
+
+    # review: the last item took the paragraphs after it, so the guide-dog exemption's words made item eight win
+    rule = ("第十八条 携犬出户应当遵守下列规定：\n\n（一）犬只束犬链；\n\n（八）不得携犬进入市场。\n\n"
+            "残疾人携带导盲犬、扶助犬的，不受本条第一款第六项至第八项规定的限制。")
+    assert items(rule)[8] == "不得携犬进入市场。"
+    assert exempted(rule, 8, lambda party: "导盲犬" in party)
+    assert not exempted(rule, 1, lambda party: "导盲犬" in party)  # item one is not exempted
+    assert not exempted(rule, 8, lambda party: False) and not exempted(rule, None, lambda party: True)
+    assert [chinese_numeral(n) for n in (1, 10, 13, 20, 27)] == ["一", "十", "十三", "二十", "二十七"]
+    assert scope("违反本规定第四条规定的，处一千元罚款", "第四条") == Scope()  # 本规定, 本办法 as 本条例
+
+
+def test_fine_questions_in_english_and_follow_ups_naming_a_telling_conduct():
+    from kb_bot.answering.followup import fine_for_what_was_said
+    from kb_bot.answering.guards import PENALTY_ASKED
+
+    assert PENALTY_ASKED.search("What is the fine for walking a dog without a leash?")
+    assert not PENALTY_ASKED.search("Is it fine to walk my dog in the park?")  # the adjective (review)
+    # a follow-up naming a conduct in a telling word leaves the conversation's regulation (拒载 after a dog question)
+    assert not fine_for_what_was_said("拒载罚多少？") and not fine_for_what_was_said("拖欠工资罚多少？")
+    assert fine_for_what_was_said("不清理罚多少？") and fine_for_what_was_said("违反了罚多少？")
+
+
+@pytest.mark.parametrize("turns, fined", [
+    (["盲人带导盲犬坐公交会被罚款吗"], False),  # exempt from item six: no fine line (review)
+    (["狗不拴绳罚多少"], True),  # the registration fine names 犬 only: not the quote's own sanction
+    (["遛狗要拴绳吗", "拒载罚多少？"], False),  # the taxi regulation's own fine, not the dog regulation's
+])
+def test_the_fine_line_follows_the_conduct_asked(corpus_kb, turns, fined):
+    from kb_bot.answering.conversation import Conversation
+
+    conversation = Conversation(corpus_kb)
+    for question in turns:
+        reply = conversation.ask(question)
+    assert ("规定了违反第十八条" in reply.answer) == fined, reply.answer
+    if turns[-1] == "拒载罚多少？":
+        assert "出租汽车" in reply.citations[0].title, reply.answer

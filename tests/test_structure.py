@@ -19,7 +19,7 @@ MAX_FUNCTION_LINES = 80
 #: Lowest first. A module may import its own layer and the layers below it, never one above.
 #: Subpackages (loading/, store/, answering/, staff/, cli/, web/) count as one module each.
 LAYERS = (
-    ("plumbing", {"errors", "settings", "files", "bounds", "legal"}),
+    ("plumbing", {"errors", "settings", "files", "bounds", "legal", "sanctions"}),
     ("loading", {"loading", "synonyms"}),
     ("chunks and vectors", {"chunking", "embedding", "keyword"}),
     ("store", {"store"}),

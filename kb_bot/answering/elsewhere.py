@@ -22,11 +22,14 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
-from ..sanctions import item_of, scope
+from ..sanctions import chinese_numeral, exempted, item_of, scope
 from .guards import PENALTY_ASKED, PENALTY_STATED, breached_articles, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
 from .word_weights import content_pairs
 
+#: How much of a conduct a passage must speak of to be about it (``mentions``): half of it; the subject alone (狗 as 犬)
+#: is in every article of its regulation.
+SPEAKS_OF = 0.5
 _ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十\d]+[）)]")
 _ARTICLE = re.compile(r"^\s*第[一二三四五六七八九十百零〇]+条")
 
@@ -56,7 +59,7 @@ def mentioned_elsewhere(answer: Answer, candidates: Callable[[], Sequence[Any]],
 
 def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[Any]],
                             rules: Callable[[], Sequence[Any]] = tuple,
-                            mentions: Callable[[str], float] | None = None) -> Answer:
+                            mentions: Callable[[str], float] | None = None, conduct: str = "") -> Answer:
     """``answer`` with the clause sanctioning the rule it quotes, when the question asks about a fine and the quote
     states the rule but not its sanction. A regulation's penalty clauses name the rule by its number (第二十七条 违反本
     条例…第十八条除第四项以外的其他规定的…处以二百元以上五百元以下罚款), so the sentences a question on the conduct finds
@@ -79,22 +82,22 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
     docs = {doc for doc, _ in quoted}
     found_by_search = [(chunk.doc, chunk.article) for chunk in rules()
                        if chunk.doc in docs and getattr(chunk, "article", None) and getattr(chunk, "status", None) is None
-                       and not PENALTY_STATED.search(chunk.text) and mentions is not None and mentions(chunk.text) > 0]
+                       and not PENALTY_STATED.search(chunk.text) and mentions is not None
+                       and mentions(chunk.text) >= SPEAKS_OF]
     for doc, article in dict.fromkeys([*quoted, *found_by_search]):
         chunks = [c for c in chunks_of(doc) if getattr(c, "status", None) != REPEALED]
-        item = item_of("\n".join(c.text for c in chunks if c.article == article), mentions) if mentions else None
+        text = "\n".join(dict.fromkeys(c.text for c in chunks if c.article == article))  # overlapping chunks once
+        item = item_of(text, mentions) if mentions else None
+        if exempted(text, item, lambda party: not content_pairs(conduct).isdisjoint(content_pairs(party))):
+            continue  # 残疾人携带导盲犬…不受…第六项至第八项规定的限制, asked about a guide dog
         found = [(chunk, start, end) for chunk in chunks for start, end in split_sentences(chunk.text)
                  if PENALTY_STATED.search(chunk.text[start:end])
                  and (cover := scope(chunk.text[start:end], article)) is not None and cover.covers(item)]
         if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
             chunk, start, end = found[0]
-            rule = article + (f"第（{_CHINESE_NUMERALS[item]}）项" if item is not None and item < len(_CHINESE_NUMERALS) else "")
+            rule = article + (f"第（{chinese_numeral(item)}）项" if item is not None and 0 < item < 100 else "")
             return _with(answer, chunk, start, end, f"规定了违反{rule}的处罚", f"sets the penalty for breaking {rule}")
     return answer
-
-
-_CHINESE_NUMERALS = ("零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五",
-                     "十六", "十七", "十八", "十九", "二十")
 
 
 def _by_citation(answer: Answer) -> list[str]:
@@ -107,16 +110,17 @@ def _by_citation(answer: Answer) -> list[str]:
 
 def _sanctions_the_quote(text: str, articles: set[str], mentions: Callable[[str], float] | None) -> bool:
     """Is ``text`` (one cited passage's quote) a penalty clause that may be the quote's own: one naming its conduct in
-    words (of the asked conduct, when ``mentions`` can tell), or citing a quoted article? A fine for other articles only (在地铁里吃东西罚多少 quoted 第三十一条 with
-    第五十五条, the operator's fines for breaking 第二十三条, 第二十七条 …) leaves the quoted rule's sanction to be found."""
+    words (of the asked conduct, when ``mentions`` can tell), or citing a quoted article? A fine for other articles
+    only (在地铁里吃东西罚多少 quoted 第三十一条 with 第五十五条, the operator's fines for breaking 第二十三条, 第二十七条 …)
+    leaves the quoted rule's sanction to be found."""
     if not PENALTY_STATED.search(text):
         return False
     breached = breached_articles(text)
     if breached:
         return bool(breached & articles)
     # naming its conduct in words: the quote's own unless it speaks of other conduct (遛狗不拴绳会被罚吗 quoted 第二十九条,
-    # dogs frightening people, 依照《治安管理处罚法》予以处罚)
-    return mentions is None or mentions(text) > 0
+    # dogs frightening people, 依照《治安管理处罚法》予以处罚; 狗不拴绳罚多少 the registration fine, which names 犬 only)
+    return mentions is None or mentions(text) >= SPEAKS_OF
 
 
 def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:

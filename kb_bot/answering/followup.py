@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import PENALTY_ASKED
+from .guards import PENALTY_ASKED, conduct_text
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
                                question_noise, strip_cues, without_modal)
-from .word_weights import tagged_words
+from .word_weights import general_weight, tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
     from .conversation import Turn
@@ -33,6 +33,9 @@ NOISE = 0.05
 GUESS = 0.3
 #: A reply this much surer than another is clearly so (0.16 against 0.14 is noise).
 CLEARLY_SURER = 0.1
+#: How rare in general Chinese a word must be to name a conduct of its own (拒载 1.0, 逃票 0.91, 偷税 0.74, 拖欠 0.62;
+#: 清理 0.45, 违反 0.41, 拆 0.39: ``word_weights.general_weight``).
+TELLING = 0.6
 #: One character that is a whole aspect of a follow-up: a fine, money, a fee, a tax.
 ASPECT_CHARACTERS = frozenset("罚钱费税")
 
@@ -255,7 +258,12 @@ def fine_for_what_was_said(question: str) -> bool:
     was done is what the conversation spoke of, and every regulation fines its own conduct: read as asked, a review
     found 不清理罚多少？ after a question on dog mess "answered" 0.78 with the fine for not cleaning up a heritage site
     (拒不清理的，处以五十元罚款), which shares the verb only. A follow-up naming a thing (出租车拒载罚多少？) may leave."""
-    return bool(PENALTY_ASKED.search(question)) and not own_nouns(question)
+    if not PENALTY_ASKED.search(question) or own_nouns(question):
+        return False
+    # ...nor one naming a conduct of its own in a telling word (拒载, 逃票, 偷税, 拖欠工资: a review found 拒载罚多少？
+    # after a dog question kept in the dog regulation); 清理, 违反, 带 or 戴 are everyday verbs any rule may use
+    return not any(general_weight(word) >= TELLING for word, _, _, _ in tagged_words(conduct_text(question))
+                   if len(word) >= 2)
 
 
 def gives_asked_value(question: str, answer: Answer) -> bool:

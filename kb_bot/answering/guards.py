@@ -128,7 +128,8 @@ def without_names(sentence: str) -> str:
 
 #: A penalty, asked or stated. 办个狗证多少钱 was "answered" 0.75 by 伪造、买卖养犬证的…处以二千元罚款: a reader takes
 #: the fine for the fee. The sum in a penalty clause answers what a fine costs, never what a service or a fee costs.
-PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
+PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines|fined|penalt\w*|punish\w*)\b|\bfine\b(?!\s+(?:to|with|for me|if)\b)(?<!is fine)"
+                           r"(?<!it fine)(?<!be fine)(?<!s fine)", re.I)  # not "is it fine to walk my dog"
 PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
 
 
@@ -314,8 +315,8 @@ _ASKS_COMMENCEMENT = re.compile(r"施行|生效|废止|失效|开始执行|开�
 #: (a clause, the questions it answers): anything else it is no answer to.
 _ANSWERS_ONLY = ((PURPOSE_CLAUSE, _ASKS_PURPOSE), (COMMENCEMENT_CLAUSE, _ASKS_COMMENCEMENT))
 #: A question about how a regulation was made or amended, which its adoption lines answer.
-_ASKS_MAKING = re.compile("|".join((_ASKS_PURPOSE.pattern, _ASKS_COMMENCEMENT.pattern, r"通过|批准|修正|修订|修改|制定")),
-                          re.I)
+_ASKS_MAKING = re.compile("|".join((_ASKS_PURPOSE.pattern, _ASKS_COMMENCEMENT.pattern,
+                                    r"通过|批准|修正|修订|修改|制定|出台|颁布|发布|公布|表决|改过|改了|改几次|哪年改|几次改")), re.I)
 
 
 def of_its_making(question: str, sentences: Sequence[str]) -> list[bool]:
