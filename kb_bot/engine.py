@@ -200,19 +200,8 @@ class KnowledgeBase:
         (``elsewhere.sanction_of_quoted_rule``)."""
         asked = answer.understood_as or answer.question
         retriever = self.retriever
-        if answer.status == RELATED and PENALTY_ASKED.search(asked) and replies_in_chinese(asked):
-            # Chinese only: an English question's words reach the articles through synonyms alone (dog -> 犬 in every
-            # article of the dog regulation), which tell no rule or item apart (review: leash -> the dog-farm fine)
-            # a follow-up's reading opens with the regulation's title, which names no conduct (and every item's 古树)
-            conduct = conduct_text(functools.reduce(lambda text, title: text.replace(title, " "),
-                                                    {c.title for c in answer.citations if len(c.title) >= 4}, asked))
-            aspect = Aspect.of_runs(conduct, self.synonyms())
-
-            def rules() -> list:  # the conduct's words for keywords, the question's remembered vector for dense
-                return [h.chunk for h in retriever.search(self.synonyms().expand_query(conduct), RULE_SEARCH,
-                                                         query_vector=retriever.embed([asked])[0])]
-
-            answer = sanction_of_quoted_rule(answer, self.chunks_of, rules, lambda text: mentions(aspect, text), conduct)
+        if answer.status == RELATED and PENALTY_ASKED.search(asked):
+            answer = self._with_sanction(answer, asked)
         if answer.status != RELATED or not answer.missing:
             return answer
 
@@ -222,6 +211,25 @@ class KnowledgeBase:
 
         return mentioned_elsewhere(answer, candidates, [w for words in self.synonyms().expand(asked).alternatives
                                                         for w in words])
+
+    def _with_sanction(self, answer: Answer, asked: str) -> Answer:
+        """A related reply to a question about a fine, with the clause sanctioning the rule its conduct falls under
+        (``elsewhere.sanction_of_quoted_rule``): the quoted rules, then those a search for the conduct finds."""
+        if not replies_in_chinese(asked):
+            # An English question's words reach the articles through synonyms alone (dog -> 犬 in every article of the
+            # dog regulation), which tell no rule or item apart (review: leash -> the dog-farm fine): quoted rules only.
+            return sanction_of_quoted_rule(answer, self.chunks_of)
+        # a follow-up's reading opens with the regulation's title, which names no conduct (and is in every item: 古树)
+        conduct = conduct_text(functools.reduce(lambda text, title: text.replace(title, " "),
+                                                {c.title for c in answer.citations if len(c.title) >= 4}, asked))
+        aspect = Aspect.of_runs(conduct, self.synonyms())
+        retriever = self.retriever
+
+        def rules() -> list:  # the conduct's words for keywords, the question's remembered vector for dense
+            return [h.chunk for h in retriever.search(self.synonyms().expand_query(conduct), RULE_SEARCH,
+                                                     query_vector=retriever.embed([asked])[0])]
+
+        return sanction_of_quoted_rule(answer, self.chunks_of, rules, lambda text: mentions(aspect, text), conduct)
 
     def chunks_of(self, doc: str) -> list:
         """The chunks of one document in the index, in order."""

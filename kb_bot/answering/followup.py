@@ -106,7 +106,6 @@ class Aspect:
         expansion = load_synonyms(documents).expand(content)
         return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
 
-
     @classmethod
     def of_runs(cls, text: str, synonyms: Any) -> Aspect:
         """The aspect of words already picked out (``guards.conduct_text``): each run's character pairs, none across
