@@ -7,7 +7,6 @@ loads it and swaps it in, while queries in flight finish on the old one.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from dataclasses import replace
@@ -20,7 +19,7 @@ from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
 from .answering.elsewhere import mentioned_elsewhere, sanction_of_quoted_rule
 from .answering.followup import Aspect, mentions
-from .answering.guards import PENALTY_ASKED, conduct_text
+from .answering.guards import PENALTY_ASKED, conduct_text, without_titles
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError
@@ -219,9 +218,7 @@ class KnowledgeBase:
             # An English question's words reach the articles through synonyms alone (dog -> 犬 in every article of the
             # dog regulation), which tell no rule or item apart (review: leash -> the dog-farm fine): quoted rules only.
             return sanction_of_quoted_rule(answer, self.chunks_of)
-        # a follow-up's reading opens with the regulation's title, which names no conduct (and is in every item: 古树)
-        conduct = conduct_text(functools.reduce(lambda text, title: text.replace(title, " "),
-                                                {c.title for c in answer.citations if len(c.title) >= 4}, asked))
+        conduct = conduct_text(without_titles(asked, (c.title for c in answer.citations)))
         aspect = Aspect.of_runs(conduct, self.synonyms())
         retriever = self.retriever
 

@@ -19,7 +19,8 @@ _NUMBER = r"[零〇一二两三四五六七八九十百]+"
 #: word (规定的, 不如实介绍…: 违反本条例第十八条、第十九条，不如实介绍用人单位情况的 has no 规定). 违反《…法》 cites another law.
 BREACH = re.compile(r"违反(?:本(?:条例|规定|办法|实施办法))?(第(?:第|[零〇一二两三四五六七八九十百\d]+|[（(][零〇一二两三四五六七八九十\d]+[）)]|"
                     r"[条款项、，,至除和及]|或者|以外|的其他)*)")
-_ARTICLE = re.compile(rf"第({_NUMBER})条")
+#: An article cited by number (第二十二条); the numeral is group 1.
+ARTICLE = re.compile(rf"第({_NUMBER})条")
 _PARAGRAPH = re.compile(rf"第{_NUMBER}款")
 #: An item of an article as published: （三） opening a line or a clause.
 _ITEM = re.compile(rf"(?:^|\n|：|；)\s*[（(]({_NUMBER})[）)]")
@@ -82,7 +83,7 @@ def scope(clause: str, article: str) -> Scope | None:
     target = numeral(article.strip("第条"))
     for breach in BREACH.finditer(clause):
         run = breach.group(1)
-        marks = list(_ARTICLE.finditer(run))
+        marks = list(ARTICLE.finditer(run))
         for i, mark in enumerate(marks):
             if numeral(mark.group(1)) != target:
                 continue
@@ -95,6 +96,11 @@ def scope(clause: str, article: str) -> Scope | None:
                 return Scope(partial=True)
             return Scope()
     return None
+
+
+def breached_articles(text: str) -> set[str]:
+    """The articles (第二十二条) whose breach a sentence sanctions, by number; empty when it names the conduct in words."""
+    return {mark.group() for run in BREACH.findall(text) for mark in ARTICLE.finditer(run)}
 
 
 def items(text: str) -> dict[int, str]:

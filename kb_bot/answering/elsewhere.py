@@ -22,8 +22,8 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
-from ..sanctions import chinese_numeral, exempted, item_of, scope
-from .guards import PENALTY_ASKED, PENALTY_STATED, breached_articles, fines_for_a_fee
+from ..sanctions import breached_articles, chinese_numeral, exempted, item_of, scope
+from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, question_noise
 from .word_weights import content_pairs
 

@@ -14,10 +14,10 @@ One definition (:func:`not_an_answer`) for the app and for the calibration that 
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE, is_adoption_line
-from ..sanctions import BREACH
+from ..sanctions import ARTICLE, breached_articles
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
                                named_places, names_only_details, question_noise)
 from .word_weights import content_pairs, tagged_words
@@ -162,10 +162,16 @@ def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
     asking words, the penalty words, the words naming no conduct (``_NO_CONDUCT``) and the titles of the quoted
     passages (``sources`` open with theirs): a follow-up read with a regulation's title (郑州市轨道交通条例 违反了罚多少)
     names no more conduct than as asked."""
-    for title in {source.split(" ", 1)[0] for source in sources}:
+    return content_pairs(conduct_text(without_titles(question, (source.split(" ", 1)[0] for source in sources))))
+
+
+def without_titles(question: str, titles: Iterable[str]) -> str:
+    """``question`` without the regulation titles a reading opened with (郑州市轨道交通条例 违反了罚多少): a title names
+    no conduct, and every article of its regulation speaks of its subject (古树)."""
+    for title in set(titles):
         if len(title) >= 4:
             question = question.replace(title, " ")
-    return content_pairs(conduct_text(question))
+    return question
 
 
 def conduct_text(question: str) -> str:
@@ -184,14 +190,6 @@ def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequ
             and not conduct_pairs(question, sources) and any(_SANCTION.search(text) for text in quoted))
 
 
-_ARTICLE_NUMBER = re.compile(r"第[零〇一二两三四五六七八九十百]+条")
-
-
-def breached_articles(text: str) -> set[str]:
-    """The articles (第二十二条) whose breach a sentence sanctions, by number; empty when it names the conduct in words."""
-    return {a for span in BREACH.findall(text) for a in _ARTICLE_NUMBER.findall(span)}
-
-
 def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool:
     """Does the quote pair a rule with a penalty clause that punishes the breach of other articles only? 狗能坐电梯吗 →
     不戴嘴套会被罚吗？ was "answered" 0.76 by 第十八条 (乘坐电梯时…戴嘴套) with 第二十八条 (违反本条例第二十二条规定…处以三千元
@@ -203,7 +201,7 @@ def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool
     breaches: list[set[str]] = []
     # Numbers only, not which document: a rule and a fine from two regulations that share a number pass (lenient).
     for text, source in zip(quoted, sources):
-        article = _ARTICLE_NUMBER.search(source)
+        article = ARTICLE.search(source)
         where = {article.group()} if article else set()
         if PENALTY_STATED.search(text):
             articles = breached_articles(text)
