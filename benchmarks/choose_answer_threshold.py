@@ -107,14 +107,31 @@ def tally(rows: list[dict], threshold: float) -> tuple[int, int, int]:
     return facts, wrong, near
 
 
+def value_at(rows: list[dict], threshold: float, cost: float) -> float:
+    """Answers holding their fact less ``cost`` times the wrong ones, at ``threshold``."""
+    facts, wrong, near = tally(rows, threshold)
+    return facts - cost * (wrong + near)
+
+
 def choose(rows: list[dict], thresholds, cost: float) -> tuple[float, dict[float, float]]:
     """The threshold with the most answers holding their fact less ``cost`` times the wrong ones (ties: the higher
     threshold), with every threshold's value."""
-    value = {}
-    for t in thresholds:
-        facts, wrong, near = tally(rows, t)
-        value[t] = facts - cost * (wrong + near)
+    value = {t: value_at(rows, t, cost) for t in thresholds}
     return max(value, key=lambda t: (value[t], t)), value
+
+
+def write_choice(model_id: str, field: str, chosen: float, rows: list[dict], info: dict) -> Path:
+    """Write ``chosen`` as the shipped model's ``field`` (answer_threshold, yesno_threshold), with ``info`` and the
+    outcomes at it recorded in the model's ``info`` as ``<field>_outcomes``."""
+    path = model_path(model_id)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    f, w, n = tally(rows, chosen)
+    data[field] = chosen
+    data["info"] = {**data.get("info", {}), **info,
+                    f"{field}_outcomes": {"questions": len(rows), "with_fact": f, "without_fact": w,
+                                          "unanswerable_answered": n}}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def main() -> int:
@@ -156,16 +173,10 @@ def main() -> int:
         if abs(t - chosen) < 5e-4 or abs(t - fitted) < 5e-4 or round(t * 100) % 5 == 0:
             print(f"| {t:.3f}{mark} | {f} | {w} | {n} | {value[t]:g} |")
     if args.write:
-        path = model_path(model_id)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        f, w, n = tally(rows, chosen)
-        data["answer_threshold"] = chosen
-        data["info"] = {**data.get("info", {}), "answer_threshold_fitted": fitted,
-                        "answer_threshold_from": f"citizen questions written for training and a review's, cost of a wrong answer "
-                                                 f"{args.cost:g} (benchmarks/choose_answer_threshold.py)",
-                        "answer_threshold_outcomes": {"questions": len(rows), "with_fact": f, "without_fact": w,
-                                                      "unanswerable_answered": n}}
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        path = write_choice(model_id, "answer_threshold", chosen, rows, {
+            "answer_threshold_fitted": fitted,
+            "answer_threshold_from": f"citizen questions written for training and a review's, cost of a wrong answer "
+                                     f"{args.cost:g} (benchmarks/choose_answer_threshold.py)"})
         print(f"wrote answer threshold {chosen:.3f} (fitted {fitted:.3f}) to {path.relative_to(REPO)}")
     return 0
 
@@ -182,15 +193,10 @@ def resampled_wins(rows: list[dict], chosen: float, current: float, cost: float)
     import random
 
     rng = random.Random(0)
-
-    def value(sample: list[dict], t: float) -> float:
-        facts, wrong, near = tally(sample, t)
-        return facts - cost * (wrong + near)
-
     wins = 0
     for _ in range(RESAMPLES):
         sample = [rng.choice(rows) for _ in rows]
-        wins += value(sample, chosen) > value(sample, current)
+        wins += value_at(sample, chosen, cost) > value_at(sample, current, cost)
     return wins / RESAMPLES
 
 
@@ -213,16 +219,10 @@ def choose_yesno(kb: _WithModel, shipped: AnswerModel, items: list[dict], args: 
         mark = " (chosen)" if abs(t - chosen) < 5e-4 else " (shipped)" if abs(t - current) < 5e-4 else ""
         print(f"| {t:.3f}{mark} | {' | '.join(map(str, tally(rows, t)))} | {value[t]:g} |")
     if args.write and chosen != current and holds >= HOLDS:
-        path = model_path(kb.retriever.index.manifest.model_id)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        f, w, n = tally(rows, chosen)
-        data["yesno_threshold"] = chosen
-        data["info"] = {**data.get("info", {}), "yesno_threshold_before": current,
-                        "yesno_threshold_from": f"citizen questions written for training and the reviews', cost of a "
-                                                f"wrong answer {args.cost:g} (benchmarks/choose_answer_threshold.py --yesno)",
-                        "yesno_threshold_outcomes": {"questions": len(rows), "with_fact": f, "without_fact": w,
-                                                     "unanswerable_answered": n}}
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        path = write_choice(kb.retriever.index.manifest.model_id, "yesno_threshold", chosen, rows, {
+            "yesno_threshold_before": current,
+            "yesno_threshold_from": f"citizen questions written for training and the reviews', cost of a wrong answer "
+                                    f"{args.cost:g} (benchmarks/choose_answer_threshold.py --yesno)"})
         print(f"wrote yes/no threshold {chosen:.3f} (was {current:.3f}) to {path.relative_to(REPO)}")
     return 0
 
