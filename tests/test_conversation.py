@@ -525,12 +525,15 @@ def test_a_completed_answer_quoting_nothing_the_follow_up_names_is_only_related(
 
 
 class ModelKB(StubKB):
-    """StubKB with a fitted model's thresholds: 0.7 to answer, 0.4 for a Chinese yes/no question."""
+    """StubKB with a fitted model's thresholds: 0.7 to answer, 0.4 for a Chinese yes/no question (``info`` as the
+    shipped model records its choices)."""
+
+    answer_threshold, info = 0.7, {}
 
     def answer_model(self):
         from kb_bot.answering.answer_model import AnswerModel
 
-        return AnswerModel("stub", None, None, None, 0.7, 0.2, {}, yesno_threshold=0.4)
+        return AnswerModel("stub", None, None, None, self.answer_threshold, 0.2, self.info, yesno_threshold=0.4)
 
 
 def test_a_follow_up_is_answered_only_at_the_answer_threshold_not_the_yes_no_one():
@@ -551,14 +554,11 @@ def test_a_follow_up_is_answered_only_at_the_answer_threshold_not_the_yes_no_one
     assert converse(ModelKB(table), "失业保险谁来交？").status == "answered"
 
 
-class CitizenThresholdKB(StubKB):
-    """StubKB with a model whose answer threshold was chosen on citizens' stand-alone questions (0.6) below the
-    validation split's (0.7, kept in its info)."""
+class CitizenThresholdKB(ModelKB):
+    """ModelKB whose answer threshold was chosen on citizens' stand-alone questions (0.6) below the validation
+    split's (0.7, kept in its info)."""
 
-    def answer_model(self):
-        from kb_bot.answering.answer_model import AnswerModel
-
-        return AnswerModel("stub", None, None, None, 0.6, 0.2, {"answer_threshold_fitted": 0.7}, yesno_threshold=0.4)
+    answer_threshold, info = 0.6, {"answer_threshold_fitted": 0.7}
 
 
 def test_a_follow_up_is_answered_only_at_the_validation_threshold_not_the_one_chosen_on_stand_alone_questions():
