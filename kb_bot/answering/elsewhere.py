@@ -84,15 +84,19 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
                        if chunk.doc in docs and getattr(chunk, "article", None) and getattr(chunk, "status", None) is None
                        and not PENALTY_STATED.search(chunk.text) and mentions is not None
                        and mentions(chunk.text) >= SPEAKS_OF]
+    documents: dict[str, tuple[list, list]] = {}  # a document's chunks and penalty sentences, read once
     for doc, article in dict.fromkeys([*quoted, *found_by_search]):
-        chunks = [c for c in chunks_of(doc) if getattr(c, "status", None) != REPEALED]
+        if doc not in documents:
+            chunks = [c for c in chunks_of(doc) if getattr(c, "status", None) != REPEALED]
+            documents[doc] = chunks, [(chunk, start, end) for chunk in chunks for start, end in split_sentences(chunk.text)
+                                      if PENALTY_STATED.search(chunk.text[start:end])]
+        chunks, penalties = documents[doc]
         text = "\n".join(dict.fromkeys(c.text for c in chunks if c.article == article))  # overlapping chunks once
         item = item_of(text, mentions) if mentions else None
         if exempted(text, item, lambda party: not content_pairs(conduct).isdisjoint(content_pairs(party))):
             continue  # 残疾人携带导盲犬…不受…第六项至第八项规定的限制, asked about a guide dog
-        found = [(chunk, start, end) for chunk in chunks for start, end in split_sentences(chunk.text)
-                 if PENALTY_STATED.search(chunk.text[start:end])
-                 and (cover := scope(chunk.text[start:end], article)) is not None and cover.covers(item)]
+        found = [(chunk, start, end) for chunk, start, end in penalties
+                 if (cover := scope(chunk.text[start:end], article)) is not None and cover.covers(item)]
         if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
             chunk, start, end = found[0]
             rule = article + (f"第（{chinese_numeral(item)}）项" if item is not None and 0 < item < 100 else "")
