@@ -934,3 +934,26 @@ def test_questions_on_how_a_regulation_came_about_keep_its_adoption_lines():
     line = "2021年11月27日 河南省第十三届人民代表大会常务委员会第二十八次会议批准"
     for question in ("养犬条例什么时候出台的", "养犬条例哪年颁布的", "燃气条例改过几次"):
         assert of_its_making(question, [line]) == [False], question
+
+
+@pytest.mark.parametrize("question, kept, gone", [
+    ("带狗坐地铁罚多少", "地铁", "多少"), ("就业补贴有吗", "就业", "吗"), ("还款期限多久", "还款", "多久"),
+    ("有效期是多久", "有效期", "多久"), ("地下室能住人吗", "地下室", "吗"),
+])
+def test_a_question_word_inside_a_word_is_part_of_it(question, kept, gone):
+    # 地 of 地铁, 就 of 就业, 还 of 还款: cut out as question words they left 铁, 业, 款 as what was asked about (the
+    # conduct of 带狗坐地铁罚多少 was 带狗坐 铁)
+    from kb_bot.answering.guards import conduct_text
+    from kb_bot.answering.question_reading import without_noise
+
+    content = without_noise(question)
+    assert kept in content and gone not in content
+    assert "地铁" in conduct_text("带狗坐地铁罚多少")
+
+
+@pytest.mark.parametrize("question, gone", [("还有补贴吗", "还有"), ("公房能转租给别人吗", "给"), ("我家门口能停车吗", "我")])
+def test_function_words_glued_into_a_word_stay_question_words(question, gone):
+    # 还有 is two function words, 转租给 a verb with its particle (jieba lists it as a noun), 我家 a pronoun's
+    from kb_bot.answering.question_reading import without_noise
+
+    assert gone not in without_noise(question)

@@ -32,8 +32,8 @@ import numpy as np
 
 from ..retrieval import SearchHit
 from ..synonyms import Expansion, Synonyms
-from .question_reading import (A_NOT_A, ASKING_ONLY, SPECIFIC_TYPES, asked_type, carries, is_topic_query, place_mismatch,
-                               question_noise, without_modal)
+from .question_reading import (A_NOT_A, ASKING_ONLY, SPECIFIC_TYPES, asked_type, carries, is_topic_query, noise_spans,
+                               place_mismatch, question_noise, without_modal)
 from .word_weights import CJK as _CJK
 from .word_weights import CJK_RUN as _CJK_RUN
 from .word_weights import LATIN as _LATIN
@@ -88,6 +88,7 @@ def question_units(question: str, expansion: Expansion, stats: GramStats) -> lis
             continue
         word, start, end = without_modal(word, start, end)
         masked = "".join("\x00" if asking[start + i] else ch for i, ch in enumerate(word))
+        # As fitted: 地 of 地铁 is cut too (``noise_spans`` keeps it for the rules; features change only with a refit)
         for match in re.finditer(r"[^\x00]+", noise.sub(lambda m: "\x00" * len(m.group()), masked)):
             piece = match.group()
             if not (_CJK.search(piece) or _LATIN.fullmatch(piece)):
@@ -151,7 +152,7 @@ def missing_phrase(question: str, units: Sequence[Unit], flags: Sequence[float])
             state[i] = 1 if flag >= 0.5 or state[i] == 1 else -1
     words = tagged_words(text)
     # A word jieba made across a question word's edge (哪天开 -> 哪 天开) is no word of the question's content.
-    asking = [m.span() for m in question_noise(text).finditer(text) if m.end() > m.start()]
+    asking = noise_spans(text)
     marks = [(-1 if -1 in state[a:b] and 1 not in state[a:b] and _names_a_thing(w, tag)
               and not any(s < b and a < e and not (a <= s and e <= b) for s, e in asking)
               else (1 if 1 in state[a:b] else 0)) for w, a, b, tag in words]
@@ -272,7 +273,7 @@ def gather(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | 
     passage_flags = tuple(tuple(covered(units, passage_text(h))) for h in considered)
     passage_cov = [coverage(units, f) for f in passage_flags]
     specific = answer_type in SPECIFIC_TYPES
-    content = question_noise(question).sub(" ", question)
+    content = question_noise(question).sub(" ", question)  # as fitted (see question_units)
     cand_grams = [grams(c.text) for c in cands]
     local = _local_overlap(grams(content), cand_grams) if cands else []
     rare = sorted(range(len(units)), key=lambda i: -units[i].weight)[:3]  # the question's most telling words

@@ -24,7 +24,7 @@ from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chi
 from .answerability import split_sentences
 from ..sanctions import breached_articles, chinese_numeral, exempted, item_of, scope
 from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
-from .question_reading import DETAIL_WORDS, question_noise
+from .question_reading import DETAIL_WORDS, without_noise
 from .word_weights import content_pairs
 
 #: How much of a conduct a passage must speak of to be about it (``mentions``): half of it; the subject alone (狗 as 犬)
@@ -130,7 +130,7 @@ def _sanctions_the_quote(text: str, articles: set[str], mentions: Callable[[str]
 def _subject(question: str, word: str, synonyms: Sequence[str]) -> set[str]:
     """What a passage must name to be about the question: pairs of its characters and its numbers or Latin words
     outside the detail and the asking words, and the synonym table's words for it."""
-    rest = question_noise(question).sub(" ", question.replace(word, " "))
+    rest = without_noise(question.replace(word, " "))
     return content_pairs(rest) | set(re.findall(r"[A-Za-z0-9]{2,}", rest)) | {s for s in synonyms if s and s != word}
 
 

@@ -16,7 +16,7 @@ from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .guards import PENALTY_ASKED, conduct_text
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
-                               question_noise, strip_cues, without_modal)
+                               strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
@@ -228,7 +228,7 @@ _VALUE_TYPES = tuple(t for t in SPECIFIC_TYPES if t not in ("procedure", "addres
 def own_nouns(question: str) -> list[str]:
     """The nouns and days a question names of its own (房价 of 房价多少？, 双色球 of 双色球多少钱一注？), its asking words
     set aside first (or 什么时候 leaves 时候 as a noun); 第一趟, 骑, 开 name no thing."""
-    content = question_noise(question).sub(" ", strip_cues(question))
+    content = without_noise(strip_cues(question))
     return [word for word, _, _, tag in tagged_words(content) if len(word) >= 2 and tag.startswith(("n", "t"))]
 
 

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE, is_adoption_line
 from ..sanctions import ARTICLE, breached_articles
 from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
-                               named_places, names_only_details, question_noise)
+                               named_places, names_only_details, without_noise)
 from .word_weights import content_pairs, tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
@@ -177,7 +177,7 @@ def without_titles(question: str, titles: Iterable[str]) -> str:
 def conduct_text(question: str) -> str:
     """A question about a fine without its asking words, penalty words and words naming no conduct (遛狗不拴绳 of
     遛狗不拴绳会被罚吗): what must match the rule whose sanction is asked."""
-    text = _NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", question_noise(question).sub(" ", question)))
+    text = _NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", without_noise(question)))
     return _NOT_CONDUCT.sub(" ", text)
 
 
@@ -291,7 +291,7 @@ def share_for_its_base(question: str, quoted: Sequence[str]) -> bool:
         if asked_type(clause) not in ("money", "amount") or _SHARE_ASKED.search(clause):
             continue
         places = named_places(clause)
-        named = [w for w in re.split(r"[^\u3400-\u9fff]+", question_noise(clause).sub(" ", clause))
+        named = [w for w in re.split(r"[^\u3400-\u9fff]+", without_noise(clause))
                  if len(w) >= 2 and w not in places and w not in _GENERIC_FIGURE]
         if any(word in base for word in named for base in bases):
             return True

@@ -67,6 +67,14 @@ def tagged_words(text: str) -> list[tuple[str, int, int, str]]:
     return words
 
 
+def dictionary_tag(word: str) -> str:
+    """jieba's part-of-speech tag of ``word`` in its dictionary ("" for a word it does not list)."""
+    import jieba.posseg
+
+    _jieba()
+    return jieba.posseg.dt.word_tag_tab.get(word, "")
+
+
 # A word's weight in general Chinese, from jieba's dictionary counts: words at least as common as 公司
 # weigh nothing, words as rare as ten uses (or unknown) weigh fully. Without it, everyday words a corpus
 # happens not to use (公司, 今年, 上次) would count as "the detail the documents lack".
