@@ -487,6 +487,24 @@ def test_a_fine_asked_for_what_was_said_stays_with_the_conversations_document():
     assert converse(kb, "狗拉屎主人要清理吗？", "出租车拒载罚多少？").citations[0].doc == "taxi.md"
 
 
+def test_a_fine_asked_for_what_was_said_is_read_with_the_conduct_not_the_regulations_first_fine():
+    # 罚多少？ after 扣工人身份证行不行: read with the labour regulation's title alone, the surest reply (0.76) was its
+    # first fine, a job agency's; the reading with the conduct quotes the fine for it (enterprise QA, nineteenth session).
+    kb = StubKB({
+        "扣工人身份证行不行": ("answered", "郑州市劳动用工条例", "用人单位不得扣押劳动者的居民身份证", "labour.md", 0.5),
+        "罚多少？": ("related", None, "违反本条例规定的，处以罚款", "air.md", 0.04),
+        "郑州市劳动用工条例 罚多少": ("related", "郑州市劳动用工条例",
+                              "违反第七条第三款规定的，没收违法所得，并处以一万元以上五万元以下罚款", "labour.md", 0.76),
+        "扣工人身份证 罚多少": ("related", "郑州市劳动用工条例",
+                          "扣押劳动者身份证或者其他证件的，由人力资源社会保障行政部门依法处罚", "labour.md", 0.49),
+    })
+    answer = converse(kb, "扣工人身份证行不行", "罚多少？")
+    assert answer.understood_as == "扣工人身份证 罚多少" and "扣押" in answer.answer
+    # a fine follow-up naming a conduct of its own is read as before: the surer reply wins
+    from kb_bot.answering.followup import fine_for_what_was_said
+    assert not fine_for_what_was_said("拒载罚多少？")
+
+
 def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
     from kb_bot.answering.followup import Aspect, mentions as _mentions
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import PENALTY_ASKED, conduct_text
+from .guards import PENALTY_ASKED, conduct_pairs, conduct_text
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
                                strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
@@ -146,7 +146,9 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     (拜访了几家企业？), else the topic's (it asks about the topic itself); else the one whose quoted
     sentences speak most of the new aspect, then the better outcome, then the higher confidence to one decimal
     (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
-    general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress)."""
+    general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress). A fine asked
+    for what was said (``fine_for_what_was_said``) keeps the reading in the conversation's document whose quote speaks
+    most of the conduct the previous question named, then the topic's."""
     own = core(question)
     # 罚多少？ keeps one character, but it names the aspect asked (the fine), unlike 都是哪些？ or 是怎么帮的？: read as
     # contentless, the topic's reading won over the regulation's (承重墙能打吗 -> 罚多少？ quoted another regulation).
@@ -156,9 +158,17 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     # not 第十条 on school buses, both related at 0.55)
     nouns = topic_nouns(previous.topic)
 
+    # 罚多少？ after 扣工人身份证行不行: what was done is what the conversation said; the reading whose quote speaks of
+    # it wins (read with the regulation's title alone, the surest reply was its first fine: a job agency's, 0.76)
+    conduct = conduct_pairs(previous.effective) if fine_for_what_was_said(question) else set()
+
     def key(i: int) -> tuple:
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
         found = answer.status != NOT_FOUND
+        if conduct:
+            text = quoted(answer)
+            return (found, doc_of(answer) == previous.doc, round(sum(p in text for p in conduct) / len(conduct), 1),
+                    on_topic, bool(nouns) and nouns in readings[i], *support(answer))
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
         rank, confidence = support(answer)
