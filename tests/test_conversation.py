@@ -330,7 +330,7 @@ def test_a_completed_related_reply_names_as_missing_only_what_the_person_asked()
     answer = converse(StubKB(table), "带狗出门遛弯要注意啥？", "不拴绳罚多少？")
     assert answer.understood_as == "带狗出门遛弯要注意啥 不拴绳罚多少"
     assert answer.missing is None and "出门遛弯" not in answer.answer and "由成年人牵领" in answer.answer
-    assert answer.answer.startswith("没有找到能确定回答这个问题的原文。最接近的内容")
+    assert answer.answer.startswith("找到了相关原文，但不能确定它回答了这个问题。最接近的内容")
     # a word the person did ask is still named
     table["带狗出门遛弯要注意啥 不拴绳罚多少"] = ("related", None, "携犬出户应当束犬链", "dogs.md", 0.5, "罚")
     assert "没有提到“罚”" in converse(StubKB(table), "带狗出门遛弯要注意啥？", "不拴绳罚多少？").answer
@@ -536,7 +536,7 @@ def test_a_completed_answer_quoting_nothing_the_follow_up_names_is_only_related(
     answer = converse(kb, "电动车几岁能骑？", "能带人吗？")
     assert answer.understood_as == "电动车岁能骑 能带人吗"
     assert answer.status == "related" and not answer.found and "乘车人均应遵守本条例" in answer.answer
-    assert answer.answer.startswith("没有找到能确定回答这个问题的原文")
+    assert answer.answer.startswith("找到了相关原文，但不能确定它回答了这个问题")
     # A quote that does speak of it stays answered.
     kb.table["电动车岁能骑 能带人吗"] = ("answered", None, "电动自行车可以带人：载一名未成年人", "traffic.md", 0.82)
     assert converse(kb, "电动车几岁能骑？", "能带人吗？").status == "answered"

@@ -56,7 +56,7 @@ def _reply(question, quoted):
 
     citations = tuple(Citation("dogs.md", "郑州市城市养犬管理条例", None, None, text, (0, len(text)), 0.5, cid,
                                article=article, kind="regulation") for cid, article, text in quoted)
-    return Answer(question, False, "没有找到能确定回答这个问题的原文。最接近的内容（请核对是否回答了您的问题）：" +
+    return Answer(question, False, "找到了相关原文，但不能确定它回答了这个问题。最接近的内容（请核对是否回答了您的问题）：" +
                   "".join(f"{text}[{i + 1}]" for i, (_, _, text) in enumerate(quoted)), citations,
                   sentences=tuple(AnswerSentence(text, i) for i, (_, _, text) in enumerate(quoted)), status=RELATED)
 
