@@ -52,6 +52,11 @@ class Scope:
     excepted: frozenset[int] = frozenset()
     partial: bool = False
 
+    def covers_all(self, items: frozenset[int]) -> bool:
+        """Does the clause sanction a breach of each of ``items`` (none: the article, item not known)? The conduct may
+        fall under any of them: the fine is known only when one clause covers them all."""
+        return all(self.covers(item) for item in items) if items else self.covers(None)
+
     def covers(self, item: int | None) -> bool:
         """Does the clause sanction a breach of ``item`` of the article (None: the article, item not known)?"""
         if self.partial:
@@ -137,10 +142,20 @@ def chinese_numeral(value: int) -> str:
     return f"{digits[tens] if tens > 1 else ''}十{digits[ones] if ones else ''}"
 
 
+def items_of(text: str, mentions: Callable[[str], float]) -> frozenset[int]:
+    """The items of an article's ``text`` a conduct may fall under: those ``mentions`` scores highest beyond what the
+    article's lead-in already says, above 0 (带狗坐地铁: （六）不得乘坐…地铁 and （七）不得进入…地铁站 alike, not every item
+    naming the dog); empty for an article without items or a conduct none speaks of."""
+    first = _ITEM.search(text)
+    lead = text[: first.start()] if first else ""
+    # what an item says beyond its lead-in: 携犬出户应当遵守下列规定 speaks of the dog for every item
+    base = mentions(lead) if lead.strip() else 0.0
+    scored = {number: mentions(f"{lead}\n{body}") - base for number, body in items(text).items()}
+    best = max(scored.values(), default=0.0)
+    return frozenset(number for number, score in scored.items() if score == best) if best > 0 else frozenset()
+
+
 def item_of(text: str, mentions: Callable[[str], float]) -> int | None:
-    """The item of an article's ``text`` a conduct falls under: the one ``mentions`` scores highest, when one alone
-    does and above 0; None for an article without items or a conduct no single item speaks of."""
-    scored = sorted(((mentions(body), number) for number, body in items(text).items()), reverse=True)
-    if not scored or scored[0][0] <= 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        return None
-    return scored[0][1]
+    """The item of an article's ``text`` a conduct falls under, when one alone is scored highest (``items_of``)."""
+    found = items_of(text, mentions)
+    return next(iter(found)) if len(found) == 1 else None

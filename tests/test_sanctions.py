@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb_bot.answering.answer import ANSWERED, RELATED
-from kb_bot.sanctions import Scope, item_of, items, numeral, scope
+from kb_bot.sanctions import Scope, item_of, items, items_of, numeral, scope
 
 
 @pytest.mark.parametrize("text, value", [("十", 10), ("十三", 13), ("二十", 20), ("二十七", 27), ("一百零五", 105), ("12", 12)])
@@ -49,6 +49,19 @@ def test_the_item_a_conduct_falls_under_is_the_one_speaking_of_it_alone():
     assert item_of(rule, lambda text: float("携带" in text)) is None  # two items speak of it
     assert item_of(rule, lambda text: 0.0) is None
     assert item_of("第九条 每户只准饲养一只犬。", lambda text: 1.0) is None  # no items
+
+
+def test_items_a_conduct_may_fall_under_are_read_beyond_the_lead_in_and_one_clause_must_cover_them_all():
+    # 带狗坐地铁罚多少: （六）乘坐…地铁 and （七）进入…地铁站 speak of it alike; every item names the dog, as does the
+    # lead-in (携犬出户), so the dog tells no item apart. The fine is known: 第二十七条 covers both (not item four).
+    rule = ("第十八条 携犬出户应当遵守下列规定：\n（一）携带养犬证，犬只束犬链；\n（四）及时清除犬只排泄物；\n"
+            "（六）犬只不得乘坐地铁；\n（七）犬只不得进入地铁站；")
+    said = lambda text: (("犬" in text) + ("地铁" in text)) / 2  # noqa: E731  (the conduct 带狗坐地铁, as mentions reads it)
+    assert items_of(rule, said) == {6, 7} and item_of(rule, said) is None
+    all_but_four = Scope(excepted=frozenset({4}))
+    assert all_but_four.covers_all(frozenset({6, 7})) and not all_but_four.covers_all(frozenset({4, 6}))
+    assert not all_but_four.covers_all(frozenset())  # no item known: as covers(None)
+    assert not Scope(items=frozenset({6})).covers_all(frozenset({6, 7}))  # a clause for one of them says nothing of the other
 
 
 def _reply(question, quoted):
@@ -97,6 +110,7 @@ def test_a_fine_asked_gets_the_clause_for_the_item_of_the_rule_a_search_finds():
     ("遛狗不拴绳会被罚吗", "第二十七条"),  # 第十八条（一） found by the search, fined by 第二十七条 (all but item four)
     ("在地铁里吃东西罚多少", "第五十七条"),  # 第三十一条（六）, fined by 第五十七条（三）
     ("What is the fine for eating on the metro?", "第五十七条"),  # English: the quoted rule's whole-article fine
+    ("带狗坐地铁罚多少", "第二十七条"),  # 第十八条（六）or（七）, both fined by 第二十七条 (the dog-farm fine was all it quoted)
 ])
 def test_a_fine_for_a_rule_of_the_corpus_is_quoted_with_the_related_reply(corpus_kb, question, article):
     from kb_bot.answering.conversation import answer_in_context

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
 from .answerability import split_sentences
-from ..sanctions import breached_articles, chinese_numeral, exempted, item_of, scope
+from ..sanctions import breached_articles, chinese_numeral, exempted, items_of, scope
 from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
 from .question_reading import DETAIL_WORDS, without_noise
 from .word_weights import content_pairs
@@ -68,8 +68,9 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
     The rules looked at: each quoted article, in the order the reply cites them, then the articles of the quoted
     documents that ``rules`` (a search for the conduct) finds and whose text the conduct is spoken of in (``mentions``:
     遛狗不拴绳会被罚吗 quoted two penalty clauses for other rules; its rule is 第十八条（一）…束犬链). The item of the rule
-    the conduct falls under is the one ``mentions`` scores highest (``sanctions.item_of``); the clause must sanction
-    that item (``sanctions.Scope``): with no item known, only the whole article, never a clause citing one of its
+    the conduct falls under is the one ``mentions`` scores highest beyond the article's lead-in (``sanctions.items_of``;
+    items scored alike must all be covered: 带狗坐地铁 falls under（六）or（七）, both fined by 第二十七条); the clause must
+    sanction that item (``sanctions.Scope``): with no item known, only the whole article, never a clause citing one of its
     paragraphs or items or excepting some (第十八条除第四项以外: a review found 不带会被罚吗？ about item four given the
     fine that excludes it). Nothing when two different sentences qualify. The reply stays related."""
     quoted_articles = {c.article for c in answer.citations if c.article}
@@ -92,11 +93,13 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
                                       if PENALTY_STATED.search(chunk.text[start:end])]
         chunks, penalties = documents[doc]
         text = "\n".join(dict.fromkeys(c.text for c in chunks if c.article == article))  # overlapping chunks once
-        item = item_of(text, mentions) if mentions else None
-        if exempted(text, item, lambda party: not content_pairs(conduct).isdisjoint(content_pairs(party))):
+        candidates = items_of(text, mentions) if mentions else frozenset()
+        item = next(iter(candidates)) if len(candidates) == 1 else None
+        if any(exempted(text, i, lambda party: not content_pairs(conduct).isdisjoint(content_pairs(party)))
+               for i in candidates):
             continue  # 残疾人携带导盲犬…不受…第六项至第八项规定的限制, asked about a guide dog
         found = [(chunk, start, end) for chunk, start, end in penalties
-                 if (cover := scope(chunk.text[start:end], article)) is not None and cover.covers(item)]
+                 if (cover := scope(chunk.text[start:end], article)) is not None and cover.covers_all(candidates)]
         if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
             chunk, start, end = found[0]
             rule = article + (f"第（{chinese_numeral(item)}）项" if item is not None and 0 < item < 100 else "")
