@@ -167,6 +167,18 @@ def test_a_time_or_a_period_asked_by_its_word_is_given_by_the_value():
     # ... and 电话 by a number or a hotline (a staff answer: 供水热线 67171717)
     assert absent_details("停水了打什么电话", ["供水热线 67171717，燃气抢修 96577。"]) == []
     assert absent_details("停水了打什么电话", ["城市公共供水企业应当保持不间断供水。"]) == ["电话"]
+    # ... and 流程 by steps in a row (enterprise QA: 没有提到“流程” above the dispute procedure itself)
+    assert absent_details("闹到要仲裁 走啥流程", ["当事人可以协商解决，也可以申请调解；调解不成的，可以依法申请仲裁；"
+                                           "对仲裁裁决不服的，可以依法向人民法院提起诉讼。"]) == []
+    assert absent_details("闹到要仲裁 走啥流程", ["劳动争议仲裁委员会应当依法独立办案。"]) == ["流程"]
+
+
+def test_getting_it_is_no_thing_the_documents_lack():
+    # 开个公司营业执照多久能拿到 was told 找到的原文中没有提到“拿到”: how an outcome is asked, not what is missing
+    from kb_bot.answering.answerability import _names_a_thing
+
+    assert not _names_a_thing("拿到", "v") and not _names_a_thing("办好", "v") and not _names_a_thing("时候", "n")
+    assert _names_a_thing("营业执照", "n") and _names_a_thing("迟到", "v")
 
 
 def test_a_number_asked_in_a_unit_needs_that_unit_in_the_quote():

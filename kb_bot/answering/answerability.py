@@ -121,17 +121,17 @@ def coverage(units: Sequence[Unit], flags: Sequence[float]) -> float:
     return sum(u.weight * float(f) for u, f in zip(units, flags)) / total if total > 0 else 0.0
 
 
-#: Parts of speech that name a thing a reader could look for in the documents: nouns (n, nr, ns, nt, nz, ng, vn),
-#: verbs, adjectives, time words (周六), Latin words, idioms and abbreviations. Numerals and measure words (一套, 一亩),
-#: adverbs (大概), pronouns, place deixis (区里) and particles never do: 找到的原文中没有提到“一套” says nothing.
+#: Parts of speech naming a thing a reader could look for: nouns (n, nr, ns, nt, nz, ng, vn), verbs, adjectives, time
+#: words, Latin words, idioms, abbreviations; not numerals (一套), adverbs, pronouns, place deixis (区里), particles.
 _NAMING_TAGS = re.compile(r"^(?:n|v|a|t|eng|i|j|l)")
+_NOT_A_THING = re.compile(r"时候|时间|[拿领办收弄搞取](?:到|好|完|成|下来|出来|下)")
 
 
 def _names_a_thing(word: str, tag: str) -> bool:
-    """Can ``word`` (with jieba's ``tag``) stand for what is missing: two characters or more, a naming part of
-    speech, not a negated verb (不让, 没给: the missing thing is what is refused, not the refusal)."""
-    if len(word) < 2 or not _NAMING_TAGS.match(tag) or word[0] in "不没别" or word in ("时候", "时间"):
-        return False  # 时候 of 什么时候 is how a date is asked, not a thing the documents could name
+    """Can ``word`` (jieba's ``tag``) stand for what is missing: two characters or more, a naming part of speech,
+    not a negated verb (不让, 没给: the missing thing is what is refused), not getting it (拿到, 办好)."""
+    if len(word) < 2 or not _NAMING_TAGS.match(tag) or word[0] in "不没别" or _NOT_A_THING.fullmatch(word):
+        return False  # 时候 of 什么时候 is how a date is asked; 拿到 of 多久能拿到 (QA: 没有提到“拿到”)
     # A piece jieba guessed (上能充 of 地铁上能充手机, 后交, 一平) is not a word; a Latin one (app) is.
     return bool(jieba_dictionary().FREQ.get(word)) or not _CJK.search(word)
 

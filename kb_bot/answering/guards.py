@@ -29,7 +29,9 @@ VALUE_WORDS = (
     (re.compile(r"几点|营业时间|办公时间|开放时间"), re.compile(_NUMERAL + r"(?:时|点)(?:至|到|—|-|半|前|后|以前|以后)|"
                                                        r"\d{1,2}[:：]\d{2}")),
     (re.compile(r"期限|截止"), re.compile(_NUMERAL + r"个?(?:工作日|日|天|周|个月|月|年|小时)(?:内|以内|之内|前)|有效期")),
-    (re.compile(r"手续|流程|程序|步骤"), re.compile(r"办理[^，。；]{0,15}(?:备案|登记|审批|许可|手续)|批准文件")),
+    # ...and by steps in a row (可以协商…申请调解；…申请仲裁；…提起诉讼: QA saw 没有提到“流程” above the very procedure)
+    (re.compile(r"手续|流程|程序|步骤"), re.compile(r"办理[^，。；]{0,15}(?:备案|登记|审批|许可|手续)|批准文件|"
+                                            r"(?:申请|提出|提交|提起|报送)[^。]{2,80}(?:申请|提出|提交|提起|报送)")),
     # 电话 is given by what carries a phone number (供水热线 67171717 answers 停水了打什么电话): QA saw 没有提到“电话”
     # above it.
     (re.compile(r"电话|号码|手机号"), re.compile(next(c.pattern for n, _, c in ANSWER_TYPES if n == "phone") + r"|电话")),
