@@ -82,6 +82,8 @@ def test_english_words_are_never_used_to_word_a_chinese_question():
     ("驾照扣分", {"机动车驾驶证", "记分"}),
     ("楼上扔东西", {"高空抛物"}),
     ("流浪狗", {"无主犬", "犬只"}),
+    ("厂里招不到人", {"用工", "招聘"}),  # enterprise QA: 招不到人区里管不管 reached only arbitration clauses
+    ("农民工交失业保险吗", {"农民合同制工人"}),  # the unemployment-insurance regulation's own word
 ])
 def test_colloquial_words_bring_in_the_regulations_words(question, words):
     assert words <= set(load_synonyms().expand(question).extra_terms)
