@@ -97,6 +97,14 @@ def test_a_fine_asked_gets_the_clause_for_the_item_of_the_rule_a_search_finds():
     linked = sanction_of_quoted_rule(reply, lambda d: chunks, lambda: [farm, rule], mentions)
     assert linked.status == RELATED and "规定了违反第十八条第（一）项的处罚：第二十七条" in linked.answer
     assert linked.citations[-1].article == "第二十七条"
+    # the fines quoted for other conduct go: shown first, the dog-farm fine read as the answer
+    assert [c.article for c in linked.citations] == ["第二十七条"] and "一万元" not in linked.answer
+    assert linked.answer.endswith("[1]") and [s.citation for s in linked.sentences] == [0]
+    # a quoted rule stays, renumbered before the fine line
+    reply = _reply("遛狗不拴绳会被罚吗", [("c26", "第二十六条", farm.text), ("c18", "第十八条", rule.text)])
+    linked = sanction_of_quoted_rule(reply, lambda d: chunks, lambda: [rule], mentions)
+    assert [c.article for c in linked.citations] == ["第十八条", "第二十七条"], linked.answer
+    assert "束犬链" in linked.answer and "[1]" in linked.answer and linked.answer.endswith("[2]")
     # item four is excepted: a conduct falling under it gets no fine
     on_leash = {"清洁用具": 1.0}
     assert sanction_of_quoted_rule(reply, lambda d: chunks, lambda: [rule], mentions).answer == reply.answer

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from ..legal import REPEALED
-from .answer import RELATED, Answer, AnswerSentence, citation_of, replies_in_chinese
+from .answer import RELATED, Answer, AnswerSentence, citation_of, related_text, replies_in_chinese
 from .answerability import split_sentences
 from ..sanctions import breached_articles, chinese_numeral, exempted, items_of, scope
 from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
@@ -103,8 +103,29 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
         if len({chunk.text[start:end].strip() for chunk, start, end in found}) == 1 and found[0][0].chunk_id not in cited:
             chunk, start, end = found[0]
             rule = article + (f"第（{chinese_numeral(item)}）项" if item is not None and 0 < item < 100 else "")
-            return _with(answer, chunk, start, end, f"规定了违反{rule}的处罚", f"sets the penalty for breaking {rule}")
+            return _with(_without_other_fines(answer), chunk, start, end, f"规定了违反{rule}的处罚",
+                         f"sets the penalty for breaking {rule}")
     return answer
+
+
+def _without_other_fines(answer: Answer) -> Answer:
+    """``answer`` without the quoted passages that are fines, once the rule's own fine is found: none of them was the
+    quote's own (``_sanctions_the_quote``), and shown first they read as the answer (带狗坐地铁罚多少 opened with the
+    dog-farm fine, 一万元以上二万元以下; 私自从路灯上接电，罚多少 with the fine for black exhaust)."""
+    quoted: dict[int, str] = {}
+    for sentence in answer.sentences:
+        quoted[sentence.citation] = quoted.get(sentence.citation, "") + sentence.text
+    fines = {i for i, text in quoted.items() if PENALTY_STATED.search(text)}
+    if not fines:
+        return answer
+    number = {old: new for new, old in enumerate(i for i in range(len(answer.citations)) if i not in fines)}
+    sentences = tuple(AnswerSentence(s.text, number[s.citation]) for s in answer.sentences if s.citation in number)
+    kept: dict[int, str] = {}
+    for sentence in sentences:
+        kept[sentence.citation] = kept.get(sentence.citation, "") + sentence.text
+    closest = "".join(f"{text}[{i + 1}]" for i, text in kept.items())
+    return replace(answer, answer=related_text(answer.question, answer.missing, closest), sentences=sentences,
+                   citations=tuple(c for i, c in enumerate(answer.citations) if i in number))
 
 
 def _by_citation(answer: Answer) -> list[str]:
@@ -157,7 +178,10 @@ def _with(answer: Answer, chunk: Any, start: int, end: int, says: str, says_en: 
     chinese = replies_in_chinese(answer.question)
     lead = "）：" if chinese else "): "  # related_text's "closest passages (check …): " before the quotes
     closest = answer.answer.split(lead, 1)[1] if lead in answer.answer else ""
-    if chinese:
+    if not closest:  # every quoted passage was a fine for something else (``_without_other_fines``)
+        text = (f"请核对是否回答了您的问题：{where}{says}：{sentence}[{number}]" if chinese else
+                f"Check whether this answers your question: {where} {says_en}: {sentence}[{number}]")
+    elif chinese:
         text = (f"最接近的原文没有直接回答（请核对是否回答了您的问题）：{closest}\n"
                 f"{where}{says}：{sentence}[{number}]")
     else:
