@@ -150,7 +150,7 @@ def items_of(text: str, mentions: Callable[[str], float]) -> frozenset[int]:
     lead = text[: first.start()] if first else ""
     # what an item says beyond its lead-in: 携犬出户应当遵守下列规定 speaks of the dog for every item
     base = mentions(lead) if lead.strip() else 0.0
-    scored = {number: mentions(f"{lead}\n{body}") - base for number, body in items(text).items()}
+    scored = {number: round(mentions(f"{lead}\n{body}") - base, 6) for number, body in items(text).items()}
     best = max(scored.values(), default=0.0)
     return frozenset(number for number, score in scored.items() if score == best) if best > 0 else frozenset()
 

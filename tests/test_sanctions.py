@@ -62,6 +62,9 @@ def test_items_a_conduct_may_fall_under_are_read_beyond_the_lead_in_and_one_clau
     assert all_but_four.covers_all(frozenset({6, 7})) and not all_but_four.covers_all(frozenset({4, 6}))
     assert not all_but_four.covers_all(frozenset())  # no item known: as covers(None)
     assert not Scope(items=frozenset({6})).covers_all(frozenset({6, 7}))  # a clause for one of them says nothing of the other
+    # what the lead-in says tells no item apart: (四) names the dog as the lead-in does, (六) the metro it does not
+    rule = "第十八条 携犬出户应当遵守下列规定：\n（四）及时清除犬只排泄物；\n（六）不得乘坐地铁；"
+    assert items_of(rule, said) == {6}  # scored on the item alone, (四) and (六) tie and no fine is found
 
 
 def _reply(question, quoted):
@@ -69,7 +72,7 @@ def _reply(question, quoted):
 
     citations = tuple(Citation("dogs.md", "郑州市城市养犬管理条例", None, None, text, (0, len(text)), 0.5, cid,
                                article=article, kind="regulation") for cid, article, text in quoted)
-    return Answer(question, False, "找到了相关原文，但不能确定它回答了这个问题。最接近的内容（请核对是否回答了您的问题）：" +
+    return Answer(question, False, "不能确定找到的原文是否回答了这个问题。最接近的内容（请核对是否回答了您的问题）：" +
                   "".join(f"{text}[{i + 1}]" for i, (_, _, text) in enumerate(quoted)), citations,
                   sentences=tuple(AnswerSentence(text, i) for i, (_, _, text) in enumerate(quoted)), status=RELATED)
 

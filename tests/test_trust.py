@@ -334,7 +334,7 @@ def test_a_fine_asked_for_a_quoted_rule_brings_the_clause_sanctioning_it():
     doc, title = "regulations/dogs.md", "郑州市城市养犬管理条例"
     rule = Citation(doc, title, None, None, "第十八条 携犬出户应当束犬链。", (0, 16), 0.5, "c18", article="第十八条",
                     kind="regulation")
-    reply = Answer("不拴绳罚多少？", False, "找到了相关原文，但不能确定它回答了这个问题。最接近的内容（请核对是否回答了您的问题）：第十八条 携犬出户应当束犬链。[1]",
+    reply = Answer("不拴绳罚多少？", False, "不能确定找到的原文是否回答了这个问题。最接近的内容（请核对是否回答了您的问题）：第十八条 携犬出户应当束犬链。[1]",
                    (rule,), sentences=(AnswerSentence("第十八条 携犬出户应当束犬链。", 0),), status=RELATED)
 
     def chunk(cid, article, text):

@@ -254,13 +254,14 @@ def related_text(question: str, missing: str | None, closest: str) -> str:
     if replies_in_chinese(question):
         # The passages found, not the documents: a detail is missing from the quoted passages, and the whole
         # knowledge base may still name the word elsewhere (小区 is in the regulations, not in the quoted article).
-        # Related passages were found: a head saying "no text found" (没有找到…原文) read as "not found" above the very
-        # article that answered (enterprise QA, nineteenth session: 22 of 45 such replies quoted the answer).
+        # Neither "no text found" (没有找到…原文: read as "not found" above the very article that answered, enterprise
+        # QA, nineteenth session) nor "related text found" (a retrieval miss quoted as related invites its figures
+        # to be read as the answer, review): what is known is that no quote is confirmed.
         head = (f"找到的原文中没有提到“{missing}”。" if missing
-                else "找到了相关原文，但不能确定它回答了这个问题。")
+                else "不能确定找到的原文是否回答了这个问题。")
         return head + (f"最接近的内容（请核对是否回答了您的问题）：{closest}" if closest else "")
     head = (f"The passages found do not mention “{missing}”." if missing
-            else "Related passages were found, but none clearly answers this.")
+            else "kb-bot cannot confirm that the passages found answer this.")
     return head + (f" The closest passages (check whether they answer your question): {closest}" if closest else "")
 
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
-from .followup import (Aspect, best_reading, completed_wins, doc_of, hedged, missing_of_its_own, names_source, overlap,
-                       topic_nouns)
+from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged, missing_of_its_own,
+                       names_source, overlap, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
@@ -159,7 +159,9 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     if readings and previous is not None and not own:
         readings, completed_answers = _completed_readings(kb, question, readings, previous)
     if completed_answers:  # none when no reading was made, or none held
-        best = best_reading(question, aspect, readings, completed_answers, previous)
+        conduct = (Aspect.of_conduct(previous, getattr(kb.settings, "documents", None))
+                   if fine_for_what_was_said(question) else None)
+        best = best_reading(question, aspect, readings, completed_answers, previous, conduct)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
                   [(r, *_trace(aspect, a)) for r, a in zip(readings, completed_answers)], reading)

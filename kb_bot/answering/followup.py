@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import PENALTY_ASKED, conduct_pairs, conduct_text
+from .guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
 from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
                                strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
@@ -107,6 +107,19 @@ class Aspect:
         return cls(frozenset(grams(content)), tuple(zip(expansion.matched, expansion.alternatives)))
 
     @classmethod
+    def of_conduct(cls, previous: Turn, documents: Any = None) -> Aspect:
+        """What the turn before a fine follow-up said was done (吃东西 of 地铁里能吃东西吗), its words' synonyms counted
+        (吃东西 quoted as 进食), without what the conversation's regulation is about: a word its title says (地铁 as
+        轨道交通) is spoken of by every fine of it and tells none apart."""
+        from ..synonyms import load_synonyms
+
+        title = previous.unit or ""
+        aspect = cls.of_runs(conduct_text(without_titles(previous.effective, [title])), load_synonyms(documents))
+        subject = {term for term, alternatives in aspect.synonyms if any(a in title for a in alternatives)}
+        kept = {g for g in aspect.grams if g not in title and not any(g in grams(term) for term in subject)}
+        return cls(frozenset(kept), tuple(p for p in aspect.synonyms if p[0] not in subject))
+
+    @classmethod
     def of_runs(cls, text: str, synonyms: Any) -> Aspect:
         """The aspect of words already picked out (``guards.conduct_text``): each run's character pairs, none across
         the gaps between runs (a one-character run, 砍 of 砍了罚多少钱, stands for itself)."""
@@ -140,7 +153,8 @@ def speaks_of(nouns: str, answer: Answer) -> float:
     return sum(p in text for p in pairs) / len(pairs) if pairs else 0.0
 
 
-def best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn) -> int:
+def best_reading(question: str, aspect: Aspect, readings: list[str], answers: list[Answer], previous: Turn,
+                 conduct: Aspect | None = None) -> int:
     """Which completed reading to keep: one that finds something; then, for a question with no content of its
     own (是怎么帮的？ 都是哪些？), the previous question's reading when that question asked something of its own
     (拜访了几家企业？), else the topic's (it asks about the topic itself); else the one whose quoted
@@ -148,7 +162,8 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     (finer differences are noise), then the topic's reading (an office's name as subject pulls in the office's
     general sentences: 先进制造业开发区 进度 quotes the zone's overview, 奥克斯 进度 the project's progress). A fine asked
     for what was said (``fine_for_what_was_said``) keeps the reading in the conversation's document whose quote speaks
-    most of the conduct the previous question named, then the topic's."""
+    most of the ``conduct`` the previous question named (``Aspect.of_conduct``), then the topic's: read with the
+    regulation's title alone, 罚多少？ after 扣工人身份证行不行 quoted the regulation's first fine, a job agency's (0.76)."""
     own = core(question)
     # 罚多少？ keeps one character, but it names the aspect asked (the fine), unlike 都是哪些？ or 是怎么帮的？: read as
     # contentless, the topic's reading won over the regulation's (承重墙能打吗 -> 罚多少？ quoted another regulation).
@@ -158,16 +173,12 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     # not 第十条 on school buses, both related at 0.55)
     nouns = topic_nouns(previous.topic)
 
-    # 罚多少？ after 扣工人身份证行不行: what was done is what the conversation said; the reading whose quote speaks of
-    # it wins (read with the regulation's title alone, the surest reply was its first fine: a job agency's, 0.76)
-    conduct = conduct_pairs(previous.effective) if fine_for_what_was_said(question) else set()
-
     def key(i: int) -> tuple:
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
         found = answer.status != NOT_FOUND
-        if conduct:
-            text = quoted(answer)
-            return (found, doc_of(answer) == previous.doc, round(sum(p in text for p in conduct) / len(conduct), 1),
+        if conduct is not None and conduct.grams:  # a fine speaking of the conduct, then any quote speaking of it
+            fines = [mentions(conduct, s.text) for s in answer.sentences if PENALTY_STATED.search(s.text)]
+            return (found, doc_of(answer) == previous.doc, max(fines, default=0.0), mentions(conduct, quoted(answer)),
                     on_topic, bool(nouns) and nouns in readings[i], *support(answer))
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)

@@ -23,15 +23,17 @@ from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type
 from .word_weights import content_pairs, tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
+_STEP = r"(?:申请|提出|提交|提起|报送)(?![人书表]|行政复议|行政诉讼)"
 #: Detail words that ask for a value, and what gives that value without the word: 几点 is answered by 六时至二十二时,
 #: 期限 by 三十日内, 手续 by 办理招工备案 or 批准文件 (a formality the rule names, not any 申请 or 办理). "找到的原文中没有提到“几点”" above a quote saying 当日二十时至二十四时内 was false, and the guard refused it.
 VALUE_WORDS = (
     (re.compile(r"几点|营业时间|办公时间|开放时间"), re.compile(_NUMERAL + r"(?:时|点)(?:至|到|—|-|半|前|后|以前|以后)|"
                                                        r"\d{1,2}[:：]\d{2}")),
     (re.compile(r"期限|截止"), re.compile(_NUMERAL + r"个?(?:工作日|日|天|周|个月|月|年|小时)(?:内|以内|之内|前)|有效期")),
-    # ...and by steps in a row (可以协商…申请调解；…申请仲裁；…提起诉讼: QA saw 没有提到“流程” above the very procedure)
-    (re.compile(r"手续|流程|程序|步骤"), re.compile(r"办理[^，。；]{0,15}(?:备案|登记|审批|许可|手续)|批准文件|"
-                                            r"(?:申请|提出|提交|提起|报送)[^。]{2,80}(?:申请|提出|提交|提起|报送)")),
+    # ...and by two steps in one sentence, a clause apart (…申请调解；…申请仲裁: QA saw 没有提到“流程” above the very
+    # procedure), not 提出书面申请 (one step), 申请人/申请书 (nouns) nor the boilerplate 申请行政复议或者提起行政诉讼
+    (re.compile(r"手续|流程|程序|步骤"), re.compile(rf"办理[^，。；]{{0,15}}(?:备案|登记|审批|许可|手续)|批准文件|"
+                                            rf"{_STEP}[^。\s]{{0,60}}?[，；][^。\s]{{0,60}}?{_STEP}")),
     # 电话 is given by what carries a phone number (供水热线 67171717 answers 停水了打什么电话): QA saw 没有提到“电话”
     # above it.
     (re.compile(r"电话|号码|手机号"), re.compile(next(c.pattern for n, _, c in ANSWER_TYPES if n == "phone") + r"|电话")),

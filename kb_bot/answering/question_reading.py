@@ -61,26 +61,26 @@ def question_noise(question: str) -> re.Pattern:
 
 #: One-character function words of QUESTION_NOISE that are also parts of words: 地 of 地铁, 就 of 就业, 有 of 有效期,
 #: 还 of 还款, 给 of 给付. Stripped from inside words, they left 铁, 业, 效期, 款, 付 as what a question was about
-#: (带狗坐地铁罚多少 had the conduct 带狗坐 铁). Not 了, 的, 得, 是: in jieba's words mostly particles (开了个, 觉得, 就是).
-PART_OF_WORDS = frozenset("地有在给被把都还也就")
+#: (带狗坐地铁罚多少 had the conduct 带狗坐 铁). 的 and 吧 of nouns only (的士, 网吧; 的话 is a particle); not 了, 得, 是: in
+#: jieba's words mostly particles (开了个 is a "noun" to it, 觉得, 就是).
+PART_OF_WORDS, _OF_NOUNS = frozenset("地有在给被把都还也就的吧"), frozenset("的吧")
 #: Characters that only say how something is asked: a word made of nothing else (还有, 就是, 都要, 还能) stays noise.
-_ASKING_CHARS = PART_OF_WORDS | frozenset("能要会想该可吗呢吧啊呀么我你他她它们咱这那个几谁咋啥不没很太才又再")
+_ASKING_CHARS = PART_OF_WORDS | frozenset("能要会想该可吗呢啊呀么我你他她它们咱这那个几谁咋啥不没很太才又再")
 
 
 def in_a_word(word: str) -> bool:
-    """Is ``word`` a noun, verb or phrase of jieba's dictionary whose one-character function words (``PART_OF_WORDS``)
-    belong to it (地铁, 就业, 还款), rather than a glue of function words (还有, 就能) or an unknown compound?"""
+    """Is ``word`` a dictionary noun, verb or phrase owning its ``PART_OF_WORDS`` (地铁, 就业), not a glue (还有, 就能)?"""
     if len(word) < 2 or set(word) <= _ASKING_CHARS or not (PART_OF_WORDS & set(word)):
         return False
     tag = dictionary_tag(word)
-    if word[-1] == "给" and (len(word) > 2 or tag[:1] != "n"):
+    if word[-1] == "给" and (len(word) > 2 or tag[:1] != "n") or (_OF_NOUNS & set(word) and tag[:1] != "n"):
         return False  # a verb's particle (转租给, 交给; jieba lists 转租给 as a noun), not a noun's end (供给)
     return tag[:1] in ("n", "v", "i", "l", "j")  # nouns, verbs, set phrases (坐地铁 is an idiom to jieba), abbreviations
 
 
-def noise_spans(text: str) -> list[tuple[int, int]]:
-    """Where ``question_noise`` matches in ``text``, less a one-character function word inside a word (``in_a_word``)."""
-    spans = [m.span() for m in question_noise(text).finditer(text) if m.end() > m.start()]
+def noise_spans(text: str, noise: re.Pattern | None = None) -> list[tuple[int, int]]:
+    """Where ``noise`` (``question_noise``) matches in ``text``, less a one-character function word inside a word."""
+    spans = [m.span() for m in (noise or question_noise(text)).finditer(text) if m.end() > m.start()]
     if not any(e - s == 1 and text[s] in PART_OF_WORDS for s, e in spans):
         return spans
     words = [(a, b) for w, a, b, _ in tagged_words(text) if in_a_word(w)]
@@ -88,10 +88,10 @@ def noise_spans(text: str) -> list[tuple[int, int]]:
             if not (e - s == 1 and text[s] in PART_OF_WORDS and any(a <= s < b for a, b in words))]
 
 
-def without_noise(text: str, replacement: str = " ") -> str:
+def without_noise(text: str, replacement: str = " ", noise: re.Pattern | None = None) -> str:
     """``text`` with its question words replaced (``noise_spans``: 带狗坐地铁罚多少 -> 带狗坐地铁罚 )."""
     pieces, at = [], 0
-    for start, end in noise_spans(text):
+    for start, end in noise_spans(text, noise):
         pieces += [text[at:start], replacement]
         at = end
     return "".join(pieces) + text[at:]
@@ -353,8 +353,8 @@ def strip_cues(question: str) -> str:
 
 
 def core(question: str) -> str:
-    """The content characters of a question: no question words, cues, pronouns or punctuation."""
-    return _PUNCT.sub("", _CORE_NOISE.sub("", strip_cues(question)))
+    """The content characters of a question: no question words, cues, pronouns or punctuation (地铁, 网吧 stay)."""
+    return _PUNCT.sub("", without_noise(strip_cues(question), "", _CORE_NOISE))
 
 
 def names_nothing(question: str) -> bool:
