@@ -514,6 +514,39 @@ def test_a_fine_asked_for_what_was_said_is_read_with_the_conduct_not_the_regulat
     assert not fine_for_what_was_said("拒载罚多少？")
 
 
+def test_the_same_question_of_another_subject_stands_alone():
+    # 那公交车能拒载吗 after 出租车司机能拒载吗, read with the taxi regulation's title, was "answered" 0.91 with the taxi
+    # drivers' rule (QA, nineteenth session): the bus regulation, found as asked, is about what it names.
+    taxi, bus = "郑州市客运出租汽车管理条例", "郑州市城市公共汽车客运条例"
+    kb = StubKB({
+        "出租车司机能拒载吗": ("answered", taxi, "客运出租汽车驾驶员在营运中不得拒载乘客", "taxi.md", 0.68),
+        "那公交车能拒载吗": ("related", bus, "公共汽车驾驶员不得滞站、甩站、拒载", "bus.md", 0.3),
+        f"{taxi} 公交车能拒载吗": ("answered", taxi, "客运出租汽车驾驶员有下列行为之一，属拒载乘客行为", "taxi.md", 0.91),
+    })
+    kb.ask = _titled(kb.ask, {"bus.md": bus, "taxi.md": taxi})
+    answer = converse(kb, "出租车司机能拒载吗", "那公交车能拒载吗")
+    assert answer.understood_as is None and answer.citations[0].doc == "bus.md", answer.answer
+    # an aspect of the same subject is no other subject: 还引进了什么人才？ after 上街区怎么招聘老师？ (the talent
+    # regulation's title names 人才, but nothing of the earlier question is asked again)
+    kb = StubKB({
+        "上街区怎么招聘老师？": ("answered", "教育局", "面向北师大等高校公开招聘教师", "edu.md", 0.8),
+        "还引进了什么人才？": ("related", "河南省人才流动条例", "人才流动应当遵守国家法律", "talent.md", 0.3),
+        "教育局 引进了什么人才": ("answered", "教育局", "引进国培专家、省级名师等人才", "edu.md", 0.8),
+    })
+    kb.ask = _titled(kb.ask, {"talent.md": "河南省人才流动条例", "edu.md": "教育局"})
+    assert converse(kb, "上街区怎么招聘老师？", "还引进了什么人才？").citations[0].doc == "edu.md"
+
+
+def _titled(ask, titles):
+    """``ask`` whose citations carry their document's title (the stub's cards all say 标题)."""
+    from dataclasses import replace
+
+    def titled(question, history=(), *, _literal=False):
+        answer = ask(question, history, _literal=_literal)
+        return replace(answer, citations=tuple(replace(c, title=titles.get(c.doc, c.title)) for c in answer.citations))
+    return titled
+
+
 def test_a_one_character_word_quoted_as_its_synonym_counts_as_mentioned():
     from kb_bot.answering.followup import Aspect, mentions as _mentions
 

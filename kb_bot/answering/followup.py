@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
-from .question_reading import (SPECIFIC_TYPES, asked_type, carries, core, names_nothing, names_only_details,
-                               strip_cues, without_modal, without_noise)
+from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, names_nothing,
+                               names_only_details, strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
@@ -191,6 +191,8 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
 
 def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn) -> bool:
     """Is the completed reading's reply better than the literal one's?"""
+    if names_another_subject(question, aspect, literal, completed, previous):
+        return False
     ahead = overlap(aspect, completed) - overlap(aspect, literal)
     continues = completed.status != NOT_FOUND and doc_of(completed) == previous.doc != doc_of(literal)
     surer = completed.confidence - literal.confidence >= NOISE
@@ -262,6 +264,25 @@ def speaks_to(question: str, aspect: Aspect, answer: Answer) -> bool:
     nouns = own_nouns(question)
     text = quoted(answer)
     return not nouns or any(_mentioned(noun, aspect, text) for noun in nouns)
+
+
+def names_another_subject(question: str, aspect: Aspect, literal: Answer, completed: Answer, previous: Turn) -> bool:
+    """Does a follow-up ask what was just asked of another subject (那公交车能拒载吗 after 出租车司机能拒载吗): a thing of
+    its own the conversation never named, which the document the reply as asked comes from is about (its title) and
+    the completed reply's quote never names, the rest of the question repeating the previous one? Read with the taxi
+    regulation's title, 那公交车能拒载吗 was "answered" 0.91 with the taxi drivers' rule (QA, nineteenth session); 它的目标
+    是什么？ or 还引进了什么人才？ ask an aspect of the same subject. A detail word (材料, 电话) is no subject."""
+    said = f"{previous.effective} {previous.topic}"
+    nouns = [n for n in own_nouns(question) if not DETAIL_WORDS.search(n) and grams(n).isdisjoint(grams(said))]
+    if not nouns or literal.status == NOT_FOUND or not literal.citations:
+        return False
+    rest = core(question)
+    for noun in nouns:
+        rest = rest.replace(noun, " ")
+    repeats = not grams(rest.replace(" ", "")).isdisjoint(grams(previous.effective)) if len(rest.strip()) > 1 else (
+        bool(rest.strip()) and rest.strip() in {w for w, _, _, _ in tagged_words(previous.effective)})
+    return repeats and any(_mentioned(n, aspect, literal.citations[0].title) for n in nouns) and not any(
+        _mentioned(n, aspect, quoted(completed)) for n in nouns)
 
 
 def _mentioned(noun: str, aspect: Aspect, text: str) -> bool:
