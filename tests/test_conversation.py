@@ -537,6 +537,19 @@ def test_the_same_question_of_another_subject_stands_alone():
     assert converse(kb, "上街区怎么招聘老师？", "还引进了什么人才？").citations[0].doc == "edu.md"
 
 
+def test_and_x_asks_the_value_asked_before():
+    # 单位呢？ after 失业保险费个人交多少 was "answered" 0.76 with 按时足额缴纳 and no rate (QA, nineteenth session)
+    title = "郑州市失业保险条例"
+    kb = StubKB({
+        "失业保险费个人交多少": ("answered", title, "职工按照本人上年度月平均工资的百分之一缴纳失业保险费", "ui.md", 0.8),
+        f"{title} 单位": ("answered", title, "用人单位及其职工应当按时足额缴纳失业保险费", "ui.md", 0.76),
+    })
+    answer = converse(kb, "失业保险费个人交多少", "单位呢？")
+    assert answer.understood_as == f"{title} 单位" and answer.status == "related", answer.answer
+    kb.table[f"{title} 单位"] = ("answered", title, "用人单位按照本单位职工工资总额的百分之二缴纳失业保险费", "ui.md", 0.76)
+    assert converse(kb, "失业保险费个人交多少", "单位呢？").status == "answered"  # the rate given: answered
+
+
 def _titled(ask, titles):
     """``ask`` whose citations carry their document's title (the stub's cards all say 标题)."""
     from dataclasses import replace

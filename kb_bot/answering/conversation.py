@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
-from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged, missing_of_its_own,
-                       names_source, overlap, topic_nouns)
+from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged,
+                       lacks_the_value_asked_before, missing_of_its_own, names_source, overlap, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
@@ -169,7 +169,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         completed = _focus(kb, completed, reading, question, aspect)
         if completed_wins(question, aspect, kind, literal, completed, previous):
             chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
-            if chosen.status == ANSWERED and not overlap(aspect, chosen) and not names_nothing(question):
+            if chosen.status == ANSWERED and (not overlap(aspect, chosen) and not names_nothing(question)
+                                              or lacks_the_value_asked_before(question, chosen, previous)):
                 chosen = hedged(chosen)
     turn = next_turn(question, effective, chosen, previous, bool(kind), own)
     return chosen, turn

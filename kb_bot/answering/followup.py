@@ -8,13 +8,14 @@ see answers and the previous turn only, never the knowledge base, so they are te
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
+from .guards import GUARDED_TYPES, PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
 from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, names_nothing,
                                names_only_details, strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
@@ -319,6 +320,20 @@ def gives_asked_value(question: str, answer: Answer) -> bool:
     # A noun or a day of its own the quote never mentions (房价多少？ after the freight trains: 共开行9列 carries a
     # number; 明天几点下雨？) makes it a question of its own.
     return not any(grams(noun).isdisjoint(grams(text)) for noun in own_nouns(question))
+
+
+def lacks_the_value_asked_before(question: str, answer: Answer, previous: Turn) -> bool:
+    """Does a follow-up asking nothing of its own kind (单位呢？ after 失业保险费个人交多少) get a quote without the kind of
+    value the previous question asked (a sum, an amount, a phone number)? It asks the same of another party: read with
+    the subject, 单位呢 was "answered" 0.76 with 按时足额缴纳 and no rate (QA, nineteenth session)."""
+    if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general":
+        return False  # 晚上有啥消费活动没？ after 拜访了多少家企业 asks a thing of its own
+    kind = asked_type(previous.question)
+    return kind in GUARDED_TYPES and not carries(kind, quoted(answer))
+
+
+#: "And X?" — a few characters and 呢 (单位呢？ 那外地人呢): the previous question asked again of X.
+_ELLIPTIC_ASK = re.compile(r"^[^，,。？?]{1,6}呢[？?。！!\s]*$")
 
 
 def hedged(answer: Answer) -> Answer:
