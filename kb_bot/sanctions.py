@@ -4,7 +4,7 @@ A regulation names the rules its fines are for by number, in many shapes: 违反
 article), 违反第二十九条第二、三项规定的 (items), 违反本条例第二十七条第一项至第三项 (a range), 违反本条例第十五条第（三）、
 （四）项 (bracketed items), 违反本条例第十五条第一款 (a paragraph), 违反本条例第十八条除第四项以外的其他规定的 (all but an
 item). To give the fine for a rule one needs the clause citing its article, and the item the conduct falls under
-(``item_of``). Text rules only, on plain strings, like :mod:`kb_bot.legal`.
+(``items_of``). Text rules only, on plain strings, like :mod:`kb_bot.legal`.
 """
 
 from __future__ import annotations
@@ -153,9 +153,3 @@ def items_of(text: str, mentions: Callable[[str], float]) -> frozenset[int]:
     scored = {number: round(mentions(f"{lead}\n{body}") - base, 6) for number, body in items(text).items()}
     best = max(scored.values(), default=0.0)
     return frozenset(number for number, score in scored.items() if score == best) if best > 0 else frozenset()
-
-
-def item_of(text: str, mentions: Callable[[str], float]) -> int | None:
-    """The item of an article's ``text`` a conduct falls under, when one alone is scored highest (``items_of``)."""
-    found = items_of(text, mentions)
-    return next(iter(found)) if len(found) == 1 else None

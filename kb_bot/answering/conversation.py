@@ -153,14 +153,14 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         return literal, previous  # 谢谢 between two questions leaves the conversation's subject where it was
     chosen, effective = literal, question
     # A short question answered as asked from a document it names (退休金什么时候涨？ -> 养老保险) stands on its own.
-    aspect = Aspect.of(question, getattr(kb.settings, "documents", None)) if kind else None
+    documents = getattr(kb.settings, "documents", None)
+    aspect = Aspect.of(question, documents) if kind else None
     own = kind == "short" and previous is not None and names_source(aspect, literal, previous)
     completed_answers: list[Answer] = []
     if readings and previous is not None and not own:
         readings, completed_answers = _completed_readings(kb, question, readings, previous)
     if completed_answers:  # none when no reading was made, or none held
-        conduct = (Aspect.of_conduct(previous, getattr(kb.settings, "documents", None))
-                   if fine_for_what_was_said(question) else None)
+        conduct = Aspect.of_conduct(previous, documents) if fine_for_what_was_said(question) else None
         best = best_reading(question, aspect, readings, completed_answers, previous, conduct)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),

@@ -74,8 +74,9 @@ def sanction_of_quoted_rule(answer: Answer, chunks_of: Callable[[str], Sequence[
     paragraphs or items or excepting some (第十八条除第四项以外: a review found 不带会被罚吗？ about item four given the
     fine that excludes it). Nothing when two different sentences qualify. The reply stays related."""
     quoted_articles = {c.article for c in answer.citations if c.article}
+    quotes = _by_citation(answer.sentences).values()
     if (answer.status != RELATED or not answer.citations or not PENALTY_ASKED.search(answer.question)
-            or any(_sanctions_the_quote(text, quoted_articles, mentions) for text in _by_citation(answer))):
+            or any(_sanctions_the_quote(text, quoted_articles, mentions) for text in quotes)):
         return answer
     cited = {c.chunk_id for c in answer.citations}
     quoted = [(c.doc, c.article) for c in answer.citations
@@ -112,28 +113,23 @@ def _without_other_fines(answer: Answer) -> Answer:
     """``answer`` without the quoted passages that are fines, once the rule's own fine is found: none of them was the
     quote's own (``_sanctions_the_quote``), and shown first they read as the answer (带狗坐地铁罚多少 opened with the
     dog-farm fine, 一万元以上二万元以下; 私自从路灯上接电，罚多少 with the fine for black exhaust)."""
-    quoted: dict[int, str] = {}
-    for sentence in answer.sentences:
-        quoted[sentence.citation] = quoted.get(sentence.citation, "") + sentence.text
-    fines = {i for i, text in quoted.items() if PENALTY_STATED.search(text)}
+    fines = {i for i, text in _by_citation(answer.sentences).items() if PENALTY_STATED.search(text)}
     if not fines:
         return answer
     number = {old: new for new, old in enumerate(i for i in range(len(answer.citations)) if i not in fines)}
     sentences = tuple(AnswerSentence(s.text, number[s.citation]) for s in answer.sentences if s.citation in number)
-    kept: dict[int, str] = {}
-    for sentence in sentences:
-        kept[sentence.citation] = kept.get(sentence.citation, "") + sentence.text
-    closest = "".join(f"{text}[{i + 1}]" for i, text in kept.items())
+    closest = "".join(f"{text}[{i + 1}]" for i, text in _by_citation(sentences).items())
     return replace(answer, answer=related_text(answer.question, answer.missing, closest), sentences=sentences,
                    citations=tuple(c for i, c in enumerate(answer.citations) if i in number))
 
 
-def _by_citation(answer: Answer) -> list[str]:
-    """The quoted text of each cited passage: a penalty article's lead-in and its items are sentences of their own."""
+def _by_citation(sentences: Sequence[AnswerSentence]) -> dict[int, str]:
+    """The quoted text of each cited passage, by citation, in the order quoted: a penalty article's lead-in and its
+    items are sentences of their own."""
     texts: dict[int, str] = {}
-    for sentence in answer.sentences:
+    for sentence in sentences:
         texts[sentence.citation] = texts.get(sentence.citation, "") + sentence.text
-    return list(texts.values())
+    return texts
 
 
 def _sanctions_the_quote(text: str, articles: set[str], mentions: Callable[[str], float] | None) -> bool:
