@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from typing import Any, Sequence
 
 from .word_weights import CJK as _CJK, dictionary_tag, jieba_dictionary, tagged_words
@@ -54,15 +55,13 @@ ENGLISH_QUESTION_NOISE = re.compile(
 
 
 def question_noise(question: str) -> re.Pattern:
-    """The question words to drop from ``question``: the English list too when it has no Chinese (over a whole
-    question it cuts 地 out of 地铁: ``noise_spans`` and ``without_noise`` keep such words whole)."""
+    """The question words of ``question``: the English list too when it has none in Chinese (``noise_spans``)."""
     return QUESTION_NOISE if _CJK.search(question) else ENGLISH_QUESTION_NOISE
 
 
-#: One-character function words of QUESTION_NOISE that are also parts of words: 地 of 地铁, 就 of 就业, 有 of 有效期,
-#: 还 of 还款, 给 of 给付. Stripped from inside words, they left 铁, 业, 效期, 款, 付 as what a question was about
-#: (带狗坐地铁罚多少 had the conduct 带狗坐 铁). 的 and 吧 of nouns only (的士, 网吧; 的话 is a particle); not 了, 得, 是: in
-#: jieba's words mostly particles (开了个 is a "noun" to it, 觉得, 就是).
+#: One-character function words of QUESTION_NOISE that are also parts of words (地铁, 就业, 有效期, 还款, 给付): applied to
+#: a whole question the noise list cut them out, leaving 铁, 业, 效期 (the conduct of 带狗坐地铁罚多少 was 带狗坐 铁). 的, 吧
+#: of nouns only (的士, 网吧; 的话 is a particle); not 了, 得, 是: mostly particles in jieba's words (开了个 "noun", 觉得).
 PART_OF_WORDS, _OF_NOUNS = frozenset("地有在给被把都还也就的吧"), frozenset("的吧")
 #: Characters that only say how something is asked: a word made of nothing else (还有, 就是, 都要, 还能) stays noise.
 _ASKING_CHARS = PART_OF_WORDS | frozenset("能要会想该可吗呢啊呀么我你他她它们咱这那个几谁咋啥不没很太才又再")
@@ -78,14 +77,15 @@ def in_a_word(word: str) -> bool:
     return tag[:1] in ("n", "v", "i", "l", "j")  # nouns, verbs, set phrases (坐地铁 is an idiom to jieba), abbreviations
 
 
-def noise_spans(text: str, noise: re.Pattern | None = None) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)  # a follow-up reads the same question and turn many times; tagging one costs ~0.5 ms
+def noise_spans(text: str, noise: re.Pattern | None = None) -> tuple[tuple[int, int], ...]:
     """Where ``noise`` (``question_noise``) matches in ``text``, less a one-character function word inside a word."""
-    spans = [m.span() for m in (noise or question_noise(text)).finditer(text) if m.end() > m.start()]
+    spans = tuple(m.span() for m in (noise or question_noise(text)).finditer(text) if m.end() > m.start())
     if not any(e - s == 1 and text[s] in PART_OF_WORDS for s, e in spans):
         return spans
     words = [(a, b) for w, a, b, _ in tagged_words(text) if in_a_word(w)]
-    return [(s, e) for s, e in spans
-            if not (e - s == 1 and text[s] in PART_OF_WORDS and any(a <= s < b for a, b in words))]
+    return tuple((s, e) for s, e in spans
+                 if not (e - s == 1 and text[s] in PART_OF_WORDS and any(a <= s < b for a, b in words)))
 
 
 def without_noise(text: str, replacement: str = " ", noise: re.Pattern | None = None) -> str:
