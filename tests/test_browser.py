@@ -29,9 +29,10 @@ from web_fixtures import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-#: Where the browser tests save screenshots: a temporary folder, so a test run never rewrites tracked files.
+#: Where the browser tests save screenshots: one folder under the system's temporary folder, so a test run never
+#: rewrites tracked files, and each run replaces the last one's pictures (a new folder per run piled up in /tmp).
 #: Regenerate the README's pictures with KB_BOT_SCREENSHOT_DIR=docs/screenshots bash run.sh test -m browser.
-SCREENSHOTS = Path(os.environ.get("KB_BOT_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="kb-bot-screenshots-"))
+SCREENSHOTS = Path(os.environ.get("KB_BOT_SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "kb-bot-screenshots")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 

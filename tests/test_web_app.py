@@ -12,8 +12,10 @@ from web_fixtures import (  # noqa: F401  (web_real_kb is a fixture)
     PARKING_FACT,
     STAFF_PASSWORD,
     STAFF_USER,
+    copy_seed_documents,
     fake_kb,
     free_port,
+    kb_bot_serve,
     web_real_kb,
 )
 
@@ -85,6 +87,21 @@ def test_ask_endpoint_from_gradio_client(web_real_kb):
         assert theme.status_code == 200 and "fonts.googleapis" not in theme.text and "@font-face" not in theme.text
     finally:
         demo.close()
+
+
+@pytest.mark.slow
+def test_served_app_stopped_by_sigterm_keeps_the_question_log(tmp_path):
+    """``kb-bot serve`` stopped as a service manager stops it (SIGTERM): the question just asked is on the log, and
+    the fixture checks that the process ended with 0 and left no temporary folder (before, SIGTERM killed it at once:
+    exit -15, the log writer's queue lost, a kb-bot-report-* folder left in /tmp per run)."""
+    from gradio_client import Client
+
+    documents = copy_seed_documents(tmp_path / "documents")
+    with kb_bot_serve(tmp_path, documents, KB_BOT_MODEL="fake") as url:
+        reply = Client(url, verbose=False, analytics_enabled=False).predict("招聘会帮企业招到了多少人？", api_name="/ask")
+        assert reply["question"] == "招聘会帮企业招到了多少人？"
+    logged = [record["question"] for record in read_records(tmp_path / "index" / "questions.jsonl")]
+    assert "招聘会帮企业招到了多少人？" in logged
 
 
 # --------------------------------------------------------------------------- chat handlers

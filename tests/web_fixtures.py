@@ -107,7 +107,8 @@ def kb_bot_serve(tmp_path: Path, documents: Path, **environment: str) -> Iterato
     env = dict(os.environ, KB_BOT_DOCUMENTS=str(documents), KB_BOT_INDEX=str(tmp_path / "index"),
                KB_BOT_ADMIN_USER=STAFF_USER, KB_BOT_ADMIN_PASSWORD=STAFF_PASSWORD,
                GRADIO_ANALYTICS_ENABLED="False", HF_HUB_DISABLE_TELEMETRY="1",
-               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), PYTHONUNBUFFERED="1", **environment)
+               GRADIO_TEMP_DIR=str(tmp_path / "gradio-tmp"), PYTHONUNBUFFERED="1",
+               TMPDIR=str(_server_tmp(tmp_path)), **environment)
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(kb_bot_command() + ["serve", "--port", str(port)], cwd=tmp_path, env=env,
@@ -128,9 +129,26 @@ def kb_bot_serve(tmp_path: Path, documents: Path, **environment: str) -> Iterato
         wait_until(ready, timeout=90, interval=0.5, what="kb-bot serve to print its URL and answer")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stopped = stop_server(process)
+    # a service manager stops the app with SIGTERM: it must end as on Ctrl+C (exit 0, temporary folders removed)
+    assert stopped == 0, f"kb-bot serve ended with {stopped} on SIGTERM:\n{log_path.read_text()[-2000:]}"
+    # jieba's parsed default dictionary is one shared cache file, reused by every run: not a leftover
+    left = [path.name for path in _server_tmp(tmp_path).iterdir() if path.name != "jieba.cache"]
+    assert not left, f"kb-bot serve left temporary files behind: {left}"
+
+
+def _server_tmp(tmp_path: Path) -> Path:
+    """The server's own temporary folder (TMPDIR), to see that it cleans up."""
+    folder = tmp_path / "server-tmp"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def stop_server(process: subprocess.Popen) -> int:
+    """SIGTERM, as a service manager stops it; the exit code (killed after 15 s: then negative)."""
+    process.terminate()
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(timeout=5)

@@ -19,6 +19,8 @@ system fonts only, so the app makes no outside requests.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -109,6 +111,16 @@ def _no_proxy_for_loopback() -> None:
         os.environ[name] = ",".join(hosts)
 
 
+def _stop_on_terminate() -> None:
+    """Stop on SIGTERM as on Ctrl+C. A service manager (systemd, docker stop) ends the app with SIGTERM, whose default
+    action exits at once: the question log's queued lines were lost and temporary folders stayed behind."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     """Run the web app until interrupted; prints the local URL."""
     _no_proxy_for_loopback()
@@ -130,6 +142,7 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: b
     if not web.settings.admin_user or not web.settings.admin_password:
         print("kb-bot: staff tab disabled (set KB_BOT_ADMIN_USER and KB_BOT_ADMIN_PASSWORD to enable it)",
               flush=True)
+    _stop_on_terminate()
     try:
         demo.block_thread()
     except KeyboardInterrupt:
