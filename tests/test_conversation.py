@@ -550,6 +550,33 @@ def test_and_x_asks_the_value_asked_before():
     assert converse(kb, "失业保险费个人交多少", "单位呢？").status == "answered"  # the rate given: answered
 
 
+def test_and_x_of_a_thing_like_one_asked_about_asks_the_same_of_it():
+    # 那自行车呢 after 多大能骑电动车 was read as 电动车 自行车 (the age asked lost) and "answered" 0.99 with the e-bike
+    # speed-limiter article (QA, twentieth session): it asks the previous question of the bicycle.
+    from kb_bot.answering.followup import parallel_reading
+
+    title = "郑州市城市道路交通安全管理条例"
+    assert parallel_reading("那自行车呢", "多大能骑电动车") == "多大能骑自行车"
+    assert parallel_reading("那公交车呢？", "出租车司机能拒载吗") == "公交车司机能拒载吗"
+    # an aspect of the same thing, a question of its own kind, or a bare topic before: no parallel reading
+    assert parallel_reading("招租面积呢？", "入驻了多少家？") is None
+    assert parallel_reading("家电产业链呢？", "先进制造业开发区 奥克斯上街 进度怎么样") is None
+    assert parallel_reading("自行车多大能骑呢", "多大能骑电动车") is None
+    assert parallel_reading("自行车呢", "电动车") is None
+    kb = StubKB({
+        "多大能骑电动车": ("related", title, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.15),
+        "电动车 自行车": ("answered", title, "不得擅自拆除、改装电动自行车限速装置", "traffic.md", 0.99),
+        "那自行车呢": ("answered", "郑州市停车场建设管理条例", "设置非机动车停车场", "parking.md", 0.8),
+        "多大能骑自行车": ("related", title, "驾驶自行车、人力三轮车必须年满十二周岁", "traffic.md", 0.16),
+    })
+    answer = converse(kb, "多大能骑电动车", "那自行车呢")
+    assert answer.understood_as == "多大能骑自行车" and "十二周岁" in answer.answer, answer.answer
+    # the reply to the previous question asked of a thing its quote never names says so
+    kb.table["多大能骑三轮车"] = ("related", title, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.16)
+    answer = converse(kb, "多大能骑电动车", "那三轮车呢")
+    assert answer.status == "related" and "没有提到“三轮车”" in answer.answer, answer.answer
+
+
 def _titled(ask, titles):
     """``ask`` whose citations carry their document's title (the stub's cards all say 标题)."""
     from dataclasses import replace
@@ -1050,6 +1077,16 @@ def test_the_leash_asked_about_after_walking_a_dog_is_the_regulations_dog_leash(
     conversation.ask("遛狗不拴绳罚多少")
     reply = conversation.ask("绳子多长？")
     assert reply.status != "not_found" and "1.5米" in reply.answer
+
+
+@pytest.mark.slow
+def test_and_the_bicycle_after_the_e_bike_age_asks_the_bicycles_age(corpus_kb):
+    # QA, twentieth session: "answered" 0.99 with the e-bike speed-limiter and helmet articles (read as 电动车 自行车)
+    conversation = Conversation(corpus_kb)
+    conversation.ask("多大能骑电动车")
+    reply = conversation.ask("那自行车呢")
+    assert reply.understood_as == "多大能骑自行车" and "年满十二周岁" in reply.answer, reply.answer
+    assert reply.citations[0].article == "第二十二条"
 
 
 def test_the_topic_nouns_leave_out_how_the_question_asked():

@@ -26,7 +26,8 @@ from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
 from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged,
-                       lacks_the_value_asked_before, missing_of_its_own, names_source, overlap, topic_nouns)
+                       lacks_the_value_asked_before, missing_of_its_own, names_source, naming_missing, overlap, own_nouns,
+                       parallel_reading, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
@@ -137,6 +138,10 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     greeting = previous is not None and (greets(question) or small_talk(question))
     kind = dependency(question) if previous is not None and not greeting else ""
     readings = completions(question, previous) if kind and previous is not None else []
+    # "X呢" of a thing like one just asked about asks the same of it: only that reading may answer (parallel_reading)
+    parallel = parallel_reading(question, previous.effective) if readings and previous is not None else None
+    if parallel:
+        readings = [parallel, *(r for r in readings if r != parallel)]
     if readings:
         rewritten = rewrite_followup(kb.settings, question, previous.effective)
         if rewritten and rewritten not in readings:
@@ -149,6 +154,8 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         return answer, next_turn(question, used, answer, previous, bool(kind))
 
     literal = _standing_alone(kb, question, kb.ask(question, _literal=True), bool(kind))
+    if parallel and literal.status == ANSWERED:
+        literal = hedged(literal)  # 公交车呢 as asked: the bus regulation's advertising article, "answered" 0.73
     if greeting:
         return literal, previous  # 谢谢 between two questions leaves the conversation's subject where it was
     chosen, effective = literal, question
@@ -159,15 +166,22 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     completed_answers: list[Answer] = []
     if readings and previous is not None and not own:
         readings, completed_answers = _completed_readings(kb, question, readings, previous)
+        if parallel:
+            completed_answers = [a if r == parallel or a.status != ANSWERED else hedged(a)
+                                 for r, a in zip(readings, completed_answers)]
     if completed_answers:  # none when no reading was made, or none held
+        # the previous question asked of the new thing, when it finds something, is what was asked: kept as it is
+        asked = bool(parallel) and readings[0] == parallel and completed_answers[0].status != NOT_FOUND
         conduct = Aspect.of_conduct(previous, documents) if fine_for_what_was_said(question) else None
-        best = best_reading(question, aspect, readings, completed_answers, previous, conduct)
+        best = 0 if asked else best_reading(question, aspect, readings, completed_answers, previous, conduct)
         completed, reading = completed_answers[best], readings[best]
         log.debug("follow-up %r: literal %s; readings %s; kept %r", question, _trace(aspect, literal),
                   [(r, *_trace(aspect, a)) for r, a in zip(readings, completed_answers)], reading)
         # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
-        completed = _focus(kb, completed, reading, question, aspect)
-        if completed_wins(question, aspect, kind, literal, completed, previous):
+        completed = completed if asked else _focus(kb, completed, reading, question, aspect)
+        if asked:
+            completed = naming_missing(completed, own_nouns(question)[0])
+        if asked or completed_wins(question, aspect, kind, literal, completed, previous):
             chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
             if chosen.status == ANSWERED and (not overlap(aspect, chosen) and not names_nothing(question)
                                               or lacks_the_value_asked_before(question, chosen, previous)):
