@@ -553,7 +553,7 @@ def test_and_x_asks_the_value_asked_before():
 def test_and_x_of_a_thing_like_one_asked_about_asks_the_same_of_it():
     # 那自行车呢 after 多大能骑电动车 was read as 电动车 自行车 (the age asked lost) and "answered" 0.99 with the e-bike
     # speed-limiter article (QA, twentieth session): it asks the previous question of the bicycle.
-    from kb_bot.answering.followup import parallel_reading
+    from kb_bot.answering.ellipsis import parallel_reading
 
     title = "郑州市城市道路交通安全管理条例"
     assert parallel_reading("那自行车呢", "多大能骑电动车") == "多大能骑自行车"
@@ -575,6 +575,22 @@ def test_and_x_of_a_thing_like_one_asked_about_asks_the_same_of_it():
     kb.table["多大能骑三轮车"] = ("related", title, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.16)
     answer = converse(kb, "多大能骑电动车", "那三轮车呢")
     assert answer.status == "related" and "没有提到“三轮车”" in answer.answer, answer.answer
+
+
+def test_a_fine_speaking_of_what_was_said_wins_over_one_found_as_asked():
+    from kb_bot.answering.followup import Aspect, completed_wins, fine_speaking_of
+    from kb_bot.answering.conversation import Turn
+
+    title = "郑州市大气污染防治条例"
+    previous = Turn("城里能烧烤吗", "城里能烧烤吗", title, "城里 烧烤", "air.md")
+    literal = StubKB({"罚多少": ("related", title, "违反本条例规定，有关法律法规有处罚规定的，从其规定", "air.md", 0.24)}
+                     ).ask("罚多少", _literal=True)
+    completed = StubKB({"罚多少": ("related", title, "没收烧烤工具和违法所得，并处五百元以上二万元以下罚款", "air.md", 0.49)}
+                       ).ask("罚多少", _literal=True)
+    conduct = Aspect.of("城里 烧烤")
+    assert fine_speaking_of(conduct, completed) > 0 == fine_speaking_of(conduct, literal)
+    assert completed_wins("罚多少", Aspect.of("罚多少"), "short", literal, completed, previous, conduct)
+    assert not completed_wins("罚多少", Aspect.of("罚多少"), "short", literal, completed, previous)  # the old rules
 
 
 def _titled(ask, titles):
@@ -1087,6 +1103,18 @@ def test_and_the_bicycle_after_the_e_bike_age_asks_the_bicycles_age(corpus_kb):
     reply = conversation.ask("那自行车呢")
     assert reply.understood_as == "多大能骑自行车" and "年满十二周岁" in reply.answer, reply.answer
     assert reply.citations[0].article == "第二十二条"
+
+
+@pytest.mark.slow
+def test_the_fine_asked_after_a_conduct_is_the_fine_for_that_conduct(corpus_kb):
+    # QA, twentieth session: as asked, 罚多少 quoted a 从其规定 clause of the air regulation with the tourism and taxi
+    # regulations' fines (1,000-5,000 yuan for illegal taxis, read as the barbecue fine); read with the question, the
+    # air regulation's fine for 第五十三条 (outdoor barbecues) is found
+    conversation = Conversation(corpus_kb)
+    conversation.ask("城里能烧烤吗")
+    reply = conversation.ask("罚多少")
+    assert reply.citations[0].article == "第五十八条" and "五百元以上二万元以下" in reply.answer, reply.answer
+    assert all("大气污染防治" in c.title for c in reply.citations)
 
 
 def test_the_topic_nouns_leave_out_how_the_question_asked():

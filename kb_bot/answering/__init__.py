@@ -16,7 +16,8 @@ Read in the order a question travels:
 * ``faq.py``,             staff answers: the entry files, and matching a question to one before the documents;
   ``faq_match.py``
 * ``conversation.py``,    follow-up questions completed from earlier turns, and which reading wins;
-  ``followup.py``
+  ``followup.py``,        "X呢" asking the previous question again of X (``ellipsis.py``);
+  ``ellipsis.py``
 * ``llm.py``              optional rewording by an OpenAI-compatible endpoint, checked against the passages;
 * ``fitting.py``          fitting the ranker, the confidence trees and the topic model;
 * ``calibration.py``,     the fitting procedure (models, then thresholds) and measuring the three outcomes

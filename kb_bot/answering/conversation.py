@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
+from .ellipsis import lacks_the_value_asked_before, naming_missing, parallel_reading
 from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged,
-                       lacks_the_value_asked_before, missing_of_its_own, names_source, naming_missing, overlap, own_nouns,
-                       parallel_reading, topic_nouns)
+                       missing_of_its_own, names_source, overlap, own_nouns, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
@@ -181,7 +181,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         completed = completed if asked else _focus(kb, completed, reading, question, aspect)
         if asked:
             completed = naming_missing(completed, own_nouns(question)[0])
-        if asked or completed_wins(question, aspect, kind, literal, completed, previous):
+        if asked or completed_wins(question, aspect, kind, literal, completed, previous, conduct):
             chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
             if chosen.status == ANSWERED and (not overlap(aspect, chosen) and not names_nothing(question)
                                               or lacks_the_value_asked_before(question, chosen, previous)):

@@ -8,16 +8,15 @@ see answers and the previous turn only, never the knowledge base, so they are te
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import GUARDED_TYPES, PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
-from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, is_bare_topic,
-                               names_nothing, names_only_details, strip_cues, without_modal, without_noise)
+from .guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
+from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, names_nothing,
+                               names_only_details, strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
@@ -178,8 +177,7 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
         found = answer.status != NOT_FOUND
         if conduct is not None and conduct.grams:  # a fine speaking of the conduct, then any quote speaking of it
-            fines = [mentions(conduct, s.text) for s in answer.sentences if PENALTY_STATED.search(s.text)]
-            return (found, doc_of(answer) == previous.doc, max(fines, default=0.0), mentions(conduct, quoted(answer)),
+            return (found, doc_of(answer) == previous.doc, fine_speaking_of(conduct, answer), mentions(conduct, quoted(answer)),
                     on_topic, bool(nouns) and nouns in readings[i], *support(answer))
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
@@ -190,10 +188,22 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
     return max(range(len(readings)), key=key)
 
 
-def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn) -> bool:
-    """Is the completed reading's reply better than the literal one's?"""
+def fine_speaking_of(conduct: Aspect, answer: Answer) -> float:
+    """How much the quoted fine that speaks most of ``conduct`` does (0 when no fine is quoted)."""
+    return max((mentions(conduct, s.text) for s in answer.sentences if PENALTY_STATED.search(s.text)), default=0.0)
+
+
+def completed_wins(question: str, aspect: Aspect, kind: str, literal: Answer, completed: Answer, previous: Turn,
+                   conduct: Aspect | None = None) -> bool:
+    """Is the completed reading's reply better than the literal one's? For a fine asked for what was said, it is when
+    it quotes a fine that speaks more of the ``conduct`` (``Aspect.of_conduct``): 罚多少 after 城里能烧烤吗, as asked,
+    quoted a 从其规定 clause and fines of the tourism and taxi regulations (one read as the barbecue fine), read with
+    the question the barbecue fine (没收烧烤工具…并处五百元以上二万元以下罚款; QA, twentieth session)."""
     if names_another_subject(question, aspect, literal, completed, previous):
         return False
+    if (conduct is not None and conduct.grams and completed.status != NOT_FOUND
+            and fine_speaking_of(conduct, completed) > fine_speaking_of(conduct, literal)):
+        return True  # never the other way: as asked, a fine elsewhere shares everyday verbs (清理) by chance
     ahead = overlap(aspect, completed) - overlap(aspect, literal)
     continues = completed.status != NOT_FOUND and doc_of(completed) == previous.doc != doc_of(literal)
     surer = completed.confidence - literal.confidence >= NOISE
@@ -320,50 +330,6 @@ def gives_asked_value(question: str, answer: Answer) -> bool:
     # A noun or a day of its own the quote never mentions (房价多少？ after the freight trains: 共开行9列 carries a
     # number; 明天几点下雨？) makes it a question of its own.
     return not any(grams(noun).isdisjoint(grams(text)) for noun in own_nouns(question))
-
-
-def lacks_the_value_asked_before(question: str, answer: Answer, previous: Turn) -> bool:
-    """Does a follow-up asking nothing of its own kind (单位呢？ after 失业保险费个人交多少) get a quote without the kind of
-    value the previous question asked (a sum, an amount, a phone number)? It asks the same of another party: read with
-    the subject, 单位呢 was "answered" 0.76 with 按时足额缴纳 and no rate (QA, nineteenth session)."""
-    if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general":
-        return False  # 晚上有啥消费活动没？ after 拜访了多少家企业 asks a thing of its own
-    kind = asked_type(previous.question)
-    return kind in GUARDED_TYPES and not carries(kind, quoted(answer))
-
-
-#: "And X?" — a few characters and 呢 (单位呢？ 那外地人呢): the previous question asked again of X.
-_ELLIPTIC_ASK = re.compile(r"^[^，,。？?]{1,6}呢[？?。！!\s]*$")
-
-
-def parallel_reading(question: str, previous: str) -> str | None:
-    """The previous question asked of another thing of the same kind (那自行车呢 after 多大能骑电动车: 多大能骑自行车), when
-    an "X呢" follow-up names one thing of the same kind as a noun of the previous question, which it replaces: the same
-    head, a Chinese compound's last character (自行车, 电动车: 车; 公交车, 出租车). Read with the subject's words only (电动车
-    自行车), the age asked was lost and the e-bike speed-limiter and helmet articles came back "answered" 0.99 (QA,
-    twentieth session). An aspect of the same thing (招租面积呢？ after 入驻了多少家？, 家电产业链呢？ after 先进制造业…) has
-    another head: no parallel reading."""
-    if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general" or is_bare_topic(previous):
-        return None
-    nouns = own_nouns(question)
-    if len(nouns) != 1 or nouns[0] in previous:
-        return None
-    for word, _, _, tag in tagged_words(previous):
-        if tag.startswith("n") and len(word) >= 2 and word[-1] == nouns[0][-1]:
-            return previous.replace(word, nouns[0], 1)
-    return None
-
-
-def naming_missing(answer: Answer, noun: str) -> Answer:
-    """A related reply to the previous question asked of ``noun`` (``parallel_reading``) whose quote never names it,
-    saying so (找到的原文中没有提到“公交车司机”): its closest sentences are about the thing asked before, and under the
-    generic head the taxi drivers' rule read as the bus drivers'."""
-    if answer.status != RELATED or not grams(noun).isdisjoint(grams(quoted(answer))):
-        return answer
-    head = related_text(answer.question, answer.missing, "")
-    if not answer.answer.startswith(head):
-        return answer
-    return replace(answer, missing=noun, answer=related_text(answer.question, noun, "") + answer.answer[len(head):])
 
 
 def hedged(answer: Answer) -> Answer:

@@ -1,0 +1,65 @@
+"""Elliptic follow-ups: "X呢" (单位呢？ 那自行车呢), the previous question asked again of X.
+
+The conversation reads such a follow-up with its subject like any other (:mod:`kb_bot.answering.conversation`); the
+rules here keep what the previous question asked: the kind of value it asked for (a sum, a number), and, when X is a
+thing like one it named, the previous question with X in its place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .answer import RELATED, Answer, related_text
+from .followup import grams, own_nouns, quoted
+from .guards import GUARDED_TYPES
+from .question_reading import asked_type, carries, is_bare_topic
+from .word_weights import tagged_words
+
+if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
+    from .conversation import Turn
+
+
+#: "And X?" — a few characters and 呢 (单位呢？ 那外地人呢): the previous question asked again of X.
+_ELLIPTIC_ASK = re.compile(r"^[^，,。？?]{1,6}呢[？?。！!\s]*$")
+
+
+def lacks_the_value_asked_before(question: str, answer: Answer, previous: Turn) -> bool:
+    """Does a follow-up asking nothing of its own kind (单位呢？ after 失业保险费个人交多少) get a quote without the kind of
+    value the previous question asked (a sum, an amount, a phone number)? It asks the same of another party: read with
+    the subject, 单位呢 was "answered" 0.76 with 按时足额缴纳 and no rate (QA, nineteenth session)."""
+    if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general":
+        return False  # 晚上有啥消费活动没？ after 拜访了多少家企业 asks a thing of its own
+    kind = asked_type(previous.question)
+    return kind in GUARDED_TYPES and not carries(kind, quoted(answer))
+
+
+def parallel_reading(question: str, previous: str) -> str | None:
+    """The previous question asked of another thing of the same kind (那自行车呢 after 多大能骑电动车: 多大能骑自行车), when
+    an "X呢" follow-up names one thing of the same kind as a noun of the previous question, which it replaces: the same
+    head, a Chinese compound's last character (自行车, 电动车: 车; 公交车, 出租车). Read with the subject's words only (电动车
+    自行车), the age asked was lost and the e-bike speed-limiter and helmet articles came back "answered" 0.99 (QA,
+    twentieth session). An aspect of the same thing (招租面积呢？ after 入驻了多少家？, 家电产业链呢？ after 先进制造业…) has
+    another head: no parallel reading."""
+    if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general" or is_bare_topic(previous):
+        return None
+    nouns = own_nouns(question)
+    if len(nouns) != 1 or nouns[0] in previous:
+        return None
+    for word, _, _, tag in tagged_words(previous):
+        if tag.startswith("n") and len(word) >= 2 and word[-1] == nouns[0][-1]:
+            return previous.replace(word, nouns[0], 1)
+    return None
+
+
+def naming_missing(answer: Answer, noun: str) -> Answer:
+    """A related reply to the previous question asked of ``noun`` (``parallel_reading``) whose quote never names it,
+    saying so (找到的原文中没有提到“公交车司机”): its closest sentences are about the thing asked before, and under the
+    generic head the taxi drivers' rule read as the bus drivers'."""
+    if answer.status != RELATED or not grams(noun).isdisjoint(grams(quoted(answer))):
+        return answer
+    head = related_text(answer.question, answer.missing, "")
+    if not answer.answer.startswith(head):
+        return answer
+    return replace(answer, missing=noun, answer=related_text(answer.question, noun, "") + answer.answer[len(head):])
