@@ -128,6 +128,8 @@ def regulations_kb(tmp_path_factory) -> KnowledgeBase:
     ("换煤气罐", "郑州市燃气管理条例", "煤气罐"),
     ("流浪狗没人管", "郑州市城市养犬管理条例", "流浪狗"),
     ("黑车拉客", "郑州市城市公共汽车客运条例", "黑车"),
+    ("楼上太吵", "郑州市物业管理条例", "太吵"),
+    ("工资发购物卡", "郑州市劳动用工条例", "购物卡"),
 ])
 def test_a_short_colloquial_question_finds_the_regulation(regulations_kb, question, regulation, citizen_word):
     # The regulation never uses the citizen's word, so only the synonym can lead there.
