@@ -19,7 +19,7 @@ from .answering.answer_model import AnswerModel, load_model
 from .answering.answerability import GramStats
 from .answering.elsewhere import mentioned_elsewhere, sanction_of_quoted_rule
 from .answering.followup import Aspect, mentions
-from .answering.guards import PENALTY_ASKED, conduct_text, without_titles
+from .answering.fine_guards import PENALTY_ASKED, conduct_text, without_titles
 from .answering.topics import TopicGuide, build_topic_guide, english_name, nearest_topics, topics_in
 from .embedding import Embedder, ModelSpec
 from .errors import IndexMissingError, KbBotError, StaleIndexError

@@ -147,7 +147,7 @@ def test_an_item_ends_at_its_line_and_an_exemption_from_it_is_read():
 
 def test_fine_questions_in_english_and_follow_ups_naming_a_telling_conduct():
     from kb_bot.answering.followup import fine_for_what_was_said
-    from kb_bot.answering.guards import PENALTY_ASKED
+    from kb_bot.answering.fine_guards import PENALTY_ASKED
 
     assert PENALTY_ASKED.search("What is the fine for walking a dog without a leash?")
     assert not PENALTY_ASKED.search("Is it fine to walk my dog in the park?")  # the adjective (review)

@@ -8,7 +8,8 @@ Read in the order a question travels:
 * ``word_weights.py``     how telling each question word is (rare in the passages and in general Chinese);
 * ``answerability.py``    the features of every candidate sentence of the retrieved passages;
 * ``answer_model.py``     the fitted ranker, confidence trees and topic model (plain weights, read with numpy);
-* ``guards.py``           the rules on top of the models (a named detail missing, a fine is not a fee ...);
+* ``guards.py``,          the rules on top of the models (a named detail missing, a fine is not a fee ...; a quoted
+  ``fine_guards.py``      fine must be for the conduct asked about);
 * ``judge.py``            answered / related / not found, and which sentences to quote;
 * ``answer.py``           the reply: quoted sentences with citations, related passages, or "not found";
 * ``elsewhere.py``        a detail a related reply's quote leaves out, quoted from elsewhere in its document;

@@ -23,7 +23,8 @@ from ..legal import REPEALED
 from .answer import RELATED, Answer, AnswerSentence, citation_of, related_text, replies_in_chinese
 from .answerability import split_sentences
 from ..sanctions import breached_articles, chinese_numeral, exempted, items_of, scope
-from .guards import PENALTY_ASKED, PENALTY_STATED, fines_for_a_fee
+from .fine_guards import PENALTY_ASKED, PENALTY_STATED
+from .guards import fines_for_a_fee
 from .question_reading import DETAIL_WORDS, without_noise
 from .word_weights import content_pairs
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
-from .guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
+from .fine_guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
 from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, names_nothing,
                                names_only_details, strip_cues, without_modal, without_noise)
 from .word_weights import general_weight, tagged_words
@@ -121,7 +121,7 @@ class Aspect:
 
     @classmethod
     def of_runs(cls, text: str, synonyms: Any) -> Aspect:
-        """The aspect of words already picked out (``guards.conduct_text``): each run's character pairs, none across
+        """The aspect of words already picked out (``fine_guards.conduct_text``): each run's character pairs, none across
         the gaps between runs (a one-character run, 砍 of 砍了罚多少钱, stands for itself)."""
         expansion = synonyms.expand(text)
         return cls(frozenset(g for run in text.split() for g in grams(run)),

@@ -14,13 +14,14 @@ One definition (:func:`not_an_answer`) for the app and for the calibration that 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE, is_adoption_line
-from ..sanctions import ARTICLE, breached_articles
-from .question_reading import (A_NOT_A, ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words,
-                               named_places, names_only_details, without_noise)
-from .word_weights import content_pairs, tagged_words
+from .fine_guards import (PENALTY_ASKED, PENALTY_STATED, fine_for_another_rule, fine_for_unnamed_conduct,
+                          sanctions_conduct)
+from .question_reading import (ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, named_places,
+                               names_only_details, without_noise)
+from .word_weights import tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
 _STEP = r"(?:申请|提出|提交|提起|报送)(?![人书表]|行政复议|行政诉讼)"
@@ -130,12 +131,6 @@ def without_names(sentence: str) -> str:
     return _QUOTED_NAME.sub("“”", sentence)
 
 
-#: A penalty, asked or stated. 办个狗证多少钱 was "answered" 0.75 by 伪造、买卖养犬证的…处以二千元罚款: a reader takes
-#: the fine for the fee. The sum in a penalty clause answers what a fine costs, never what a service or a fee costs.
-PENALTY_ASKED = re.compile(r"罚|处分|\b(?:fines|fined|penalt\w*|punish\w*)\b|\bfine\b(?!\s+(?:to|with|for me|if)\b)(?<!is fine)"
-                           r"(?<!it fine)(?<!be fine)(?<!s fine)", re.I)  # not "is it fine to walk my dog"
-PENALTY_STATED = re.compile(r"罚款|罚金|处以|并处|处[^，。；]{0,20}?罚")
-
 
 #: How to do a formality (咋报名, 怎么申请, 如何办理, 要什么手续): answered by a sentence naming a step (申请, 提交, 登记 …),
 #: not by one that only names the thing (a how-did-they question about the news, 怎么招聘老师, is not a formality).
@@ -143,96 +138,6 @@ _FORMALITY_ASKED = re.compile(r"(?:咋|怎么|怎样|如何)(?:报名|申请|办
 #: ... and what names a step besides the procedure carriers of ``question_reading.ANSWER_TYPES`` (报名 on a 公众号, the
 #: 环节 of an exam, where to go).
 _STEP = re.compile(r"报名|环节|步骤|公众号|网上|窗口|地点|到[^，。；]{1,20}(?:办|交|领)")
-#: A sanction a quote states: whether something is fined or punished (罚不罚, 会被处分吗) is answered by one, not by the
-#: rule it breaks (the rule and its penalty are different articles of a regulation).
-_SANCTION = re.compile(r"罚|处分|处以|违约金|滞纳金|追究[^，。；]{0,8}责任|吊销|\b(?:fines?|fined|penalt\w*|punish\w*)\b", re.I)
-#: A clause leaving the sanction to other laws (法律、法规有处罚规定的，从其规定) states none: 拖欠了怎么罚？ read with the labour
-#: regulation was "answered" 0.76 by it and an article on inspections (review, eighteenth session).
-_REFERRAL = re.compile(r"从其规定")
-#: What a question about a fine says besides asking it: the penalty words and the A-not-A asking (罚不罚, 会不会).
-_ASKING_A_FINE = re.compile(r"罚款|罚钱|罚金|处罚|处分|违约金|滞纳金|罚|" + A_NOT_A.pattern + "|会|被|要|能")
-
-
-#: Words of a question about a fine that name no conduct: having broken some rule, being caught (违反了罚多少？
-#: 被查到罚多少？). A question saying nothing else asks the fine for what the conversation was about.
-_NO_CONDUCT = re.compile(r"违反|违规|违法|查到|抓到|逮到|被查|被抓|发现")
-_CHINESE = re.compile(r"[\u4e00-\u9fff]")
-#: What is left of asking a sum or of a past tense (罚多少钱 leaves 钱, 砍了 its 了), and punctuation.
-_NOT_CONDUCT = re.compile(r"多少钱|钱$|钱(?=[\s？?。!！]*$)|了|[？?。!！，,]")
-
-
-def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
-    """The character pairs of what a question about a fine says is done (养狗不拴绳 of 养狗不拴绳罚不罚): without its
-    asking words, the penalty words, the words naming no conduct (``_NO_CONDUCT``) and the titles of the quoted
-    passages (``sources`` open with theirs): a follow-up read with a regulation's title (郑州市轨道交通条例 违反了罚多少)
-    names no more conduct than as asked."""
-    return content_pairs(conduct_text(without_titles(question, (source.split(" ", 1)[0] for source in sources))))
-
-
-def without_titles(question: str, titles: Iterable[str]) -> str:
-    """``question`` without the regulation titles a reading opened with (郑州市轨道交通条例 违反了罚多少): a title names
-    no conduct, and every article of its regulation speaks of its subject (古树)."""
-    for title in set(titles):
-        if len(title) >= 4:
-            question = question.replace(title, " ")
-    return question
-
-
-def conduct_text(question: str) -> str:
-    """A question about a fine without its asking words, penalty words and words naming no conduct (遛狗不拴绳 of
-    遛狗不拴绳会被罚吗): what must match the rule whose sanction is asked."""
-    text = _NO_CONDUCT.sub(" ", _ASKING_A_FINE.sub(" ", without_noise(question)))
-    return _NOT_CONDUCT.sub(" ", text)
-
-
-def fine_for_unnamed_conduct(question: str, quoted: Sequence[str], sources: Sequence[str] = ()) -> bool:
-    """Does a question about a fine that names no conduct (罚多少？ 违反了罚多少？ 被查到罚多少？) get a quoted sanction? A
-    regulation fines each conduct its own way: a review found 违反了罚多少？ "answered" 0.74 by the forest regulation's
-    fine for two of its articles, after a question on the metro. Such a question is answered only when read with the
-    conversation's subject (its words then name what was done)."""
-    return (bool(PENALTY_ASKED.search(question)) and _CHINESE.search(question) is not None  # English: no pairs
-            and not conduct_pairs(question, sources) and any(_SANCTION.search(text) for text in quoted))
-
-
-def fine_for_another_rule(quoted: Sequence[str], sources: Sequence[str]) -> bool:
-    """Does the quote pair a rule with a penalty clause that punishes the breach of other articles only? 狗能坐电梯吗 →
-    不戴嘴套会被罚吗？ was "answered" 0.76 by 第十八条 (乘坐电梯时…戴嘴套) with 第二十八条 (违反本条例第二十二条规定…处以三千元
-    罚款, the fine for a dead dog left anywhere): the reader takes the fine for the rule quoted above it. ``sources``
-    are the quoted sentences' passages with their title and article (``answerability.passage_text``); a penalty
-    clause naming its conduct in words (拒不清理的，处以五十元罚款) is judged by the other guards."""
-    rules: set[str] = set()
-    penalties: set[str] = set()  # a penalty article's other sentences (构成犯罪的…) state no rule
-    breaches: list[set[str]] = []
-    # Numbers only, not which document: a rule and a fine from two regulations that share a number pass (lenient).
-    for text, source in zip(quoted, sources):
-        article = ARTICLE.search(source)
-        where = {article.group()} if article else set()
-        if PENALTY_STATED.search(text):
-            articles = breached_articles(text)
-            if not articles:
-                return False
-            breaches.append(articles)
-            penalties |= where
-        else:
-            rules |= where
-    rules -= penalties
-    return bool(breaches) and bool(rules) and not any(breach & rules for breach in breaches)
-
-
-def sanctions_conduct(question: str, quoted: Sequence[str], sources: Sequence[str] = ()) -> bool:
-    """Is a sanction (``_SANCTION``) quoted, and does the quote speak of what the question does? A character pair of
-    the question's conduct (养狗不拴绳 of 养狗不拴绳罚不罚) must be quoted with it: a review found 养狗不拴绳罚不罚 answered
-    with 违反本条例第十四条规定的…处以一万元以上二万元以下罚款 (dog farms) and 老板不发工资罚不罚 with the overtime fine. The
-    whole quote counts, not the sanction's sentence alone (…不佩戴安全头盔的，责令改正；拒不改正的，可以处…罚款). A question
-    naming no conduct (罚不罚？ alone) is judged by the sanction alone here, and is no answer by
-    ``fine_for_unnamed_conduct``."""
-    if not any(_SANCTION.search(text) and not _REFERRAL.search(text) for text in quoted):
-        return False
-    pairs = conduct_pairs(question, sources)
-    text = "".join(quoted)
-    # two of its characters also do (房租晚交 for 逾期交纳租金: 租, 交), one does not (工资 for 工作时间: 工)
-    return not pairs or any(pair in text for pair in pairs) or len({c for pair in pairs for c in pair if c in text}) >= 2
-
 
 #: Whether something costs money, asked yes or no (要交钱吗, 收费吗, 免费吗): a penalty clause's fine does not answer it.
 _PAYING_ASKED = re.compile(r"交钱|收费|收钱|要钱|花钱|付费|免费|掏钱")
