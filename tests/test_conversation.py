@@ -563,6 +563,8 @@ def test_and_x_of_a_thing_like_one_asked_about_asks_the_same_of_it():
     assert parallel_reading("家电产业链呢？", "先进制造业开发区 奥克斯上街 进度怎么样") is None
     assert parallel_reading("自行车多大能骑呢", "多大能骑电动车") is None
     assert parallel_reading("自行车呢", "电动车") is None
+    assert parallel_reading("那停气呢", "停水得提前多久通知") == "停气得提前多久通知"  # a verb and its object
+    assert parallel_reading("电话呢？", "电费怎么交") is None  # a detail asked of the same thing
     kb = StubKB({
         "多大能骑电动车": ("related", title, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.15),
         "电动车 自行车": ("answered", title, "不得擅自拆除、改装电动自行车限速装置", "traffic.md", 0.99),
@@ -1103,6 +1105,11 @@ def test_and_the_bicycle_after_the_e_bike_age_asks_the_bicycles_age(corpus_kb):
     reply = conversation.ask("那自行车呢")
     assert reply.understood_as == "多大能骑自行车" and "年满十二周岁" in reply.answer, reply.answer
     assert reply.citations[0].article == "第二十二条"
+    # the same of a verb and its object: 那停气呢 after 停水得提前多久通知 was "answered" 0.75 with the water supply rule
+    conversation = Conversation(corpus_kb)
+    conversation.ask("停水得提前多久通知")
+    reply = conversation.ask("那停气呢")
+    assert "燃气" in reply.citations[0].title and "提前二十四小时通知用户" in reply.answer, reply.answer
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, is_cjk_question, related_text
 from .ellipsis import lacks_the_value_asked_before, naming_missing, parallel_reading
 from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_what_was_said, hedged,
-                       missing_of_its_own, names_source, overlap, own_nouns, topic_nouns)
+                       missing_of_its_own, names_source, overlap, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
 from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
@@ -180,7 +180,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
         completed = completed if asked else _focus(kb, completed, reading, question, aspect)
         if asked:
-            completed = naming_missing(completed, own_nouns(question)[0])
+            completed = naming_missing(completed, strip_cues(question).strip())
         if asked or completed_wins(question, aspect, kind, literal, completed, previous, conduct):
             chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
             if chosen.status == ANSWERED and (not overlap(aspect, chosen) and not names_nothing(question)

@@ -12,9 +12,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .answer import RELATED, Answer, related_text
-from .followup import grams, own_nouns, quoted
+from .followup import grams, quoted
 from .guards import GUARDED_TYPES
-from .question_reading import asked_type, carries, is_bare_topic
+from .question_reading import DETAIL_WORDS, asked_type, carries, is_bare_topic, strip_cues
 from .word_weights import tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)
@@ -36,21 +36,27 @@ def lacks_the_value_asked_before(question: str, answer: Answer, previous: Turn) 
 
 
 def parallel_reading(question: str, previous: str) -> str | None:
-    """The previous question asked of another thing of the same kind (那自行车呢 after 多大能骑电动车: 多大能骑自行车), when
-    an "X呢" follow-up names one thing of the same kind as a noun of the previous question, which it replaces: the same
-    head, a Chinese compound's last character (自行车, 电动车: 车; 公交车, 出租车). Read with the subject's words only (电动车
-    自行车), the age asked was lost and the e-bike speed-limiter and helmet articles came back "answered" 0.99 (QA,
-    twentieth session). An aspect of the same thing (招租面积呢？ after 入驻了多少家？, 家电产业链呢？ after 先进制造业…) has
-    another head: no parallel reading."""
+    """The previous question asked of another thing of the same kind (那自行车呢 after 多大能骑电动车: 多大能骑自行车; 那停气呢
+    after 停水得提前多久通知: 停气得提前多久通知), when an "X呢" follow-up names a thing as long as a word of the previous
+    question and sharing its head (a noun's last character: 自行车, 电动车) or its verb (a verb and its object: 停水,
+    停气), which it replaces. Read with the subject's words only (电动车 自行车), the age asked was lost and the e-bike
+    speed-limiter and helmet articles came back "answered" 0.99; 那停气呢 was "answered" 0.75 with the water supply
+    rule (QA, twentieth session). An aspect of the same thing (招租面积呢？ after 入驻了多少家？) shares no word's head, and
+    a detail (电话呢？ after 电费怎么交) is an aspect: no parallel reading."""
     if not _ELLIPTIC_ASK.search(question) or asked_type(question) != "general" or is_bare_topic(previous):
         return None
-    nouns = own_nouns(question)
-    if len(nouns) != 1 or nouns[0] in previous:
+    thing = strip_cues(question).strip()
+    if not _THING.fullmatch(thing) or thing in previous or DETAIL_WORDS.search(thing):
         return None
     for word, _, _, tag in tagged_words(previous):
-        if tag.startswith("n") and len(word) >= 2 and word[-1] == nouns[0][-1]:
-            return previous.replace(word, nouns[0], 1)
+        if (len(word) == len(thing) and tag.startswith(("n", "v")) and word != thing
+                and (word[-1] == thing[-1] or word[0] == thing[0])):
+            return previous.replace(word, thing, 1)
     return None
+
+
+#: What an "X呢" follow-up may name as a thing of its own: two to four Chinese characters.
+_THING = re.compile(r"[\u4e00-\u9fff]{2,4}")
 
 
 def naming_missing(answer: Answer, noun: str) -> Answer:
