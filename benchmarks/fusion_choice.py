@@ -59,25 +59,30 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import answerability_data as data  # noqa: E402  (the question generators and the split)
 from kb_bot.engine import KnowledgeBase  # noqa: E402
-from kb_bot.retrieval import (FusionConfig, distinct, enclosing_passage, fuse, keep_keyword_first,  # noqa: E402
-                              prefer_current)
+from kb_bot.retrieval import (FusionConfig, distinct, enclosing_passage, fuse, prefer_current,  # noqa: E402
+                              with_keyword_rules)
 from kb_bot.settings import Settings  # noqa: E402
 
 REGULATIONS = REPO.parent / "shared" / "corpora" / "zhengzhou-regulations"
 WORK = REPO / "benchmarks" / ".work" / "fusion"
-#: The configurations compared (method, dense weight, keyword_first_within, dense_floor): the old default first.
+#: The configurations compared (method, dense weight, keyword_first_within, dense_floor, keyword_dominance): the
+#: old default first.
 CONFIGS = (
-    ("minmax", 0.7, 0, 0.0), ("dense", 1.0, 0, 0.0), ("keyword", 0.0, 0, 0.0), ("rrf", 0.5, 0, 0.0),
-    ("rrf", 0.7, 0, 0.0), ("minmax", 0.3, 0, 0.0), ("minmax", 0.4, 0, 0.0), ("minmax", 0.5, 0, 0.0),
-    ("minmax", 0.6, 0, 0.0), ("minmax", 0.8, 0, 0.0), ("minmax", 0.7, 2, 0.0), ("minmax", 0.7, 3, 0.0),
-    ("minmax", 0.5, 3, 0.0), ("minmax", 0.4, 3, 0.0),
+    ("minmax", 0.7, 0, 0.0, 0.0), ("dense", 1.0, 0, 0.0, 0.0), ("keyword", 0.0, 0, 0.0, 0.0),
+    ("rrf", 0.5, 0, 0.0, 0.0), ("rrf", 0.7, 0, 0.0, 0.0), ("minmax", 0.3, 0, 0.0, 0.0),
+    ("minmax", 0.4, 0, 0.0, 0.0), ("minmax", 0.5, 0, 0.0, 0.0), ("minmax", 0.6, 0, 0.0, 0.0),
+    ("minmax", 0.8, 0, 0.0, 0.0), ("minmax", 0.7, 2, 0.0, 0.0), ("minmax", 0.7, 3, 0.0, 0.0),
+    ("minmax", 0.5, 3, 0.0, 0.0), ("minmax", 0.4, 3, 0.0, 0.0),
     # The dense list's range floored (ninth session): a flat list of cosines is not stretched to 1..0.
-    ("minmax", 0.7, 0, 0.03), ("minmax", 0.7, 0, 0.04), ("minmax", 0.7, 0, 0.05), ("minmax", 0.7, 0, 0.06),
-    ("minmax", 0.7, 0, 0.07), ("minmax", 0.7, 0, 0.08), ("minmax", 0.7, 0, 0.1), ("minmax", 0.6, 0, 0.06),
-    ("minmax", 0.8, 0, 0.06),
+    ("minmax", 0.7, 0, 0.03, 0.0), ("minmax", 0.7, 0, 0.04, 0.0), ("minmax", 0.7, 0, 0.05, 0.0),
+    ("minmax", 0.7, 0, 0.06, 0.0), ("minmax", 0.7, 0, 0.07, 0.0), ("minmax", 0.7, 0, 0.08, 0.0),
+    ("minmax", 0.7, 0, 0.1, 0.0), ("minmax", 0.6, 0, 0.06, 0.0), ("minmax", 0.8, 0, 0.06, 0.0),
+    # BM25's first kept in the top 3 when it scores this many times its second (twentieth session).
+    ("minmax", 0.7, 0, 0.0, 1.5), ("minmax", 0.7, 0, 0.0, 2.0), ("minmax", 0.7, 0, 0.0, 3.0),
+    ("minmax", 0.7, 0, 0.0, 5.0),
 )
 #: What kb-bot ships (FusionConfig's defaults).
-SHIPPED = ("minmax", 0.7, 0, 0.0)
+SHIPPED = ("minmax", 0.7, 0, 0.0, 1.5)
 
 
 @dataclass(frozen=True)
@@ -169,9 +174,7 @@ def evaluate(lists: list[Lists], chunks, config: FusionConfig, split: str) -> di
     for item in lists:
         if item.split != split or not item.gold.any():
             continue
-        fused = fuse(item.dense, item.keyword, config)
-        if config.method in ("minmax", "rrf") and len(item.keyword[0]):
-            fused = keep_keyword_first(fused, int(item.keyword[0][0]), config.keyword_first_within)
+        fused = with_keyword_rules(fuse(item.dense, item.keyword, config), item.keyword, config)
         ranked = distinct(prefer_current(fused, chunks), chunks)[:10]
         ranks.append(next((r for r, (i, _) in enumerate(ranked, start=1) if item.gold[i]), None))
     n = max(len(ranks), 1)
@@ -240,17 +243,17 @@ def main() -> int:
     overlap = {"policy": wording_overlap(policy_kb, policy), "cmrc": wording_overlap(cmrc_kb, cmrc)}
     print(json.dumps({"wording_overlap_median": overlap}), flush=True)
     rows = []
-    for method, weight, within, floor in CONFIGS:
-        config = FusionConfig(method, weight, args.candidates, within, floor)
+    for method, weight, within, floor, dominance in CONFIGS:
+        config = FusionConfig(method, weight, args.candidates, within, floor, dominance)
         row = {"fusion": method, "dense_weight": weight, "keyword_first_within": within, "dense_floor": floor,
-               "shipped": (method, weight, within, floor) == SHIPPED}
+               "keyword_dominance": dominance, "shipped": (method, weight, within, floor, dominance) == SHIPPED}
         for name, (lists, chunks) in sets.items():
             for split in ("validation", "test"):
                 row[f"{name}/{split}"] = evaluate(lists, chunks, config, split)
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     # Small-to-big on CMRC (a paragraph cut into 200-character chunks), the shipped fusion.
-    shipped = FusionConfig(SHIPPED[0], SHIPPED[1], args.candidates, SHIPPED[2], SHIPPED[3])
+    shipped = FusionConfig(SHIPPED[0], SHIPPED[1], args.candidates, *SHIPPED[2:])
     lists, chunks = sets["cmrc"]
     s2b = {f"{split}/max_chars={size}": small_to_big(lists, chunks, shipped, split, cmrc, size)
            for split in ("validation", "test") for size in (0, 600, 100_000)}

@@ -43,6 +43,25 @@ def test_keyword_first_rule_moves_bm25s_first_passage_into_the_top_3_and_is_off_
     assert keep_keyword_first(fused, 0, 3) == fused and keep_keyword_first(fused, 5, 0) == fused
 
 
+def test_a_dominant_keyword_match_is_kept_in_the_top_3():
+    """BM25's first passage scoring 1.5 times its second or more is a phrase only it holds (高空抛物): the answer step
+    reads the top three passages, so it is moved there; a close second leaves the weighted sum as it is."""
+    from kb_bot.retrieval import DOMINANT_WITHIN, with_keyword_rules
+
+    assert FusionConfig().keyword_dominance == 1.5 and DOMINANT_WITHIN == 3
+    dense = (np.arange(6), np.array([0.9, 0.89, 0.88, 0.87, 0.86, 0.5], dtype=np.float32))
+    dominant = (np.array([5, 0]), np.array([15.9, 3.85], dtype=np.float32))
+    fused = fuse(dense, dominant, FusionConfig())
+    assert [i for i, _ in fused].index(5) > 2
+    assert [i for i, _ in with_keyword_rules(fused, dominant, FusionConfig())].index(5) == 2
+    close = (np.array([5, 0]), np.array([4.0, 3.9], dtype=np.float32))
+    fused = fuse(dense, close, FusionConfig())
+    assert with_keyword_rules(fused, close, FusionConfig()) == fused
+    assert with_keyword_rules(fused, dominant, FusionConfig(keyword_dominance=0.0)) == fused  # off
+    with pytest.raises(ValueError, match="keyword dominance"):
+        FusionConfig(keyword_dominance=-1.0)
+
+
 def test_a_flat_dense_list_can_be_left_to_the_keywords_and_is_not_by_default():
     """门口能装地锁吗？: e5 found nothing close (cosines 0.853, 0.852, 0.851 ...) and min-max stretches those to 1..0, so
     the dense weight puts chance passages above BM25's first, the one about 地锁. ``dense_floor`` leaves a flat list to
