@@ -1002,3 +1002,15 @@ def test_a_fine_answers_only_a_question_whose_conduct_it_speaks_of(question, quo
 
     assert (conduct_share(question, quote) >= CONDUCT_SPOKEN_OF) is answers
     assert not_an_answer(question, quote, [quote], [quote]) is not answers
+
+
+def test_whom_to_turn_to_is_answered_only_by_a_quote_naming_an_authority():
+    # QA, twentieth session: 公司不交找谁 after a pension question was "answered" 0.72 with the employer's duty to enrol
+    from kb_bot.answering.guards import not_an_answer
+
+    duty = "用人单位新招用职工的，应当自招用之日起三十日内为其办理基本养老保险参保手续。"
+    assert not_an_answer("公司不交养老保险找谁", duty, [duty], [duty])
+    assert not_an_answer("拖欠工资去哪投诉", duty, [duty], [duty])
+    office = "用人单位未按规定缴纳的，职工可以向社会保险行政部门投诉、举报。"
+    assert not not_an_answer("公司不交养老保险找谁", office, [office], [office])
+    assert not not_an_answer("用人单位应当为职工办理参保手续吗", duty, [duty], [duty])  # nobody to turn to asked

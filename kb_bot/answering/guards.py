@@ -236,6 +236,15 @@ def of_its_making(question: str, sentences: Sequence[str]) -> list[bool]:
     return [is_adoption_line(text) or any(clause.search(text) for clause, _ in _ANSWERS_ONLY) for text in sentences]
 
 
+#: Whom to turn to, asked (找谁, 向谁投诉, 去哪举报, 归谁管, 哪个部门): answered by a quote naming an authority, not by the
+#: duty of the party complained about (用人单位应当…). Offices in general are not guarded (``GUARDED_TYPES``): 谁负责
+#: is answered by 建设单位 or 物业服务人 too.
+_TURN_TO = re.compile(r"找谁|找哪|向谁|跟谁|去哪(?:里|儿)?(?:投诉|举报|反映|告|申请|办|问)|归谁管|谁来管|谁管|哪个部门|什么部门|"
+                      r"哪个单位|哪家单位")
+_AUTHORITY = re.compile(r"部门|局|委员会|政府|机构|中心|办公室|机关|人民法院|仲裁|街道办事处|居民委员会|村民委员会|工会|监察|"
+                        r"管理处|管理站|所$|公安|派出所|热线|12345|电话")
+
+
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
     """The answer step's guards, one definition for the app and the calibration tables. A quote is no answer when
     the question names a detail (利率, 电话, 材料 ...) that the passages quoted from (``sources``) never mention, or
@@ -258,6 +267,8 @@ def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str
     unit = asked_unit(question)
     if unit is not None and not any(unit.search(text) for text in quoted):
         return True
+    if _TURN_TO.search(question) and not any(_AUTHORITY.search(text) for text in quoted):
+        return True  # 公司不交(养老保险)找谁 is not answered by 用人单位应当…办理参保手续: no one to turn to is named
     if share_for_its_base(question, quoted):  # each part of the question is read for what it asks
         return True
     if _FORMALITY_ASKED.search(question) and not any(carries("procedure", text) or _STEP.search(text) for text in quoted):
