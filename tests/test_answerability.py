@@ -84,7 +84,7 @@ def test_asked_type_reads_what_the_question_wants(question, expected):
     ("房价多少？", False), ("进度怎么样？", False), ("那招商呢？", False),
 ])
 def test_a_question_naming_no_thing_is_told_from_one_naming_a_thing(question, nothing):
-    from kb_bot.answering.question_reading import names_nothing
+    from kb_bot.answering.cues import names_nothing
 
     assert names_nothing(question) is nothing
 
@@ -973,7 +973,7 @@ def test_a_question_word_inside_a_word_is_part_of_it(question, kept, gone):
     content = without_noise(question)
     assert kept in content and gone not in content
     assert "地铁" in conduct_text("带狗坐地铁罚多少")
-    from kb_bot.answering.question_reading import core
+    from kb_bot.answering.cues import core
 
     assert kept in core(question)  # a conversation's topic too (网能抽烟 was the reading of a fine follow-up)
 

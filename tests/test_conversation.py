@@ -1034,7 +1034,7 @@ def test_llm_rewrite_failure_falls_back_to_the_rules():
 ])
 def test_a_question_naming_only_a_detail_has_no_subject_of_its_own(question, only_details):
     from kb_bot.answering.guards import not_an_answer
-    from kb_bot.answering.question_reading import names_only_details
+    from kb_bot.answering.cues import names_only_details
 
     assert names_only_details(question) is only_details
     rule = "第二十九条 施工劳务单位不得承揽主要建筑材料和周转材料的采购。"
@@ -1095,6 +1095,13 @@ def test_the_leash_asked_about_after_walking_a_dog_is_the_regulations_dog_leash(
     conversation.ask("遛狗不拴绳罚多少")
     reply = conversation.ask("绳子多长？")
     assert reply.status != "not_found" and "1.5米" in reply.answer
+
+
+def test_a_demonstratives_measure_word_that_begins_a_word_stays():
+    # 那个体户呢 was read as 体户 and 那家电产业链呢 as 电产业链: 那个 and 那家 were stripped whole as pronouns
+    assert strip_cues("那个体户呢") == "个体户" and strip_cues("那家电产业链呢？") == "家电产业链"
+    assert strip_cues("这家店怎么样") == "店怎么样" and strip_cues("那些企业呢") == "企业"  # demonstratives still go
+    assert strip_cues("这个月能办吗") == "这个月能办吗"
 
 
 @pytest.mark.slow

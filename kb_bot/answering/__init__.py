@@ -4,6 +4,8 @@ Read in the order a question travels:
 
 * ``question_reading.py`` what a question asks for (amount, date, phone, yes/no …), which words only say how it is
                           asked, which places it names, and bare topics;
+* ``cues.py``             which questions lean on the earlier turns (那…呢, 它, a short one) and what they say without
+                          the cues;
 * ``courtesy.py``         what asks nothing of the documents: greetings, thanks, pings, small talk (你是谁？ 几点了？);
 * ``word_weights.py``     how telling each question word is (rare in the passages and in general Chinese);
 * ``answerability.py``    the features of every candidate sentence of the retrieved passages;

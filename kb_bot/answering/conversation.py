@@ -30,7 +30,7 @@ from .followup import (Aspect, best_reading, completed_wins, doc_of, fine_for_wh
                        missing_of_its_own, names_source, overlap, topic_nouns)
 from .llm import generate_answer, rewrite_followup
 from .courtesy import greets, small_talk
-from .question_reading import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
+from .cues import core, dependency, names_nothing, strip_cues  # noqa: F401  (this module's API)
 from ..retrieval import remembering_queries
 
 #: Only the most recent earlier questions matter for completing a follow-up.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .question_reading import ENGLISH_QUESTION_NOISE, core
+from .cues import core
+from .question_reading import ENGLISH_QUESTION_NOISE
 from .word_weights import CJK as _CJK
 
 #: What a greeting, a thanks or a ping is made of in English (Hello, Thanks a lot!, who are you?).

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from .answer import RELATED, Answer, related_text
 from .followup import grams, quoted
 from .guards import GUARDED_TYPES
-from .question_reading import DETAIL_WORDS, asked_type, carries, is_bare_topic, strip_cues
+from .cues import strip_cues
+from .question_reading import DETAIL_WORDS, asked_type, carries, is_bare_topic
 from .word_weights import tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)

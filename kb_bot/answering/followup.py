@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .fine_guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
-from .question_reading import (DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, core, names_nothing,
-                               names_only_details, strip_cues, without_modal, without_noise)
+from .cues import core, names_nothing, names_only_details, strip_cues
+from .question_reading import DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, without_modal, without_noise
 from .word_weights import general_weight, tagged_words
 
 if TYPE_CHECKING:  # the conversation's turn; imported for annotations only (conversation imports this module)

@@ -19,8 +19,9 @@ from typing import Sequence
 from ..legal import COMMENCEMENT_CLAUSE, PURPOSE_CLAUSE, is_adoption_line
 from .fine_guards import (PENALTY_ASKED, PENALTY_STATED, fine_for_another_rule, fine_for_unnamed_conduct,
                           sanctions_conduct)
+from .cues import names_only_details
 from .question_reading import (ANSWER_TYPES, SPECIFIC_TYPES, asked_type, carries, detail_words, named_places,
-                               names_only_details, without_noise)
+                               without_noise)
 from .word_weights import tagged_words
 
 _NUMERAL = r"(?:\d+|[零〇一二两三四五六七八九十百]+)"
