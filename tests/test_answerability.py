@@ -1014,3 +1014,5 @@ def test_whom_to_turn_to_is_answered_only_by_a_quote_naming_an_authority():
     office = "用人单位未按规定缴纳的，职工可以向社会保险行政部门投诉、举报。"
     assert not not_an_answer("公司不交养老保险找谁", office, [office], [office])
     assert not not_an_answer("用人单位应当为职工办理参保手续吗", duty, [duty], [duty])  # nobody to turn to asked
+    zone = "上街区先进制造业开发区组织开展企业“大走访”活动,成立工作专班,协调解决供水供电等各类问题35件(次)。"
+    assert not not_an_answer("企业停水停电找谁？开发区能帮忙协调吗？", zone, [zone], [zone])  # the district's own body

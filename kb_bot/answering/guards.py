@@ -238,12 +238,12 @@ def of_its_making(question: str, sentences: Sequence[str]) -> list[bool]:
 
 
 #: Whom to turn to, asked (找谁, 向谁投诉, 去哪举报, 归谁管, 哪个部门): answered by a quote naming an authority, not by the
-#: duty of the party complained about (用人单位应当…). Offices in general are not guarded (``GUARDED_TYPES``): 谁负责
-#: is answered by 建设单位 or 物业服务人 too.
+#: duty of the party complained about (用人单位应当…); the district's own bodies count (开发区…成立工作专班…协调解决供水供电
+#: answers 企业停水停电找谁). Offices in general are not guarded (``GUARDED_TYPES``): 谁负责 is answered by 建设单位 too.
 _TURN_TO = re.compile(r"找谁|找哪|向谁|跟谁|去哪(?:里|儿)?(?:投诉|举报|反映|告|申请|办|问)|归谁管|谁来管|谁管|哪个部门|什么部门|"
                       r"哪个单位|哪家单位")
-_AUTHORITY = re.compile(r"部门|局|委员会|政府|机构|中心|办公室|机关|人民法院|仲裁|街道办事处|居民委员会|村民委员会|工会|监察|"
-                        r"管理处|管理站|所$|公安|派出所|热线|12345|电话")
+_AUTHORITY = re.compile(r"部门|局|委员会|管委会|政府|机构|中心|办公室|机关|人民法院|仲裁|街道|社区|开发区|专班|工会|监察|"
+                        r"管理处|管理站|服务站|公安|派出所|热线|12345|电话")
 
 
 def not_an_answer(question: str, best: str, quoted: list[str], sources: list[str]) -> bool:
