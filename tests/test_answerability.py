@@ -1016,3 +1016,15 @@ def test_whom_to_turn_to_is_answered_only_by_a_quote_naming_an_authority():
     assert not not_an_answer("用人单位应当为职工办理参保手续吗", duty, [duty], [duty])  # nobody to turn to asked
     zone = "上街区先进制造业开发区组织开展企业“大走访”活动,成立工作专班,协调解决供水供电等各类问题35件(次)。"
     assert not not_an_answer("企业停水停电找谁？开发区能帮忙协调吗？", zone, [zone], [zone])  # the district's own body
+
+
+def test_where_a_fined_act_was_done_is_no_part_of_the_act():
+    # review, twentieth session: 小区能养鸡吗 → 罚多少 lost its answer (第四十八条（八）, the poultry fine): 小区 counted
+    # as conduct the quote never names
+    from kb_bot.answering.fine_guards import CONDUCT_SPOKEN_OF, conduct_share
+
+    fine = "（八）违反第三十三条规定饲养鸡、鸭的，处以五十元以上五百元以下罚款；"
+    assert conduct_share("小区 养鸡 罚多少", fine) >= CONDUCT_SPOKEN_OF
+    assert conduct_share("在湿地公园钓鱼罚不罚", "擅自命名、挂牌湿地公园的，处以五千元以上二万元以下罚款。") < CONDUCT_SPOKEN_OF
+    # with the place set aside, everyday words only (洗 东西) are judged by the character pairs alone
+    assert conduct_share("在公园河里洗东西罚不罚？", "在河道内漂洗脏物的，处以五十元罚款。") == 1.0

@@ -565,6 +565,10 @@ def test_and_x_of_a_thing_like_one_asked_about_asks_the_same_of_it():
     assert parallel_reading("自行车呢", "电动车") is None
     assert parallel_reading("那停气呢", "停水得提前多久通知") == "停气得提前多久通知"  # a verb and its object
     assert parallel_reading("电话呢？", "电费怎么交") is None  # a detail asked of the same thing
+    # review: the head is preferred and replaced where it stands; a noun is no verb's object; a title is never rewritten
+    assert parallel_reading("租金呢", "租房要交押金吗") == "租房要交租金吗"
+    assert parallel_reading("租金呢", "租房合同要备案吗") is None
+    assert parallel_reading("养猫呢", "郑州市城市养犬管理条例 养狗 要多少钱") is None
     kb = StubKB({
         "多大能骑电动车": ("related", title, "驾驶电动自行车必须年满十六周岁", "traffic.md", 0.15),
         "电动车 自行车": ("answered", title, "不得擅自拆除、改装电动自行车限速装置", "traffic.md", 0.99),

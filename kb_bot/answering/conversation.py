@@ -180,7 +180,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
         # Refocused first, so the comparison with the literal reply is between the sentences each would quote.
         completed = completed if asked else _focus(kb, completed, reading, question, aspect)
         if asked:
-            completed = naming_missing(completed, strip_cues(question).strip())
+            completed = naming_missing(completed, strip_cues(question).strip(), aspect)
         if asked or completed_wins(question, aspect, kind, literal, completed, previous, conduct):
             chosen, effective = replace(missing_of_its_own(completed, question), understood_as=reading), reading
             if chosen.status == ANSWERED and (not overlap(aspect, chosen) and not names_nothing(question)
@@ -196,8 +196,10 @@ def _completed_readings(kb: Any, question: str, readings: list[str], previous: T
     confidence: 树龄多少年算一级古树 after the teachers' question was read as 教育局 上街区 老师 树龄多少年算一级古树 and
     quoted the tree regulation), and is not needed when a reading with the whole subject is answered (绕道呢？ after
     出租车拒载罚多少？: read with the title it quotes the fine, with 出租车 only the rule)."""
-    answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), True)
-               for r in readings]
+    # The previous question asked of a new thing (``parallel_reading``) is a question of its own, judged as one: held to
+    # the follow-up threshold, 物业能停气吗 (answered 0.55, the yes/no threshold) lost the rule it asks about (review).
+    answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question),
+                               r != parallel_reading(question, previous.effective)) for r in readings]
     nouns = topic_nouns(previous.topic)
     of_nouns = [bool(nouns) and _of_nouns(r, nouns, previous) for r in readings]
     answered = any(a.status == ANSWERED for a, n in zip(answers, of_nouns) if not n)

@@ -274,7 +274,7 @@ def speaks_to(question: str, aspect: Aspect, answer: Answer) -> bool:
         return False
     nouns = own_nouns(question)
     text = quoted(answer)
-    return not nouns or any(_mentioned(noun, aspect, text) for noun in nouns)
+    return not nouns or any(names_noun(noun, aspect, text) for noun in nouns)
 
 
 def names_another_subject(question: str, aspect: Aspect, literal: Answer, completed: Answer, previous: Turn) -> bool:
@@ -292,11 +292,11 @@ def names_another_subject(question: str, aspect: Aspect, literal: Answer, comple
         rest = rest.replace(noun, " ")
     repeats = not grams(rest.replace(" ", "")).isdisjoint(grams(previous.effective)) if len(rest.strip()) > 1 else (
         bool(rest.strip()) and rest.strip() in {w for w, _, _, _ in tagged_words(previous.effective)})
-    return repeats and any(_mentioned(n, aspect, literal.citations[0].title) for n in nouns) and not any(
-        _mentioned(n, aspect, quoted(completed)) for n in nouns)
+    return repeats and any(names_noun(n, aspect, literal.citations[0].title) for n in nouns) and not any(
+        names_noun(n, aspect, quoted(completed)) for n in nouns)
 
 
-def _mentioned(noun: str, aspect: Aspect, text: str) -> bool:
+def names_noun(noun: str, aspect: Aspect, text: str) -> bool:
     """Does ``text`` name ``noun``: a character pair of it, or a synonym of a word of two or more characters of it
     (拴绳 quoted as 犬链; not 钱 as 元, which any fine has)?"""
     if not grams(noun).isdisjoint(grams(text)):

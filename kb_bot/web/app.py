@@ -124,6 +124,7 @@ def _stop_on_terminate() -> None:
 def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
     """Run the web app until interrupted; prints the local URL."""
     _no_proxy_for_loopback()
+    _stop_on_terminate()  # from the start: stopped while warming up, it ends as interrupted (exit 130), not killed
     started = time.perf_counter()
     web = web_kb(kb)
     web.warm_up()  # load the index and the model once, before the first visitor
@@ -142,7 +143,6 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 7860, share: b
     if not web.settings.admin_user or not web.settings.admin_password:
         print("kb-bot: staff tab disabled (set KB_BOT_ADMIN_USER and KB_BOT_ADMIN_PASSWORD to enable it)",
               flush=True)
-    _stop_on_terminate()
     try:
         demo.block_thread()
     except KeyboardInterrupt:
