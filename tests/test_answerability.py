@@ -1028,3 +1028,17 @@ def test_where_a_fined_act_was_done_is_no_part_of_the_act():
     assert conduct_share("在湿地公园钓鱼罚不罚", "擅自命名、挂牌湿地公园的，处以五千元以上二万元以下罚款。") < CONDUCT_SPOKEN_OF
     # with the place set aside, everyday words only (洗 东西) are judged by the character pairs alone
     assert conduct_share("在公园河里洗东西罚不罚？", "在河道内漂洗脏物的，处以五十元罚款。") == 1.0
+
+
+def test_only_fines_for_a_fee_say_no_fee_is_given():
+    from types import SimpleNamespace
+
+    from kb_bot.answering.judge import FEE_NOT_STATED, fee_not_stated
+
+    def candidate(text):
+        return SimpleNamespace(text=text)
+
+    fines = [candidate("养犬人未按规定办理养犬注册登记的，处以每只三千元罚款。")]
+    assert fee_not_stated("办狗证多少钱", fines) == FEE_NOT_STATED
+    assert fee_not_stated("不办狗证罚多少钱", fines) is None  # a fine asked: the fine answers
+    assert fee_not_stated("办狗证多少钱", fines + [candidate("养犬登记免收费用。")]) is None  # a fee said

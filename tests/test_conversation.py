@@ -1135,6 +1135,16 @@ def test_the_fine_asked_after_a_conduct_is_the_fine_for_that_conduct(corpus_kb):
     assert all("大气污染防治" in c.title for c in reply.citations)
 
 
+@pytest.mark.slow
+def test_a_fee_asked_after_a_licence_question_is_not_answered_by_fines_unsaid(corpus_kb):
+    # QA, twentieth session: 多少钱 after 办狗证要带啥 quoted only the dog regulation's fines (每只三千元罚款 …) under the
+    # generic head; a resident takes the first sum for the price of the licence. The line now says no fee is given.
+    conversation = Conversation(corpus_kb)
+    conversation.ask("办狗证要带啥")
+    reply = conversation.ask("多少钱")
+    assert reply.status != "answered" and reply.answer.startswith("找到的原文中没有提到“收费”"), reply.answer
+
+
 def test_the_topic_nouns_leave_out_how_the_question_asked():
     from kb_bot.answering.followup import topic_nouns
 

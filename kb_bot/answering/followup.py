@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..legal import SELF_DESCRIPTION, is_adoption_line
 from .answer import ANSWERED, NOT_FOUND, RELATED, Answer, related_text
 from .fine_guards import PENALTY_ASKED, PENALTY_STATED, conduct_text, without_titles
+from .guards import FEE_NOT_STATED, asks_a_fee
 from .cues import core, names_nothing, names_only_details, strip_cues
 from .question_reading import DETAIL_WORDS, SPECIFIC_TYPES, asked_type, carries, without_modal, without_noise
 from .word_weights import general_weight, tagged_words
@@ -345,8 +346,9 @@ def missing_of_its_own(answer: Answer, question: str) -> Answer:
     """A completed reading's related reply naming as missing only what ``question`` itself asks: the missing word is
     read off the reading, and a word of the subject it borrowed is not what the person asked (不拴绳罚多少？ read with
     带狗出门遛弯要注意啥 said 找到的原文中没有提到“出门遛弯”; 要准备啥材料？ after a parking question, “收费”)."""
-    if answer.status != RELATED or not answer.missing or answer.missing in question:
-        return answer
+    if answer.status != RELATED or not answer.missing or answer.missing in question or (
+            answer.missing == FEE_NOT_STATED and asks_a_fee(question)):
+        return answer  # ...and the fee no quoted sentence states, asked by 多少钱 itself (judge.fee_not_stated)
     head = related_text(answer.question, answer.missing, "")
     if not answer.answer.startswith(head):
         return answer

@@ -166,6 +166,15 @@ def carriers_of(kind: str, question: str, quoted: list[str]) -> list[str]:
     return [text for text in quoted if not PENALTY_STATED.search(text)]
 
 
+#: What a related reply names as missing when a question asks a fee and only fines were found (judge.fee_not_stated).
+FEE_NOT_STATED = "收费"
+
+
+def asks_a_fee(question: str) -> bool:
+    """Does ``question`` ask what something costs, with no penalty in view (多少钱, 收费吗; not 罚多少)?"""
+    return _sum_without_penalty(asked_type(question), question)
+
+
 def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
     """For each sentence: is it a penalty clause while ``question`` asks a sum without a penalty in view? Quoted even
     as the closest passage, the fine is read as the fee (QA: 狗证一年多少钱 came back related with 伪造、买卖养犬证的…处以

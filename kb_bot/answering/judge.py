@@ -19,7 +19,7 @@ from ..synonyms import Synonyms
 from .answer_model import AnswerModel
 from .answerability import (RANKER_FEATURES, Candidate, Evidence, GramStats, answer_row, covered, gather, heuristic_scores,
                             missing_phrase, passage_text, quote, quoted_whole, topic_row)
-from .guards import absent_details, asked_unit, fines_for_a_fee, not_an_answer, of_its_making
+from .guards import FEE_NOT_STATED, absent_details, asked_unit, fines_for_a_fee, not_an_answer, of_its_making
 from .courtesy import asks_nothing, small_talk
 from .question_reading import is_bare_topic
 
@@ -220,7 +220,15 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
         return replace(_cross_language(evidence, scores), confidence=confidence)
     if status == RELATED:
         chosen = _closest_in_unit(question, evidence, scores, _closest_but(question, evidence, scores, chosen))
-    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen))
+    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen) or fee_not_stated(question, chosen))
+
+
+def fee_not_stated(question: str, chosen: Sequence[Candidate]) -> str | None:
+    """``FEE_NOT_STATED`` when a question asking what something costs gets only fines as the closest sentences: said
+    under the generic head, 每只三千元罚款 read as the price of a dog licence (QA, twentieth session: 多少钱 after
+    办狗证要带啥); the missing line says the quotes give no fee."""
+    texts = [c.text for c in chosen]
+    return FEE_NOT_STATED if texts and all(fines_for_a_fee(question, texts)) else None
 
 
 def _closest_but(question: str, evidence: Evidence, scores: np.ndarray,
