@@ -1111,15 +1111,11 @@ def test_a_demonstratives_measure_word_that_begins_a_word_stays():
 @pytest.mark.slow
 def test_and_the_bicycle_after_the_e_bike_age_asks_the_bicycles_age(corpus_kb):
     # QA, twentieth session: "answered" 0.99 with the e-bike speed-limiter and helmet articles (read as 电动车 自行车)
-    conversation = Conversation(corpus_kb)
-    conversation.ask("多大能骑电动车")
-    reply = conversation.ask("那自行车呢")
+    reply = converse(corpus_kb, "多大能骑电动车", "那自行车呢")
     assert reply.understood_as == "多大能骑自行车" and "年满十二周岁" in reply.answer, reply.answer
     assert reply.citations[0].article == "第二十二条"
     # the same of a verb and its object: 那停气呢 after 停水得提前多久通知 was "answered" 0.75 with the water supply rule
-    conversation = Conversation(corpus_kb)
-    conversation.ask("停水得提前多久通知")
-    reply = conversation.ask("那停气呢")
+    reply = converse(corpus_kb, "停水得提前多久通知", "那停气呢")
     assert "燃气" in reply.citations[0].title and "提前二十四小时通知用户" in reply.answer, reply.answer
 
 
@@ -1128,9 +1124,7 @@ def test_the_fine_asked_after_a_conduct_is_the_fine_for_that_conduct(corpus_kb):
     # QA, twentieth session: as asked, 罚多少 quoted a 从其规定 clause of the air regulation with the tourism and taxi
     # regulations' fines (1,000-5,000 yuan for illegal taxis, read as the barbecue fine); read with the question, the
     # air regulation's fine for 第五十三条 (outdoor barbecues) is found
-    conversation = Conversation(corpus_kb)
-    conversation.ask("城里能烧烤吗")
-    reply = conversation.ask("罚多少")
+    reply = converse(corpus_kb, "城里能烧烤吗", "罚多少")
     assert reply.citations[0].article == "第五十八条" and "五百元以上二万元以下" in reply.answer, reply.answer
     assert all("大气污染防治" in c.title for c in reply.citations)
 
@@ -1139,9 +1133,7 @@ def test_the_fine_asked_after_a_conduct_is_the_fine_for_that_conduct(corpus_kb):
 def test_a_fee_asked_after_a_licence_question_is_not_answered_by_fines_unsaid(corpus_kb):
     # QA, twentieth session: 多少钱 after 办狗证要带啥 quoted only the dog regulation's fines (每只三千元罚款 …) under the
     # generic head; a resident takes the first sum for the price of the licence. The line now says no fee is given.
-    conversation = Conversation(corpus_kb)
-    conversation.ask("办狗证要带啥")
-    reply = conversation.ask("多少钱")
+    reply = converse(corpus_kb, "办狗证要带啥", "多少钱")
     assert reply.status != "answered" and reply.answer.startswith("找到的原文中没有提到“收费”"), reply.answer
 
 
