@@ -198,8 +198,9 @@ def _completed_readings(kb: Any, question: str, readings: list[str], previous: T
     出租车拒载罚多少？: read with the title it quotes the fine, with 出租车 only the rule)."""
     # The previous question asked of a new thing (``parallel_reading``) is a question of its own, judged as one: held to
     # the follow-up threshold, 物业能停气吗 (answered 0.55, the yes/no threshold) lost the rule it asks about (review).
-    answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question),
-                               r != parallel_reading(question, previous.effective)) for r in readings]
+    parallel = parallel_reading(question, previous.effective)
+    answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), r != parallel)
+               for r in readings]
     nouns = topic_nouns(previous.topic)
     of_nouns = [bool(nouns) and _of_nouns(r, nouns, previous) for r in readings]
     answered = any(a.status == ANSWERED for a, n in zip(answers, of_nouns) if not n)

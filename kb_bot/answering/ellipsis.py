@@ -62,9 +62,8 @@ def parallel_reading(question: str, previous: str) -> str | None:
     heads = [(start, end) for word, start, end, tag in words if tag.startswith("n") and word[-1] == thing[-1]]
     verbs = [(start, end) for word, start, end, tag in words if tag.startswith("v") and word[0] == thing[0]
              and not dictionary_tag(thing).startswith("n")]  # 租金 is a noun: not the object of 租房
-    for start, end in heads + verbs:
-        return previous[:start] + thing + previous[end:]
-    return None
+    found = heads + verbs  # a thing's head first, then a verb's object
+    return previous[:found[0][0]] + thing + previous[found[0][1]:] if found else None
 
 
 def naming_missing(answer: Answer, noun: str, aspect: Aspect | None = None) -> Answer:
