@@ -150,16 +150,15 @@ def _is_place(word: str, tag: str) -> bool:
 
 def conduct_share(question: str, text: str, sources: Sequence[str] = ()) -> float:
     """The weighted share of the words of two or more characters naming what was done (``conduct_text``, without the
-    quoted passages' titles) that ``text`` speaks of: a character pair of the word, or one of its synonyms (拴绳 as
-    犬链). 1.0 when the question names fewer than two such words (a single word is judged by the pairs alone)."""
+    quoted passages' titles and the places it was done in) that ``text`` speaks of: a character pair of the word, or
+    one of its synonyms (拴绳 as 犬链). 1.0 — judged by the character pairs alone (``sanctions_conduct``) — when the
+    question names a single such word and no place, or only places, or only everyday words besides its places."""
     conduct = conduct_text(without_titles(question, (source.split(" ", 1)[0] for source in sources)))
     named = [(word, tag) for word, _, _, tag in tagged_words(conduct) if len(word) >= 2 and _CHINESE.search(word)]
     # Where it was done is no part of what was done (小区 of 小区能养鸡吗 → 罚多少: the fine for keeping poultry in the
     # built-up area names no 小区; review): with a place set aside, the act alone must be spoken of.
     words = [word for word, tag in named if not _is_place(word, tag)]
-    if len(words) < 2 and len(words) == len(named):
-        return 1.0
-    if not words:
+    if not words or (len(words) < 2 and len(words) == len(named)):
         return 1.0
     pairs = content_pairs(text)
     synonyms = _shipped_synonyms()
