@@ -165,7 +165,7 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     own = kind == "short" and previous is not None and names_source(aspect, literal, previous)
     completed_answers: list[Answer] = []
     if readings and previous is not None and not own:
-        readings, completed_answers = _completed_readings(kb, question, readings, previous)
+        readings, completed_answers = _completed_readings(kb, question, readings, previous, parallel)
         if parallel:
             completed_answers = [a if r == parallel or a.status != ANSWERED else hedged(a)
                                  for r, a in zip(readings, completed_answers)]
@@ -190,15 +190,15 @@ def answer_turn(kb: Any, question: str, previous: Turn | None) -> tuple[Answer, 
     return chosen, turn
 
 
-def _completed_readings(kb: Any, question: str, readings: list[str], previous: Turn) -> tuple[list[str], list[Answer]]:
+def _completed_readings(kb: Any, question: str, readings: list[str], previous: Turn,
+                        parallel: str | None = None) -> tuple[list[str], list[Answer]]:
     """Each reading with its reply, without the readings made of the topic's nouns that do not hold: such a reading
     continues the conversation's document or nothing (elsewhere its nouns only lift a stand-alone question's
     confidence: 树龄多少年算一级古树 after the teachers' question was read as 教育局 上街区 老师 树龄多少年算一级古树 and
     quoted the tree regulation), and is not needed when a reading with the whole subject is answered (绕道呢？ after
     出租车拒载罚多少？: read with the title it quotes the fine, with 出租车 only the rule)."""
-    # The previous question asked of a new thing (``parallel_reading``) is a question of its own, judged as one: held to
-    # the follow-up threshold, 物业能停气吗 (answered 0.55, the yes/no threshold) lost the rule it asks about (review).
-    parallel = parallel_reading(question, previous.effective)
+    # The previous question asked of a new thing (``parallel``) is a question of its own, judged as one: held to the
+    # follow-up threshold, 物业能停气吗 (answered 0.55, the yes/no threshold) lost the rule it asks about (review).
     answers = [_standing_alone(kb, question, replace(kb.ask(r, _literal=True), question=question), r != parallel)
                for r in readings]
     nouns = topic_nouns(previous.topic)

@@ -8,11 +8,10 @@ thing like one it named, the previous question with X in its place.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .answer import RELATED, Answer, related_text
-from .followup import Aspect, grams, names_noun, quoted
+from .answer import RELATED, Answer
+from .followup import Aspect, grams, names_noun, quoted, with_missing
 from .guards import GUARDED_TYPES
 from .cues import strip_cues
 from .question_reading import DETAIL_WORDS, asked_type, carries, is_bare_topic
@@ -75,7 +74,4 @@ def naming_missing(answer: Answer, noun: str, aspect: Aspect | None = None) -> A
     if (answer.status != RELATED or not grams(noun).isdisjoint(grams(text)) or set(noun) <= set(text)
             or (aspect is not None and names_noun(noun, aspect, text))):
         return answer
-    head = related_text(answer.question, answer.missing, "")
-    if not answer.answer.startswith(head):
-        return answer
-    return replace(answer, missing=noun, answer=related_text(answer.question, noun, "") + answer.answer[len(head):])
+    return with_missing(answer, noun)

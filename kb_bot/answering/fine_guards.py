@@ -46,7 +46,12 @@ def conduct_pairs(question: str, sources: Sequence[str] = ()) -> set[str]:
     asking words, the penalty words, the words naming no conduct (``_NO_CONDUCT``) and the titles of the quoted
     passages (``sources`` open with theirs): a follow-up read with a regulation's title (郑州市轨道交通条例 违反了罚多少)
     names no more conduct than as asked."""
-    return content_pairs(conduct_text(without_titles(question, (source.split(" ", 1)[0] for source in sources))))
+    return content_pairs(conduct_text(without_titles(question, titles_of(sources))))
+
+
+def titles_of(sources: Sequence[str]) -> list[str]:
+    """The titles the quoted passages open with (``answerability.passage_text``: title, section, article, text)."""
+    return [source.split(" ", 1)[0] for source in sources]
 
 
 def without_titles(question: str, titles: Iterable[str]) -> str:
@@ -113,8 +118,8 @@ def sanctions_conduct(question: str, quoted: Sequence[str], sources: Sequence[st
     # two of its characters also do (房租晚交 for 逾期交纳租金: 租, 交), one does not (工资 for 工作时间: 工)
     if pairs and not any(pair in text for pair in pairs) and len({c for pair in pairs for c in pair if c in text}) < 2:
         return False
-    titles = " ".join(source.split(" ", 1)[0] for source in sources)  # what the regulation is about is spoken of
-    return conduct_share(question, f"{titles} {text}", sources) >= CONDUCT_SPOKEN_OF
+    # what the regulation is about (its title) is spoken of
+    return conduct_share(question, f"{' '.join(titles_of(sources))} {text}", sources) >= CONDUCT_SPOKEN_OF
 
 
 #: How much of what a question about a fine says was done the quote must speak of (weighted by how telling each word
@@ -153,7 +158,7 @@ def conduct_share(question: str, text: str, sources: Sequence[str] = ()) -> floa
     quoted passages' titles and the places it was done in) that ``text`` speaks of: a character pair of the word, or
     one of its synonyms (拴绳 as 犬链). 1.0 — judged by the character pairs alone (``sanctions_conduct``) — when the
     question names a single such word and no place, or only places, or only everyday words besides its places."""
-    conduct = conduct_text(without_titles(question, (source.split(" ", 1)[0] for source in sources)))
+    conduct = conduct_text(without_titles(question, titles_of(sources)))
     named = [(word, tag) for word, _, _, tag in tagged_words(conduct) if len(word) >= 2 and _CHINESE.search(word)]
     # Where it was done is no part of what was done (小区 of 小区能养鸡吗 → 罚多少: the fine for keeping poultry in the
     # built-up area names no 小区; review): with a place set aside, the act alone must be spoken of.

@@ -178,8 +178,8 @@ def best_reading(question: str, aspect: Aspect, readings: list[str], answers: li
         answer, on_topic = answers[i], float(readings[i].startswith(f"{previous.topic} "))
         found = answer.status != NOT_FOUND
         if conduct is not None and conduct.grams:  # a fine speaking of the conduct, then any quote speaking of it
-            return (found, doc_of(answer) == previous.doc, fine_speaking_of(conduct, answer), mentions(conduct, quoted(answer)),
-                    on_topic, bool(nouns) and nouns in readings[i], *support(answer))
+            return (found, doc_of(answer) == previous.doc, fine_speaking_of(conduct, answer),
+                    mentions(conduct, quoted(answer)), on_topic, bool(nouns) and nouns in readings[i], *support(answer))
         if contentless:  # ...and before it the previous question's own (都是哪些？ after 拜访了几家企业？)
             return found, float(last != previous.topic and readings[i].startswith(f"{last} ")), on_topic, *support(answer)
         rank, confidence = support(answer)
@@ -349,10 +349,16 @@ def missing_of_its_own(answer: Answer, question: str) -> Answer:
     if answer.status != RELATED or not answer.missing or answer.missing in question or (
             answer.missing == FEE_NOT_STATED and asks_a_fee(question)):
         return answer  # ...and the fee no quoted sentence states, asked by 多少钱 itself (judge.fee_not_stated)
+    return with_missing(answer, None)
+
+
+def with_missing(answer: Answer, missing: str | None) -> Answer:
+    """A related reply whose opening line names ``missing`` instead (``None``: the generic line), quotes unchanged; as it
+    is when its text does not open with the line ``related_text`` wrote (an LLM's wording, a staff answer)."""
     head = related_text(answer.question, answer.missing, "")
     if not answer.answer.startswith(head):
         return answer
-    return replace(answer, missing=None, answer=related_text(answer.question, None, "") + answer.answer[len(head):])
+    return replace(answer, missing=missing, answer=related_text(answer.question, missing, "") + answer.answer[len(head):])
 
 
 def names_source(aspect: Aspect, answer: Answer, previous: Turn) -> bool:

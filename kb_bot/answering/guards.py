@@ -181,7 +181,7 @@ def fines_for_a_fee(question: str, sentences: list[str]) -> list[bool]:
     二千元罚款 as the closest sentence). Not when the question names what the clause punishes (a verb of both: 拒载,
     冒用, 逃票): 出租车拒载要交多少钱 asks what refusing a fare costs (review, thirteenth session). The question is read
     once for all the sentences."""
-    if not _sum_without_penalty(asked_type(question), question):
+    if not asks_a_fee(question):
         return [False] * len(sentences)
     verbs = [word for word, _, _, tag in tagged_words(question) if len(word) >= 2 and tag.startswith("v")]
     return [bool(PENALTY_STATED.search(text)) and not any(verb in text for verb in verbs) for text in sentences]

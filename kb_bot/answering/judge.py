@@ -220,7 +220,8 @@ def judge(question: str, hits: Sequence[SearchHit], query_vector: np.ndarray | N
         return replace(_cross_language(evidence, scores), confidence=confidence)
     if status == RELATED:
         chosen = _closest_in_unit(question, evidence, scores, _closest_but(question, evidence, scores, chosen))
-    return Judgement(status, confidence, topic, chosen, detail_gap(question, evidence, chosen) or fee_not_stated(question, chosen))
+    missing = detail_gap(question, evidence, chosen) or fee_not_stated(question, chosen)
+    return Judgement(status, confidence, topic, chosen, missing)
 
 
 def fee_not_stated(question: str, chosen: Sequence[Candidate]) -> str | None:
